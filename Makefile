@@ -1,0 +1,132 @@
+# secure_dns — plain Makefile. `make run` and `make test` are all a person needs.
+#   make            build bin/sdnsd and bin/sdnsctl
+#   make SAN=1      the same with ASan+UBSan, into build-san/ (test with make test SAN=1)
+#   make test       deps, build, unit + integration + short fuzz runs
+#   make run        deps, build, dev PKI and zone under ./var, start sdnsd
+#   make bench      benchmark figures (sdnsctl bench against a local sdnsd)
+#   make fuzz       long libFuzzer runs (FUZZ_SECONDS each)
+#   make deps       install missing Debian packages (or print the command)
+
+CC := gcc
+FUZZCC := clang
+SHELL := /bin/bash
+
+PKGS := libngtcp2 libngtcp2_crypto_gnutls gnutls openssl jansson libsodium
+TEST_PKGS := check
+
+# Debian 12 packages the build, the tests and `make run` use.
+DEBS := gcc make pkg-config clang libclang-rt-14-dev valgrind \
+	libngtcp2-dev libngtcp2-crypto-gnutls-dev libgnutls28-dev libssl-dev \
+	libjansson-dev libsodium-dev libmicrohttpd-dev libpq-dev postgresql \
+	check openssl gnutls-bin python3 python3-dnspython bind9-dnsutils
+
+ifeq ($(SAN),1)
+B := build-san
+BIN := build-san/bin
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+OPT := -O1
+else
+B := build
+BIN := bin
+SANFLAGS :=
+OPT := -O2
+endif
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 -Wvla
+CFLAGS := -std=c11 -D_GNU_SOURCE $(OPT) -g $(WARN) $(SANFLAGS) -Iinclude -Itests/lib -MMD -MP
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CHECK_LIBS = $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
+LDLIBS = $(PKG_LIBS) -lpthread -lm
+LDFLAGS := $(SANFLAGS)
+
+LIB_SRCS := $(sort $(wildcard src/*/*.c))
+LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
+SDNSD_OBJS := $(patsubst %.c,$(B)/%.o,$(sort $(wildcard server/sdnsd/*.c)))
+SDNSCTL_OBJS := $(patsubst %.c,$(B)/%.o,$(sort $(wildcard server/sdnsctl/*.c)))
+TESTLIB_OBJS := $(patsubst %.c,$(B)/%.o,$(sort $(wildcard tests/lib/*.c)))
+UNIT_SRCS := $(sort $(wildcard tests/*.c))
+UNIT_BINS := $(UNIT_SRCS:tests/%.c=$(B)/tests/%)
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/*.c))
+FUZZ_NAMES := $(FUZZ_SRCS:tests/fuzz/%.c=%)
+# Pure modules only: the fuzz targets never touch sockets or TLS.
+FUZZ_LIB_SRCS := $(sort $(wildcard src/dns/*.c src/zone/*.c)) src/util/error.c src/util/log.c
+FUZZ_SECONDS ?= 300
+FUZZ_SMOKE_SECONDS ?= 8
+
+.SECONDARY:
+.PHONY: all deps test unit integration fuzz fuzz-smoke run bench clean check-deps
+all: $(BIN)/sdnsd $(BIN)/sdnsctl
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+
+$(B)/libsdns.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN)/sdnsd: $(SDNSD_OBJS) $(B)/libsdns.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/sdnsctl: $(SDNSCTL_OBJS) $(B)/libsdns.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/tests/%: $(B)/tests/%.o $(TESTLIB_OBJS) $(B)/libsdns.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
+
+deps:
+	@missing=$$(for p in $(DEBS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	echo "deps: missing Debian packages:" $$missing; \
+	if [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	else \
+		echo "deps: run as root: sudo apt-get update && sudo apt-get install -y --no-install-recommends $$missing"; exit 1; \
+	fi
+
+# Unit tests (Check), then integration scripts, then a short fuzz run.
+test: deps
+	@$(MAKE) --no-print-directory all $(UNIT_BINS)
+	@$(MAKE) --no-print-directory fuzz-smoke
+	@B=$(B) BIN=$(BIN) SAN=$(SAN) tests/lib/run-tests.sh $(UNIT_BINS) $(sort $(wildcard tests/*.sh))
+
+unit: all $(UNIT_BINS)
+	@B=$(B) BIN=$(BIN) SAN=$(SAN) tests/lib/run-tests.sh $(UNIT_BINS)
+
+integration: all
+	@B=$(B) BIN=$(BIN) SAN=$(SAN) tests/lib/run-tests.sh $(sort $(wildcard tests/*.sh))
+
+# libFuzzer targets (clang); a checked-in seed corpus per target.
+$(B)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS)
+	@mkdir -p $(dir $@)
+	$(FUZZCC) -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined -o $@ $^
+
+fuzz-smoke: $(FUZZ_NAMES:%=$(B)/fuzz/%)
+	@for t in $(FUZZ_NAMES); do \
+		mkdir -p $(B)/fuzz/corpus-$$t; \
+		echo "fuzz: $$t for $(FUZZ_SMOKE_SECONDS)s"; \
+		$(B)/fuzz/$$t -max_total_time=$(FUZZ_SMOKE_SECONDS) -max_len=4096 -print_final_stats=0 \
+			$(B)/fuzz/corpus-$$t tests/corpus/$$t >$(B)/fuzz/$$t.log 2>&1 \
+			|| { tail -40 $(B)/fuzz/$$t.log; echo "fuzz: $$t FAILED"; exit 1; }; \
+		grep -E '^#[0-9]+.*(DONE|pulse)' $(B)/fuzz/$$t.log | tail -1; \
+	done
+
+fuzz: $(FUZZ_NAMES:%=$(B)/fuzz/%)
+	@for t in $(FUZZ_NAMES); do mkdir -p $(B)/fuzz/corpus-$$t; \
+		$(B)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) $(B)/fuzz/corpus-$$t tests/corpus/$$t || exit 1; done
+
+run: deps all
+	@BIN=$(BIN) server/dev/run.sh
+
+bench: deps all
+	@BIN=$(BIN) tests/lib/bench.sh
+
+clean:
+	rm -rf build build-san bin
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,37 @@
+/* Authoritative answering: turn one query into one response from a zone set.
+ * AA, NOERROR/NODATA with the SOA in authority (negative TTL = min(SOA TTL,
+ * SOA MINIMUM), RFC 2308), NXDOMAIN with SOA, in-zone CNAME chasing,
+ * wildcards (RFC 4592), REFUSED outside every zone, the question echoed with
+ * the query's case. Pure: no I/O, no clock. */
+#ifndef SDNS_ANSWER_H
+#define SDNS_ANSWER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "sdns/msg.h"
+#include "sdns/zone.h"
+
+typedef struct {
+	size_t max_size;   /* largest response allowed (UDP: min(client EDNS
+	                      size, ours), DoQ/TCP: 65535); over it: TC */
+	size_t pad_block;  /* RFC 8467 block padding when the query had EDNS;
+	                      0 = none. DoQ uses 468. */
+	uint16_t our_udp_size; /* advertised in our OPT (1232 by default) */
+} sdns_answer_opts;
+
+/* Answer query (raw wire form q, qlen) into out. Always produces a response
+ * unless the query is too broken to echo an ID (then SDNS_EMALF and no
+ * output): FORMERR for malformed queries, NOTIMP for opcodes other than
+ * QUERY, REFUSED for QDCOUNT != 1 and names outside every zone, BADVERS for
+ * EDNS version > 0. */
+int sdns_answer(const sdns_zoneset *zs, const uint8_t *q, size_t qlen,
+                const sdns_answer_opts *opts, uint8_t *out, size_t cap,
+                size_t *out_len);
+
+/* Same, from an already parsed query (the DoQ server parses first to apply
+ * RFC 9250 checks). */
+int sdns_answer_msg(const sdns_zoneset *zs, const sdns_msg *query,
+                    const sdns_answer_opts *opts, uint8_t *out, size_t cap,
+                    size_t *out_len);
+
+#endif

@@ -1,0 +1,69 @@
+/* The mesh PKI (OpenSSL): a CA, node/admin/client certificates with the
+ * SPIFFE URI SAN and the right extended key usages, PKCS#12 bundles for
+ * browsers, SPKI pins and fingerprints. Files are PEM; private keys are
+ * written mode 0600 and never logged. Used by `sdnsctl pki` and by tests,
+ * which make throw-away CAs and odd leaves (expired, serverAuth-only,
+ * without URI SAN) at run time. */
+#ifndef SDNS_PKI_H
+#define SDNS_PKI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "sdns/identity.h"
+
+typedef enum { SDNS_KEY_ED25519 = 0, SDNS_KEY_P256 = 1 } sdns_keyalg;
+
+/* Extended key usage choices for a leaf. */
+#define SDNS_EKU_SERVER 0x1u
+#define SDNS_EKU_CLIENT 0x2u
+
+typedef struct {
+	const char *cert_path;   /* PEM certificate to write */
+	const char *key_path;    /* PEM private key to write (mode 0600) */
+	const char *mesh;        /* CA subject: "<mesh> mesh CA" */
+	sdns_keyalg alg;
+	int days;                /* validity; 0 = 3650 */
+} sdns_pki_ca_opts;
+
+typedef struct {
+	const char *ca_cert_path, *ca_key_path;  /* issuer */
+	const char *cert_path, *key_path;        /* leaf to write */
+	const char *p12_path;    /* optional: PKCS#12 with key+leaf+CA */
+	const char *p12_pass;    /* "" allowed */
+	sdns_role role;
+	const char *mesh, *name; /* URI SAN spiffe://mesh/role/name, CN = name */
+	const char *const *sans; /* "127.0.0.1", "::1", "localhost" ... */
+	size_t n_sans;           /* IPs become IP SANs, the rest DNS SANs */
+	sdns_keyalg alg;
+	/* 0 = default for the role: node = server+client, admin/client = client */
+	unsigned eku;
+	bool omit_uri_san;       /* tests only: leaf without the SPIFFE SAN */
+	int64_t not_before_s;    /* offset from now; 0 = now - 5 min */
+	int64_t not_after_s;     /* offset from now; 0 = 825 days */
+} sdns_pki_leaf_opts;
+
+int sdns_pki_make_ca(const sdns_pki_ca_opts *o, char *err, size_t err_cap);
+int sdns_pki_issue(const sdns_pki_leaf_opts *o, char *err, size_t err_cap);
+
+/* `sdnsctl pki init`: in dir, ca.pem ca.key node.pem node.key admin.pem
+ * admin.key admin.p12 (empty password unless p12_pass). Refuses to overwrite
+ * an existing ca.key (SDNS_EEXIST). */
+typedef struct {
+	const char *dir;
+	const char *mesh;        /* default "mesh" */
+	const char *node;        /* default: hostname */
+	const char *admin;       /* default "admin" */
+	const char *const *sans; /* node SANs; default localhost, 127.0.0.1, ::1 */
+	size_t n_sans;
+	sdns_keyalg alg;
+	const char *p12_pass;
+} sdns_pki_init_opts;
+int sdns_pki_init(const sdns_pki_init_opts *o, char *err, size_t err_cap);
+
+/* base64(SHA-256(DER SubjectPublicKeyInfo)), as dns-tool and HPKP define. */
+int sdns_pki_spki_pin_file(const char *cert_path, char *b64, size_t cap);
+/* SHA-256 of the certificate DER, lowercase hex with ':' separators off. */
+int sdns_pki_fingerprint_file(const char *cert_path, char *hex, size_t cap);
+
+#endif

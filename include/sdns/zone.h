@@ -1,0 +1,69 @@
+/* Immutable in-memory zones and zone sets (snapshots).
+ * A zone is built once with sdns_zbuild_* and never changes after
+ * sdns_zbuild_finish(); a zone set groups zones for lookup by closest
+ * enclosing apex. Readers (DoQ workers) hold a reference to a set while
+ * answering; the store swaps in a new set and drops its own reference, so
+ * workers never lock or wait. Reference counts are atomic. */
+#ifndef SDNS_ZONE_H
+#define SDNS_ZONE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "sdns/rr.h"
+
+typedef struct sdns_zone sdns_zone;
+typedef struct sdns_zbuild sdns_zbuild;
+typedef struct sdns_zoneset sdns_zoneset;
+
+/* One RRset of a node: all records share owner, type, class and TTL (the
+ * lowest TTL of the added records wins, RFC 2181 §5.2). */
+typedef struct {
+	uint16_t type;
+	uint32_t ttl;
+	uint16_t count;
+	const uint16_t *rdlen;        /* count entries */
+	const uint8_t *const *rdata;  /* count entries, uncompressed wire */
+} sdns_rrset;
+
+/* --- building --- */
+sdns_zbuild *sdns_zbuild_new(const sdns_name *apex);
+/* Records outside the apex are SDNS_EZONE; duplicates are dropped silently
+ * (RFC 2181 §5). Copies everything: rr may be freed after the call. */
+int sdns_zbuild_add(sdns_zbuild *b, const sdns_rr *rr);
+/* Checks: exactly one SOA at the apex, CNAME alone at its name (RFC 1034
+ * §3.6.2; RRSIG/NSEC excepted), no CNAME at the apex. Frees the builder in
+ * every case. err_msg (may be NULL) gets words on failure. */
+int sdns_zbuild_finish(sdns_zbuild *b, sdns_zone **out, char *err_msg,
+                       size_t err_cap);
+void sdns_zbuild_free(sdns_zbuild *b);
+
+/* Load a master file into a zone; apex = origin. */
+int sdns_zone_load_file(const char *path, const sdns_name *origin,
+                        sdns_zone **out, char *err_msg, size_t err_cap);
+
+void sdns_zone_free(sdns_zone *z);
+const sdns_name *sdns_zone_apex(const sdns_zone *z);
+uint32_t sdns_zone_serial(const sdns_zone *z);
+size_t sdns_zone_rr_count(const sdns_zone *z);
+
+/* --- lookup (borrowed results: valid while the zone lives) --- */
+/* RRset of type at exactly name (case-insensitive), or NULL. */
+const sdns_rrset *sdns_zone_find(const sdns_zone *z, const sdns_name *name,
+                                 uint16_t type);
+/* True when a node with that name exists (it may hold no RRsets when it is
+ * an empty non-terminal, RFC 4592 §2.2.2). */
+bool sdns_zone_name_exists(const sdns_zone *z, const sdns_name *name);
+
+/* --- sets --- */
+/* Takes ownership of the zones (the array itself is copied). Refcount 1. */
+int sdns_zoneset_new(sdns_zone **zones, size_t n, sdns_zoneset **out);
+void sdns_zoneset_ref(sdns_zoneset *s);
+void sdns_zoneset_unref(sdns_zoneset *s);
+/* Zone with the longest apex that encloses name, or NULL. */
+const sdns_zone *sdns_zoneset_find(const sdns_zoneset *s,
+                                   const sdns_name *name);
+size_t sdns_zoneset_count(const sdns_zoneset *s);
+const sdns_zone *sdns_zoneset_at(const sdns_zoneset *s, size_t i);
+
+#endif
