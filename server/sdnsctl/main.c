@@ -1,7 +1,45 @@
-/* sdnsctl entry point (placeholder until the module lands). */
+/* sdnsctl: the command-line tool for PKI, queries, zones and benchmarks. */
 #include <stdio.h>
-int main(void)
+#include <string.h>
+
+#include "ctl.h"
+#include "sdns/log.h"
+
+static const struct {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *help;
+} commands[] = {
+	{"pki", ctl_pki, "init|issue|pin   create and manage the mesh PKI"},
+	{"query", ctl_query, "NAME [TYPE]      ask a server over DNS-over-QUIC"},
+	{"bench", ctl_bench, "NAME [TYPE]      measure DoQ queries/s and latency"},
+	{"zone", ctl_zone, "check FILE       parse and check a master file"},
+};
+
+static void usage(FILE *f)
 {
-	fputs("sdnsctl: not built yet\n", stderr);
-	return 1;
+	fputs("usage: sdnsctl COMMAND [ARGS]\n\ncommands:\n", f);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-6s %s\n", commands[i].name, commands[i].help);
+	fputs("\n'sdnsctl COMMAND --help' describes each command.\n", f);
+}
+
+int main(int argc, char **argv)
+{
+	sdns_log_setup(stderr, SDNS_LOG_WARN);
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "sdnsctl: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
 }

@@ -1,0 +1,12 @@
+/* sdnsctl subcommands. Each takes the arguments after its own name
+ * (argv[0] is the subcommand) and returns the process exit status:
+ * 0 success, 1 failure (message on stderr), 2 usage error. */
+#ifndef SDNSCTL_CTL_H
+#define SDNSCTL_CTL_H
+
+int ctl_pki(int argc, char **argv);    /* pki.c: init, issue, pin */
+int ctl_query(int argc, char **argv);  /* query.c: DoQ query, dig-like */
+int ctl_bench(int argc, char **argv);  /* bench.c: DoQ load generator */
+int ctl_zone(int argc, char **argv);   /* zone.c: check/import a master file */
+
+#endif
