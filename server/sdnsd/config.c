@@ -1,0 +1,286 @@
+/* sdnsd configuration: defaults, then the JSON file (--config), then flags.
+ * Unknown JSON keys are errors: a typo must not silently fall back to a
+ * default on a security-relevant setting. */
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sdns/log.h"
+#include "sdnsd.h"
+
+#define DEFAULT_DOQ_LISTEN "0.0.0.0:853"
+
+enum { KIND_STR, KIND_INT, KIND_ZONES, KIND_LEVEL };
+
+/* One table drives the flags, the JSON keys and the help text. */
+static const struct opt {
+	const char *flag;  /* --flag; JSON key = flag with '-' as '_' */
+	int kind;
+	size_t off;
+	const char *arg, *help;
+} opts[] = {
+	{"doq-listen", KIND_STR, offsetof(sdnsd_conf, doq_listen), "ADDR:PORT",
+	 "DoQ listen address (default " DEFAULT_DOQ_LISTEN ")"},
+	{"tls-cert", KIND_STR, offsetof(sdnsd_conf, tls_cert), "FILE",
+	 "server certificate chain (PEM)"},
+	{"tls-key", KIND_STR, offsetof(sdnsd_conf, tls_key), "FILE",
+	 "server private key (PEM)"},
+	{"tls-ca", KIND_STR, offsetof(sdnsd_conf, tls_ca), "FILE",
+	 "mesh CA: clients must present a certificate it issued"},
+	{"mesh", KIND_STR, offsetof(sdnsd_conf, mesh), "NAME",
+	 "accept only client identities spiffe://NAME/... (default: any)"},
+	{"zone-file", KIND_ZONES, 0, "[ORIGIN=]FILE",
+	 "serve this master file (repeatable)"},
+	{"workers", KIND_INT, offsetof(sdnsd_conf, workers), "N",
+	 "worker threads (default: number of cores)"},
+	{"log-level", KIND_LEVEL, 0, "LEVEL", "error, warn, info (default), debug"},
+	{"max-conns", KIND_INT, offsetof(sdnsd_conf, max_conns), "N",
+	 "connections overall (default 10000)"},
+	{"max-conns-per-addr", KIND_INT, offsetof(sdnsd_conf, max_conns_per_addr),
+	 "N", "connections per client address (default 64)"},
+	{"max-streams", KIND_INT, offsetof(sdnsd_conf, max_streams), "N",
+	 "concurrent streams per connection (default 256)"},
+	{"max-conn-buffer", KIND_INT, offsetof(sdnsd_conf, max_conn_buffer),
+	 "BYTES", "buffered bytes per connection (default 1 MiB)"},
+	{"max-total-buffer", KIND_INT, offsetof(sdnsd_conf, max_total_buffer),
+	 "BYTES", "buffered bytes, all connections (default 256 MiB)"},
+	{"stream-timeout-ms", KIND_INT, offsetof(sdnsd_conf, stream_timeout_ms),
+	 "MS", "deadline for an unfinished query (default 5000)"},
+	{"idle-timeout-ms", KIND_INT, offsetof(sdnsd_conf, idle_timeout_ms), "MS",
+	 "idle connection timeout (default 30000)"},
+	{"retry-threshold", KIND_INT, offsetof(sdnsd_conf, retry_threshold), "N",
+	 "open connections from which new clients must pass Retry (0 = always; "
+	 "default max-conns/2)"},
+};
+#define NOPTS (sizeof(opts) / sizeof(opts[0]))
+
+void sdnsd_usage(FILE *f)
+{
+	fputs("usage: sdnsd [--config FILE] [OPTIONS]\n\n"
+	      "DNS-over-QUIC authoritative server with mutual TLS.\n\n"
+	      "  --config FILE                  JSON file with the same keys as the\n"
+	      "                                 options (doq_listen, zone_files, ...);\n"
+	      "                                 flags win\n", f);
+	for (size_t i = 0; i < NOPTS; i++) {
+		char left[64];
+		snprintf(left, sizeof(left), "--%s %s", opts[i].flag, opts[i].arg);
+		fprintf(f, "  %-30s %s\n", left, opts[i].help);
+	}
+	fputs("  --help                         this text\n", f);
+}
+
+static int set_int(sdnsd_conf *c, const struct opt *o, long long v)
+{
+	if (v < 0) {
+		fprintf(stderr, "sdnsd: --%s must not be negative\n", o->flag);
+		return 2;
+	}
+	if (o->off == offsetof(sdnsd_conf, workers)) {
+		if (v > 256) {
+			fprintf(stderr, "sdnsd: --workers must be at most 256\n");
+			return 2;
+		}
+		c->workers = (int)v;
+	} else {
+		*(long long *)((char *)c + o->off) = v;
+		if (o->off == offsetof(sdnsd_conf, retry_threshold))
+			c->retry_threshold_set = 1;
+	}
+	return 0;
+}
+
+static int set_value(sdnsd_conf *c, const struct opt *o, const char *v)
+{
+	switch (o->kind) {
+	case KIND_STR: {
+		char **slot = (char **)((char *)c + o->off);
+		free(*slot);
+		*slot = strdup(v);
+		return 0;
+	}
+	case KIND_ZONES:
+		if (c->n_zone_files == SDNSD_MAX_ZONES) {
+			fprintf(stderr, "sdnsd: more than %d zone files\n", SDNSD_MAX_ZONES);
+			return 2;
+		}
+		c->zone_files[c->n_zone_files++] = strdup(v);
+		return 0;
+	case KIND_LEVEL:
+		c->log_level = sdns_log_level_from_str(v);
+		if (c->log_level < 0) {
+			fprintf(stderr, "sdnsd: unknown log level '%s'\n", v);
+			return 2;
+		}
+		return 0;
+	default: {
+		char *end;
+		errno = 0;
+		long long n = strtoll(v, &end, 10);
+		if (errno || end == v || *end) {
+			fprintf(stderr, "sdnsd: --%s wants a number, not '%s'\n", o->flag, v);
+			return 2;
+		}
+		return set_int(c, o, n);
+	}
+	}
+}
+
+static const struct opt *find_json_key(const char *key)
+{
+	for (size_t i = 0; i < NOPTS; i++) {
+		const char *f = opts[i].flag, *k = key;
+		while (*f && (*f == *k || (*f == '-' && *k == '_')))
+			f++, k++;
+		if (!*f && !*k)
+			return &opts[i];
+	}
+	return NULL;
+}
+
+static int apply_json_value(sdnsd_conf *c, const struct opt *o, json_t *v,
+                            const char *key)
+{
+	if (o->kind == KIND_ZONES && json_is_array(v)) {
+		size_t i;
+		json_t *e;
+		json_array_foreach(v, i, e) {
+			if (!json_is_string(e)) {
+				fprintf(stderr, "sdnsd: config: %s[%zu] must be a string\n", key, i);
+				return 2;
+			}
+			if (set_value(c, o, json_string_value(e)))
+				return 2;
+		}
+		return 0;
+	}
+	if (o->kind == KIND_INT) {
+		if (!json_is_integer(v)) {
+			fprintf(stderr, "sdnsd: config: %s must be an integer\n", key);
+			return 2;
+		}
+		return set_int(c, o, json_integer_value(v));
+	}
+	if (!json_is_string(v)) {
+		fprintf(stderr, "sdnsd: config: %s must be a string\n", key);
+		return 2;
+	}
+	return set_value(c, o, json_string_value(v));
+}
+
+static int load_json(sdnsd_conf *c, const char *path)
+{
+	json_error_t jerr;
+	json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root) {
+		fprintf(stderr, "sdnsd: config %s:%d: %s\n", path, jerr.line, jerr.text);
+		return 2;
+	}
+	int rc = 0;
+	if (!json_is_object(root)) {
+		fprintf(stderr, "sdnsd: config %s: top level must be an object\n", path);
+		rc = 2;
+	}
+	const char *key;
+	json_t *v;
+	json_object_foreach(root, key, v) {
+		if (rc)
+			break;
+		/* "zone_files" (a list) reads better in JSON than "zone_file". */
+		const struct opt *o =
+			find_json_key(strcmp(key, "zone_files") ? key : "zone_file");
+		if (!o) {
+			fprintf(stderr, "sdnsd: config %s: unknown key '%s'\n", path, key);
+			rc = 2;
+			break;
+		}
+		rc = apply_json_value(c, o, v, key);
+	}
+	json_decref(root);
+	return rc;
+}
+
+static int parse_flags(sdnsd_conf *c, int argc, char **argv)
+{
+	struct option lo[NOPTS + 3];
+	for (size_t i = 0; i < NOPTS; i++)
+		lo[i] = (struct option){opts[i].flag, required_argument, NULL, (int)i};
+	lo[NOPTS] = (struct option){"config", required_argument, NULL, 'c'};
+	lo[NOPTS + 1] = (struct option){"help", no_argument, NULL, 'h'};
+	lo[NOPTS + 2] = (struct option){NULL, 0, NULL, 0};
+	optind = 1;
+	int ch;
+	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		if (ch == 'h') {
+			sdnsd_usage(stdout);
+			return 1;
+		}
+		if (ch == 'c')
+			continue;
+		if (ch == '?' || ch < 0 || (size_t)ch >= NOPTS) {
+			sdnsd_usage(stderr);
+			return 2;
+		}
+		int rc = set_value(c, &opts[ch], optarg);
+		if (rc)
+			return rc;
+	}
+	if (optind < argc) {
+		fprintf(stderr, "sdnsd: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+	return 0;
+}
+
+/* --config must be read before the flags so that flags win. */
+static const char *find_config_flag(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--config") && i + 1 < argc)
+			return argv[i + 1];
+		if (!strncmp(argv[i], "--config=", 9))
+			return argv[i] + 9;
+	}
+	return NULL;
+}
+
+static int check_required(const sdnsd_conf *c)
+{
+	const char *missing = !c->tls_cert ? "--tls-cert"
+	                      : !c->tls_key ? "--tls-key"
+	                      : !c->tls_ca  ? "--tls-ca"
+	                      : c->n_zone_files == 0 ? "--zone-file" : NULL;
+	if (missing) {
+		fprintf(stderr, "sdnsd: %s is required (see sdnsd --help)\n", missing);
+		return 2;
+	}
+	return 0;
+}
+
+int sdnsd_conf_load(sdnsd_conf *c, int argc, char **argv)
+{
+	memset(c, 0, sizeof(*c));
+	c->log_level = SDNS_LOG_INFO;
+	c->config_path = find_config_flag(argc, argv);
+	int rc = c->config_path ? load_json(c, c->config_path) : 0;
+	if (!rc)
+		rc = parse_flags(c, argc, argv);
+	if (!rc && !c->doq_listen)
+		c->doq_listen = strdup(DEFAULT_DOQ_LISTEN);
+	if (!rc)
+		rc = check_required(c);
+	return rc;
+}
+
+void sdnsd_conf_free(sdnsd_conf *c)
+{
+	free(c->doq_listen);
+	free(c->tls_cert);
+	free(c->tls_key);
+	free(c->tls_ca);
+	free(c->mesh);
+	for (size_t i = 0; i < c->n_zone_files; i++)
+		free(c->zone_files[i]);
+	memset(c, 0, sizeof(*c));
+}

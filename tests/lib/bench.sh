@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# `make bench`: figures, never pass/fail. Starts a local sdnsd on a free port
+# with a throw-away PKI and the example zone, then runs sdnsctl bench.
+#   BENCH_SECONDS (default 10), BENCH_CONNS (4), BENCH_STREAMS (32)
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BIN=${BIN:-bin}
+case "$BIN" in /*) ;; *) BIN="$ROOT/$BIN" ;; esac
+SECS=${BENCH_SECONDS:-10}
+CONNS=${BENCH_CONNS:-4}
+STREAMS=${BENCH_STREAMS:-32}
+DIR=$(mktemp -d "${TMPDIR:-/tmp}/sdns-bench-XXXXXX")
+PID=
+cleanup() { [ -z "$PID" ] || { kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; }; rm -rf "$DIR"; }
+trap cleanup EXIT
+cd "$DIR"
+"$BIN/sdnsctl" pki init --dir pki --mesh bench.mesh --node bench >/dev/null
+PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$BIN/sdnsd" --doq-listen "127.0.0.1:$PORT" --tls-cert pki/node.pem --tls-key pki/node.key \
+	--tls-ca pki/ca.pem --zone-file "$ROOT/server/dev/node-alpha.mesh.zone" \
+	--log-level warn 2>sdnsd.log &
+PID=$!
+for _ in $(seq 50); do grep -q . sdnsd.log 2>/dev/null && break; sleep 0.1; done
+sleep 0.5
+echo "== DoQ authoritative, $(nproc) cores, load generator on the same machine"
+echo "   sdnsctl bench --connections $CONNS --streams $STREAMS --duration $SECS www.node-alpha.mesh A"
+"$BIN/sdnsctl" bench --server "127.0.0.1:$PORT" --server-name localhost --ca pki/ca.pem \
+	--cert pki/admin.pem --key pki/admin.key --connections "$CONNS" --streams "$STREAMS" \
+	--duration "$SECS" www.node-alpha.mesh A

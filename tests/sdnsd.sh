@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# End-to-end: sdnsd serving a master file over DoQ with mutual TLS, asked by
+# sdnsctl; answers checked by our client and parsed by dnspython (a library
+# we did not write); reload on SIGHUP; clean stop; bad configurations.
+. "$(dirname "$0")/lib/shtest.sh"
+t_setup sdnsd
+cd "$T_DIR"
+
+"$BIN/sdnsctl" pki init --dir pki --mesh test.mesh --node srv >/dev/null
+"$BIN/sdnsctl" pki issue --dir pki --role client --name app1 >/dev/null
+"$BIN/sdnsctl" pki init --dir rogue --mesh test.mesh --node srv >/dev/null
+cp "$ROOT/server/dev/node-alpha.mesh.zone" zone.txt
+
+PORT=$(t_free_port)
+SRV="127.0.0.1:$PORT"
+start() {
+	t_bg sdnsd "$BIN/sdnsd" --doq-listen "$SRV" --tls-cert pki/node.pem \
+		--tls-key pki/node.key --tls-ca pki/ca.pem --mesh test.mesh \
+		--zone-file zone.txt --workers 2 --log-level debug
+	SDNSD_PID=$!
+	t_wait_log sdnsd.log 'event=started' 10
+}
+t_ok "sdnsd starts and logs event=started" start
+
+q() { "$BIN/sdnsctl" query --server "$SRV" --server-name localhost --ca pki/ca.pem \
+	--cert pki/client.pem --key pki/client.key "$@"; }
+jq_() { $PY -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+out=$(q --json www.node-alpha.mesh A)
+t_eq "CNAME chased to the apex A record" "NOERROR CNAME:node-alpha.mesh. A:10.0.0.5" \
+	"$(echo "$out" | jq_ '" ".join([d["status"]] + [r["type"]+":"+r["data"] for r in d["answer"]])')"
+t_eq "answer is authoritative" "True" "$(echo "$out" | jq_ '"aa" in d["flags"]')"
+t_eq "response is padded to the 468-octet block" "0" "$(echo "$out" | jq_ 'd["size"] % 468')"
+
+out=$(q --json nope.node-alpha.mesh A)
+t_eq "NXDOMAIN carries the SOA with the negative TTL 300" "NXDOMAIN SOA 300" \
+	"$(echo "$out" | jq_ 'd["status"]+" "+d["authority"][0]["type"]+" "+str(d["authority"][0]["ttl"])')"
+out=$(q --json a.b.svc.node-alpha.mesh A)
+t_eq "wildcard answers with the query name" "a.b.svc.node-alpha.mesh. 10.0.1.1" \
+	"$(echo "$out" | jq_ 'd["answer"][0]["name"]+" "+d["answer"][0]["data"]')"
+out=$(q --json example.org A)
+t_eq "names outside every zone are REFUSED" "REFUSED" "$(echo "$out" | jq_ 'd["status"]')"
+
+q --wire-out answer.bin MAIL.Node-Alpha.mesh A >/dev/null
+t_eq "dnspython parses our wire answer; question case kept" "MAIL.Node-Alpha.mesh. A 10.0.0.6 aa" \
+	"$($PY -c '
+import dns.message, dns.flags
+m = dns.message.from_wire(open("answer.bin","rb").read())
+q = m.question[0]; a = m.answer[0]
+print(q.name.to_text(), dns.rdatatype.to_text(a.rdtype), a[0].to_text(), "aa" if m.flags & dns.flags.AA else "-")')"
+
+out=$(q _dns._udp.node-alpha.mesh SRV)
+t_match "dig-style output shows the SRV record" '_dns\._udp\.node-alpha\.mesh\.[[:space:]]+3600[[:space:]]+IN[[:space:]]+SRV[[:space:]]+0 5 53 ns1\.node-alpha\.mesh\.' "$out"
+
+t_fails "a client certificate from another CA is refused" "$BIN/sdnsctl" query --server "$SRV" \
+	--server-name localhost --ca pki/ca.pem --cert rogue/admin.pem --key rogue/admin.key www.node-alpha.mesh
+t_match "the refusal is logged with its reason" 'event=handshake_refused .*reason=' "$(cat sdnsd.log)"
+t_fails "the client refuses a server whose name does not match" "$BIN/sdnsctl" query --server "$SRV" \
+	--server-name wrong.example --ca pki/ca.pem --cert pki/client.pem --key pki/client.key www.node-alpha.mesh
+
+sed -i 's/^api     300 IN A 10.0.0.7/api     300 IN A 10.0.0.77/' zone.txt
+kill -HUP "$SDNSD_PID"
+t_ok "SIGHUP reloads the zone" t_wait_log sdnsd.log 'event=reloaded' 10
+out=$(q --json api.node-alpha.mesh A)
+t_eq "the reloaded data is answered" "10.0.0.77" "$(echo "$out" | jq_ 'd["answer"][0]["data"]')"
+
+echo 'broken IN A 1.2.3' >> zone.txt
+kill -HUP "$SDNSD_PID"
+t_ok "a broken zone on reload is reported with its line" t_wait_log sdnsd.log 'event=zone_load_failed .*zone.txt:2[0-9]' 10
+out=$(q --json api.node-alpha.mesh A)
+t_eq "and the previous zone keeps being served" "10.0.0.77" "$(echo "$out" | jq_ 'd["answer"][0]["data"]')"
+
+kill -TERM "$SDNSD_PID"; wait "$SDNSD_PID"; rc=$?
+t_eq "SIGTERM stops cleanly with exit 0" "0" "$rc"
+t_match "and logs event=stopped" 'event=stopped' "$(cat sdnsd.log)"
+
+echo '{"doq_listen": "127.0.0.1:1", "zone_filez": []}' > bad.json
+out=$("$BIN/sdnsd" --config bad.json 2>&1); rc=$?
+t_eq "an unknown config key is a usage error (exit 2)" "2" "$rc"
+t_match "naming the key" "unknown key 'zone_filez'" "$out"
+out=$("$BIN/sdnsd" --tls-cert pki/node.pem --tls-key pki/node.key --tls-ca pki/ca.pem 2>&1); rc=$?
+t_match "a missing --zone-file is named" "zone-file is required" "$out"
+printf '$ORIGIN x.\n@ SOA a b 1 2 3 4 5\nfoo A 10.0.0.300\n' > bad.zone
+out=$("$BIN/sdnsd" --doq-listen "$SRV" --tls-cert pki/node.pem --tls-key pki/node.key \
+	--tls-ca pki/ca.pem --zone-file bad.zone 2>&1); rc=$?
+t_eq "a bad zone file stops start-up with exit 1" "1" "$rc"
+t_match "with file and line" 'bad\.zone:3' "$out"
+
+t_done
