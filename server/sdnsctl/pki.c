@@ -134,13 +134,20 @@ static int parse(int argc, char **argv, const char *accepts, const char *usage,
 	optind = 0;
 	opterr = 0;
 	for (;;) {
-		int c = getopt_long(argc, argv, ":", all_opts, NULL);
+		int idx = -1;
+		int c = getopt_long(argc, argv, ":", all_opts, &idx);
 		if (c == -1)
 			break;
-		if (c == ':' || c == '?' || !allowed(accepts, c)) {
-			const char *bad = argv[optind - 1];
+		if (c == ':' || c == '?') {
 			snprintf(msg, sizeof(msg), "%s '%s'",
-			         c == ':' ? "missing value for" : "unknown option", bad);
+			         c == ':' ? "missing value for" : "unknown option",
+			         argv[optind - 1]);
+			return usage_error(argv[0], usage, msg);
+		}
+		if (!allowed(accepts, c)) {
+			/* Known to another subcommand; its value already skipped. */
+			snprintf(msg, sizeof(msg), "unknown option '--%s'",
+			         all_opts[idx].name);
 			return usage_error(argv[0], usage, msg);
 		}
 		if (store_opt(a, c, optarg) < 0)
