@@ -179,6 +179,17 @@ START_TEST(test_init_refuses_to_overwrite_an_existing_ca_key)
 }
 END_TEST
 
+START_TEST(test_init_with_a_leftover_node_key_writes_nothing)
+{
+	ck_assert_int_eq(sdns_test_write_file(in_dir("node.key"), "old\n"), 0);
+	sdns_pki_init_opts o = {.dir = dir, .node = "n1"};
+	ck_assert_int_eq(sdns_pki_init(&o, err, sizeof(err)), SDNS_EEXIST);
+	ck_assert_ptr_nonnull(strstr(err, "node.key"));
+	ck_assert_int_eq(access(in_dir("ca.key"), F_OK), -1);
+	ck_assert_int_eq(access(in_dir("ca.pem"), F_OK), -1);
+}
+END_TEST
+
 START_TEST(test_ca_is_critical_ca_true_pathlen_0_with_key_ids)
 {
 	init_default(SDNS_KEY_ED25519);
@@ -584,6 +595,17 @@ START_TEST(test_issue_refuses_to_overwrite_a_key)
 }
 END_TEST
 
+START_TEST(test_issue_with_an_existing_p12_writes_nothing)
+{
+	init_default(SDNS_KEY_ED25519);
+	sdns_pki_leaf_opts o = client_opts("app1");
+	o.p12_path = in_dir("admin.p12"), o.p12_pass = "";
+	ck_assert_int_eq(sdns_pki_issue(&o, err, sizeof(err)), SDNS_EEXIST);
+	ck_assert_int_eq(access(in_dir("leaf.key"), F_OK), -1);
+	ck_assert_int_eq(access(in_dir("leaf.pem"), F_OK), -1);
+}
+END_TEST
+
 START_TEST(test_issue_without_a_ca_fails_not_found)
 {
 	sdns_pki_leaf_opts o = client_opts("app1");
@@ -782,6 +804,7 @@ static Suite *pki_suite(void)
 	tcase_add_test(tc, test_init_writes_every_file_with_private_keys_0600);
 	tcase_add_test(tc, test_init_creates_a_missing_directory_mode_0700);
 	tcase_add_test(tc, test_init_refuses_to_overwrite_an_existing_ca_key);
+	tcase_add_test(tc, test_init_with_a_leftover_node_key_writes_nothing);
 	tcase_add_test(tc, test_ca_is_critical_ca_true_pathlen_0_with_key_ids);
 	tcase_add_test(tc, test_node_cert_has_server_and_client_eku_and_its_sans);
 	tcase_add_test(tc, test_init_uses_the_given_sans_for_the_node);
@@ -804,6 +827,7 @@ static Suite *pki_suite(void)
 	tcase_add_test(tc, test_issue_refuses_bad_names);
 	tcase_add_test(tc, test_issue_refuses_bad_sans);
 	tcase_add_test(tc, test_issue_refuses_to_overwrite_a_key);
+	tcase_add_test(tc, test_issue_with_an_existing_p12_writes_nothing);
 	tcase_add_test(tc, test_issue_without_a_ca_fails_not_found);
 	tcase_add_test(tc, test_issue_with_a_key_of_another_ca_fails);
 	tcase_add_test(tc, test_init_and_ca_refuse_missing_options);

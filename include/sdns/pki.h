@@ -58,8 +58,9 @@ int sdns_pki_issue(const sdns_pki_leaf_opts *o, char *err, size_t err_cap);
 int sdns_pki_ca_mesh(const char *ca_cert_path, char *mesh, size_t cap);
 
 /* `sdnsctl pki init`: in dir, ca.pem ca.key node.pem node.key admin.pem
- * admin.key admin.p12 (empty password unless p12_pass). Refuses to overwrite
- * an existing ca.key (SDNS_EEXIST). */
+ * admin.key admin.p12 (empty password unless p12_pass). dir is made (0700)
+ * if missing. Refuses, before writing anything, when ca.key or another key
+ * file is already there (SDNS_EEXIST). Same alg for all three. */
 typedef struct {
 	const char *dir;
 	const char *mesh;        /* default "mesh" */

@@ -267,7 +267,8 @@ static int cmd_pin(int argc, char **argv)
 	if (rc == SDNS_OK)
 		rc = sdns_pki_fingerprint_file(a.cert, fpr, sizeof(fpr));
 	if (rc < 0) {
-		fprintf(stderr, "sdnsctl pki: %s : %s\n", a.cert, sdns_strerror(rc));
+		fprintf(stderr, "sdnsctl pki: %s : %s\n", a.cert,
+		        rc == SDNS_ECERT ? "not a PEM certificate" : sdns_strerror(rc));
 		return 1;
 	}
 	printf("pin-sha256 %s\nsha256 %s\n", pin, fpr);

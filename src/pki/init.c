@@ -106,12 +106,20 @@ int sdns_pki_init(const sdns_pki_init_opts *o, char *err, size_t err_cap)
 	if ((rc = make_paths(p, o->dir, err, err_cap)) < 0 ||
 	    (rc = ensure_dir(o->dir, err, err_cap)) < 0)
 		goto out;
-	/* The key is the CA; its certificate alone may be re-fetched. */
+	/* Checked before anything is written, so a refused init leaves the
+	 * directory as it was. */
 	if (access(p->ca_key, F_OK) == 0) {
 		rc = pki_fail(err, err_cap, SDNS_EEXIST, p->ca_key,
 		              "a CA already exists here; not overwriting it");
 		goto out;
 	}
+	const char *keys[] = {p->node_key, p->admin_key, p->admin_p12};
+	for (size_t i = 0; i < 3; i++)
+		if (access(keys[i], F_OK) == 0) {
+			rc = pki_fail(err, err_cap, SDNS_EEXIST, keys[i],
+			              "already exists; not overwriting it");
+			goto out;
+		}
 	sdns_pki_ca_opts ca = {.cert_path = p->ca_pem, .key_path = p->ca_key,
 	                       .mesh = mesh, .alg = o->alg};
 	if ((rc = sdns_pki_make_ca(&ca, err, err_cap)) < 0)

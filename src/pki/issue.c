@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/x509v3.h>
 
@@ -68,6 +69,10 @@ static int check_opts(const sdns_pki_leaf_opts *o, char *err, size_t cap)
 			                "not an IP address or DNS name");
 	if (o->p12_path && !o->p12_pass)
 		return pki_fail(err, cap, SDNS_EINVAL, "p12", "missing password");
+	/* Refused up front rather than after the key and certificate exist. */
+	if (o->p12_path && access(o->p12_path, F_OK) == 0)
+		return pki_fail(err, cap, SDNS_EEXIST, o->p12_path,
+		                "already exists; not overwriting it");
 	return SDNS_OK;
 }
 
