@@ -93,9 +93,12 @@ typedef struct {
 	enum sdns_section sec;  /* current section; only moves forward */
 	uint16_t qdcount;
 	uint16_t count[3];
-	uint16_t comp_off[SDNS_COMP_MAX];
+	uint16_t comp_off[SDNS_COMP_MAX]; /* where a name suffix was written */
+	uint8_t comp_len[SDNS_COMP_MAX];  /* its uncompressed length: a cheap
+	                                     filter before comparing labels */
 	int comp_n;
 	size_t reserve;         /* bytes kept free for the OPT record */
+	bool opt_done;          /* OPT written: nothing may follow */
 } sdns_bld;
 
 /* Start a message in buf; writes the header. */
