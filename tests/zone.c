@@ -183,11 +183,20 @@ START_TEST(test_cname_with_rrsig_and_nsec_allowed)
 	sdns_zbuild *b = sdns_zbuild_new(&apex);
 	ck_assert_int_eq(zt_add(b, "example.", SOA), SDNS_OK);
 	ck_assert_int_eq(zt_add(b, "example.", "www 300 CNAME web"), SDNS_OK);
-	static const uint8_t opaque[] = { 1, 2, 3 };
+	static const uint8_t rrsig[] = {
+		0, 5, 15, 2, 0, 0, 1, 44, 0x65, 0, 0, 0, 0x64, 0, 0, 0, 0x12, 0x34,
+		7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0, 0xab, 0xcd,
+	};
+	static const uint8_t nsec[] = {
+		3, 'x', 'y', 'z', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0,
+		0, 6, 0x04, 0, 0, 0, 0, 0x03,
+	};
 	sdns_rr rr = { N("www.example."), SDNS_T_RRSIG, SDNS_C_IN, 300,
-	               sizeof(opaque), opaque };
+	               sizeof(rrsig), rrsig };
 	ck_assert_int_eq(sdns_zbuild_add(b, &rr), SDNS_OK);
 	rr.type = SDNS_T_NSEC;
+	rr.rdata = nsec;
+	rr.rdlen = sizeof(nsec);
 	ck_assert_int_eq(sdns_zbuild_add(b, &rr), SDNS_OK);
 	sdns_zone *z = NULL;
 	ck_assert_int_eq(sdns_zbuild_finish(b, &z, NULL, 0), SDNS_OK);

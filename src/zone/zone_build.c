@@ -103,26 +103,21 @@ static int blob_put(sdns_zbuild *b, const void *p, size_t n, uint32_t *off)
 	return SDNS_OK;
 }
 
-/* The RDATA of types whose names we follow must hold a valid name where we
- * will look for it, so that answering may trust the zone. */
+/* RDATA must have the layout of its type (the same check the message parser
+ * applies), and the names we follow must sit where answering looks for
+ * them, so that answering may trust the zone. */
 static int check_rdata(const sdns_rr *rr)
 {
+	if (sdns_rdata_check(rr->type, rr->rdata, rr->rdlen) != SDNS_OK)
+		return SDNS_ERDATA;
 	sdns_name tmp;
-	size_t off;
-	switch (rr->type) {
-	case SDNS_T_SOA:
-		off = 0;
+	size_t off = 0;
+	if (rr->type == SDNS_T_SOA) {
 		if (sdns_zone_rdata_name(rr->rdata, rr->rdlen, &off, &tmp) ||
 		    sdns_zone_rdata_name(rr->rdata, rr->rdlen, &off, &tmp) ||
 		    rr->rdlen - off != 20)
 			return SDNS_ERDATA;
 		return SDNS_OK;
-	case SDNS_T_A:
-		return rr->rdlen == 4 ? SDNS_OK : SDNS_ERDATA;
-	case SDNS_T_AAAA:
-		return rr->rdlen == 16 ? SDNS_OK : SDNS_ERDATA;
-	default:
-		break;
 	}
 	int t = sdns_zone_target_off(rr->type);
 	if (t < 0) return SDNS_OK;
