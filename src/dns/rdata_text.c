@@ -177,6 +177,13 @@ int sdns_rt_wr(sdns_rt_in *in, int rc)
 	return rc;
 }
 
+/* sdns_name_root lives in the wire half (name.c); keep this file free of it. */
+static void root_name(sdns_name *n)
+{
+	n->len = 1;
+	n->data[0] = 0;
+}
+
 int sdns_rt_name(sdns_rt_in *in, const char *what)
 {
 	sdns_rt_tok t;
@@ -187,12 +194,17 @@ int sdns_rt_name(sdns_rt_in *in, const char *what)
 	rc = t.quoted ? SDNS_ESYNTAX : sdns_name_from_str(&n, t.p, t.len, in->origin);
 	if (rc < 0) {
 		char sb[48], tb[16];
-		const char *why = sdns_strerror(rc);
-		if (rc == SDNS_ESYNTAX && !t.quoted && !in->origin)
-			why = "bad syntax, or relative with no origin";
+		sdns_name root;
+		root_name(&root);
+		if (rc == SDNS_ESYNTAX && !t.quoted && !in->origin &&
+		    sdns_name_from_str(&n, t.p, t.len, &root) == SDNS_OK)
+			return sdns_rt_fail(in, rc, "relative %s '%s' in %s record "
+			                    "but no origin", what,
+			                    sdns_rt_show(&t, sb, sizeof(sb)),
+			                    sdns_rt_tname(in, tb, sizeof(tb)));
 		return sdns_rt_fail(in, rc, "bad %s '%s' in %s record: %s", what,
 		                    sdns_rt_show(&t, sb, sizeof(sb)),
-		                    sdns_rt_tname(in, tb, sizeof(tb)), why);
+		                    sdns_rt_tname(in, tb, sizeof(tb)), sdns_strerror(rc));
 	}
 	return sdns_rt_wr(in, sdns_wr_bytes(in->w, n.data, n.len));
 }
