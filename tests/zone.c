@@ -309,6 +309,122 @@ START_TEST(test_many_names_all_found)
 }
 END_TEST
 
+/* --- sdns_zone_load_file --- */
+
+static int load(const char *text, char *path, size_t pcap, sdns_zone **z,
+                char *err, size_t ecap)
+{
+	char dir[256];
+	ck_assert_int_eq(sdns_test_mkdtemp("zone", dir, sizeof(dir)), 0);
+	snprintf(path, pcap, "%s/example.zone", dir);
+	ck_assert_int_eq(sdns_test_write_file(path, text), 0);
+	sdns_name origin = N("example.");
+	int rc = sdns_zone_load_file(path, &origin, z, err, ecap);
+	sdns_test_rmtree(dir);
+	return rc;
+}
+
+START_TEST(test_load_file_builds_zone)
+{
+	static const char text[] =
+		"$TTL 600\n"
+		"@ IN SOA ns1 hostmaster ( 42 7200 900 1209600 300 )\n"
+		"  IN NS ns1\n"
+		"ns1 A 192.0.2.53\n"
+		"www 300 A 192.0.2.1\n"
+		"a.b TXT \"deep\"\n";
+	char path[512], err[256] = "";
+	sdns_zone *z = NULL;
+	ck_assert_int_eq(load(text, path, sizeof(path), &z, err, sizeof(err)),
+	                 SDNS_OK);
+	ck_assert_uint_eq(sdns_zone_serial(z), 42);
+	ck_assert_uint_eq(sdns_zone_rr_count(z), 5);
+	sdns_name n = N("ns1.example.");
+	const sdns_rrset *s = sdns_zone_find(z, &n, SDNS_T_A);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_uint_eq(s->ttl, 600);
+	n = N("b.example.");
+	ck_assert(sdns_zone_name_exists(z, &n));
+	sdns_zone_free(z);
+}
+END_TEST
+
+START_TEST(test_load_file_default_ttl_before_dollar_ttl)
+{
+	static const char text[] =
+		"@ IN SOA ns1 hostmaster 1 7200 900 1209600 300\n"
+		"www A 192.0.2.1\n";
+	char path[512], err[256] = "";
+	sdns_zone *z = NULL;
+	ck_assert_int_eq(load(text, path, sizeof(path), &z, err, sizeof(err)),
+	                 SDNS_OK);
+	sdns_name n = N("www.example.");
+	ck_assert_uint_eq(sdns_zone_find(z, &n, SDNS_T_A)->ttl,
+	                  SDNS_ZONE_DEFAULT_TTL);
+	sdns_zone_free(z);
+}
+END_TEST
+
+START_TEST(test_load_file_out_of_zone_record_names_line)
+{
+	static const char text[] =
+		"$TTL 600\n"
+		"@ IN SOA ns1 hostmaster 1 7200 900 1209600 300\n"
+		"\n"
+		"www.other. A 192.0.2.1\n";
+	char path[512], err[256] = "", want[600];
+	sdns_zone *z = NULL;
+	ck_assert_int_eq(load(text, path, sizeof(path), &z, err, sizeof(err)),
+	                 SDNS_EZONE);
+	ck_assert_ptr_null(z);
+	snprintf(want, sizeof(want),
+	         "%s: line 4: www.other. is outside the zone example.", path);
+	ck_assert_str_eq(err, want);
+}
+END_TEST
+
+START_TEST(test_load_file_syntax_error_names_line)
+{
+	static const char text[] =
+		"$TTL 600\n"
+		"@ IN SOA ns1 hostmaster 1 7200 900 1209600 300\n"
+		"www A 300.1.1.1\n";
+	char path[512], err[256] = "", want[600];
+	sdns_zone *z = NULL;
+	ck_assert_int_lt(load(text, path, sizeof(path), &z, err, sizeof(err)), 0);
+	ck_assert_ptr_null(z);
+	snprintf(want, sizeof(want), "%s: line 3: ", path);
+	ck_assert_msg(strncmp(err, want, strlen(want)) == 0, "got %s", err);
+}
+END_TEST
+
+START_TEST(test_load_file_zone_check_failure_reported)
+{
+	static const char text[] = "$TTL 600\nwww A 192.0.2.1\n";
+	char path[512], err[256] = "", want[600];
+	sdns_zone *z = NULL;
+	ck_assert_int_eq(load(text, path, sizeof(path), &z, err, sizeof(err)),
+	                 SDNS_EZONE);
+	snprintf(want, sizeof(want), "%s: example.: no SOA record at the zone "
+	         "apex", path);
+	ck_assert_str_eq(err, want);
+}
+END_TEST
+
+START_TEST(test_load_missing_file_is_eio)
+{
+	sdns_name origin = N("example.");
+	sdns_zone *z = NULL;
+	char err[256] = "";
+	ck_assert_int_eq(sdns_zone_load_file("/nonexistent/x.zone", &origin, &z,
+	                                     err, sizeof(err)), SDNS_EIO);
+	ck_assert_ptr_null(z);
+	ck_assert_msg(strstr(err, "/nonexistent/x.zone") != NULL, "%s", err);
+	ck_assert_int_eq(sdns_zone_load_file(NULL, &origin, &z, err,
+	                                     sizeof(err)), SDNS_EINVAL);
+}
+END_TEST
+
 static Suite *zone_suite(void)
 {
 	Suite *s = suite_create("zone");
@@ -332,6 +448,12 @@ static Suite *zone_suite(void)
 	tcase_add_test(tc, test_non_in_class_and_meta_types_refused);
 	tcase_add_test(tc, test_bad_arguments);
 	tcase_add_test(tc, test_many_names_all_found);
+	tcase_add_test(tc, test_load_file_builds_zone);
+	tcase_add_test(tc, test_load_file_default_ttl_before_dollar_ttl);
+	tcase_add_test(tc, test_load_file_out_of_zone_record_names_line);
+	tcase_add_test(tc, test_load_file_syntax_error_names_line);
+	tcase_add_test(tc, test_load_file_zone_check_failure_reported);
+	tcase_add_test(tc, test_load_missing_file_is_eio);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -45,7 +45,8 @@ const char *sdns_zbuild_error(const sdns_zbuild *b);
 #define SDNS_ZONE_DEFAULT_TTL 3600
 
 /* Load a master file into a zone; apex = origin. err_msg gets
- * "path:line: words" on failure. */
+ * "path: line N: words" on failure (the zone-wide checks of
+ * sdns_zbuild_finish have no line: "path: words"). */
 int sdns_zone_load_file(const char *path, const sdns_name *origin,
                         sdns_zone **out, char *err_msg, size_t err_cap);
 

@@ -30,16 +30,15 @@ int sdns_zone_load_file(const char *path, const sdns_name *origin,
 	int rc = sdns_zfile_load(path, origin, SDNS_ZONE_DEFAULT_TTL, load_cb,
 	                         &c, &ze);
 	if (rc) {
-		/* A builder refusal carries its own words; the parser knows the
-		 * line either way. */
-		const char *why = c.rc ? sdns_zbuild_error(c.b) : ze.msg;
-		if (!why[0]) why = sdns_strerror(rc);
+		/* The parser's words already start with "line N: "; a builder
+		 * refusal gets the same prefix from the parser's line. */
 		if (err_msg && err_cap) {
-			if (ze.line > 0)
-				snprintf(err_msg, err_cap, "%s:%d: %s", path,
-				         ze.line, why);
+			if (c.rc && ze.line > 0)
+				snprintf(err_msg, err_cap, "%s: line %d: %s", path,
+				         ze.line, sdns_zbuild_error(c.b));
 			else
-				snprintf(err_msg, err_cap, "%s: %s", path, why);
+				snprintf(err_msg, err_cap, "%s: %s", path,
+				         ze.msg[0] ? ze.msg : sdns_strerror(rc));
 		}
 		sdns_zbuild_free(c.b);
 		return rc;
