@@ -23,7 +23,15 @@ typedef struct {
  * unless the query is too broken to echo an ID (then SDNS_EMALF and no
  * output): FORMERR for malformed queries, NOTIMP for opcodes other than
  * QUERY, REFUSED for QDCOUNT != 1 and names outside every zone, BADVERS for
- * EDNS version > 0. */
+ * EDNS version > 0. A message with QR set is a response, never answered:
+ * SDNS_EPROTO and no output (two servers must not bounce errors forever).
+ * With EDNS, REFUSED outside every zone carries EDE 20 (Not Authoritative).
+ * qtype ANY returns every RRset at the name (authoritative data is small;
+ * RFC 8482 minimal ANY is the stub's business). AXFR/IXFR: REFUSED,
+ * MAILA/MAILB: NOTIMP, qtype OPT: FORMERR. When the response does not fit
+ * max_size, whole RRsets are dropped from the answer/authority sections and
+ * TC is set; additional A/AAAA that do not fit are just left out (TC only for
+ * in-domain glue of a referral). */
 int sdns_answer(const sdns_zoneset *zs, const uint8_t *q, size_t qlen,
                 const sdns_answer_opts *opts, uint8_t *out, size_t cap,
                 size_t *out_len);

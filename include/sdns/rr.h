@@ -71,7 +71,17 @@ int sdns_rdata_from_str(uint16_t type, const char *text, size_t len,
  * base64 for DNSKEY/RRSIG, type bitmaps for NSEC). */
 int sdns_rdata_to_str(uint16_t type, const uint8_t *rdata, uint16_t rdlen,
                       char *buf, size_t cap);
-/* Whole record as one zone-file line: "owner TTL CLASS TYPE RDATA". */
+/* As sdns_rdata_from_str; on failure also writes into why (if not NULL,
+ * always NUL-terminated) the offending token and what is wrong with it, e.g.
+ * "bad IPv4 address '10.0.0.256' in A record". */
+int sdns_rdata_from_str_why(uint16_t type, const char *text, size_t len,
+                            const sdns_name *origin, sdns_wr *out,
+                            char *why, size_t why_cap);
+/* Whole record as one zone-file line, tab-separated like dig:
+ * "owner<TAB>TTL<TAB>CLASS<TAB>TYPE<TAB>RDATA". */
 int sdns_rr_to_str(const sdns_rr *rr, char *buf, size_t cap);
+/* A TTL as plain seconds or with BIND units: "3600", "1h30m", "2d", "1w".
+ * SDNS_ESYNTAX on anything else or when the value exceeds 2^32-1. */
+int sdns_ttl_from_str(const char *text, size_t len, uint32_t *out);
 
 #endif

@@ -37,8 +37,16 @@ int sdns_zbuild_add(sdns_zbuild *b, const sdns_rr *rr);
 int sdns_zbuild_finish(sdns_zbuild *b, sdns_zone **out, char *err_msg,
                        size_t err_cap);
 void sdns_zbuild_free(sdns_zbuild *b);
+/* Words for the last refusal of sdns_zbuild_add ("" if none); borrowed:
+ * valid until the next add or until the builder is freed. */
+const char *sdns_zbuild_error(const sdns_zbuild *b);
 
-/* Load a master file into a zone; apex = origin. */
+/* TTL for records that precede any $TTL in a master file. */
+#define SDNS_ZONE_DEFAULT_TTL 3600
+
+/* Load a master file into a zone; apex = origin. err_msg gets
+ * "path: line N: words" on failure (the zone-wide checks of
+ * sdns_zbuild_finish have no line: "path: words"). */
 int sdns_zone_load_file(const char *path, const sdns_name *origin,
                         sdns_zone **out, char *err_msg, size_t err_cap);
 
@@ -56,7 +64,9 @@ const sdns_rrset *sdns_zone_find(const sdns_zone *z, const sdns_name *name,
 bool sdns_zone_name_exists(const sdns_zone *z, const sdns_name *name);
 
 /* --- sets --- */
-/* Takes ownership of the zones (the array itself is copied). Refcount 1. */
+/* Takes ownership of the zones (the array itself is copied). Refcount 1.
+ * Two zones with the same apex: SDNS_EEXIST. On any error the caller keeps
+ * the zones. */
 int sdns_zoneset_new(sdns_zone **zones, size_t n, sdns_zoneset **out);
 void sdns_zoneset_ref(sdns_zoneset *s);
 void sdns_zoneset_unref(sdns_zoneset *s);

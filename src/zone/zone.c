@@ -1,0 +1,101 @@
+/* Immutable zone: lookups by name and type, never allocating. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sdns/error.h"
+#include "zone_int.h"
+
+void sdns_zone_free(sdns_zone *z)
+{
+	if (!z) return;
+	free(z->blob);
+	free(z->nodes);
+	free(z->rrsets);
+	free(z->rdlens);
+	free(z->rdatas);
+	free(z->table);
+	free(z);
+}
+
+const sdns_name *sdns_zone_apex(const sdns_zone *z) { return &z->apex; }
+uint32_t sdns_zone_serial(const sdns_zone *z) { return z->serial; }
+size_t sdns_zone_rr_count(const sdns_zone *z) { return z->rr_count; }
+
+const sdns_znode *sdns_zone_node(const sdns_zone *z, const sdns_name *lower,
+                                 uint64_t hash)
+{
+	/* The table is at most half full, so the probe always ends. */
+	for (size_t slot = hash & z->mask;; slot = (slot + 1) & z->mask) {
+		uint32_t v = z->table[slot];
+		if (!v) return NULL;
+		const sdns_znode *n = &z->nodes[v - 1];
+		if (n->hash == hash && n->len == lower->len &&
+		    memcmp(n->name, lower->data, n->len) == 0)
+			return n;
+	}
+}
+
+const sdns_rrset *sdns_znode_rrset(const sdns_zone *z, const sdns_znode *n,
+                                   uint16_t type)
+{
+	const sdns_rrset *s = &z->rrsets[n->rrset0];
+	for (uint16_t i = 0; i < n->nrrsets; i++)
+		if (s[i].type == type) return &s[i];
+	return NULL;
+}
+
+void sdns_znode_name(const sdns_znode *n, sdns_name *out)
+{
+	out->len = n->len;
+	memcpy(out->data, n->orig, n->len);
+}
+
+static const sdns_znode *find_node(const sdns_zone *z, const sdns_name *name)
+{
+	sdns_name low = *name;
+	sdns_name_lower(&low);
+	return sdns_zone_node(z, &low, sdns_name_hash_ci(&low));
+}
+
+const sdns_rrset *sdns_zone_find(const sdns_zone *z, const sdns_name *name,
+                                 uint16_t type)
+{
+	if (!z || !name) return NULL;
+	const sdns_znode *n = find_node(z, name);
+	return n ? sdns_znode_rrset(z, n, type) : NULL;
+}
+
+bool sdns_zone_name_exists(const sdns_zone *z, const sdns_name *name)
+{
+	return z && name && find_node(z, name) != NULL;
+}
+
+int sdns_zone_rdata_name(const uint8_t *rd, size_t rdlen, size_t *off,
+                         sdns_name *out)
+{
+	size_t p = *off, len = 0;
+	for (;;) {
+		if (p >= rdlen) return SDNS_ERDATA;
+		uint8_t ll = rd[p];
+		if (ll > SDNS_LABEL_MAX) return SDNS_ELABEL;
+		if (rdlen - p < 1u + ll) return SDNS_ERDATA;
+		if (len + 1u + ll > SDNS_NAME_MAX) return SDNS_ENAME;
+		memcpy(out->data + len, rd + p, 1u + ll);
+		len += 1u + ll;
+		p += 1u + ll;
+		if (ll == 0) break;
+	}
+	out->len = (uint8_t)len;
+	*off = p;
+	return SDNS_OK;
+}
+
+int sdns_zone_target_off(uint16_t type)
+{
+	switch (type) {
+	case SDNS_T_NS: case SDNS_T_CNAME: case SDNS_T_PTR: return 0;
+	case SDNS_T_MX: return 2;
+	case SDNS_T_SRV: return 6;
+	default: return -1;
+	}
+}
