@@ -66,7 +66,7 @@ t_eq "the reloaded data is answered" "10.0.0.77" "$(echo "$out" | jq_ 'd["answer
 
 echo 'broken IN A 1.2.3' >> zone.txt
 kill -HUP "$SDNSD_PID"
-t_ok "a broken zone on reload is reported with its line" t_wait_log sdnsd.log 'event=zone_load_failed .*zone.txt:2[0-9]' 10
+t_ok "a broken zone on reload is reported with its line" t_wait_log sdnsd.log 'event=zone_load_failed .*zone.txt: line 2[0-9]' 10
 out=$(q --json api.node-alpha.mesh A)
 t_eq "and the previous zone keeps being served" "10.0.0.77" "$(echo "$out" | jq_ 'd["answer"][0]["data"]')"
 
@@ -84,6 +84,6 @@ printf '$ORIGIN x.\n@ SOA a b 1 2 3 4 5\nfoo A 10.0.0.300\n' > bad.zone
 out=$("$BIN/sdnsd" --doq-listen "$SRV" --tls-cert pki/node.pem --tls-key pki/node.key \
 	--tls-ca pki/ca.pem --zone-file bad.zone 2>&1); rc=$?
 t_eq "a bad zone file stops start-up with exit 1" "1" "$rc"
-t_match "with file and line" 'bad\.zone:3' "$out"
+t_match "with file and line" 'bad\.zone: line 3' "$out"
 
 t_done
