@@ -13,17 +13,14 @@ cp "$ROOT/server/dev/node-alpha.mesh.zone" zone.txt
 
 PORT=$(t_free_port)
 SRV="127.0.0.1:$PORT"
-start() {
-	t_bg sdnsd "$BIN/sdnsd" --doq-listen "$SRV" --tls-cert pki/node.pem \
-		--tls-key pki/node.key --tls-ca pki/ca.pem --mesh test.mesh \
-		--zone-file zone.txt --workers 2 --log-level debug
-	SDNSD_PID=$!
-	t_wait_log sdnsd.log 'event=started' 10
-}
-t_ok "sdnsd starts and logs event=started" start
+t_bg sdnsd "$BIN/sdnsd" --doq-listen "$SRV" --tls-cert pki/node.pem \
+	--tls-key pki/node.key --tls-ca pki/ca.pem --mesh test.mesh \
+	--zone-file zone.txt --workers 2 --log-level debug
+SDNSD_PID=$!
+t_ok "sdnsd starts and logs event=started" t_wait_log sdnsd.log 'event=started' 10
 
 q() { "$BIN/sdnsctl" query --server "$SRV" --server-name localhost --ca pki/ca.pem \
-	--cert pki/client.pem --key pki/client.key "$@"; }
+	--cert pki/app1.pem --key pki/app1.key "$@"; }
 jq_() { $PY -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
 out=$(q --json www.node-alpha.mesh A)
@@ -56,7 +53,7 @@ t_fails "a client certificate from another CA is refused" "$BIN/sdnsctl" query -
 	--server-name localhost --ca pki/ca.pem --cert rogue/admin.pem --key rogue/admin.key www.node-alpha.mesh
 t_match "the refusal is logged with its reason" 'event=handshake_refused .*reason=' "$(cat sdnsd.log)"
 t_fails "the client refuses a server whose name does not match" "$BIN/sdnsctl" query --server "$SRV" \
-	--server-name wrong.example --ca pki/ca.pem --cert pki/client.pem --key pki/client.key www.node-alpha.mesh
+	--server-name wrong.example --ca pki/ca.pem --cert pki/app1.pem --key pki/app1.key www.node-alpha.mesh
 
 sed -i 's/^api     300 IN A 10.0.0.7/api     300 IN A 10.0.0.77/' zone.txt
 kill -HUP "$SDNSD_PID"
