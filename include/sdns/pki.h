@@ -39,16 +39,28 @@ typedef struct {
 	/* 0 = default for the role: node = server+client, admin/client = client */
 	unsigned eku;
 	bool omit_uri_san;       /* tests only: leaf without the SPIFFE SAN */
+	/* tests only: this URI SAN instead of spiffe://mesh/role/name, written
+	 * unchecked (e.g. an unknown role); NULL normally */
+	const char *uri_override;
 	int64_t not_before_s;    /* offset from now; 0 = now - 5 min */
 	int64_t not_after_s;     /* offset from now; 0 = 825 days */
 } sdns_pki_leaf_opts;
 
+/* Error texts: these functions write "<what> : <why>" into err (may be NULL)
+ * and return a negative code: SDNS_EINVAL bad option, SDNS_EEXIST a key or
+ * PKCS#12 file already there (never overwritten: O_EXCL, mode 0600),
+ * SDNS_ENOTFOUND/SDNS_EIO files, SDNS_ECERT unreadable or mismatched CA,
+ * SDNS_ECRYPTO an OpenSSL failure. Certificates (.pem) are rewritten. */
 int sdns_pki_make_ca(const sdns_pki_ca_opts *o, char *err, size_t err_cap);
+/* mesh NULL: taken from the CA's subject ("<mesh> mesh CA"). */
 int sdns_pki_issue(const sdns_pki_leaf_opts *o, char *err, size_t err_cap);
+/* The mesh name of a CA made by sdns_pki_make_ca, from its subject CN. */
+int sdns_pki_ca_mesh(const char *ca_cert_path, char *mesh, size_t cap);
 
 /* `sdnsctl pki init`: in dir, ca.pem ca.key node.pem node.key admin.pem
- * admin.key admin.p12 (empty password unless p12_pass). Refuses to overwrite
- * an existing ca.key (SDNS_EEXIST). */
+ * admin.key admin.p12 (empty password unless p12_pass). dir is made (0700)
+ * if missing. Refuses, before writing anything, when ca.key or another key
+ * file is already there (SDNS_EEXIST). Same alg for all three. */
 typedef struct {
 	const char *dir;
 	const char *mesh;        /* default "mesh" */
@@ -61,9 +73,17 @@ typedef struct {
 } sdns_pki_init_opts;
 int sdns_pki_init(const sdns_pki_init_opts *o, char *err, size_t err_cap);
 
+#define SDNS_PKI_PIN_MAX 45  /* 44 base64 chars + NUL */
+#define SDNS_PKI_FPR_MAX 65  /* 64 hex chars + NUL */
+
 /* base64(SHA-256(DER SubjectPublicKeyInfo)), as dns-tool and HPKP define. */
 int sdns_pki_spki_pin_file(const char *cert_path, char *b64, size_t cap);
-/* SHA-256 of the certificate DER, lowercase hex with ':' separators off. */
+/* SHA-256 of the certificate DER, lowercase hex, no ':' separators. */
 int sdns_pki_fingerprint_file(const char *cert_path, char *hex, size_t cap);
+/* The same two over a DER certificate already in memory (the daemon has the
+ * peer's leaf as DER from the TLS stack). */
+int sdns_pki_spki_pin_der(const uint8_t *der, size_t len, char *b64, size_t cap);
+int sdns_pki_fingerprint_der(const uint8_t *der, size_t len, char *hex,
+                             size_t cap);
 
 #endif
