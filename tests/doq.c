@@ -682,6 +682,29 @@ START_TEST(test_unfinished_stream_is_reset_after_deadline)
 }
 END_TEST
 
+START_TEST(test_connection_over_buffer_limit_is_closed_with_excessive_load)
+{
+	sdns_doq_server_conf sc;
+	srv_conf(&sc);
+	sc.max_conn_buffer = 1000;
+	uint16_t port = srv_start(&sc);
+	sdns_doq_client *c = cli_good(port);
+	static uint8_t part[3000];
+	memset(part, 0, sizeof(part));
+	part[0] = 0x0f; /* a 4000-byte message that never completes */
+	part[1] = 0xa0;
+	ck_assert_int_eq(sdns_doq_client_send_raw(c, part, sizeof(part), false,
+	                                          false, NULL),
+	                 SDNS_OK);
+	ck_assert(closed_with(c, SDNS_DOQ_EXCESSIVE_LOAD, true));
+	sdns_doq_stats st;
+	sdns_doq_server_stats(g_srv, &st);
+	ck_assert_uint_eq(st.excessive_load, 1);
+	ck_assert(log_has("event=excessive_load"));
+	sdns_doq_client_free(c);
+}
+END_TEST
+
 START_TEST(test_retry_threshold_zero_validates_then_token_skips_retry)
 {
 	sdns_doq_server_conf sc;
@@ -766,6 +789,7 @@ Suite *doq_suite(void)
 	tcase_add_test(tc, test_fifty_connections_are_each_answered);
 	tcase_add_test(tc, test_third_connection_from_one_address_is_refused);
 	tcase_add_test(tc, test_unfinished_stream_is_reset_after_deadline);
+	tcase_add_test(tc, test_connection_over_buffer_limit_is_closed_with_excessive_load);
 	tcase_add_test(tc, test_retry_threshold_zero_validates_then_token_skips_retry);
 	tcase_add_test(tc, test_stop_closes_connections_with_no_error);
 	tcase_add_test(tc, test_server_refuses_bad_listen_address);

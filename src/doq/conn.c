@@ -264,6 +264,8 @@ static int stream_append(doq_conn *c, doq_stream *st, const uint8_t *data,
 static int stream_input(doq_conn *c, doq_stream *st, const uint8_t *data,
                         size_t len, bool fin)
 {
+	/* Reset by us: what was already in flight is dropped quietly. */
+	if (st->phase == ST_DONE) return 0;
 	if (st->phase != ST_RX)
 		return len ? protocol_error(c, "trailing_data") : 0;
 	/* Common case: the whole frame in one STREAM frame, no copy. */
