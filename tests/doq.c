@@ -410,6 +410,25 @@ START_TEST(test_client_refuses_server_with_wrong_name)
 }
 END_TEST
 
+START_TEST(test_client_refuses_server_certificate_without_server_auth)
+{
+	/* client.pem is clientAuth-only; its CN "client" matches the name,
+	 * so only the purpose check can refuse it. */
+	sdns_doq_server_conf sc;
+	srv_conf(&sc);
+	sc.cert_path = pki("client.pem");
+	sc.key_path = pki("client.key");
+	uint16_t port = srv_start(&sc);
+	sdns_doq_client *c = NULL;
+	char err[256] = "";
+	cli_opts o = {.cert = "client", .name = "client"};
+	ck_assert_int_eq(cli_connect_opts(port, &o, &c, err, sizeof(err)),
+	                 SDNS_ECERT);
+	ck_assert_ptr_null(c);
+	ck_assert_msg(strstr(err, "purpose"), "%s", err);
+}
+END_TEST
+
 START_TEST(test_client_accepts_server_by_localhost_name)
 {
 	uint16_t port = srv_default();
@@ -777,6 +796,7 @@ Suite *doq_suite(void)
 	tcase_add_test(tc, test_wrong_alpn_is_refused);
 	tcase_add_test(tc, test_admit_denial_refuses_handshake);
 	tcase_add_test(tc, test_client_refuses_server_with_wrong_name);
+	tcase_add_test(tc, test_client_refuses_server_certificate_without_server_auth);
 	tcase_add_test(tc, test_client_accepts_server_by_localhost_name);
 	tcase_add_test(tc, test_nonzero_message_id_is_protocol_error);
 	tcase_add_test(tc, test_fin_before_complete_message_is_protocol_error);

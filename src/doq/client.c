@@ -44,7 +44,8 @@ struct sdns_doq_client {
 	uint64_t close_code;
 	int fail;                 /* why the connection is gone (sdns code) */
 	char why[192];
-	char name[256];           /* GnuTLS keeps a pointer for verification */
+	char name[256];           /* GnuTLS keeps pointers to these two */
+	gnutls_typed_vdata_st vdata[2];
 	cstream *streams;
 	cstream *wq_head, *wq_tail;
 	cstream *dq_head, *dq_tail;
@@ -474,7 +475,7 @@ static int setup(sdns_doq_client *c, const sdns_doq_client_conf *cf,
 	         cf->server_name ? cf->server_name : host);
 	if (doq_tls_client_session(&c->creds, &c->ref, c->name,
 	                           cf->alpn ? cf->alpn : SDNS_DOQ_ALPN,
-	                           &c->tls) != SDNS_OK) {
+	                           c->vdata, &c->tls) != SDNS_OK) {
 		doq_errf(err, cap, "TLS session setup failed");
 		return SDNS_ETLS;
 	}

@@ -56,9 +56,12 @@ int doq_tls_client_init(doq_tls *t, const char *ca, const char *cert,
 void doq_tls_deinit(doq_tls *t);
 int doq_tls_server_session(const doq_tls *t, ngtcp2_crypto_conn_ref *ref,
                            gnutls_session_t *out);
-/* name must outlive the session: GnuTLS keeps the pointer. */
+/* The server certificate is checked against name and the serverAuth
+ * purpose. name and vdata must outlive the session: GnuTLS keeps both
+ * pointers. */
 int doq_tls_client_session(const doq_tls *t, ngtcp2_crypto_conn_ref *ref,
                            const char *name, const char *alpn,
+                           gnutls_typed_vdata_st vdata[2],
                            gnutls_session_t *out);
 bool doq_tls_alpn_is_doq(gnutls_session_t s);
 /* "TLS alert 42 bad_certificate" for a CRYPTO_ERROR transport code. */

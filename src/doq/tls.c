@@ -2,6 +2,7 @@
  * no early data, the client certificate required and verified during the
  * handshake (see verify.c), the server certificate checked by name. */
 #include <arpa/inet.h>
+#include <gnutls/x509.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -146,6 +147,7 @@ static bool is_ip_literal(const char *name)
 
 int doq_tls_client_session(const doq_tls *t, ngtcp2_crypto_conn_ref *ref,
                            const char *name, const char *alpn,
+                           gnutls_typed_vdata_st vdata[2],
                            gnutls_session_t *out)
 {
 	gnutls_session_t s;
@@ -159,7 +161,17 @@ int doq_tls_client_session(const doq_tls *t, ngtcp2_crypto_conn_ref *ref,
 	if (!is_ip_literal(name) &&
 	    gnutls_server_name_set(s, GNUTLS_NAME_DNS, name, strlen(name)) < 0)
 		goto fail;
-	gnutls_session_set_verify_cert(s, name, 0);
+	/* Name (DNS or IP SAN) and the serverAuth purpose; GnuTLS keeps the
+	 * vdata pointer, so it lives as long as the session. */
+	vdata[0] = (gnutls_typed_vdata_st){
+		.type = GNUTLS_DT_DNS_HOSTNAME,
+		.data = (unsigned char *)(uintptr_t)name,
+	};
+	vdata[1] = (gnutls_typed_vdata_st){
+		.type = GNUTLS_DT_KEY_PURPOSE_OID,
+		.data = (unsigned char *)(uintptr_t)GNUTLS_KP_TLS_WWW_SERVER,
+	};
+	gnutls_session_set_verify_cert2(s, vdata, 2, 0);
 	*out = s;
 	return SDNS_OK;
 fail:
