@@ -62,7 +62,10 @@ typedef struct {
 	uint32_t idle_timeout_ms;    /* (30000) */
 	uint32_t retry_threshold;    /* open connections at which new clients
 	                                must pass Retry address validation;
-	                                0 = always, default = max_conns / 2 */
+	                                0 = always. Defaults: set by
+	                                sdns_doq_server_conf_defaults (max_conns
+	                                / 2); sdns_doq_server_new fills the other
+	                                zero fields but keeps this one as given */
 	sdns_doq_query_fn on_query;
 	sdns_doq_admit_fn admit;     /* may be NULL */
 	void *ctx;                   /* passed to the callbacks */
@@ -77,6 +80,7 @@ typedef struct {
 	uint64_t excessive_load;       /* refusals because of a limit */
 	uint64_t retries_sent;
 	uint64_t conns_open;
+	uint64_t stream_timeouts;      /* streams reset by stream_timeout_ms */
 } sdns_doq_stats;
 
 /* Fill defaults for every zero field. */
@@ -102,6 +106,9 @@ typedef struct {
 	                              tests of the no-certificate refusal */
 	const char *alpn;          /* NULL = "doq" (tests try others) */
 	uint32_t timeout_ms;       /* handshake and query deadline (5000) */
+	const uint8_t *token;      /* NEW_TOKEN from an earlier connection to
+	                              this server (skips Retry); may be NULL */
+	size_t token_len;
 } sdns_doq_client_conf;
 
 /* Connect and finish the handshake (blocking up to timeout_ms). On refusal
@@ -132,6 +139,11 @@ int sdns_doq_client_query(sdns_doq_client *c, const uint8_t *q, size_t len,
                           uint8_t *resp, size_t cap, size_t *resp_len);
 /* Streams this client may still open now (peer's limit). */
 uint64_t sdns_doq_client_streams_left(const sdns_doq_client *c);
+/* The address-validation token the server sent (NEW_TOKEN), for the next
+ * connection's conf.token. Returns its length (0 = none yet); copies at most
+ * cap bytes. */
+size_t sdns_doq_client_token(const sdns_doq_client *c, uint8_t *buf,
+                             size_t cap);
 int sdns_doq_client_fd(const sdns_doq_client *c);
 
 /* Test hooks for the protocol-error cases: raw bytes on a new stream

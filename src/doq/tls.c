@@ -1,0 +1,241 @@
+/* GnuTLS credentials and sessions for DoQ: TLS 1.3 only, ALPN "doq",
+ * no early data, the client certificate required and verified during the
+ * handshake (see verify.c), the server certificate checked by name. */
+#include <arpa/inet.h>
+#include <gnutls/x509.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "doq_int.h"
+#include "sdns/error.h"
+
+/* Compat mode off: QUIC forbids the TLS 1.3 middlebox compatibility
+ * ChangeCipherSpec. */
+static const char PRIORITY[] =
+	"NORMAL:-VERS-ALL:+VERS-TLS1.3:%DISABLE_TLS13_COMPAT_MODE";
+
+static int init_common(doq_tls *t, char *err, size_t cap)
+{
+	memset(t, 0, sizeof(*t));
+	int rv = gnutls_certificate_allocate_credentials(&t->cred);
+	if (rv < 0) {
+		doq_errf(err, cap, "credentials: %s", gnutls_strerror(rv));
+		return SDNS_ETLS;
+	}
+	rv = gnutls_priority_init(&t->prio, PRIORITY, NULL);
+	if (rv < 0) {
+		doq_errf(err, cap, "priority: %s", gnutls_strerror(rv));
+		gnutls_certificate_free_credentials(t->cred);
+		t->cred = NULL;
+		return SDNS_ETLS;
+	}
+	return SDNS_OK;
+}
+
+static int load_ca(doq_tls *t, const char *ca, char *err, size_t cap)
+{
+	int rv = gnutls_certificate_set_x509_trust_file(t->cred, ca,
+	                                                GNUTLS_X509_FMT_PEM);
+	if (rv <= 0) {
+		doq_errf(err, cap, "CA %s: %s", ca,
+		         rv == 0 ? "no certificate" : gnutls_strerror(rv));
+		return SDNS_ECERT;
+	}
+	return SDNS_OK;
+}
+
+static int load_pair(doq_tls *t, const char *cert, const char *key, char *err,
+                     size_t cap)
+{
+	int rv = gnutls_certificate_set_x509_key_file(t->cred, cert, key,
+	                                              GNUTLS_X509_FMT_PEM);
+	if (rv < 0) {
+		doq_errf(err, cap, "certificate %s / key %s: %s", cert, key,
+		         gnutls_strerror(rv));
+		return SDNS_ECERT;
+	}
+	return SDNS_OK;
+}
+
+int doq_tls_server_init(doq_tls *t, const char *cert, const char *key,
+                        const char *ca, gnutls_certificate_verify_function *fn,
+                        char *err, size_t cap)
+{
+	if (!cert || !key || !ca) {
+		doq_errf(err, cap, "cert_path, key_path and ca_path are required");
+		return SDNS_ECONFIG;
+	}
+	int rv = init_common(t, err, cap);
+	if (rv == SDNS_OK) rv = load_pair(t, cert, key, err, cap);
+	if (rv == SDNS_OK) rv = load_ca(t, ca, err, cap);
+	if (rv != SDNS_OK) {
+		doq_tls_deinit(t);
+		return rv;
+	}
+	gnutls_certificate_set_verify_function(t->cred, fn);
+	return SDNS_OK;
+}
+
+int doq_tls_client_init(doq_tls *t, const char *ca, const char *cert,
+                        const char *key, char *err, size_t cap)
+{
+	if (!ca) {
+		doq_errf(err, cap, "ca_path is required");
+		return SDNS_ECONFIG;
+	}
+	int rv = init_common(t, err, cap);
+	if (rv == SDNS_OK) rv = load_ca(t, ca, err, cap);
+	if (rv == SDNS_OK && cert && key) rv = load_pair(t, cert, key, err, cap);
+	if (rv != SDNS_OK) doq_tls_deinit(t);
+	return rv;
+}
+
+void doq_tls_deinit(doq_tls *t)
+{
+	if (t->prio) gnutls_priority_deinit(t->prio);
+	if (t->cred) gnutls_certificate_free_credentials(t->cred);
+	t->prio = NULL;
+	t->cred = NULL;
+}
+
+static int set_alpn(gnutls_session_t s, const char *alpn)
+{
+	gnutls_datum_t d = {(unsigned char *)(uintptr_t)alpn,
+	                    (unsigned)strlen(alpn)};
+	return gnutls_alpn_set_protocols(s, &d, 1, GNUTLS_ALPN_MANDATORY);
+}
+
+static int common_session(const doq_tls *t, gnutls_session_t s,
+                          ngtcp2_crypto_conn_ref *ref, const char *alpn)
+{
+	if (gnutls_priority_set(s, t->prio) < 0) return SDNS_ETLS;
+	if (gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, t->cred) < 0)
+		return SDNS_ETLS;
+	gnutls_session_set_ptr(s, ref);
+	if (set_alpn(s, alpn) < 0) return SDNS_ETLS;
+	return SDNS_OK;
+}
+
+int doq_tls_server_session(const doq_tls *t, ngtcp2_crypto_conn_ref *ref,
+                           gnutls_session_t *out)
+{
+	gnutls_session_t s;
+	/* No GNUTLS_ENABLE_EARLY_DATA: 0-RTT stays off (replayable queries). */
+	if (gnutls_init(&s, GNUTLS_SERVER | GNUTLS_NO_AUTO_SEND_TICKET |
+	                        GNUTLS_NO_END_OF_EARLY_DATA) < 0)
+		return SDNS_ENOMEM;
+	int rv = SDNS_ETLS;
+	if (ngtcp2_crypto_gnutls_configure_server_session(s) != 0) goto fail;
+	if (common_session(t, s, ref, SDNS_DOQ_ALPN) != SDNS_OK) goto fail;
+	gnutls_certificate_server_set_request(s, GNUTLS_CERT_REQUIRE);
+	/* Without this a GnuTLS client whose issuer is not in the list sends
+	 * no certificate at all, which hides the real refusal reason. */
+	gnutls_certificate_send_x509_rdn_sequence(s, 1);
+	*out = s;
+	return SDNS_OK;
+fail:
+	gnutls_deinit(s);
+	return rv;
+}
+
+static bool is_ip_literal(const char *name)
+{
+	uint8_t buf[16];
+	return inet_pton(AF_INET, name, buf) == 1 ||
+	       inet_pton(AF_INET6, name, buf) == 1;
+}
+
+int doq_tls_client_session(const doq_tls *t, ngtcp2_crypto_conn_ref *ref,
+                           const char *name, const char *alpn,
+                           gnutls_typed_vdata_st vdata[2],
+                           gnutls_session_t *out)
+{
+	gnutls_session_t s;
+	if (gnutls_init(&s, GNUTLS_CLIENT | GNUTLS_NO_END_OF_EARLY_DATA) < 0)
+		return SDNS_ENOMEM;
+	if (ngtcp2_crypto_gnutls_configure_client_session(s) != 0 ||
+	    common_session(t, s, ref, alpn) != SDNS_OK)
+		goto fail;
+	/* SNI carries host names only (RFC 6066 §3); GnuTLS matches an IP
+	 * literal against the IP SANs. */
+	if (!is_ip_literal(name) &&
+	    gnutls_server_name_set(s, GNUTLS_NAME_DNS, name, strlen(name)) < 0)
+		goto fail;
+	/* Name (DNS or IP SAN) and the serverAuth purpose; GnuTLS keeps the
+	 * vdata pointer, so it lives as long as the session. */
+	vdata[0] = (gnutls_typed_vdata_st){
+		.type = GNUTLS_DT_DNS_HOSTNAME,
+		.data = (unsigned char *)(uintptr_t)name,
+	};
+	vdata[1] = (gnutls_typed_vdata_st){
+		.type = GNUTLS_DT_KEY_PURPOSE_OID,
+		.data = (unsigned char *)(uintptr_t)GNUTLS_KP_TLS_WWW_SERVER,
+	};
+	gnutls_session_set_verify_cert2(s, vdata, 2, 0);
+	*out = s;
+	return SDNS_OK;
+fail:
+	gnutls_deinit(s);
+	return SDNS_ETLS;
+}
+
+bool doq_tls_alpn_is_doq(gnutls_session_t s)
+{
+	gnutls_datum_t p;
+	if (gnutls_alpn_get_selected_protocol(s, &p) != 0) return false;
+	return p.size == strlen(SDNS_DOQ_ALPN) &&
+	       memcmp(p.data, SDNS_DOQ_ALPN, p.size) == 0;
+}
+
+static const char *alert_name(unsigned a)
+{
+	switch (a) {
+	case 10: return "unexpected_message";
+	case 40: return "handshake_failure";
+	case 42: return "bad_certificate";
+	case 43: return "unsupported_certificate";
+	case 44: return "certificate_revoked";
+	case 45: return "certificate_expired";
+	case 46: return "certificate_unknown";
+	case 47: return "illegal_parameter";
+	case 48: return "unknown_ca";
+	case 50: return "decode_error";
+	case 51: return "decrypt_error";
+	case 70: return "protocol_version";
+	case 80: return "internal_error";
+	case 109: return "missing_extension";
+	case 112: return "unrecognized_name";
+	case 116: return "certificate_required";
+	case 120: return "no_application_protocol";
+	default: return "unknown";
+	}
+}
+
+static const char *doq_code_name(uint64_t code)
+{
+	switch (code) {
+	case SDNS_DOQ_NO_ERROR: return "DOQ_NO_ERROR";
+	case SDNS_DOQ_INTERNAL_ERROR: return "DOQ_INTERNAL_ERROR";
+	case SDNS_DOQ_PROTOCOL_ERROR: return "DOQ_PROTOCOL_ERROR";
+	case SDNS_DOQ_REQUEST_CANCELLED: return "DOQ_REQUEST_CANCELLED";
+	case SDNS_DOQ_EXCESSIVE_LOAD: return "DOQ_EXCESSIVE_LOAD";
+	default: return "DOQ_UNSPECIFIED_ERROR";
+	}
+}
+
+void doq_tls_describe_code(uint64_t code, bool app, char *buf, size_t cap)
+{
+	if (app)
+		snprintf(buf, cap, "application error 0x%llx (%s)",
+		         (unsigned long long)code, doq_code_name(code));
+	else if ((code & ~0xffull) == NGTCP2_CRYPTO_ERROR)
+		snprintf(buf, cap, "0x%llx (TLS alert %u %s)",
+		         (unsigned long long)code, (unsigned)(code & 0xff),
+		         alert_name((unsigned)(code & 0xff)));
+	else if (code == NGTCP2_CONNECTION_REFUSED)
+		snprintf(buf, cap, "0x%llx (CONNECTION_REFUSED)",
+		         (unsigned long long)code);
+	else
+		snprintf(buf, cap, "transport error 0x%llx",
+		         (unsigned long long)code);
+}

@@ -1,0 +1,820 @@
+/* Tests for src/doq: real QUIC handshakes over 127.0.0.1 with certificates
+ * made at test time (tests/lib/testpki.h), an in-process server on port 0
+ * whose handler echoes the query with QR set. */
+#include <gnutls/crypto.h>
+#include <gnutls/x509.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sdns/doq.h"
+#include "sdns/error.h"
+#include "sdns/log.h"
+#include "sdns/msg.h"
+#include "testlib.h"
+#include "testpki.h"
+
+static char g_dir[256];
+
+enum { H_ECHO = 0, H_FAIL = 1 };
+
+/* What the handler saw; written on a worker thread. */
+static struct {
+	pthread_mutex_t mu;
+	int mode;
+	int calls;
+	sdns_identity peer;
+} g_h = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static FILE *g_log;
+static sdns_doq_server *g_srv;
+
+/* --- fixtures --- */
+
+static void pki_setup(void)
+{
+	ck_assert_int_eq(sdns_test_mkdtemp("sdns-doq", g_dir, sizeof(g_dir)), 0);
+	ck_assert_int_eq(sdns_testpki_make(g_dir), SDNS_OK);
+}
+
+static void pki_teardown(void)
+{
+	sdns_test_rmtree(g_dir);
+}
+
+static void each_setup(void)
+{
+	g_log = tmpfile();
+	ck_assert_ptr_nonnull(g_log);
+	sdns_log_setup(g_log, SDNS_LOG_INFO);
+	g_h.mode = H_ECHO;
+	g_h.calls = 0;
+	g_srv = NULL;
+}
+
+static void each_teardown(void)
+{
+	sdns_doq_server_free(g_srv);
+	g_srv = NULL;
+	sdns_log_setup(NULL, SDNS_LOG_WARN);
+	if (g_log) fclose(g_log);
+	g_log = NULL;
+}
+
+static bool log_has(const char *needle)
+{
+	char line[1024];
+	bool found = false;
+	fflush(g_log);
+	rewind(g_log);
+	while (!found && fgets(line, sizeof(line), g_log))
+		found = strstr(line, needle) != NULL;
+	fseek(g_log, 0, SEEK_END);
+	return found;
+}
+
+static const char *pki(const char *file)
+{
+	static char buf[4][512];
+	static int i;
+	i = (i + 1) % 4;
+	snprintf(buf[i], sizeof(buf[i]), "%s/%s", g_dir, file);
+	return buf[i];
+}
+
+/* --- server --- */
+
+static int echo(void *ctx, const sdns_identity *peer, const sdns_msg *q,
+                const uint8_t *wire, size_t len, uint8_t *resp, size_t cap,
+                size_t *resp_len)
+{
+	(void)ctx;
+	(void)q;
+	pthread_mutex_lock(&g_h.mu);
+	g_h.calls++;
+	g_h.peer = *peer;
+	int mode = g_h.mode;
+	pthread_mutex_unlock(&g_h.mu);
+	if (mode == H_FAIL || len > cap) return SDNS_EINVAL;
+	memcpy(resp, wire, len);
+	resp[2] |= 0x80;
+	*resp_len = len;
+	return SDNS_OK;
+}
+
+static int deny_all(void *ctx, const sdns_identity *peer)
+{
+	(void)ctx;
+	(void)peer;
+	return SDNS_EDENIED;
+}
+
+static void srv_conf(sdns_doq_server_conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	sdns_doq_server_conf_defaults(c);
+	c->listen = "127.0.0.1:0";
+	c->cert_path = pki("server.pem");
+	c->key_path = pki("server.key");
+	c->ca_path = pki("ca.pem");
+	c->mesh = SDNS_TESTPKI_MESH;
+	c->workers = 2;
+	c->on_query = echo;
+}
+
+static uint16_t srv_start(const sdns_doq_server_conf *c)
+{
+	char err[256] = "";
+	int rv = sdns_doq_server_new(c, &g_srv, err, sizeof(err));
+	ck_assert_msg(rv == SDNS_OK, "server_new: %s", err);
+	ck_assert_int_eq(sdns_doq_server_start(g_srv), SDNS_OK);
+	uint16_t port = sdns_doq_server_port(g_srv);
+	ck_assert_uint_ne(port, 0);
+	return port;
+}
+
+static uint16_t srv_default(void)
+{
+	sdns_doq_server_conf c;
+	srv_conf(&c);
+	return srv_start(&c);
+}
+
+/* --- client --- */
+
+typedef struct {
+	const char *cert;   /* basename without .pem, NULL = none */
+	const char *alpn;
+	const char *name;
+	const uint8_t *token;
+	size_t token_len;
+} cli_opts;
+
+static int cli_connect_opts(uint16_t port, const cli_opts *o,
+                            sdns_doq_client **out, char *err, size_t cap)
+{
+	char server[64], cert[32], key[32];
+	snprintf(server, sizeof(server), "127.0.0.1:%u", port);
+	sdns_doq_client_conf c = {
+		.server = server,
+		.server_name = o->name,
+		.ca_path = pki("ca.pem"),
+		.alpn = o->alpn,
+		.timeout_ms = 5000,
+		.token = o->token,
+		.token_len = o->token_len,
+	};
+	if (o->cert) {
+		snprintf(cert, sizeof(cert), "%s.pem", o->cert);
+		snprintf(key, sizeof(key), "%s.key", o->cert);
+		c.cert_path = pki(cert);
+		c.key_path = pki(key);
+	}
+	return sdns_doq_client_connect(&c, out, err, cap);
+}
+
+static sdns_doq_client *cli_good(uint16_t port)
+{
+	sdns_doq_client *c = NULL;
+	char err[256] = "";
+	cli_opts o = {.cert = "client"};
+	int rv = cli_connect_opts(port, &o, &c, err, sizeof(err));
+	ck_assert_msg(rv == SDNS_OK, "connect: %s (%s)", err, sdns_strerror(rv));
+	return c;
+}
+
+/* --- messages --- */
+
+/* "a.example." → wire; test-only, labels without escapes. */
+static void wire_name(const char *text, sdns_name *n)
+{
+	uint8_t w[SDNS_NAME_MAX];
+	size_t o = 0;
+	while (*text) {
+		const char *dot = strchr(text, '.');
+		size_t l = dot ? (size_t)(dot - text) : strlen(text);
+		w[o++] = (uint8_t)l;
+		memcpy(w + o, text, l);
+		o += l;
+		text += l + (dot ? 1 : 0);
+	}
+	w[o++] = 0;
+	ck_assert_int_eq(sdns_name_from_wire(w, o, n), SDNS_OK);
+}
+
+static size_t make_query(uint8_t *buf, size_t cap, const char *qname)
+{
+	sdns_name n;
+	size_t len = 0;
+	wire_name(qname, &n);
+	ck_assert_int_eq(sdns_msg_make_query(buf, cap, &len, 0, &n, 1, true,
+	                                     NULL, 0),
+	                 SDNS_OK);
+	return len;
+}
+
+/* Query for a. with an OPT carrying edns-tcp-keepalive (RFC 7828). */
+static size_t keepalive_query(uint8_t *buf, size_t cap)
+{
+	return (size_t)sdns_test_hex(
+		"0000 0100 0001 0000 0000 0001 0161 00 0001 0001"
+		"00 0029 1000 00 00 0000 0004 000b 0000",
+		buf, cap);
+}
+
+static bool closed_with(sdns_doq_client *c, uint64_t want, bool want_app)
+{
+	/* Drive until the server's close arrives. */
+	for (int i = 0; i < 50 && !sdns_doq_client_closed(c, NULL, NULL); i++)
+		sdns_doq_client_poll(c, 100, NULL, NULL);
+	uint64_t code = 99;
+	bool app = !want_app;
+	if (!sdns_doq_client_closed(c, &code, &app)) return false;
+	return code == want && app == want_app;
+}
+
+/* --- handshakes --- */
+
+static void fingerprint(const char *pem_path, uint8_t out[32])
+{
+	gnutls_datum_t pem, der;
+	gnutls_x509_crt_t crt;
+	ck_assert_int_eq(gnutls_load_file(pem_path, &pem), 0);
+	ck_assert_int_eq(gnutls_x509_crt_init(&crt), 0);
+	ck_assert_int_eq(gnutls_x509_crt_import(crt, &pem, GNUTLS_X509_FMT_PEM), 0);
+	ck_assert_int_eq(gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, &der), 0);
+	ck_assert_int_eq(gnutls_hash_fast(GNUTLS_DIG_SHA256, der.data, der.size, out), 0);
+	gnutls_free(der.data);
+	gnutls_free(pem.data);
+	gnutls_x509_crt_deinit(crt);
+}
+
+START_TEST(test_good_client_is_answered_with_its_identity)
+{
+	uint16_t port = srv_default();
+	sdns_doq_client *c = cli_good(port);
+	uint8_t q[512], r[1024];
+	size_t qlen = make_query(q, sizeof(q), "www.example."), rlen = 0;
+	ck_assert_int_eq(sdns_doq_client_query(c, q, qlen, r, sizeof(r), &rlen),
+	                 SDNS_OK);
+	ck_assert_uint_eq(rlen, qlen);
+	ck_assert_int_eq(r[2] & 0x80, 0x80);
+	ck_assert_mem_eq(r + 3, q + 3, qlen - 3);
+	uint8_t fp[32];
+	fingerprint(pki("client.pem"), fp);
+	pthread_mutex_lock(&g_h.mu);
+	ck_assert_int_eq(g_h.peer.role, SDNS_ROLE_CLIENT);
+	ck_assert_str_eq(g_h.peer.name, "client");
+	ck_assert_str_eq(g_h.peer.mesh, SDNS_TESTPKI_MESH);
+	ck_assert_mem_eq(g_h.peer.cert_sha256, fp, 32);
+	pthread_mutex_unlock(&g_h.mu);
+	sdns_doq_client_free(c);
+	sdns_doq_stats st;
+	sdns_doq_server_stats(g_srv, &st);
+	ck_assert_uint_eq(st.handshakes_ok, 1);
+	ck_assert_uint_eq(st.queries, 1);
+}
+END_TEST
+
+START_TEST(test_query_id_is_sent_as_zero)
+{
+	uint16_t port = srv_default();
+	sdns_doq_client *c = cli_good(port);
+	uint8_t q[512], r[1024];
+	size_t qlen = make_query(q, sizeof(q), "id.example."), rlen = 0;
+	q[0] = 0x12;
+	q[1] = 0x34;
+	ck_assert_int_eq(sdns_doq_client_query(c, q, qlen, r, sizeof(r), &rlen),
+	                 SDNS_OK);
+	ck_assert_int_eq(r[0], 0);
+	ck_assert_int_eq(r[1], 0);
+	sdns_doq_client_free(c);
+}
+END_TEST
+
+static void expect_refused(const cli_opts *o, const char *code_text,
+                           const char *reason)
+{
+	uint16_t port = srv_default();
+	sdns_doq_client *c = NULL;
+	char err[256] = "";
+	int rv = cli_connect_opts(port, o, &c, err, sizeof(err));
+	ck_assert_ptr_null(c);
+	ck_assert_msg(rv == SDNS_ECERT, "rv %s: %s", sdns_strerror(rv), err);
+	ck_assert_msg(strstr(err, code_text), "error text: %s", err);
+	char want[96];
+	snprintf(want, sizeof(want), "event=handshake_refused peer=127.0.0.1:");
+	ck_assert(log_has(want));
+	snprintf(want, sizeof(want), "reason=%s", reason);
+	ck_assert_msg(log_has(want), "no log line with %s", want);
+	sdns_doq_stats st;
+	sdns_doq_server_stats(g_srv, &st);
+	ck_assert_uint_eq(st.handshakes_refused, 1);
+	ck_assert_uint_eq(st.handshakes_ok, 0);
+	ck_assert_int_eq(g_h.calls, 0);
+}
+
+START_TEST(test_client_without_certificate_is_refused)
+{
+	cli_opts o = {0};
+	expect_refused(&o, "0x174 (TLS alert 116", "no_certificate");
+}
+END_TEST
+
+START_TEST(test_client_from_rogue_ca_is_refused)
+{
+	cli_opts o = {.cert = "rogue"};
+	expect_refused(&o, "0x12a (TLS alert 42 bad_certificate)", "unknown_ca");
+}
+END_TEST
+
+START_TEST(test_expired_client_is_refused)
+{
+	cli_opts o = {.cert = "expired"};
+	expect_refused(&o, "0x12a", "expired");
+}
+END_TEST
+
+START_TEST(test_not_yet_valid_client_is_refused)
+{
+	cli_opts o = {.cert = "notyet"};
+	expect_refused(&o, "0x12a", "not_yet_valid");
+}
+END_TEST
+
+START_TEST(test_server_only_eku_client_is_refused)
+{
+	cli_opts o = {.cert = "serveronly"};
+	expect_refused(&o, "0x12a", "no_client_auth_eku");
+}
+END_TEST
+
+START_TEST(test_client_without_uri_san_is_refused)
+{
+	cli_opts o = {.cert = "nouri"};
+	expect_refused(&o, "0x12a", "no_uri_san");
+}
+END_TEST
+
+START_TEST(test_client_of_other_mesh_is_refused)
+{
+	cli_opts o = {.cert = "othermesh"};
+	expect_refused(&o, "0x12a", "wrong_mesh");
+}
+END_TEST
+
+START_TEST(test_client_with_unknown_role_is_refused)
+{
+	cli_opts o = {.cert = "badrole"};
+	expect_refused(&o, "0x12a", "bad_uri_san");
+}
+END_TEST
+
+START_TEST(test_wrong_alpn_is_refused)
+{
+	cli_opts o = {.cert = "client", .alpn = "dot"};
+	expect_refused(&o, "0x178 (TLS alert 120 no_application_protocol)",
+	               "bad_alpn");
+}
+END_TEST
+
+START_TEST(test_admit_denial_refuses_handshake)
+{
+	sdns_doq_server_conf sc;
+	srv_conf(&sc);
+	sc.admit = deny_all;
+	uint16_t port = srv_start(&sc);
+	sdns_doq_client *c = NULL;
+	char err[256] = "";
+	cli_opts o = {.cert = "client"};
+	ck_assert_int_eq(cli_connect_opts(port, &o, &c, err, sizeof(err)),
+	                 SDNS_ECERT);
+	ck_assert_ptr_null(c);
+	ck_assert_msg(strstr(err, "0x12a"), "%s", err);
+	ck_assert(log_has("reason=denied"));
+}
+END_TEST
+
+START_TEST(test_client_refuses_server_with_wrong_name)
+{
+	uint16_t port = srv_default();
+	sdns_doq_client *c = NULL;
+	char err[256] = "";
+	cli_opts o = {.cert = "client", .name = "wrong.example"};
+	ck_assert_int_eq(cli_connect_opts(port, &o, &c, err, sizeof(err)),
+	                 SDNS_ECERT);
+	ck_assert_ptr_null(c);
+	ck_assert_msg(strstr(err, "server certificate rejected"), "%s", err);
+}
+END_TEST
+
+START_TEST(test_client_refuses_server_certificate_without_server_auth)
+{
+	/* client.pem is clientAuth-only; its CN "client" matches the name,
+	 * so only the purpose check can refuse it. */
+	sdns_doq_server_conf sc;
+	srv_conf(&sc);
+	sc.cert_path = pki("client.pem");
+	sc.key_path = pki("client.key");
+	uint16_t port = srv_start(&sc);
+	sdns_doq_client *c = NULL;
+	char err[256] = "";
+	cli_opts o = {.cert = "client", .name = "client"};
+	ck_assert_int_eq(cli_connect_opts(port, &o, &c, err, sizeof(err)),
+	                 SDNS_ECERT);
+	ck_assert_ptr_null(c);
+	ck_assert_msg(strstr(err, "purpose"), "%s", err);
+}
+END_TEST
+
+START_TEST(test_client_accepts_server_by_localhost_name)
+{
+	uint16_t port = srv_default();
+	sdns_doq_client *c = NULL;
+	char err[256] = "";
+	cli_opts o = {.cert = "admin", .name = "localhost"};
+	ck_assert_msg(cli_connect_opts(port, &o, &c, err, sizeof(err)) == SDNS_OK,
+	              "%s", err);
+	sdns_doq_client_free(c);
+}
+END_TEST
+
+/* --- framing and protocol errors --- */
+
+static void expect_protocol_error(const uint8_t *bytes, size_t len, bool fin,
+                                  const char *reason)
+{
+	uint16_t port = srv_default();
+	sdns_doq_client *c = cli_good(port);
+	int64_t id;
+	ck_assert_int_eq(sdns_doq_client_send_raw(c, bytes, len, fin, false, &id),
+	                 SDNS_OK);
+	ck_assert(closed_with(c, SDNS_DOQ_PROTOCOL_ERROR, true));
+	char want[64];
+	snprintf(want, sizeof(want), "reason=%s", reason);
+	ck_assert_msg(log_has("event=protocol_error"), "no protocol_error log");
+	ck_assert_msg(log_has(want), "no %s", want);
+	sdns_doq_stats st;
+	sdns_doq_server_stats(g_srv, &st);
+	ck_assert_uint_eq(st.protocol_errors, 1);
+	sdns_doq_client_free(c);
+}
+
+static size_t framed(uint8_t *out, const uint8_t *q, size_t len)
+{
+	out[0] = (uint8_t)(len >> 8);
+	out[1] = (uint8_t)len;
+	memcpy(out + 2, q, len);
+	return len + 2;
+}
+
+START_TEST(test_nonzero_message_id_is_protocol_error)
+{
+	uint8_t q[512], f[520];
+	size_t qlen = make_query(q, sizeof(q), "a.example.");
+	q[1] = 7;
+	expect_protocol_error(f, framed(f, q, qlen), true, "nonzero_message_id");
+}
+END_TEST
+
+START_TEST(test_fin_before_complete_message_is_protocol_error)
+{
+	uint8_t f[12] = {0, 40, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0};
+	expect_protocol_error(f, sizeof(f), true, "fin_before_message");
+}
+END_TEST
+
+START_TEST(test_second_message_on_stream_is_protocol_error)
+{
+	uint8_t q[512], f[1100];
+	size_t qlen = make_query(q, sizeof(q), "a.example.");
+	size_t n = framed(f, q, qlen);
+	n += framed(f + n, q, qlen);
+	expect_protocol_error(f, n, true, "trailing_data");
+}
+END_TEST
+
+START_TEST(test_edns_keepalive_is_protocol_error)
+{
+	uint8_t q[128], f[140];
+	size_t qlen = keepalive_query(q, sizeof(q));
+	expect_protocol_error(f, framed(f, q, qlen), true, "edns_keepalive");
+}
+END_TEST
+
+START_TEST(test_unidirectional_stream_is_refused_by_transport)
+{
+	/* initial_max_streams_uni = 0: a conforming QUIC stack cannot even
+	 * open one (ngtcp2 says STREAM_ID_BLOCKED); one that tried would get
+	 * a STREAM_LIMIT_ERROR transport close from the server's ngtcp2. */
+	uint16_t port = srv_default();
+	sdns_doq_client *c = cli_good(port);
+	uint8_t q[512], f[520], r[1024];
+	size_t qlen = make_query(q, sizeof(q), "uni.example."), rlen;
+	ck_assert_int_eq(sdns_doq_client_send_raw(c, f, framed(f, q, qlen), true,
+	                                          true, NULL),
+	                 SDNS_ELIMIT);
+	ck_assert_int_eq(sdns_doq_client_query(c, q, qlen, r, sizeof(r), &rlen),
+	                 SDNS_OK);
+	sdns_doq_client_free(c);
+}
+END_TEST
+
+typedef struct {
+	int n;
+	int64_t id;
+	int status;
+	uint64_t app;
+} one_result;
+
+static void record(void *ctx, int64_t id, int status, uint64_t app,
+                   const uint8_t *resp, size_t len)
+{
+	(void)resp;
+	(void)len;
+	one_result *r = ctx;
+	r->n++;
+	r->id = id;
+	r->status = status;
+	r->app = app;
+}
+
+static one_result wait_one(sdns_doq_client *c)
+{
+	one_result r = {0};
+	for (int i = 0; i < 50 && r.n == 0; i++)
+		ck_assert_int_ge(sdns_doq_client_poll(c, 100, record, &r), 0);
+	ck_assert_int_eq(r.n, 1);
+	return r;
+}
+
+START_TEST(test_handler_failure_resets_stream_with_internal_error)
+{
+	uint16_t port = srv_default();
+	g_h.mode = H_FAIL;
+	sdns_doq_client *c = cli_good(port);
+	uint8_t q[512];
+	size_t qlen = make_query(q, sizeof(q), "fail.example.");
+	int64_t id;
+	ck_assert_int_eq(sdns_doq_client_send(c, q, qlen, &id), SDNS_OK);
+	one_result r = wait_one(c);
+	ck_assert_int_eq(r.id, id);
+	ck_assert_int_eq(r.status, SDNS_ECLOSED);
+	ck_assert_uint_eq(r.app, SDNS_DOQ_INTERNAL_ERROR);
+	ck_assert(!sdns_doq_client_closed(c, NULL, NULL));
+	sdns_doq_client_free(c);
+}
+END_TEST
+
+START_TEST(test_unparseable_query_resets_stream_with_internal_error)
+{
+	uint16_t port = srv_default();
+	sdns_doq_client *c = cli_good(port);
+	uint8_t f[2 + 14] = {0, 14, 0, 0, 1, 0, 0, 9, 0, 0, 0, 0, 0, 0, 1, 2};
+	int64_t id;
+	ck_assert_int_eq(sdns_doq_client_send_raw(c, f, sizeof(f), true, false, &id),
+	                 SDNS_OK);
+	one_result r = wait_one(c);
+	ck_assert_int_eq(r.status, SDNS_ECLOSED);
+	ck_assert_uint_eq(r.app, SDNS_DOQ_INTERNAL_ERROR);
+	ck_assert_int_eq(g_h.calls, 0);
+	sdns_doq_client_free(c);
+}
+END_TEST
+
+/* --- concurrency and limits --- */
+
+typedef struct {
+	int done, bad;
+	int64_t ids[256];
+	char names[256][32];
+	int n;
+} many_ctx;
+
+static void check_answer(void *ctx, int64_t id, int status, uint64_t app,
+                         const uint8_t *resp, size_t len)
+{
+	(void)app;
+	many_ctx *m = ctx;
+	m->done++;
+	int k = -1;
+	for (int i = 0; i < m->n; i++)
+		if (m->ids[i] == id) k = i;
+	sdns_msg msg;
+	if (k < 0 || status != SDNS_OK || sdns_msg_parse(resp, len, &msg) != SDNS_OK) {
+		m->bad++;
+		return;
+	}
+	sdns_name want;
+	wire_name(m->names[k], &want);
+	if (!(msg.flags & SDNS_F_QR) || !sdns_name_eq_ci(&msg.qname, &want))
+		m->bad++;
+	sdns_msg_free(&msg);
+}
+
+START_TEST(test_two_hundred_concurrent_streams_are_all_answered)
+{
+	uint16_t port = srv_default();
+	sdns_doq_client *c = cli_good(port);
+	static many_ctx m;
+	memset(&m, 0, sizeof(m));
+	m.n = 200;
+	ck_assert_uint_ge(sdns_doq_client_streams_left(c), 200);
+	for (int i = 0; i < m.n; i++) {
+		uint8_t q[512];
+		snprintf(m.names[i], sizeof(m.names[i]), "q%d.example.", i);
+		size_t qlen = make_query(q, sizeof(q), m.names[i]);
+		ck_assert_int_eq(sdns_doq_client_send(c, q, qlen, &m.ids[i]), SDNS_OK);
+	}
+	for (int i = 0; i < 200 && m.done < m.n; i++)
+		ck_assert_int_ge(sdns_doq_client_poll(c, 100, check_answer, &m), 0);
+	ck_assert_int_eq(m.done, m.n);
+	ck_assert_int_eq(m.bad, 0);
+	sdns_doq_client_free(c);
+}
+END_TEST
+
+START_TEST(test_fifty_connections_are_each_answered)
+{
+	uint16_t port = srv_default();
+	sdns_doq_client *cs[50];
+	for (int i = 0; i < 50; i++) cs[i] = cli_good(port);
+	sdns_doq_stats st;
+	sdns_doq_server_stats(g_srv, &st);
+	ck_assert_uint_eq(st.conns_open, 50);
+	for (int i = 0; i < 50; i++) {
+		uint8_t q[512], r[1024];
+		size_t qlen = make_query(q, sizeof(q), "many.example."), rlen;
+		ck_assert_int_eq(sdns_doq_client_query(cs[i], q, qlen, r, sizeof(r),
+		                                       &rlen),
+		                 SDNS_OK);
+		ck_assert_uint_eq(rlen, qlen);
+	}
+	for (int i = 0; i < 50; i++) sdns_doq_client_free(cs[i]);
+}
+END_TEST
+
+START_TEST(test_third_connection_from_one_address_is_refused)
+{
+	sdns_doq_server_conf sc;
+	srv_conf(&sc);
+	sc.max_conns_per_addr = 2;
+	uint16_t port = srv_start(&sc);
+	sdns_doq_client *a = cli_good(port), *b = cli_good(port), *c = NULL;
+	char err[256] = "";
+	cli_opts o = {.cert = "client"};
+	ck_assert_int_eq(cli_connect_opts(port, &o, &c, err, sizeof(err)),
+	                 SDNS_ELIMIT);
+	ck_assert_msg(strstr(err, "0x2 (CONNECTION_REFUSED)"), "%s", err);
+	sdns_doq_stats st;
+	sdns_doq_server_stats(g_srv, &st);
+	ck_assert_uint_eq(st.excessive_load, 1);
+	ck_assert_uint_eq(st.conns_open, 2);
+	sdns_doq_client_free(a);
+	sdns_doq_client_free(b);
+}
+END_TEST
+
+START_TEST(test_unfinished_stream_is_reset_after_deadline)
+{
+	sdns_doq_server_conf sc;
+	srv_conf(&sc);
+	sc.stream_timeout_ms = 200;
+	uint16_t port = srv_start(&sc);
+	sdns_doq_client *c = cli_good(port);
+	uint8_t part[6] = {0, 40, 0, 0, 1, 0};
+	int64_t id;
+	ck_assert_int_eq(sdns_doq_client_send_raw(c, part, sizeof(part), false,
+	                                          false, &id),
+	                 SDNS_OK);
+	one_result r = wait_one(c);
+	ck_assert_int_eq(r.id, id);
+	ck_assert_int_eq(r.status, SDNS_ECLOSED);
+	ck_assert_uint_eq(r.app, SDNS_DOQ_REQUEST_CANCELLED);
+	sdns_doq_stats st;
+	sdns_doq_server_stats(g_srv, &st);
+	ck_assert_uint_eq(st.stream_timeouts, 1);
+	ck_assert(log_has("event=stream_timeout"));
+	sdns_doq_client_free(c);
+}
+END_TEST
+
+START_TEST(test_connection_over_buffer_limit_is_closed_with_excessive_load)
+{
+	sdns_doq_server_conf sc;
+	srv_conf(&sc);
+	sc.max_conn_buffer = 1000;
+	uint16_t port = srv_start(&sc);
+	sdns_doq_client *c = cli_good(port);
+	static uint8_t part[3000];
+	memset(part, 0, sizeof(part));
+	part[0] = 0x0f; /* a 4000-byte message that never completes */
+	part[1] = 0xa0;
+	ck_assert_int_eq(sdns_doq_client_send_raw(c, part, sizeof(part), false,
+	                                          false, NULL),
+	                 SDNS_OK);
+	ck_assert(closed_with(c, SDNS_DOQ_EXCESSIVE_LOAD, true));
+	sdns_doq_stats st;
+	sdns_doq_server_stats(g_srv, &st);
+	ck_assert_uint_eq(st.excessive_load, 1);
+	ck_assert(log_has("event=excessive_load"));
+	sdns_doq_client_free(c);
+}
+END_TEST
+
+START_TEST(test_retry_threshold_zero_validates_then_token_skips_retry)
+{
+	sdns_doq_server_conf sc;
+	srv_conf(&sc);
+	sc.retry_threshold = 0;
+	uint16_t port = srv_start(&sc);
+	sdns_doq_client *c = cli_good(port);
+	uint8_t q[512], r[1024], tok[256];
+	size_t qlen = make_query(q, sizeof(q), "retry.example."), rlen;
+	ck_assert_int_eq(sdns_doq_client_query(c, q, qlen, r, sizeof(r), &rlen),
+	                 SDNS_OK);
+	sdns_doq_stats st;
+	sdns_doq_server_stats(g_srv, &st);
+	ck_assert_uint_eq(st.retries_sent, 1);
+	size_t tlen = sdns_doq_client_token(c, tok, sizeof(tok));
+	ck_assert_uint_gt(tlen, 0);
+	sdns_doq_client_free(c);
+
+	cli_opts o = {.cert = "client", .token = tok, .token_len = tlen};
+	char err[256] = "";
+	ck_assert_msg(cli_connect_opts(port, &o, &c, err, sizeof(err)) == SDNS_OK,
+	              "%s", err);
+	sdns_doq_server_stats(g_srv, &st);
+	ck_assert_uint_eq(st.retries_sent, 1);
+	ck_assert_uint_eq(st.handshakes_ok, 2);
+	sdns_doq_client_free(c);
+}
+END_TEST
+
+START_TEST(test_stop_closes_connections_with_no_error)
+{
+	uint16_t port = srv_default();
+	sdns_doq_client *c = cli_good(port);
+	sdns_doq_server_stop(g_srv);
+	ck_assert(closed_with(c, SDNS_DOQ_NO_ERROR, true));
+	sdns_doq_client_free(c);
+}
+END_TEST
+
+START_TEST(test_server_refuses_bad_listen_address)
+{
+	sdns_doq_server_conf sc;
+	srv_conf(&sc);
+	sc.listen = "nowhere";
+	char err[256] = "";
+	ck_assert_int_eq(sdns_doq_server_new(&sc, &g_srv, err, sizeof(err)),
+	                 SDNS_ECONFIG);
+	ck_assert_ptr_null(g_srv);
+	ck_assert(strstr(err, "listen"));
+}
+END_TEST
+
+Suite *doq_suite(void)
+{
+	Suite *s = suite_create("doq");
+	TCase *tc = tcase_create("doq");
+	tcase_add_unchecked_fixture(tc, pki_setup, pki_teardown);
+	tcase_add_checked_fixture(tc, each_setup, each_teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_good_client_is_answered_with_its_identity);
+	tcase_add_test(tc, test_query_id_is_sent_as_zero);
+	tcase_add_test(tc, test_client_without_certificate_is_refused);
+	tcase_add_test(tc, test_client_from_rogue_ca_is_refused);
+	tcase_add_test(tc, test_expired_client_is_refused);
+	tcase_add_test(tc, test_not_yet_valid_client_is_refused);
+	tcase_add_test(tc, test_server_only_eku_client_is_refused);
+	tcase_add_test(tc, test_client_without_uri_san_is_refused);
+	tcase_add_test(tc, test_client_of_other_mesh_is_refused);
+	tcase_add_test(tc, test_client_with_unknown_role_is_refused);
+	tcase_add_test(tc, test_wrong_alpn_is_refused);
+	tcase_add_test(tc, test_admit_denial_refuses_handshake);
+	tcase_add_test(tc, test_client_refuses_server_with_wrong_name);
+	tcase_add_test(tc, test_client_refuses_server_certificate_without_server_auth);
+	tcase_add_test(tc, test_client_accepts_server_by_localhost_name);
+	tcase_add_test(tc, test_nonzero_message_id_is_protocol_error);
+	tcase_add_test(tc, test_fin_before_complete_message_is_protocol_error);
+	tcase_add_test(tc, test_second_message_on_stream_is_protocol_error);
+	tcase_add_test(tc, test_edns_keepalive_is_protocol_error);
+	tcase_add_test(tc, test_unidirectional_stream_is_refused_by_transport);
+	tcase_add_test(tc, test_handler_failure_resets_stream_with_internal_error);
+	tcase_add_test(tc, test_unparseable_query_resets_stream_with_internal_error);
+	tcase_add_test(tc, test_two_hundred_concurrent_streams_are_all_answered);
+	tcase_add_test(tc, test_fifty_connections_are_each_answered);
+	tcase_add_test(tc, test_third_connection_from_one_address_is_refused);
+	tcase_add_test(tc, test_unfinished_stream_is_reset_after_deadline);
+	tcase_add_test(tc, test_connection_over_buffer_limit_is_closed_with_excessive_load);
+	tcase_add_test(tc, test_retry_threshold_zero_validates_then_token_skips_retry);
+	tcase_add_test(tc, test_stop_closes_connections_with_no_error);
+	tcase_add_test(tc, test_server_refuses_bad_listen_address);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+SDNS_TEST_MAIN(doq_suite)
