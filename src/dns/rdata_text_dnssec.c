@@ -222,6 +222,9 @@ int sdns_rt_in_dnskey(sdns_rt_in *in)
 	    (rc = sdns_rt_u8(in, "protocol", &proto)) < 0 ||
 	    (rc = sdns_rt_u8(in, "algorithm", &alg)) < 0)
 		return rc;
+	if (proto != 3) /* RFC 4034 §2.1.2; the wire validator agrees */
+		return sdns_rt_fail(in, SDNS_ESYNTAX,
+		                    "protocol %u in DNSKEY record must be 3", proto);
 	return b64_in(in, "public key");
 }
 
@@ -286,7 +289,7 @@ int sdns_rt_out_dnskey(sdns_rt_out *o, sdns_rd *r)
 	uint16_t flags;
 	uint8_t proto, alg;
 	if (sdns_rd_u16(r, &flags) < 0 || sdns_rd_u8(r, &proto) < 0 ||
-	    sdns_rd_u8(r, &alg) < 0 || sdns_rd_left(r) == 0)
+	    sdns_rd_u8(r, &alg) < 0 || proto != 3 || sdns_rd_left(r) == 0)
 		return SDNS_ERDATA;
 	sdns_rt_putu(o, flags);
 	sdns_rt_put(o, " ", 1);
