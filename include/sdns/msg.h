@@ -76,9 +76,16 @@ typedef struct {
 } sdns_msg;
 
 /* Parse and validate the whole message. Every record must fit, counts must
- * match what is there (SDNS_ECOUNT), no trailing bytes (SDNS_ETRAIL), at most
- * one OPT and only in the additional section with owner root (SDNS_EOPT).
- * On error nothing needs freeing. */
+ * match what is there (SDNS_ECOUNT: the counts need more bytes than the
+ * packet has, or a section ends before its count), no trailing bytes
+ * (SDNS_ETRAIL), at most one OPT and only in the additional section with
+ * owner root, options inside its RDATA (SDNS_EOPT). Short header, or a record
+ * cut inside its fixed fields: SDNS_EMALF. RDLENGTH past the packet or RDATA
+ * not matching its type: SDNS_ERDATA. Empty RDATA is accepted for class
+ * ANY/NONE (RFC 2136 deletes). When only the question and the OPT are present
+ * nothing is allocated (arena stays NULL). On error nothing needs freeing and
+ * *out is zeroed. Keep-alive/padding/EDE are reported in edns; for several
+ * EDE options the first is kept. */
 int sdns_msg_parse(const uint8_t *wire, size_t len, sdns_msg *out);
 void sdns_msg_free(sdns_msg *m);
 /* i-th record of a section. */
@@ -93,9 +100,12 @@ typedef struct {
 	enum sdns_section sec;  /* current section; only moves forward */
 	uint16_t qdcount;
 	uint16_t count[3];
-	uint16_t comp_off[SDNS_COMP_MAX];
+	uint16_t comp_off[SDNS_COMP_MAX]; /* where a name suffix was written */
+	uint8_t comp_len[SDNS_COMP_MAX];  /* its uncompressed length: a cheap
+	                                     filter before comparing labels */
 	int comp_n;
 	size_t reserve;         /* bytes kept free for the OPT record */
+	bool opt_done;          /* OPT written: nothing may follow */
 } sdns_bld;
 
 /* Start a message in buf; writes the header. */
@@ -103,18 +113,31 @@ int sdns_bld_init(sdns_bld *b, uint8_t *buf, size_t cap, uint16_t id,
                   uint16_t flags);
 void sdns_bld_set_rcode(sdns_bld *b, uint8_t rcode);  /* low 4 bits */
 void sdns_bld_set_flags(sdns_bld *b, uint16_t set, uint16_t clear);
+/* Before any record or OPT (else SDNS_EINVAL); the name is compressed too. */
 int sdns_bld_question(sdns_bld *b, const sdns_name *qname, uint16_t qtype,
                       uint16_t qclass);
 /* Keep room for an OPT of this many bytes so that records added later cannot
  * squeeze it out (call before adding records). */
 void sdns_bld_reserve(sdns_bld *b, size_t n);
-/* Append a record to section sec (>= the current section). Owner names and the
- * names inside NS/CNAME/SOA/PTR/MX RDATA are compressed. On SDNS_ESPACE the
- * message is unchanged, so the caller may set TC and finish. */
+/* Append a record to section sec (>= the current section, else SDNS_EINVAL;
+ * type OPT is SDNS_EINVAL: use sdns_bld_opt). Owner names and the names inside
+ * NS/CNAME/SOA/PTR/MX RDATA are compressed against earlier names
+ * (case-insensitively, so a later name may take an earlier one's case);
+ * SRV/RRSIG/NSEC and other RDATA is copied as is. Malformed RDATA of the
+ * compressible types is SDNS_EINVAL. On any error the message is unchanged
+ * (cursor and compression table rolled back), so after SDNS_ESPACE the caller
+ * may set TC and finish. */
 int sdns_bld_rr(sdns_bld *b, enum sdns_section sec, const sdns_rr *rr);
-/* Append the OPT record last: udp_size, ext rcode, DO bit, EDE when has_ede,
- * and, when pad_block > 0, a padding option that makes the whole message a
- * multiple of pad_block octets (RFC 8467 §4.1) where the buffer allows. */
+/* Append the OPT record last (e->present is not looked at: calling this is
+ * asking for an OPT): udp_size, ext rcode, version, DO bit, EDE when has_ede
+ * (info-code + ede_text), and, when pad_block > 0, a padding option (always
+ * present, maybe empty) that makes the whole message a multiple of pad_block
+ * octets (RFC 8467 §4.1). When the buffer cannot hold the full padding, it
+ * pads up to the end of the buffer (never past 65535); when not even the
+ * 4-octet option header fits, there is no padding option. Ignores the reserve
+ * (it is what the reserve was for). Keep-alive is never written (RFC 9250
+ * §5.5.2 forbids it on DoQ). After the OPT no record may be added
+ * (SDNS_EINVAL). On SDNS_ESPACE the message is unchanged. */
 int sdns_bld_opt(sdns_bld *b, const sdns_edns *e, size_t pad_block);
 /* Write the counts; *len gets the message length. */
 int sdns_bld_finish(sdns_bld *b, size_t *len);

@@ -23,15 +23,21 @@ typedef struct {
 
 /* Read a possibly compressed name at r's cursor; r->start must be the message
  * start. Pointers must point strictly backwards (else SDNS_EFWDPTR), inside
- * the message (SDNS_EPTR); loops give SDNS_ELOOP, long labels SDNS_ELABEL,
- * long names SDNS_ENAME. The cursor ends after the name as it appears in the
- * packet (after the first pointer, if any). */
+ * the message (SDNS_EPTR); a pointer landing inside the bytes read since the
+ * previous jump, or more than 128 hops, is SDNS_ELOOP; long names SDNS_ENAME.
+ * A length octet above 63 has label type 01 or 10 (extended/reserved, RFC 6891
+ * §5), which is SDNS_EMALF, as is a name cut by the end of r; SDNS_ELABEL
+ * cannot arise on the wire (see sdns_name_prepend, sdns_name_from_str).
+ * The cursor ends after the name as it appears in the packet (after the first
+ * pointer, if any). No allocation; case is kept. */
 int sdns_name_unpack(sdns_rd *r, sdns_name *out);
 
 /* Write uncompressed. */
 int sdns_name_pack(sdns_wr *w, const sdns_name *n);
 
-/* Validate raw wire bytes and set out (no compression allowed). */
+/* Validate raw wire bytes and set out (no compression allowed): len must end
+ * exactly at the root label (SDNS_ETRAIL if bytes follow it, SDNS_EMALF for a
+ * pointer, an extended label or a missing root). */
 int sdns_name_from_wire(const uint8_t *wire, size_t len, sdns_name *out);
 
 void sdns_name_root(sdns_name *out);
@@ -44,7 +50,8 @@ void sdns_name_lower(sdns_name *n);
 void sdns_name_parent(sdns_name *n);
 /* Canonical DNSSEC order (RFC 4034 §6.1): <0, 0, >0. */
 int sdns_name_canon_cmp(const sdns_name *a, const sdns_name *b);
-/* Prepend one label (for "*" of wildcards). */
+/* Prepend one label (for "*" of wildcards): SDNS_EINVAL for an empty label,
+ * SDNS_ELABEL above 63 octets, SDNS_ENAME when the name would pass 255. */
 int sdns_name_prepend(sdns_name *n, const uint8_t *label, size_t len);
 /* Case-insensitive hash for lookup tables (FNV-1a over lowered octets). */
 uint64_t sdns_name_hash_ci(const sdns_name *n);

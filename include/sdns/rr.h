@@ -45,11 +45,19 @@ bool sdns_type_compressible(uint16_t type);
 /* Read RDLENGTH bytes of RDATA for type at r's cursor (r->start = message
  * start), decompressing embedded names, and validate the layout of every
  * supported type (A is 4 octets, SOA has two names and five u32, ...).
- * Unknown types are copied as opaque bytes. out receives the uncompressed form.
- * SDNS_ERDATA when the RDATA does not match its type or RDLENGTH. */
+ * Unknown types are copied as opaque bytes. out receives the uncompressed form
+ * (out may be NULL to validate only; on error out's cursor is restored).
+ * SDNS_ERDATA when the RDATA does not match its type or RDLENGTH, or when it
+ * runs past r's end; pointer errors keep their own codes (SDNS_EPTR, ...).
+ * Names are decompressed for NS/CNAME/SOA/PTR/MX and SRV (RFC 3597 §4); a
+ * pointer in the RRSIG signer or NSEC next name is SDNS_ERDATA (RFC 4034).
+ * TXT needs >= 1 string; CAA tag 1..15 alnum; DNSKEY protocol 3 and a key;
+ * RRSIG a signature; NSEC windows ascending, 1..32 octets, no trailing zero
+ * octet (RFC 4034 §4.1.2); an empty NSEC bitmap is accepted. */
 int sdns_rdata_unpack(sdns_rd *r, uint16_t type, uint16_t rdlen,
                       sdns_wr *out);
-/* Validate already-uncompressed RDATA (e.g. from the store). */
+/* Validate already-uncompressed RDATA (e.g. from the store): the same rules,
+ * and no compression pointer anywhere. */
 int sdns_rdata_check(uint16_t type, const uint8_t *rdata, uint16_t rdlen);
 
 /* --- presentation RDATA (src/dns/rdata_text.c) --- */
