@@ -254,6 +254,8 @@ START_TEST(test_generic_form_errors)
 	bad(1234, "\\# x 00");
 	bad(1234, "\\# 65536");
 	bad(1234, "\\#");
+	bad(1234, "\\# 0 \"\"");
+	bad(1234, "\\# 1 \"00\"");
 	bad(SDNS_T_A, "\\# 3 010203");     /* not valid as an A */
 	bad(SDNS_T_TXT, "\\# 2 0561");     /* string runs past the end */
 }
@@ -381,7 +383,10 @@ START_TEST(test_bad_dnssec_fields)
 	bad(SDNS_T_DNSKEY, "256 3 5 AB==");      /* non-zero pad bits */
 	bad(SDNS_T_DNSKEY, "256 3 5 AA== AAAA"); /* data after padding */
 	bad(SDNS_T_DNSKEY, "256 3 5 AA*A");
+	bad(SDNS_T_DNSKEY, "256 3 5 \"\" \"\"");
+	bad(SDNS_T_DNSKEY, "256 3 5 \"AAAA\"");
 	bad(SDNS_T_DNSKEY, "65536 3 5 AAAA");
+	bad(SDNS_T_DNSKEY, "256 2 5 AAAA");
 	bad(SDNS_T_RRSIG, "FOO 5 3 86400 20030322173103 20030220173103 1 . AA==");
 	bad(SDNS_T_RRSIG, "A 5 3 86400 20031322173103 20030220173103 1 . AA==");
 	bad(SDNS_T_RRSIG, "A 5 3 86400 20030230000000 20030220173103 1 . AA==");

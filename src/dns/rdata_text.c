@@ -449,8 +449,11 @@ static int in_generic(sdns_rt_in *in)
 	int hi = -1;
 	sdns_rt_tok t;
 	while ((rc = sdns_rt_next(in, &t)) > 0) {
+		if (t.quoted)
+			return sdns_rt_fail(in, SDNS_ESYNTAX, "quoted hex in generic %s record",
+			                    sdns_rt_tname(in, tb, sizeof(tb)));
 		for (size_t i = 0; i < t.len; i++) {
-			int v = t.quoted ? -1 : hexval(t.p[i]);
+			int v = hexval(t.p[i]);
 			if (v < 0)
 				return sdns_rt_fail(in, SDNS_ESYNTAX,
 				                    "bad hex '%s' in generic %s record",

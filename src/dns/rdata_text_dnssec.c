@@ -70,12 +70,16 @@ static int b64_in(sdns_rt_in *in, const char *what)
 	b64_state s = {{0}, 0, 0, false};
 	sdns_rt_tok t;
 	char sb[48], tb[16];
+	const uint8_t *start = in->w->p;
 	int rc = sdns_rt_need(in, &t, what);
 	if (rc < 0)
 		return rc;
 	do {
+		if (t.quoted)
+			return sdns_rt_fail(in, SDNS_ESYNTAX, "quoted base64 %s in %s record",
+			                    what, sdns_rt_tname(in, tb, sizeof(tb)));
 		for (size_t i = 0; i < t.len; i++) {
-			rc = t.quoted ? SDNS_ESYNTAX : b64_feed(&s, t.p[i], in->w);
+			rc = b64_feed(&s, t.p[i], in->w);
 			if (rc == SDNS_ESPACE)
 				return sdns_rt_wr(in, rc);
 			if (rc < 0)
@@ -86,9 +90,10 @@ static int b64_in(sdns_rt_in *in, const char *what)
 	} while ((rc = sdns_rt_next(in, &t)) > 0);
 	if (rc < 0)
 		return rc;
-	if (s.n != 0)
-		return sdns_rt_fail(in, SDNS_ESYNTAX, "truncated base64 %s in %s record",
-		                    what, sdns_rt_tname(in, tb, sizeof(tb)));
+	if (s.n != 0 || in->w->p == start)
+		return sdns_rt_fail(in, SDNS_ESYNTAX, "%s base64 %s in %s record",
+		                    s.n ? "truncated" : "empty", what,
+		                    sdns_rt_tname(in, tb, sizeof(tb)));
 	return SDNS_OK;
 }
 
@@ -217,6 +222,9 @@ int sdns_rt_in_dnskey(sdns_rt_in *in)
 	    (rc = sdns_rt_u8(in, "protocol", &proto)) < 0 ||
 	    (rc = sdns_rt_u8(in, "algorithm", &alg)) < 0)
 		return rc;
+	if (proto != 3) /* RFC 4034 §2.1.2; the wire validator agrees */
+		return sdns_rt_fail(in, SDNS_ESYNTAX,
+		                    "protocol %u in DNSKEY record must be 3", proto);
 	return b64_in(in, "public key");
 }
 
@@ -281,7 +289,7 @@ int sdns_rt_out_dnskey(sdns_rt_out *o, sdns_rd *r)
 	uint16_t flags;
 	uint8_t proto, alg;
 	if (sdns_rd_u16(r, &flags) < 0 || sdns_rd_u8(r, &proto) < 0 ||
-	    sdns_rd_u8(r, &alg) < 0 || sdns_rd_left(r) == 0)
+	    sdns_rd_u8(r, &alg) < 0 || proto != 3 || sdns_rd_left(r) == 0)
 		return SDNS_ERDATA;
 	sdns_rt_putu(o, flags);
 	sdns_rt_put(o, " ", 1);
