@@ -43,6 +43,8 @@ static void both_ways(uint16_t type, const char *text, const char *hex,
 	ck_assert_msg(from(type, text) == SDNS_OK, "parse '%s': %s", text, why);
 	if (hex)
 		wire_is(hex);
+	/* what we produce must satisfy the wire validator (src/dns/rdata_wire.c) */
+	ck_assert_int_eq(sdns_rdata_check(type, wire, (uint16_t)wire_len), SDNS_OK);
 	static char buf[300000];
 	ck_assert_int_eq(sdns_rdata_to_str(type, wire, (uint16_t)wire_len, buf,
 	                                   sizeof(buf)), SDNS_OK);

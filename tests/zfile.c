@@ -287,6 +287,29 @@ START_TEST(test_too_many_tokens_is_elimit)
 }
 END_TEST
 
+START_TEST(test_rdata_over_65535_octets_is_refused)
+{
+	/* 258 strings of 255 octets, on lines 2..259 inside parentheses */
+	size_t cap = 300 * 258 + 64;
+	char *text = malloc(cap);
+	ck_assert_ptr_nonnull(text);
+	strcpy(text, "\na.x. 1 TXT (\n");
+	size_t o = strlen(text);
+	for (int i = 0; i < 258; i++) {
+		memset(text + o, 'z', 255);
+		o += 255;
+		text[o++] = '\n';
+	}
+	strcpy(text + o, ")\n");
+	collect c;
+	int rc = parse(text, NULL, 0, &c);
+	free(text);
+	ck_assert_int_eq(rc, SDNS_ESYNTAX);
+	ck_assert_int_eq(err.line, 2);
+	ck_assert_ptr_nonnull(strstr(err.msg, "line 2: RDATA longer than 65535 octets"));
+}
+END_TEST
+
 START_TEST(test_callback_can_stop_parsing)
 {
 	collect c;
@@ -358,6 +381,7 @@ static Suite *zfile_suite(void)
 	tcase_add_test(tc, test_parentheses_and_quotes_must_balance);
 	tcase_add_test(tc, test_rdata_errors_per_type_carry_line);
 	tcase_add_test(tc, test_too_many_tokens_is_elimit);
+	tcase_add_test(tc, test_rdata_over_65535_octets_is_refused);
 	tcase_add_test(tc, test_callback_can_stop_parsing);
 	tcase_add_test(tc, test_load_reads_a_file);
 	tcase_add_test(tc, test_text_need_not_be_nul_terminated);

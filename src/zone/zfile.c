@@ -46,7 +46,7 @@ typedef struct {
 	uint16_t zclass;        /* class of the first record */
 	bool have_class;
 
-	uint8_t *rdata;         /* SDNS_RDATA_MAX octets */
+	uint8_t *rdata;         /* SDNS_RDATA_MAX + 1 octets */
 	sdns_zfile_err *err;
 } zf;
 
@@ -339,7 +339,8 @@ static int zf_record(zf *z, zf_tok *t, bool indented, sdns_zfile_rr_cb cb, void 
 
 	sdns_wr w;
 	char why[160];
-	sdns_wr_init(&w, z->rdata, SDNS_RDATA_MAX);
+	/* one spare octet: the RDATA parser then reports "longer than 65535" */
+	sdns_wr_init(&w, z->rdata, SDNS_RDATA_MAX + 1);
 	rc = sdns_rdata_from_str_why(rr.type, start, (size_t)(z->entry_end - start),
 	                             z->have_origin ? &z->origin : NULL, &w, why,
 	                             sizeof(why));
@@ -400,7 +401,7 @@ int sdns_zfile_parse(const char *text, size_t len, const sdns_name *origin,
 		z.ttl = default_ttl;
 		z.have_ttl = true;
 	}
-	z.rdata = malloc(SDNS_RDATA_MAX);
+	z.rdata = malloc(SDNS_RDATA_MAX + 1);
 	if (!z.rdata)
 		return zf_fail(&z, SDNS_ENOMEM, "out of memory");
 	int rc = SDNS_OK;

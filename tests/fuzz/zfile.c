@@ -1,6 +1,7 @@
 /* Fuzz the master-file parser: any text, origin "example.". Every record it
- * accepts must print (sdns_rr_to_str) and that text must parse back to the
- * same owner and the same RDATA octets. */
+ * accepts must pass the wire validator (sdns_rdata_check), print
+ * (sdns_rr_to_str), and that text must parse back to the same owner and the
+ * same RDATA octets. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,8 @@ static uint8_t again[SDNS_RDATA_MAX];
 static int check_rr(void *ctx, const sdns_rr *rr)
 {
 	(void)ctx;
+	if (sdns_rdata_check(rr->type, rr->rdata, rr->rdlen) != SDNS_OK)
+		abort();
 	if (sdns_rr_to_str(rr, text, sizeof(text)) != SDNS_OK)
 		abort();
 	/* owner TAB ttl TAB class TAB type TAB rdata */
