@@ -55,7 +55,7 @@ FUZZ_SECONDS ?= 300
 FUZZ_SMOKE_SECONDS ?= 8
 
 .SECONDARY:
-.PHONY: all deps test unit integration fuzz fuzz-smoke run bench clean check-deps
+.PHONY: all deps test unit integration valgrind fuzz fuzz-smoke run bench clean
 all: $(BIN)/sdnsd $(BIN)/sdnsctl
 
 $(B)/%.o: %.c
@@ -88,14 +88,20 @@ deps:
 		echo "deps: run as root: sudo apt-get update && sudo apt-get install -y --no-install-recommends $$missing"; exit 1; \
 	fi
 
-# Unit tests (Check), then integration scripts, then a short fuzz run.
+# Short fuzz runs, then the unit tests (Check), the integration scripts and,
+# in the plain build, every unit suite again under valgrind (leaks and
+# uninitialised reads that the sanitizer build does not see).
+VALGRIND_RUNS := $(if $(filter 1,$(SAN)),,$(UNIT_BINS:$(B)/tests/%=tests/lib/valgrind.sh:%))
 test: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BINS)
 	@$(MAKE) --no-print-directory fuzz-smoke
-	@B=$(B) BIN=$(BIN) SAN=$(SAN) tests/lib/run-tests.sh $(UNIT_BINS) $(sort $(wildcard tests/*.sh))
+	@B=$(B) BIN=$(BIN) SAN=$(SAN) tests/lib/run-tests.sh $(UNIT_BINS) $(sort $(wildcard tests/*.sh)) $(VALGRIND_RUNS)
 
 unit: all $(UNIT_BINS)
 	@B=$(B) BIN=$(BIN) SAN=$(SAN) tests/lib/run-tests.sh $(UNIT_BINS)
+
+valgrind: all $(UNIT_BINS)
+	@B=$(B) BIN=$(BIN) tests/lib/run-tests.sh $(UNIT_BINS:$(B)/tests/%=tests/lib/valgrind.sh:%)
 
 integration: all
 	@B=$(B) BIN=$(BIN) SAN=$(SAN) tests/lib/run-tests.sh $(sort $(wildcard tests/*.sh))

@@ -7,7 +7,11 @@ export CK_DEFAULT_TIMEOUT=${CK_DEFAULT_TIMEOUT:-60}
 for t in "$@"; do
 	name=$(basename "$t")
 	echo "=== $name"
-	if [ "${t##*.}" = sh ]; then cmd=(bash "$t"); else cmd=("$t"); fi
+	case "$t" in
+	*.sh:*) cmd=(bash "${t%%:*}" "${t#*:}") ;; # runner:argument
+	*.sh) cmd=(bash "$t") ;;
+	*) cmd=("$t") ;;
+	esac
 	if "${cmd[@]}"; then
 		passed=$((passed + 1))
 	else

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Runs one Check suite under valgrind (no fork, so the tests run inside the
+# checked process): any definite/indirect leak or memory error fails it.
+set -u
+suite=$1
+B=${B:-build}
+export CK_FORK=no CK_DEFAULT_TIMEOUT=600
+exec valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
+	--error-exitcode=9 "$B/tests/$suite"
