@@ -37,7 +37,11 @@ enum sdns_err {
 	SDNS_EZONE = -28,     /* zone content violates DNS rules */
 	SDNS_EQDCOUNT = -29,  /* question count is not one */
 	SDNS_ECRYPTO = -30,   /* cryptographic operation failed */
-	SDNS_ERR_MIN = -30,
+	SDNS_EPRECOND = -31,  /* precondition failed (If-Match serial) */
+	SDNS_EUNAVAIL = -32,  /* a service we depend on is unreachable (database) */
+	SDNS_ETOOBIG = -33,   /* request or body over its size limit */
+	SDNS_EAUTH = -34,     /* no valid credentials presented */
+	SDNS_ERR_MIN = -34,
 };
 
 /* Never NULL; unknown codes map to "unknown error". */

@@ -33,6 +33,10 @@ static const char *const messages[] = {
 	[28] = "zone content violates DNS rules",
 	[29] = "question count is not one",
 	[30] = "cryptographic operation failed",
+	[31] = "precondition failed",
+	[32] = "service unavailable",
+	[33] = "request too large",
+	[34] = "authentication required",
 };
 
 const char *sdns_strerror(int err)
