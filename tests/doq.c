@@ -636,6 +636,32 @@ START_TEST(test_two_hundred_concurrent_streams_are_all_answered)
 }
 END_TEST
 
+START_TEST(test_queued_queries_are_answered_after_one_flush)
+{
+	uint16_t port = srv_default();
+	sdns_doq_client *c = cli_good(port);
+	static many_ctx m;
+	memset(&m, 0, sizeof(m));
+	m.n = 64;
+	for (int i = 0; i < m.n; i++) {
+		uint8_t q[512];
+		snprintf(m.names[i], sizeof(m.names[i]), "queued%d.example.", i);
+		size_t qlen = make_query(q, sizeof(q), m.names[i]);
+		ck_assert_int_eq(sdns_doq_client_queue(c, q, qlen, &m.ids[i]),
+		                 SDNS_OK);
+	}
+	ck_assert_int_eq(sdns_doq_client_queue(c, (const uint8_t *)"short", 5,
+	                                       NULL),
+	                 SDNS_EINVAL);
+	ck_assert_int_eq(sdns_doq_client_flush(c), SDNS_OK);
+	for (int i = 0; i < 200 && m.done < m.n; i++)
+		ck_assert_int_ge(sdns_doq_client_poll(c, 100, check_answer, &m), 0);
+	ck_assert_int_eq(m.done, m.n);
+	ck_assert_int_eq(m.bad, 0);
+	sdns_doq_client_free(c);
+}
+END_TEST
+
 START_TEST(test_fifty_connections_are_each_answered)
 {
 	uint16_t port = srv_default();
@@ -806,6 +832,7 @@ Suite *doq_suite(void)
 	tcase_add_test(tc, test_handler_failure_resets_stream_with_internal_error);
 	tcase_add_test(tc, test_unparseable_query_resets_stream_with_internal_error);
 	tcase_add_test(tc, test_two_hundred_concurrent_streams_are_all_answered);
+	tcase_add_test(tc, test_queued_queries_are_answered_after_one_flush);
 	tcase_add_test(tc, test_fifty_connections_are_each_answered);
 	tcase_add_test(tc, test_third_connection_from_one_address_is_refused);
 	tcase_add_test(tc, test_unfinished_stream_is_reset_after_deadline);
