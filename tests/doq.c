@@ -3,10 +3,12 @@
  * whose handler echoes the query with QR set. */
 #include <gnutls/crypto.h>
 #include <gnutls/x509.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "sdns/doq.h"
@@ -150,13 +152,15 @@ typedef struct {
 	const char *name;
 	const uint8_t *token;
 	size_t token_len;
+	const char *host;   /* NULL = 127.0.0.1; "[::1]" for IPv6 */
 } cli_opts;
 
 static int cli_connect_opts(uint16_t port, const cli_opts *o,
                             sdns_doq_client **out, char *err, size_t cap)
 {
 	char server[64], cert[32], key[32];
-	snprintf(server, sizeof(server), "127.0.0.1:%u", port);
+	snprintf(server, sizeof(server), "%s:%u", o->host ? o->host : "127.0.0.1",
+	         port);
 	sdns_doq_client_conf c = {
 		.server = server,
 		.server_name = o->name,
@@ -789,6 +793,69 @@ START_TEST(test_stop_closes_connections_with_no_error)
 }
 END_TEST
 
+/* --- wildcard listening --- */
+
+static void query_ok(sdns_doq_client *c, const char *name)
+{
+	uint8_t q[512], r[1024];
+	size_t qlen = make_query(q, sizeof(q), name), rlen = 0;
+	ck_assert_int_eq(sdns_doq_client_query(c, q, qlen, r, sizeof(r), &rlen),
+	                 SDNS_OK);
+	ck_assert_uint_eq(rlen, qlen);
+}
+
+/* The client writes to 127.0.0.2 from 127.0.0.1: the route's preferred
+ * source for the reply is 127.0.0.1, which the client's connected socket
+ * would drop. Only a reply sent from 127.0.0.2 (IP_PKTINFO) arrives. */
+START_TEST(test_wildcard_v4_server_answers_from_the_address_written_to)
+{
+	sdns_doq_server_conf sc;
+	srv_conf(&sc);
+	sc.listen = "0.0.0.0:0";
+	uint16_t port = srv_start(&sc);
+	const char *hosts[] = {"127.0.0.1", "127.0.0.2"};
+	for (int i = 0; i < 2; i++) {
+		sdns_doq_client *c = NULL;
+		char err[256] = "";
+		cli_opts o = {.cert = "client", .name = "localhost",
+		              .host = hosts[i]};
+		ck_assert_msg(cli_connect_opts(port, &o, &c, err, sizeof(err)) ==
+		                      SDNS_OK,
+		              "%s: %s", hosts[i], err);
+		query_ok(c, "wild.example.");
+		sdns_doq_client_free(c);
+	}
+}
+END_TEST
+
+static bool have_ipv6_loopback(void)
+{
+	int fd = socket(AF_INET6, SOCK_DGRAM, 0);
+	if (fd < 0) return false;
+	struct sockaddr_in6 a = {.sin6_family = AF_INET6,
+	                         .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+	bool ok = bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+	close(fd);
+	return ok;
+}
+
+START_TEST(test_wildcard_v6_server_answers_over_ipv6_loopback)
+{
+	if (!have_ipv6_loopback()) return; /* no ::1 here: nothing to test */
+	sdns_doq_server_conf sc;
+	srv_conf(&sc);
+	sc.listen = "[::]:0";
+	uint16_t port = srv_start(&sc);
+	sdns_doq_client *c = NULL;
+	char err[256] = "";
+	cli_opts o = {.cert = "client", .name = "localhost", .host = "[::1]"};
+	ck_assert_msg(cli_connect_opts(port, &o, &c, err, sizeof(err)) == SDNS_OK,
+	              "%s", err);
+	query_ok(c, "wild6.example.");
+	sdns_doq_client_free(c);
+}
+END_TEST
+
 START_TEST(test_server_refuses_bad_listen_address)
 {
 	sdns_doq_server_conf sc;
@@ -840,6 +907,8 @@ Suite *doq_suite(void)
 	tcase_add_test(tc, test_retry_threshold_zero_validates_then_token_skips_retry);
 	tcase_add_test(tc, test_stop_closes_connections_with_no_error);
 	tcase_add_test(tc, test_server_refuses_bad_listen_address);
+	tcase_add_test(tc, test_wildcard_v4_server_answers_from_the_address_written_to);
+	tcase_add_test(tc, test_wildcard_v6_server_answers_over_ipv6_loopback);
 	suite_add_tcase(s, tc);
 	return s;
 }

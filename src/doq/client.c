@@ -247,7 +247,7 @@ static void local_close(sdns_doq_client *c, const ngtcp2_connection_close_error 
 	ngtcp2_ssize n = ngtcp2_conn_write_connection_close(
 		c->qc, NULL, NULL, buf, DOQ_PKT_MAX, e, doq_now());
 	if (n > 0) doq_tx_commit(&c->tx, (size_t)n, (struct sockaddr *)&c->remote,
-	                         c->remotelen);
+	                         c->remotelen, NULL);
 	doq_tx_flush(&c->tx);
 }
 
@@ -362,7 +362,7 @@ static int write_out(sdns_doq_client *c)
 		}
 		if (n == 0) break;
 		doq_tx_commit(&c->tx, (size_t)n, (struct sockaddr *)&c->remote,
-		              c->remotelen);
+		              c->remotelen, NULL);
 	}
 	doq_tx_flush(&c->tx);
 	ngtcp2_conn_update_pkt_tx_time(c->qc, ts);
