@@ -1,10 +1,13 @@
 /* Tests for src/doq: real QUIC handshakes over 127.0.0.1 with certificates
  * made at test time (tests/lib/testpki.h), an in-process server on port 0
  * whose handler echoes the query with QR set. */
+#include <arpa/inet.h>
 #include <gnutls/crypto.h>
 #include <gnutls/x509.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -793,6 +796,116 @@ START_TEST(test_stop_closes_connections_with_no_error)
 }
 END_TEST
 
+/* --- closing period --- */
+
+/* A UDP relay between a client and the server. On request it replays the
+ * client's last datagram to the server and counts what comes back until
+ * the server has been silent for a while. */
+typedef struct {
+	int cfd, sfd;
+	struct sockaddr_storage client;
+	socklen_t clientlen;
+	uint8_t last[2048];
+	size_t last_len;
+	int replays;
+	atomic_int phase;        /* 0 relay, 1 replay asked, 2 counting, 3 done */
+	int answers;
+	atomic_bool stop;
+	pthread_t th;
+} relay;
+
+static void relay_replay(relay *r)
+{
+	for (int i = 0; i < r->replays; i++)
+		ck_assert_int_eq(send(r->sfd, r->last, r->last_len, 0),
+		                 (ssize_t)r->last_len);
+	atomic_store(&r->phase, 2);
+}
+
+static void *relay_main(void *arg)
+{
+	relay *r = arg;
+	uint8_t b[2048];
+	while (!atomic_load(&r->stop)) {
+		if (atomic_load(&r->phase) == 1) relay_replay(r);
+		struct pollfd p[2] = {{.fd = r->cfd, .events = POLLIN},
+		                      {.fd = r->sfd, .events = POLLIN}};
+		int n = poll(p, 2, atomic_load(&r->phase) == 2 ? 500 : 10);
+		if (n == 0 && atomic_load(&r->phase) == 2) atomic_store(&r->phase, 3);
+		if (p[0].revents & POLLIN) {
+			r->clientlen = sizeof(r->client);
+			ssize_t k = recvfrom(r->cfd, b, sizeof(b), 0,
+			                     (struct sockaddr *)&r->client,
+			                     &r->clientlen);
+			if (k > 0) {
+				memcpy(r->last, b, (size_t)k);
+				r->last_len = (size_t)k;
+				send(r->sfd, b, (size_t)k, 0);
+			}
+		}
+		if (p[1].revents & POLLIN) {
+			ssize_t k = recv(r->sfd, b, sizeof(b), 0);
+			if (k > 0 && atomic_load(&r->phase) >= 2) r->answers++;
+			else if (k > 0 && r->clientlen)
+				sendto(r->cfd, b, (size_t)k, 0,
+				       (struct sockaddr *)&r->client, r->clientlen);
+		}
+	}
+	return NULL;
+}
+
+static uint16_t relay_start(relay *r, uint16_t server_port)
+{
+	memset(r, 0, sizeof(*r));
+	struct sockaddr_in a = {.sin_family = AF_INET,
+	                        .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t alen = sizeof(a);
+	r->cfd = socket(AF_INET, SOCK_DGRAM, 0);
+	r->sfd = socket(AF_INET, SOCK_DGRAM, 0);
+	ck_assert_int_eq(bind(r->cfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(getsockname(r->cfd, (struct sockaddr *)&a, &alen), 0);
+	uint16_t port = ntohs(a.sin_port);
+	a.sin_port = htons(server_port);
+	ck_assert_int_eq(connect(r->sfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(pthread_create(&r->th, NULL, relay_main, r), 0);
+	return port;
+}
+
+static void relay_stop(relay *r)
+{
+	atomic_store(&r->stop, true);
+	pthread_join(r->th, NULL);
+	close(r->cfd);
+	close(r->sfd);
+}
+
+START_TEST(test_closing_connection_resends_close_at_exponential_intervals)
+{
+	uint16_t port = srv_default();
+	static relay r;
+	uint16_t rport = relay_start(&r, port);
+	sdns_doq_client *c = cli_good(rport);
+	uint8_t q[512], f[520];
+	size_t qlen = make_query(q, sizeof(q), "close.example.");
+	q[1] = 7; /* nonzero message ID: the server closes */
+	ck_assert_int_eq(sdns_doq_client_send_raw(c, f, framed(f, q, qlen), true,
+	                                          false, NULL),
+	                 SDNS_OK);
+	ck_assert(closed_with(c, SDNS_DOQ_PROTOCOL_ERROR, true));
+	/* 64 more packets of the closed connection: the saved close goes
+	 * back for the 1st, 2nd, 4th ... 64th only. */
+	r.replays = 64;
+	atomic_store(&r.phase, 1);
+	for (int i = 0; i < 500 && atomic_load(&r.phase) != 3; i++)
+		poll(NULL, 0, 10);
+	ck_assert_int_eq(atomic_load(&r.phase), 3);
+	relay_stop(&r);
+	ck_assert_int_ge(r.answers, 1);
+	ck_assert_int_le(r.answers, 7);
+	sdns_doq_client_free(c);
+}
+END_TEST
+
 /* --- wildcard listening --- */
 
 static void query_ok(sdns_doq_client *c, const char *name)
@@ -907,6 +1020,7 @@ Suite *doq_suite(void)
 	tcase_add_test(tc, test_retry_threshold_zero_validates_then_token_skips_retry);
 	tcase_add_test(tc, test_stop_closes_connections_with_no_error);
 	tcase_add_test(tc, test_server_refuses_bad_listen_address);
+	tcase_add_test(tc, test_closing_connection_resends_close_at_exponential_intervals);
 	tcase_add_test(tc, test_wildcard_v4_server_answers_from_the_address_written_to);
 	tcase_add_test(tc, test_wildcard_v6_server_answers_over_ipv6_loopback);
 	suite_add_tcase(s, tc);

@@ -546,8 +546,12 @@ void doq_conn_read(doq_conn *c, const uint8_t *pkt, size_t len,
                    socklen_t salen)
 {
 	if (c->state == CS_CLOSING) {
-		/* RFC 9000 §10.2.1: answer packets with the saved close. */
-		if (c->close_pkt) {
+		/* RFC 9000 §10.2.1: answer packets with the saved close, but
+		 * only the 1st, 2nd, 4th, 8th... so a peer (or a spoofer)
+		 * that keeps sending cannot make us a reflector. */
+		c->close_rx++;
+		bool resend = (c->close_rx & (c->close_rx - 1)) == 0;
+		if (c->close_pkt && resend) {
 			uint8_t *buf = doq_tx_slot(&c->w->tx);
 			memcpy(buf, c->close_pkt, c->close_len);
 			doq_tx_commit(&c->w->tx, c->close_len, sa, salen, local);

@@ -67,6 +67,7 @@ struct doq_conn {
 	const char *close_reason;
 	uint8_t *close_pkt;
 	size_t close_len;
+	uint64_t close_rx;   /* packets that arrived in the closing period */
 	uint64_t close_deadline;
 	size_t buffered;
 	uint32_t nstreams;
