@@ -796,6 +796,15 @@ START_TEST(test_stop_closes_connections_with_no_error)
 }
 END_TEST
 
+static void query_ok(sdns_doq_client *c, const char *name)
+{
+	uint8_t q[512], r[1024];
+	size_t qlen = make_query(q, sizeof(q), name), rlen = 0;
+	ck_assert_int_eq(sdns_doq_client_query(c, q, qlen, r, sizeof(r), &rlen),
+	                 SDNS_OK);
+	ck_assert_uint_eq(rlen, qlen);
+}
+
 /* --- closing period --- */
 
 /* A UDP relay between a client and the server. On request it replays the
@@ -906,16 +915,37 @@ START_TEST(test_closing_connection_resends_close_at_exponential_intervals)
 }
 END_TEST
 
-/* --- wildcard listening --- */
+/* --- idle timeout --- */
 
-static void query_ok(sdns_doq_client *c, const char *name)
+START_TEST(test_idle_connection_is_closed_after_idle_timeout)
 {
-	uint8_t q[512], r[1024];
-	size_t qlen = make_query(q, sizeof(q), name), rlen = 0;
-	ck_assert_int_eq(sdns_doq_client_query(c, q, qlen, r, sizeof(r), &rlen),
-	                 SDNS_OK);
-	ck_assert_uint_eq(rlen, qlen);
+	sdns_doq_server_conf sc;
+	srv_conf(&sc);
+	sc.idle_timeout_ms = 300;
+	uint16_t port = srv_start(&sc);
+	sdns_doq_client *c = cli_good(port);
+	query_ok(c, "idle.example.");
+	sdns_doq_stats st;
+	sdns_doq_server_stats(g_srv, &st);
+	ck_assert_uint_eq(st.conns_open, 1);
+	/* Nothing is sent from here on: the server forgets the connection
+	 * (silently, RFC 9000 §10.1) and the client, which agreed to the same
+	 * timeout, gives up too. */
+	int rv = 0;
+	for (int i = 0; i < 100 && rv >= 0; i++)
+		rv = sdns_doq_client_poll(c, 100, NULL, NULL);
+	ck_assert_int_eq(rv, SDNS_ETIMEOUT);
+	ck_assert(sdns_doq_client_closed(c, NULL, NULL));
+	for (int i = 0; i < 100 && st.conns_open; i++) {
+		poll(NULL, 0, 50);
+		sdns_doq_server_stats(g_srv, &st);
+	}
+	ck_assert_uint_eq(st.conns_open, 0);
+	sdns_doq_client_free(c);
 }
+END_TEST
+
+/* --- wildcard listening --- */
 
 /* The client writes to 127.0.0.2 from 127.0.0.1: the route's preferred
  * source for the reply is 127.0.0.1, which the client's connected socket
@@ -1021,6 +1051,7 @@ Suite *doq_suite(void)
 	tcase_add_test(tc, test_stop_closes_connections_with_no_error);
 	tcase_add_test(tc, test_server_refuses_bad_listen_address);
 	tcase_add_test(tc, test_closing_connection_resends_close_at_exponential_intervals);
+	tcase_add_test(tc, test_idle_connection_is_closed_after_idle_timeout);
 	tcase_add_test(tc, test_wildcard_v4_server_answers_from_the_address_written_to);
 	tcase_add_test(tc, test_wildcard_v6_server_answers_over_ipv6_loopback);
 	suite_add_tcase(s, tc);
