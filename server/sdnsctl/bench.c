@@ -101,6 +101,7 @@ static int drive(bthread *t, bool sending)
 	struct pollfd pf[64];
 	for (int i = 0; i < t->n; i++) {
 		bconn *c = &t->conns[i];
+		pf[i] = (struct pollfd){.fd = -1}; /* poll skips it */
 		if (c->dead)
 			continue;
 		fill(t, c, sending);
