@@ -1,12 +1,17 @@
 /* Tests for src/doq: real QUIC handshakes over 127.0.0.1 with certificates
  * made at test time (tests/lib/testpki.h), an in-process server on port 0
  * whose handler echoes the query with QR set. */
+#include <arpa/inet.h>
 #include <gnutls/crypto.h>
 #include <gnutls/x509.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "sdns/doq.h"
@@ -150,13 +155,15 @@ typedef struct {
 	const char *name;
 	const uint8_t *token;
 	size_t token_len;
+	const char *host;   /* NULL = 127.0.0.1; "[::1]" for IPv6 */
 } cli_opts;
 
 static int cli_connect_opts(uint16_t port, const cli_opts *o,
                             sdns_doq_client **out, char *err, size_t cap)
 {
 	char server[64], cert[32], key[32];
-	snprintf(server, sizeof(server), "127.0.0.1:%u", port);
+	snprintf(server, sizeof(server), "%s:%u", o->host ? o->host : "127.0.0.1",
+	         port);
 	sdns_doq_client_conf c = {
 		.server = server,
 		.server_name = o->name,
@@ -636,6 +643,32 @@ START_TEST(test_two_hundred_concurrent_streams_are_all_answered)
 }
 END_TEST
 
+START_TEST(test_queued_queries_are_answered_after_one_flush)
+{
+	uint16_t port = srv_default();
+	sdns_doq_client *c = cli_good(port);
+	static many_ctx m;
+	memset(&m, 0, sizeof(m));
+	m.n = 64;
+	for (int i = 0; i < m.n; i++) {
+		uint8_t q[512];
+		snprintf(m.names[i], sizeof(m.names[i]), "queued%d.example.", i);
+		size_t qlen = make_query(q, sizeof(q), m.names[i]);
+		ck_assert_int_eq(sdns_doq_client_queue(c, q, qlen, &m.ids[i]),
+		                 SDNS_OK);
+	}
+	ck_assert_int_eq(sdns_doq_client_queue(c, (const uint8_t *)"short", 5,
+	                                       NULL),
+	                 SDNS_EINVAL);
+	ck_assert_int_eq(sdns_doq_client_flush(c), SDNS_OK);
+	for (int i = 0; i < 200 && m.done < m.n; i++)
+		ck_assert_int_ge(sdns_doq_client_poll(c, 100, check_answer, &m), 0);
+	ck_assert_int_eq(m.done, m.n);
+	ck_assert_int_eq(m.bad, 0);
+	sdns_doq_client_free(c);
+}
+END_TEST
+
 START_TEST(test_fifty_connections_are_each_answered)
 {
 	uint16_t port = srv_default();
@@ -763,6 +796,209 @@ START_TEST(test_stop_closes_connections_with_no_error)
 }
 END_TEST
 
+static void query_ok(sdns_doq_client *c, const char *name)
+{
+	uint8_t q[512], r[1024];
+	size_t qlen = make_query(q, sizeof(q), name), rlen = 0;
+	ck_assert_int_eq(sdns_doq_client_query(c, q, qlen, r, sizeof(r), &rlen),
+	                 SDNS_OK);
+	ck_assert_uint_eq(rlen, qlen);
+}
+
+/* --- closing period --- */
+
+/* A UDP relay between a client and the server. On request it replays the
+ * client's last datagram to the server and counts what comes back until
+ * the server has been silent for a while. */
+typedef struct {
+	int cfd, sfd;
+	struct sockaddr_storage client;
+	socklen_t clientlen;
+	uint8_t last[2048];
+	size_t last_len;
+	int replays;
+	atomic_int phase;        /* 0 relay, 1 replay asked, 2 counting, 3 done */
+	int answers;
+	atomic_bool stop;
+	pthread_t th;
+} relay;
+
+static void relay_replay(relay *r)
+{
+	for (int i = 0; i < r->replays; i++)
+		ck_assert_int_eq(send(r->sfd, r->last, r->last_len, 0),
+		                 (ssize_t)r->last_len);
+	atomic_store(&r->phase, 2);
+}
+
+static void *relay_main(void *arg)
+{
+	relay *r = arg;
+	uint8_t b[2048];
+	while (!atomic_load(&r->stop)) {
+		if (atomic_load(&r->phase) == 1) relay_replay(r);
+		struct pollfd p[2] = {{.fd = r->cfd, .events = POLLIN},
+		                      {.fd = r->sfd, .events = POLLIN}};
+		int n = poll(p, 2, atomic_load(&r->phase) == 2 ? 500 : 10);
+		if (n == 0 && atomic_load(&r->phase) == 2) atomic_store(&r->phase, 3);
+		if (p[0].revents & POLLIN) {
+			r->clientlen = sizeof(r->client);
+			ssize_t k = recvfrom(r->cfd, b, sizeof(b), 0,
+			                     (struct sockaddr *)&r->client,
+			                     &r->clientlen);
+			if (k > 0) {
+				memcpy(r->last, b, (size_t)k);
+				r->last_len = (size_t)k;
+				send(r->sfd, b, (size_t)k, 0);
+			}
+		}
+		if (p[1].revents & POLLIN) {
+			ssize_t k = recv(r->sfd, b, sizeof(b), 0);
+			if (k > 0 && atomic_load(&r->phase) >= 2) r->answers++;
+			else if (k > 0 && r->clientlen)
+				sendto(r->cfd, b, (size_t)k, 0,
+				       (struct sockaddr *)&r->client, r->clientlen);
+		}
+	}
+	return NULL;
+}
+
+static uint16_t relay_start(relay *r, uint16_t server_port)
+{
+	memset(r, 0, sizeof(*r));
+	struct sockaddr_in a = {.sin_family = AF_INET,
+	                        .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t alen = sizeof(a);
+	r->cfd = socket(AF_INET, SOCK_DGRAM, 0);
+	r->sfd = socket(AF_INET, SOCK_DGRAM, 0);
+	ck_assert_int_eq(bind(r->cfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(getsockname(r->cfd, (struct sockaddr *)&a, &alen), 0);
+	uint16_t port = ntohs(a.sin_port);
+	a.sin_port = htons(server_port);
+	ck_assert_int_eq(connect(r->sfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(pthread_create(&r->th, NULL, relay_main, r), 0);
+	return port;
+}
+
+static void relay_stop(relay *r)
+{
+	atomic_store(&r->stop, true);
+	pthread_join(r->th, NULL);
+	close(r->cfd);
+	close(r->sfd);
+}
+
+START_TEST(test_closing_connection_resends_close_at_exponential_intervals)
+{
+	uint16_t port = srv_default();
+	static relay r;
+	uint16_t rport = relay_start(&r, port);
+	sdns_doq_client *c = cli_good(rport);
+	uint8_t q[512], f[520];
+	size_t qlen = make_query(q, sizeof(q), "close.example.");
+	q[1] = 7; /* nonzero message ID: the server closes */
+	ck_assert_int_eq(sdns_doq_client_send_raw(c, f, framed(f, q, qlen), true,
+	                                          false, NULL),
+	                 SDNS_OK);
+	ck_assert(closed_with(c, SDNS_DOQ_PROTOCOL_ERROR, true));
+	/* 64 more packets of the closed connection: the saved close goes
+	 * back for the 1st, 2nd, 4th ... 64th only. */
+	r.replays = 64;
+	atomic_store(&r.phase, 1);
+	for (int i = 0; i < 500 && atomic_load(&r.phase) != 3; i++)
+		poll(NULL, 0, 10);
+	ck_assert_int_eq(atomic_load(&r.phase), 3);
+	relay_stop(&r);
+	ck_assert_int_ge(r.answers, 1);
+	ck_assert_int_le(r.answers, 7);
+	sdns_doq_client_free(c);
+}
+END_TEST
+
+/* --- idle timeout --- */
+
+START_TEST(test_idle_connection_is_closed_after_idle_timeout)
+{
+	sdns_doq_server_conf sc;
+	srv_conf(&sc);
+	sc.idle_timeout_ms = 300;
+	uint16_t port = srv_start(&sc);
+	sdns_doq_client *c = cli_good(port);
+	query_ok(c, "idle.example.");
+	sdns_doq_stats st;
+	sdns_doq_server_stats(g_srv, &st);
+	ck_assert_uint_eq(st.conns_open, 1);
+	/* Nothing is sent from here on: the server forgets the connection
+	 * (silently, RFC 9000 §10.1) and the client, which agreed to the same
+	 * timeout, gives up too. */
+	int rv = 0;
+	for (int i = 0; i < 100 && rv >= 0; i++)
+		rv = sdns_doq_client_poll(c, 100, NULL, NULL);
+	ck_assert_int_eq(rv, SDNS_ETIMEOUT);
+	ck_assert(sdns_doq_client_closed(c, NULL, NULL));
+	for (int i = 0; i < 100 && st.conns_open; i++) {
+		poll(NULL, 0, 50);
+		sdns_doq_server_stats(g_srv, &st);
+	}
+	ck_assert_uint_eq(st.conns_open, 0);
+	sdns_doq_client_free(c);
+}
+END_TEST
+
+/* --- wildcard listening --- */
+
+/* The client writes to 127.0.0.2 from 127.0.0.1: the route's preferred
+ * source for the reply is 127.0.0.1, which the client's connected socket
+ * would drop. Only a reply sent from 127.0.0.2 (IP_PKTINFO) arrives. */
+START_TEST(test_wildcard_v4_server_answers_from_the_address_written_to)
+{
+	sdns_doq_server_conf sc;
+	srv_conf(&sc);
+	sc.listen = "0.0.0.0:0";
+	uint16_t port = srv_start(&sc);
+	const char *hosts[] = {"127.0.0.1", "127.0.0.2"};
+	for (int i = 0; i < 2; i++) {
+		sdns_doq_client *c = NULL;
+		char err[256] = "";
+		cli_opts o = {.cert = "client", .name = "localhost",
+		              .host = hosts[i]};
+		ck_assert_msg(cli_connect_opts(port, &o, &c, err, sizeof(err)) ==
+		                      SDNS_OK,
+		              "%s: %s", hosts[i], err);
+		query_ok(c, "wild.example.");
+		sdns_doq_client_free(c);
+	}
+}
+END_TEST
+
+static bool have_ipv6_loopback(void)
+{
+	int fd = socket(AF_INET6, SOCK_DGRAM, 0);
+	if (fd < 0) return false;
+	struct sockaddr_in6 a = {.sin6_family = AF_INET6,
+	                         .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+	bool ok = bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+	close(fd);
+	return ok;
+}
+
+START_TEST(test_wildcard_v6_server_answers_over_ipv6_loopback)
+{
+	if (!have_ipv6_loopback()) return; /* no ::1 here: nothing to test */
+	sdns_doq_server_conf sc;
+	srv_conf(&sc);
+	sc.listen = "[::]:0";
+	uint16_t port = srv_start(&sc);
+	sdns_doq_client *c = NULL;
+	char err[256] = "";
+	cli_opts o = {.cert = "client", .name = "localhost", .host = "[::1]"};
+	ck_assert_msg(cli_connect_opts(port, &o, &c, err, sizeof(err)) == SDNS_OK,
+	              "%s", err);
+	query_ok(c, "wild6.example.");
+	sdns_doq_client_free(c);
+}
+END_TEST
+
 START_TEST(test_server_refuses_bad_listen_address)
 {
 	sdns_doq_server_conf sc;
@@ -806,6 +1042,7 @@ Suite *doq_suite(void)
 	tcase_add_test(tc, test_handler_failure_resets_stream_with_internal_error);
 	tcase_add_test(tc, test_unparseable_query_resets_stream_with_internal_error);
 	tcase_add_test(tc, test_two_hundred_concurrent_streams_are_all_answered);
+	tcase_add_test(tc, test_queued_queries_are_answered_after_one_flush);
 	tcase_add_test(tc, test_fifty_connections_are_each_answered);
 	tcase_add_test(tc, test_third_connection_from_one_address_is_refused);
 	tcase_add_test(tc, test_unfinished_stream_is_reset_after_deadline);
@@ -813,6 +1050,10 @@ Suite *doq_suite(void)
 	tcase_add_test(tc, test_retry_threshold_zero_validates_then_token_skips_retry);
 	tcase_add_test(tc, test_stop_closes_connections_with_no_error);
 	tcase_add_test(tc, test_server_refuses_bad_listen_address);
+	tcase_add_test(tc, test_closing_connection_resends_close_at_exponential_intervals);
+	tcase_add_test(tc, test_idle_connection_is_closed_after_idle_timeout);
+	tcase_add_test(tc, test_wildcard_v4_server_answers_from_the_address_written_to);
+	tcase_add_test(tc, test_wildcard_v6_server_answers_over_ipv6_loopback);
 	suite_add_tcase(s, tc);
 	return s;
 }

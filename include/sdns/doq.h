@@ -123,6 +123,12 @@ void sdns_doq_client_free(sdns_doq_client *c);   /* closes with NO_ERROR */
  * The message ID is forced to 0 as RFC 9250 §4.2.1 asks. */
 int sdns_doq_client_send(sdns_doq_client *c, const uint8_t *q, size_t len,
                          int64_t *stream_id);
+/* The same, but only queued: many queries then leave in as few datagrams
+ * (and system calls) as possible on sdns_doq_client_flush or the next
+ * sdns_doq_client_poll. The stream counts as open at once. */
+int sdns_doq_client_queue(sdns_doq_client *c, const uint8_t *q, size_t len,
+                          int64_t *stream_id);
+int sdns_doq_client_flush(sdns_doq_client *c);
 /* Called for every finished stream: status SDNS_OK with the response (without
  * the length prefix), or a negative code (SDNS_ECLOSED when the server reset
  * the stream; *app_error says with which code). */

@@ -77,15 +77,20 @@ static void on_answer(void *ctx, int64_t sid, int status, uint64_t app_error,
 
 static void fill(bthread *t, bconn *c, bool sending)
 {
+	int queued = 0;
 	while (sending && !c->dead && c->inflight < t->streams &&
 	       sdns_doq_client_streams_left(c->cl) > 0) {
 		int64_t sid;
-		if (sdns_doq_client_send(c->cl, t->q, t->qlen, &sid) < 0)
+		if (sdns_doq_client_queue(c->cl, t->q, t->qlen, &sid) < 0)
 			break;
 		c->sent_ns[((uint64_t)sid >> 2) & (RING - 1)] = now_ns();
 		c->inflight++;
 		t->sent++;
+		queued++;
 	}
+	/* One flush for the whole refill: the queries share datagrams. */
+	if (queued)
+		sdns_doq_client_flush(c->cl);
 }
 
 /* One pass over the thread's connections; blocks in poll() only when
@@ -96,6 +101,7 @@ static int drive(bthread *t, bool sending)
 	struct pollfd pf[64];
 	for (int i = 0; i < t->n; i++) {
 		bconn *c = &t->conns[i];
+		pf[i] = (struct pollfd){.fd = -1}; /* poll skips it */
 		if (c->dead)
 			continue;
 		fill(t, c, sending);

@@ -46,8 +46,9 @@ static void set_params(const sdns_doq_server *srv, const ngtcp2_pkt_hd *hd,
 }
 
 int doq_conn_new(doq_worker *w, const ngtcp2_pkt_hd *hd,
-                 const struct sockaddr *sa, socklen_t salen,
-                 const ngtcp2_cid *odcid, bool validated, doq_conn **out)
+                 const struct sockaddr *local, const struct sockaddr *sa,
+                 socklen_t salen, const ngtcp2_cid *odcid, bool validated,
+                 doq_conn **out)
 {
 	sdns_doq_server *srv = w->srv;
 	doq_conn *c = calloc(1, sizeof(*c));
@@ -58,8 +59,9 @@ int doq_conn_new(doq_worker *w, const ngtcp2_pkt_hd *hd,
 	c->heap_idx = (size_t)-1;
 	memcpy(&c->remote, sa, salen);
 	c->remotelen = salen;
-	memcpy(&c->local, &srv->addr, srv->addrlen);
-	c->locallen = srv->addrlen;
+	/* On a wildcard socket: the address the client wrote to. */
+	c->locallen = doq_sockaddr_len(local);
+	memcpy(&c->local, local, c->locallen);
 	doq_format_addr(sa, c->peer, sizeof(c->peer));
 	c->odcid = hd->dcid;
 
@@ -105,8 +107,8 @@ fail:
 }
 
 static void send_version_negotiation(doq_worker *w, const ngtcp2_version_cid *vc,
-                                     size_t len, const struct sockaddr *sa,
-                                     socklen_t salen)
+                                     size_t len, const struct sockaddr *local,
+                                     const struct sockaddr *sa, socklen_t salen)
 {
 	/* Only for datagrams large enough to be Initials: no amplification. */
 	if (len < NGTCP2_MAX_UDP_PAYLOAD_SIZE) return;
@@ -117,23 +119,25 @@ static void send_version_negotiation(doq_worker *w, const ngtcp2_version_cid *vc
 	ngtcp2_ssize n = ngtcp2_pkt_write_version_negotiation(
 		buf, DOQ_PKT_MAX, r, vc->scid, vc->scidlen, vc->dcid,
 		vc->dcidlen, sv, 1);
-	if (n > 0) doq_tx_commit(&w->tx, (size_t)n, sa, salen);
+	if (n > 0) doq_tx_commit(&w->tx, (size_t)n, sa, salen, local);
 }
 
 static void send_retry(doq_worker *w, const ngtcp2_pkt_hd *hd,
-                       const struct sockaddr *sa, socklen_t salen)
+                       const struct sockaddr *local, const struct sockaddr *sa,
+                       socklen_t salen)
 {
 	uint8_t *buf = doq_tx_slot(&w->tx);
 	ngtcp2_ssize n = doq_retry_write(&w->srv->tokens, hd, sa, salen, buf,
 	                                 DOQ_PKT_MAX);
 	if (n <= 0) return;
-	doq_tx_commit(&w->tx, (size_t)n, sa, salen);
+	doq_tx_commit(&w->tx, (size_t)n, sa, salen, local);
 	atomic_fetch_add_explicit(&w->ctr.retries_sent, 1, memory_order_relaxed);
 }
 
 /* Over a connection limit: a stateless CONNECTION_CLOSE with
  * CONNECTION_REFUSED, before any TLS work is spent on the client. */
 static void send_refusal(doq_worker *w, const ngtcp2_pkt_hd *hd,
+                         const struct sockaddr *local,
                          const struct sockaddr *sa, socklen_t salen)
 {
 	char peer[DOQ_PEER_MAX];
@@ -145,10 +149,11 @@ static void send_refusal(doq_worker *w, const ngtcp2_pkt_hd *hd,
 	ngtcp2_ssize n = ngtcp2_crypto_write_connection_close(
 		buf, DOQ_PKT_MAX, hd->version, &hd->scid, &hd->dcid,
 		NGTCP2_CONNECTION_REFUSED, NULL, 0);
-	if (n > 0) doq_tx_commit(&w->tx, (size_t)n, sa, salen);
+	if (n > 0) doq_tx_commit(&w->tx, (size_t)n, sa, salen, local);
 }
 
 static void new_client(doq_worker *w, const uint8_t *pkt, size_t len,
+                       const struct sockaddr *local,
                        const struct sockaddr *sa, socklen_t salen)
 {
 	sdns_doq_server *srv = w->srv;
@@ -163,40 +168,41 @@ static void new_client(doq_worker *w, const uint8_t *pkt, size_t len,
 	uint32_t open = (uint32_t)atomic_load_explicit(&srv->limits.conns,
 	                                               memory_order_relaxed);
 	if (tv == 0 && open >= srv->conf.retry_threshold) {
-		send_retry(w, &hd, sa, salen);
+		send_retry(w, &hd, local, sa, salen);
 		return;
 	}
 	if (doq_limits_conn_open(&srv->limits, sa) != SDNS_OK) {
-		send_refusal(w, &hd, sa, salen);
+		send_refusal(w, &hd, local, sa, salen);
 		return;
 	}
 	doq_conn *c;
-	if (doq_conn_new(w, &hd, sa, salen, after_retry ? &odcid : NULL,
+	if (doq_conn_new(w, &hd, local, sa, salen, after_retry ? &odcid : NULL,
 	                 tv == 1, &c) != SDNS_OK) {
 		doq_limits_conn_close(&srv->limits, sa);
 		return;
 	}
 	c->counted = true;
-	doq_conn_read(c, pkt, len, sa, salen);
+	doq_conn_read(c, pkt, len, local, sa, salen);
 }
 
 void doq_worker_packet(doq_worker *w, const uint8_t *pkt, size_t len,
+                       const struct sockaddr *local,
                        const struct sockaddr *sa, socklen_t salen)
 {
 	ngtcp2_version_cid vc;
 	int rv = ngtcp2_pkt_decode_version_cid(&vc, pkt, len, DOQ_CID_LEN);
 	if (rv == NGTCP2_ERR_VERSION_NEGOTIATION) {
-		send_version_negotiation(w, &vc, len, sa, salen);
+		send_version_negotiation(w, &vc, len, local, sa, salen);
 		return;
 	}
 	if (rv != 0) return;
 	doq_conn *c = doq_cidtab_get(&w->cids, vc.dcid, vc.dcidlen);
 	if (c) {
-		doq_conn_read(c, pkt, len, sa, salen);
+		doq_conn_read(c, pkt, len, local, sa, salen);
 		return;
 	}
 	/* Short header for an unknown connection: dropped (no stateless
 	 * reset: clients reconnect on idle timeout). */
 	if (vc.version == 0) return;
-	new_client(w, pkt, len, sa, salen);
+	new_client(w, pkt, len, local, sa, salen);
 }

@@ -247,7 +247,7 @@ static void local_close(sdns_doq_client *c, const ngtcp2_connection_close_error 
 	ngtcp2_ssize n = ngtcp2_conn_write_connection_close(
 		c->qc, NULL, NULL, buf, DOQ_PKT_MAX, e, doq_now());
 	if (n > 0) doq_tx_commit(&c->tx, (size_t)n, (struct sockaddr *)&c->remote,
-	                         c->remotelen);
+	                         c->remotelen, NULL);
 	doq_tx_flush(&c->tx);
 }
 
@@ -362,7 +362,7 @@ static int write_out(sdns_doq_client *c)
 		}
 		if (n == 0) break;
 		doq_tx_commit(&c->tx, (size_t)n, (struct sockaddr *)&c->remote,
-		              c->remotelen);
+		              c->remotelen, NULL);
 	}
 	doq_tx_flush(&c->tx);
 	ngtcp2_conn_update_pkt_tx_time(c->qc, ts);
@@ -535,7 +535,7 @@ void sdns_doq_client_free(sdns_doq_client *c)
 }
 
 static int open_stream(sdns_doq_client *c, bool uni, const uint8_t *data,
-                       size_t len, bool fin, int64_t *id)
+                       size_t len, bool fin, bool flush, int64_t *id)
 {
 	if (c->closed) return SDNS_ECLOSED;
 	cstream *st = calloc(1, sizeof(*st));
@@ -560,11 +560,12 @@ static int open_stream(sdns_doq_client *c, bool uni, const uint8_t *data,
 	c->streams = st;
 	wq_push(c, st);
 	if (id) *id = st->id;
+	if (!flush) return SDNS_OK;
 	return write_out(c) == SDNS_OK ? SDNS_OK : SDNS_ECLOSED;
 }
 
-int sdns_doq_client_send(sdns_doq_client *c, const uint8_t *q, size_t len,
-                         int64_t *stream_id)
+static int send_framed(sdns_doq_client *c, const uint8_t *q, size_t len,
+                       bool flush, int64_t *stream_id)
 {
 	if (len > 65535 || len < SDNS_HDR_LEN) return SDNS_EINVAL;
 	uint8_t frame[DOQ_FRAME_MAX];
@@ -572,7 +573,24 @@ int sdns_doq_client_send(sdns_doq_client *c, const uint8_t *q, size_t len,
 	frame[1] = (uint8_t)len;
 	memcpy(frame + 2, q, len);
 	frame[2] = frame[3] = 0; /* RFC 9250 §4.2.1: Message ID 0 */
-	return open_stream(c, false, frame, len + 2, true, stream_id);
+	return open_stream(c, false, frame, len + 2, true, flush, stream_id);
+}
+
+int sdns_doq_client_send(sdns_doq_client *c, const uint8_t *q, size_t len,
+                         int64_t *stream_id)
+{
+	return send_framed(c, q, len, true, stream_id);
+}
+
+int sdns_doq_client_queue(sdns_doq_client *c, const uint8_t *q, size_t len,
+                          int64_t *stream_id)
+{
+	return send_framed(c, q, len, false, stream_id);
+}
+
+int sdns_doq_client_flush(sdns_doq_client *c)
+{
+	return write_out(c) == SDNS_OK ? SDNS_OK : SDNS_ECLOSED;
 }
 
 int sdns_doq_client_send_raw(sdns_doq_client *c, const uint8_t *bytes,
@@ -580,7 +598,7 @@ int sdns_doq_client_send_raw(sdns_doq_client *c, const uint8_t *bytes,
                              int64_t *stream_id)
 {
 	if (len > DOQ_FRAME_MAX) return SDNS_EINVAL;
-	return open_stream(c, uni, bytes, len, fin, stream_id);
+	return open_stream(c, uni, bytes, len, fin, true, stream_id);
 }
 
 static int deliver(sdns_doq_client *c, sdns_doq_resp_fn cb, void *ctx)

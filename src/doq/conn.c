@@ -471,7 +471,8 @@ static void close_with(doq_conn *c, const ngtcp2_connection_close_error *e)
 		memcpy(c->close_pkt, buf, (size_t)n);
 		c->close_len = (size_t)n;
 	}
-	doq_tx_commit(tx, (size_t)n, (struct sockaddr *)&c->remote, c->remotelen);
+	doq_tx_commit(tx, (size_t)n, (struct sockaddr *)&c->remote, c->remotelen,
+	              (struct sockaddr *)&c->local);
 	c->state = CS_CLOSING;
 	c->close_deadline = now + pto3(c);
 	doq_conn_mark_dirty(c);
@@ -541,20 +542,26 @@ static void read_failed(doq_conn *c, int rv)
 }
 
 void doq_conn_read(doq_conn *c, const uint8_t *pkt, size_t len,
-                   const struct sockaddr *sa, socklen_t salen)
+                   const struct sockaddr *local, const struct sockaddr *sa,
+                   socklen_t salen)
 {
 	if (c->state == CS_CLOSING) {
-		/* RFC 9000 §10.2.1: answer packets with the saved close. */
-		if (c->close_pkt) {
+		/* RFC 9000 §10.2.1: answer packets with the saved close, but
+		 * only the 1st, 2nd, 4th, 8th... so a peer (or a spoofer)
+		 * that keeps sending cannot make us a reflector. */
+		c->close_rx++;
+		bool resend = (c->close_rx & (c->close_rx - 1)) == 0;
+		if (c->close_pkt && resend) {
 			uint8_t *buf = doq_tx_slot(&c->w->tx);
 			memcpy(buf, c->close_pkt, c->close_len);
-			doq_tx_commit(&c->w->tx, c->close_len, sa, salen);
+			doq_tx_commit(&c->w->tx, c->close_len, sa, salen, local);
 		}
 		return;
 	}
 	if (c->state != CS_OPEN) return;
 	ngtcp2_path path = {
-		.local = {(ngtcp2_sockaddr *)&c->local, c->locallen},
+		.local = {(ngtcp2_sockaddr *)(uintptr_t)local,
+		          doq_sockaddr_len(local)},
 		.remote = {(ngtcp2_sockaddr *)(uintptr_t)sa, salen},
 	};
 	ngtcp2_pkt_info pi = {0};
@@ -614,6 +621,8 @@ static int write_streams(doq_conn *c)
 {
 	doq_tx *tx = &c->w->tx;
 	ngtcp2_pkt_info pi;
+	ngtcp2_path_storage ps;
+	ngtcp2_path_storage_zero(&ps);
 	uint64_t ts = doq_now();
 	doq_stream *st = c->wlist.head;
 	for (;;) {
@@ -631,7 +640,7 @@ static int write_streams(doq_conn *c)
 		}
 		ngtcp2_ssize nd = -1;
 		ngtcp2_ssize n = ngtcp2_conn_writev_stream(
-			c->qc, NULL, &pi, buf, DOQ_PKT_MAX, &nd, fl, sid, &v,
+			c->qc, &ps.path, &pi, buf, DOQ_PKT_MAX, &nd, fl, sid, &v,
 			vcnt, ts);
 		if (st && nd >= 0) {
 			st->sent += (size_t)nd;
@@ -655,8 +664,11 @@ static int write_streams(doq_conn *c)
 		}
 		if (n < 0) return (int)n;
 		if (n == 0) break;
-		doq_tx_commit(tx, (size_t)n, (struct sockaddr *)&c->remote,
-		              c->remotelen);
+		/* ngtcp2 names the path: the source is the address the
+		 * client wrote to (wildcard sockets). */
+		doq_tx_commit(tx, (size_t)n, (struct sockaddr *)ps.path.remote.addr,
+		              ps.path.remote.addrlen,
+		              (struct sockaddr *)ps.path.local.addr);
 	}
 	ngtcp2_conn_update_pkt_tx_time(c->qc, ts);
 	return 0;

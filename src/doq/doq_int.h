@@ -119,20 +119,36 @@ bool doq_limits_buf_take(doq_limits *l, size_t n);
 void doq_limits_buf_give(doq_limits *l, size_t n);
 
 /* --- outgoing datagram batch (tx.c) --- */
+/* Room for one IP_PKTINFO or IPV6_PKTINFO control message. */
+#define DOQ_CTL_SPACE CMSG_SPACE(sizeof(struct in6_pktinfo))
+
 typedef struct {
 	int fd;
 	int n;
+	bool pktinfo;   /* socket bound to a wildcard: name the source */
 	struct mmsghdr msg[DOQ_BATCH];
 	struct iovec iov[DOQ_BATCH];
 	struct sockaddr_storage to[DOQ_BATCH];
+	uint8_t ctl[DOQ_BATCH][DOQ_CTL_SPACE];
 	uint8_t buf[DOQ_BATCH][DOQ_PKT_MAX];
 } doq_tx;
 
 /* Slot for the next datagram (flushes first when full). */
 uint8_t *doq_tx_slot(doq_tx *tx);
-/* Commit len bytes written into the slot, to sa. */
+/* Commit len bytes written into the slot, to sa. from is the local address
+ * the datagram must leave from (used when tx->pktinfo; may be NULL). */
 void doq_tx_commit(doq_tx *tx, size_t len, const struct sockaddr *sa,
-                   socklen_t salen);
+                   socklen_t salen, const struct sockaddr *from);
 void doq_tx_flush(doq_tx *tx);
+
+/* --- local addresses on wildcard sockets (util.c) --- */
+/* Ask the kernel for each datagram's destination address. */
+int doq_pktinfo_enable(int fd, int family);
+/* The destination address of a received datagram: base (the bound
+ * address, for the port and family) with the address from its
+ * IP_PKTINFO / IPV6_PKTINFO control message, when there is one. */
+void doq_pktinfo_local(const struct msghdr *m, const struct sockaddr *base,
+                       struct sockaddr_storage *out);
+socklen_t doq_sockaddr_len(const struct sockaddr *sa);
 
 #endif

@@ -46,6 +46,11 @@ static int open_socket(const sdns_doq_server *s, char *err, size_t cap)
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
 	if (s->addr.ss_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (s->wildcard && doq_pktinfo_enable(fd, s->addr.ss_family) != SDNS_OK) {
+		doq_errf(err, cap, "pktinfo: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
 	if (bind(fd, (const struct sockaddr *)&s->addr, s->addrlen) != 0) {
 		doq_errf(err, cap, "bind %s: %s", s->conf.listen, strerror(errno));
 		close(fd);
@@ -103,6 +108,7 @@ static int worker_new(sdns_doq_server *s, int idx, doq_worker **out,
 	if ((w->fd = open_socket(s, err, cap)) < 0) return SDNS_EIO;
 	if (idx == 0 && learn_port(s, w->fd) != SDNS_OK) return SDNS_EIO;
 	w->tx.fd = w->fd;
+	w->tx.pktinfo = s->wildcard;
 	w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (w->efd < 0 || w->epfd < 0) {
@@ -121,6 +127,15 @@ static int worker_new(sdns_doq_server *s, int idx, doq_worker **out,
 		w->rmsg[i].msg_hdr.msg_name = &w->rfrom[i];
 	}
 	return SDNS_OK;
+}
+
+static bool is_wildcard(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)ss)->sin_addr.s_addr ==
+		       htonl(INADDR_ANY);
+	return IN6_IS_ADDR_UNSPECIFIED(
+		&((const struct sockaddr_in6 *)ss)->sin6_addr);
 }
 
 int sdns_doq_server_new(const sdns_doq_server_conf *c, sdns_doq_server **out,
@@ -145,6 +160,7 @@ int sdns_doq_server_new(const sdns_doq_server_conf *c, sdns_doq_server **out,
 		rv = SDNS_ECONFIG;
 		goto fail;
 	}
+	s->wildcard = is_wildcard(&s->addr);
 	rv = doq_tls_server_init(&s->tls, c->cert_path, c->key_path, c->ca_path,
 	                         doq_verify_cb, err, err_cap);
 	if (rv) goto fail;
@@ -210,15 +226,27 @@ static void run_timers(doq_worker *w)
 static void recv_all(doq_worker *w)
 {
 	for (int round = 0; round < 16; round++) {
-		for (int i = 0; i < DOQ_BATCH; i++)
-			w->rmsg[i].msg_hdr.msg_namelen = sizeof(w->rfrom[i]);
+		for (int i = 0; i < DOQ_BATCH; i++) {
+			struct msghdr *m = &w->rmsg[i].msg_hdr;
+			m->msg_namelen = sizeof(w->rfrom[i]);
+			m->msg_control = w->srv->wildcard ? w->rctl[i] : NULL;
+			m->msg_controllen = w->srv->wildcard ? sizeof(w->rctl[i]) : 0;
+		}
 		int n = recvmmsg(w->fd, w->rmsg, DOQ_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0) return;
+		const struct sockaddr *bound = (struct sockaddr *)&w->srv->addr;
 		for (int i = 0; i < n; i++) {
-			if (w->rmsg[i].msg_hdr.msg_flags & MSG_TRUNC) continue;
+			struct msghdr *m = &w->rmsg[i].msg_hdr;
+			if (m->msg_flags & MSG_TRUNC) continue;
+			struct sockaddr_storage local;
+			const struct sockaddr *lp = bound;
+			if (w->srv->wildcard) {
+				doq_pktinfo_local(m, bound, &local);
+				lp = (struct sockaddr *)&local;
+			}
 			doq_worker_packet(w, w->riov[i].iov_base, w->rmsg[i].msg_len,
-			                  (struct sockaddr *)&w->rfrom[i],
-			                  w->rmsg[i].msg_hdr.msg_namelen);
+			                  lp, (struct sockaddr *)&w->rfrom[i],
+			                  m->msg_namelen);
 		}
 		flush_dirty(w);
 		if (n < DOQ_BATCH) return;

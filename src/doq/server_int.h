@@ -67,6 +67,7 @@ struct doq_conn {
 	const char *close_reason;
 	uint8_t *close_pkt;
 	size_t close_len;
+	uint64_t close_rx;   /* packets that arrived in the closing period */
 	uint64_t close_deadline;
 	size_t buffered;
 	uint32_t nstreams;
@@ -112,6 +113,7 @@ struct doq_worker {
 	struct mmsghdr rmsg[DOQ_BATCH];
 	struct iovec riov[DOQ_BATCH];
 	struct sockaddr_storage rfrom[DOQ_BATCH];
+	uint8_t rctl[DOQ_BATCH][128];  /* IP_PKTINFO / IPV6_PKTINFO */
 	uint8_t *rbuf;                 /* DOQ_BATCH * DOQ_RX_MAX */
 };
 
@@ -124,14 +126,17 @@ struct sdns_doq_server {
 	ngtcp2_callbacks cb;         /* shared read-only */
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
+	bool wildcard;               /* bound to 0.0.0.0 / [::]: use pktinfo */
 	uint16_t port;
 	int nworkers;
 	doq_worker **workers;
 	bool started;
 };
 
-/* accept.c: one datagram that arrived on the worker's socket. */
+/* accept.c: one datagram that arrived on the worker's socket, sent by sa
+ * to our address local. */
 void doq_worker_packet(doq_worker *w, const uint8_t *pkt, size_t len,
+                       const struct sockaddr *local,
                        const struct sockaddr *sa, socklen_t salen);
 
 /* cidtab.c */
@@ -151,10 +156,12 @@ void doq_heap_free(doq_heap *h);
 /* conn.c */
 void doq_conn_callbacks(ngtcp2_callbacks *cb);
 int doq_conn_new(doq_worker *w, const ngtcp2_pkt_hd *hd,
-                 const struct sockaddr *sa, socklen_t salen,
-                 const ngtcp2_cid *odcid, bool validated, doq_conn **out);
+                 const struct sockaddr *local, const struct sockaddr *sa,
+                 socklen_t salen, const ngtcp2_cid *odcid, bool validated,
+                 doq_conn **out);
 void doq_conn_read(doq_conn *c, const uint8_t *pkt, size_t len,
-                   const struct sockaddr *sa, socklen_t salen);
+                   const struct sockaddr *local, const struct sockaddr *sa,
+                   socklen_t salen);
 void doq_conn_on_timer(doq_conn *c);
 /* Send what is pending; re-arm the timer; free the connection when dead
  * (the caller must not touch c afterwards). */
