@@ -11,7 +11,7 @@ CC := gcc
 FUZZCC := clang
 SHELL := /bin/bash
 
-PKGS := libngtcp2 libngtcp2_crypto_gnutls gnutls openssl jansson libsodium
+PKGS := libngtcp2 libngtcp2_crypto_gnutls gnutls openssl jansson libsodium libmicrohttpd libpq
 TEST_PKGS := check
 
 # Debian 12 packages the build, the tests and `make run` use.
@@ -40,7 +40,7 @@ CHECK_LIBS = $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
 LDLIBS = $(PKG_LIBS) -lpthread -lm
 LDFLAGS := $(SANFLAGS)
 
-LIB_SRCS := $(sort $(wildcard src/*/*.c))
+LIB_SRCS := $(sort $(wildcard src/*/*.c api/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
 SDNSD_OBJS := $(patsubst %.c,$(B)/%.o,$(sort $(wildcard server/sdnsd/*.c)))
 SDNSCTL_OBJS := $(patsubst %.c,$(B)/%.o,$(sort $(wildcard server/sdnsctl/*.c)))
