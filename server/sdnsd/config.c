@@ -11,6 +11,7 @@
 #include "sdnsd.h"
 
 #define DEFAULT_DOQ_LISTEN "0.0.0.0:853"
+#define DEFAULT_API_LISTEN "127.0.0.1:8443"
 
 enum { KIND_STR, KIND_INT, KIND_ZONES, KIND_LEVEL };
 
@@ -33,6 +34,21 @@ static const struct opt {
 	 "accept only client identities spiffe://NAME/... (default: any)"},
 	{"zone-file", KIND_ZONES, 0, "[ORIGIN=]FILE",
 	 "serve this master file (repeatable)"},
+	{"db", KIND_STR, offsetof(sdnsd_conf, db), "CONNINFO",
+	 "PostgreSQL (libpq conninfo, default $SDNS_DB): serve its zones and "
+	 "run the API"},
+	{"api-listen", KIND_STR, offsetof(sdnsd_conf, api_listen), "ADDR:PORT",
+	 "management API, with --db (default 127.0.0.1:8443)"},
+	{"ca-key", KIND_STR, offsetof(sdnsd_conf, ca_key), "FILE",
+	 "mesh CA key: lets POST /enroll issue certificates"},
+	{"audit-key", KIND_STR, offsetof(sdnsd_conf, audit_key), "FILE",
+	 "Ed25519 seed that signs audit entries (default: --tls-key when Ed25519)"},
+	{"public-url", KIND_STR, offsetof(sdnsd_conf, public_url), "URL",
+	 "how clients reach the API, for enrollment commands"},
+	{"migrations", KIND_STR, offsetof(sdnsd_conf, migrations), "DIR",
+	 "SQL migrations (default: ../migrations beside the binary)"},
+	{"api-threads", KIND_INT, offsetof(sdnsd_conf, api_threads), "N",
+	 "API handler threads (default 4)"},
 	{"workers", KIND_INT, offsetof(sdnsd_conf, workers), "N",
 	 "worker threads (default: number of cores)"},
 	{"log-level", KIND_LEVEL, 0, "LEVEL", "error, warn, info (default), debug"},
@@ -250,9 +266,20 @@ static int check_required(const sdnsd_conf *c)
 	const char *missing = !c->tls_cert ? "--tls-cert"
 	                      : !c->tls_key ? "--tls-key"
 	                      : !c->tls_ca  ? "--tls-ca"
-	                      : c->n_zone_files == 0 ? "--zone-file" : NULL;
+	                      : (!c->db && c->n_zone_files == 0)
+	                          ? "--zone-file (or --db)" : NULL;
 	if (missing) {
 		fprintf(stderr, "sdnsd: %s is required (see sdnsd --help)\n", missing);
+		return 2;
+	}
+	/* Two sources of truth would disagree silently: refuse the mix. */
+	if (c->db && c->n_zone_files) {
+		fprintf(stderr, "sdnsd: --zone-file and --db exclude each other: with "
+		        "--db the zones live in PostgreSQL (sdnsctl zone import)\n");
+		return 2;
+	}
+	if (!c->db && (c->api_listen || c->ca_key)) {
+		fprintf(stderr, "sdnsd: --api-listen and --ca-key need --db\n");
 		return 2;
 	}
 	return 0;
@@ -268,6 +295,11 @@ int sdnsd_conf_load(sdnsd_conf *c, int argc, char **argv)
 		rc = parse_flags(c, argc, argv);
 	if (!rc && !c->doq_listen)
 		c->doq_listen = strdup(DEFAULT_DOQ_LISTEN);
+	const char *env_db = getenv("SDNS_DB");
+	if (!rc && !c->db && env_db && *env_db && c->n_zone_files == 0)
+		c->db = strdup(env_db);
+	if (!rc && c->db && !c->api_listen)
+		c->api_listen = strdup(DEFAULT_API_LISTEN);
 	if (!rc)
 		rc = check_required(c);
 	return rc;
@@ -280,6 +312,12 @@ void sdnsd_conf_free(sdnsd_conf *c)
 	free(c->tls_key);
 	free(c->tls_ca);
 	free(c->mesh);
+	free(c->db);
+	free(c->api_listen);
+	free(c->ca_key);
+	free(c->audit_key);
+	free(c->public_url);
+	free(c->migrations);
 	for (size_t i = 0; i < c->n_zone_files; i++)
 		free(c->zone_files[i]);
 	memset(c, 0, sizeof(*c));

@@ -1,19 +1,30 @@
-/* sdnsd: the secure_dns daemon. Loads the zones, starts the DoQ workers and
- * waits for signals: SIGHUP reloads the zone files (the new set is swapped in
- * without pausing the workers), SIGTERM/SIGINT stop gracefully. */
+/* sdnsd: the secure_dns daemon. Two modes:
+ *  - static (--zone-file): serves master files; SIGHUP reloads them.
+ *  - store (--db): PostgreSQL is the source of truth; a sync thread keeps the
+ *    snapshots current (LISTEN/NOTIFY) and the management API runs.
+ * Either way the DoQ workers answer from a snapshot swapped in without
+ * pausing them, and SIGTERM/SIGINT stop gracefully. */
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "sdns/api.h"
+#include "sdns/audit.h"
 #include "sdns/error.h"
 #include "sdns/log.h"
+#include "sdns/revoked.h"
 #include "sdns/zload.h"
 #include "sdnsd.h"
 
 static void release_zoneset(void *p)
 {
 	sdns_zoneset_unref(p);
+}
+
+static void release_revoked(void *p)
+{
+	sdns_revoked_free(p);
 }
 
 static int load_zones(const sdnsd_conf *c, sdns_zoneset **out)
@@ -57,6 +68,7 @@ static void fill_doq_conf(const sdnsd_conf *c, sdnsd_state *st,
 	if (c->retry_threshold_set)
 		d->retry_threshold = (uint32_t)c->retry_threshold;
 	d->on_query = sdnsd_answer;
+	d->admit = sdnsd_admit;
 	d->ctx = st;
 }
 
@@ -74,6 +86,11 @@ static void wait_for_signals(const sdnsd_conf *c, sdnsd_state *st,
 			         sig == SIGTERM ? "TERM" : "INT");
 			return;
 		}
+		if (c->db) {
+			sdns_log(SDNS_LOG_INFO, "sighup_ignored",
+			         "reason=\"zones come from the database\"");
+			continue;
+		}
 		sdns_zoneset *zs;
 		if (load_zones(c, &zs) < 0) {
 			sdns_log(SDNS_LOG_WARN, "reload_failed", "keeping=previous_zones");
@@ -82,6 +99,96 @@ static void wait_for_signals(const sdnsd_conf *c, sdnsd_state *st,
 		sdns_snapshot_publish(&st->zones, zs);
 		log_zones(zs, "reloaded");
 	}
+}
+
+/* The key that signs audit entries: --audit-key, else the TLS key. */
+static int load_audit_key(const sdnsd_conf *c, sdns_audit_key *k)
+{
+	int rc = c->audit_key ? sdns_audit_key_load_seed(c->audit_key, k)
+	                      : sdns_audit_key_load(c->tls_key, k);
+	if (rc < 0)
+		sdns_log(SDNS_LOG_ERROR, "start_failed",
+		         "error=\"audit key: %s%s\"", sdns_strerror(rc),
+		         c->audit_key ? "" : " (the --tls-key is not Ed25519: give "
+		                             "--audit-key with a seed file)");
+	return rc;
+}
+
+static int start_api(const sdnsd_conf *c, sdnsd_state *st,
+                     const sdns_audit_key *key, sdns_api **api)
+{
+	sdns_api_conf ac = {
+		.listen = c->api_listen, .cert_path = c->tls_cert,
+		.key_path = c->tls_key, .ca_path = c->tls_ca,
+		.ca_key_path = c->ca_key, .mesh = c->mesh, .conninfo = c->db,
+		.public_url = c->public_url, .threads = (unsigned)c->api_threads,
+		.audit_key = key,
+		.cb = {sdnsd_is_revoked, sdnsd_metrics, st},
+	};
+	char err[512] = "";
+	int rc = sdns_api_start(&ac, api, err, sizeof(err));
+	if (rc < 0)
+		sdns_log(SDNS_LOG_ERROR, "start_failed", "error=\"api: %s\"",
+		         err[0] ? err : sdns_strerror(rc));
+	else
+		sdns_log(SDNS_LOG_INFO, "api_started", "listen=%s port=%u enroll=%s",
+		         c->api_listen, (unsigned)sdns_api_port(*api),
+		         c->ca_key ? "on" : "off");
+	return rc;
+}
+
+/* Static mode loads the files now; store mode starts empty (REFUSED for
+ * everything) until the sync thread has read the database. */
+static int initial_zones(const sdnsd_conf *c, sdns_zoneset **zs)
+{
+	if (c->db)
+		return sdns_zoneset_new(NULL, 0, zs);
+	int rc = load_zones(c, zs);
+	if (rc == SDNS_OK)
+		log_zones(*zs, "zones_loaded");
+	return rc;
+}
+
+static int start_doq(const sdnsd_conf *c, sdnsd_state *st)
+{
+	sdns_doq_server_conf dc;
+	fill_doq_conf(c, st, &dc);
+	char err[512] = "";
+	int rc = sdns_doq_server_new(&dc, &st->doq, err, sizeof(err));
+	if (rc == SDNS_OK)
+		rc = sdns_doq_server_start(st->doq);
+	if (rc < 0)
+		sdns_log(SDNS_LOG_ERROR, "start_failed", "error=\"%s\"",
+		         err[0] ? err : sdns_strerror(rc));
+	else
+		sdns_log(SDNS_LOG_INFO, "started", "doq=%s port=%u workers=%d mode=%s",
+		         c->doq_listen, (unsigned)sdns_doq_server_port(st->doq),
+		         dc.workers, c->db ? "store" : "static");
+	return rc;
+}
+
+static int run(const sdnsd_conf *c, sdnsd_state *st, const sigset_t *set)
+{
+	sdns_audit_key key;
+	sdnsd_dbsync *sync = NULL;
+	sdns_api *api = NULL;
+	int rc = c->db ? load_audit_key(c, &key) : SDNS_OK;
+	if (rc == SDNS_OK)
+		rc = start_doq(c, st);
+	if (rc == SDNS_OK && c->db) {
+		rc = sdnsd_dbsync_start(c, st, &sync);
+		if (rc == SDNS_OK)
+			rc = start_api(c, st, &key, &api);
+	}
+	if (rc == SDNS_OK)
+		wait_for_signals(c, st, set);
+	sdns_api_stop(api);
+	sdnsd_dbsync_stop(sync);
+	if (st->doq)
+		sdns_doq_server_stop(st->doq);
+	sdns_doq_server_free(st->doq);
+	st->doq = NULL;
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -99,41 +206,23 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &set, NULL); /* inherited by the workers */
+	pthread_sigmask(SIG_BLOCK, &set, NULL); /* inherited by every thread */
 	signal(SIGPIPE, SIG_IGN);
 
 	sdns_zoneset *zs;
-	if (load_zones(&c, &zs) < 0) {
+	if (initial_zones(&c, &zs) < 0) {
 		sdnsd_conf_free(&c);
 		return 1;
 	}
-	sdnsd_state st;
+	sdnsd_state st = {0};
 	sdns_snapshot_init(&st.zones, zs, release_zoneset);
+	sdns_snapshot_init(&st.revoked, NULL, release_revoked);
 
-	sdns_doq_server_conf dc;
-	fill_doq_conf(&c, &st, &dc);
-	sdns_doq_server *srv = NULL;
-	char err[512] = "";
-	rc = sdns_doq_server_new(&dc, &srv, err, sizeof(err));
-	if (rc == SDNS_OK)
-		rc = sdns_doq_server_start(srv);
-	if (rc < 0) {
-		sdns_log(SDNS_LOG_ERROR, "start_failed", "error=\"%s\"",
-		         err[0] ? err : sdns_strerror(rc));
-		sdns_doq_server_free(srv);
-		sdns_snapshot_destroy(&st.zones);
-		sdnsd_conf_free(&c);
-		return 1;
-	}
-	sdns_log(SDNS_LOG_INFO, "started", "doq=%s port=%u workers=%d",
-	         c.doq_listen, (unsigned)sdns_doq_server_port(srv), dc.workers);
-	log_zones(zs, "zones_loaded");
-
-	wait_for_signals(&c, &st, &set);
-	sdns_doq_server_stop(srv);
-	sdns_doq_server_free(srv);
+	rc = run(&c, &st, &set);
 	sdns_snapshot_destroy(&st.zones);
-	sdns_log(SDNS_LOG_INFO, "stopped", "clean=yes");
+	sdns_snapshot_destroy(&st.revoked);
+	bool failed = rc < 0 || atomic_load(&st.fatal);
+	sdns_log(SDNS_LOG_INFO, "stopped", "clean=%s", failed ? "no" : "yes");
 	sdnsd_conf_free(&c);
-	return 0;
+	return failed ? 1 : 0;
 }

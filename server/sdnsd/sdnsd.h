@@ -2,7 +2,10 @@
 #ifndef SDNSD_H
 #define SDNSD_H
 
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "sdns/doq.h"
@@ -17,6 +20,14 @@ typedef struct {
 	char *mesh;
 	char *zone_files[SDNSD_MAX_ZONES];
 	size_t n_zone_files;
+	/* store mode (--db): PostgreSQL is the source of truth, the API runs */
+	char *db;                /* libpq conninfo; also SDNS_DB */
+	char *api_listen;        /* default 127.0.0.1:8443 with --db */
+	char *ca_key;            /* enables POST /enroll */
+	char *audit_key;         /* seed file; default: the Ed25519 --tls-key */
+	char *public_url;
+	char *migrations;        /* default: <binary>/../migrations */
+	long long api_threads;
 	int workers;
 	int log_level;
 	/* limits, copied into sdns_doq_server_conf; 0 = module default */
@@ -32,10 +43,33 @@ int sdnsd_conf_load(sdnsd_conf *c, int argc, char **argv);
 void sdnsd_conf_free(sdnsd_conf *c);
 void sdnsd_usage(FILE *f);
 
-/* Serving state shared by the workers (read-only but for the snapshot). */
+/* Serving state shared by the workers, the API threads and the sync thread.
+ * The snapshots are the only things that change while serving. */
 typedef struct {
-	sdns_snapshot zones;  /* current sdns_zoneset */
+	sdns_snapshot zones;    /* current sdns_zoneset */
+	sdns_snapshot revoked;  /* current sdns_revoked (NULL: nothing revoked) */
+	sdns_doq_server *doq;   /* set before any sync thread runs */
+	atomic_int db_up;       /* the sync thread's connection state */
+	atomic_int fatal;       /* a thread asked main to stop with exit 1 */
+	atomic_ullong swaps;    /* snapshots published */
 } sdnsd_state;
+
+/* admit.c: revocation checks against the current revoked set. */
+int sdnsd_admit(void *ctx, const sdns_identity *peer);
+bool sdnsd_is_revoked(void *ctx, const uint8_t spki_sha256[32],
+                      const char *serial_hex);
+/* Close the open DoQ connections of every identity now revoked. */
+void sdnsd_close_revoked(sdnsd_state *st);
+
+/* metrics.c: Prometheus text for GET /metrics. ctx = sdnsd_state. */
+size_t sdnsd_metrics(void *ctx, char *buf, size_t cap);
+
+/* dbsync.c: keeps the snapshots equal to PostgreSQL (LISTEN/NOTIFY, full
+ * resync after every reconnect), applying the migrations first. */
+typedef struct sdnsd_dbsync sdnsd_dbsync;
+int sdnsd_dbsync_start(const sdnsd_conf *c, sdnsd_state *st,
+                       sdnsd_dbsync **out);
+void sdnsd_dbsync_stop(sdnsd_dbsync *d);
 
 /* sdns_doq_query_fn: answer from the current zone set. ctx = sdnsd_state. */
 int sdnsd_answer(void *ctx, const sdns_identity *peer, const sdns_msg *query,

@@ -1,0 +1,89 @@
+/* The daemon's part of GET /metrics, in Prometheus text format 0.0.4. */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "sdns/zone.h"
+#include "sdnsd.h"
+
+typedef struct {
+	char *buf;
+	size_t cap, len;
+} out_buf;
+
+static void put(out_buf *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void put(out_buf *o, const char *fmt, ...)
+{
+	if (o->len >= o->cap)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		o->len = (size_t)n < o->cap - o->len ? o->len + (size_t)n : o->cap;
+}
+
+static void counter(out_buf *o, const char *name, const char *help,
+                    const char *type, unsigned long long v)
+{
+	put(o, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", name, help, name, type,
+	    name, v);
+}
+
+static _Thread_local int zones_slot = -1;
+
+static void zone_metrics(out_buf *o, sdnsd_state *st)
+{
+	if (zones_slot < 0 && (zones_slot = sdns_snapshot_slot_new(&st->zones)) < 0)
+		return;
+	const sdns_zoneset *zs = sdns_snapshot_enter(&st->zones, zones_slot);
+	size_t zones = zs ? sdns_zoneset_count(zs) : 0, records = 0;
+	for (size_t i = 0; i < zones; i++)
+		records += sdns_zone_rr_count(sdns_zoneset_at(zs, i));
+	sdns_snapshot_leave(&st->zones, zones_slot);
+	counter(o, "sdns_zones", "Zones served now.", "gauge", zones);
+	counter(o, "sdns_zone_records", "Records in the served zones.", "gauge",
+	        records);
+}
+
+size_t sdnsd_metrics(void *ctx, char *buf, size_t cap)
+{
+	sdnsd_state *st = ctx;
+	out_buf o = {buf, cap, 0};
+	sdns_doq_stats s = {0};
+	if (st->doq)
+		sdns_doq_server_stats(st->doq, &s);
+	put(&o, "# HELP sdns_doq_handshakes_total DoQ handshakes by result.\n"
+	        "# TYPE sdns_doq_handshakes_total counter\n"
+	        "sdns_doq_handshakes_total{result=\"accepted\"} %llu\n"
+	        "sdns_doq_handshakes_total{result=\"refused\"} %llu\n",
+	    (unsigned long long)s.handshakes_ok,
+	    (unsigned long long)s.handshakes_refused);
+	counter(&o, "sdns_doq_queries_total", "DoQ queries answered.", "counter",
+	        s.queries);
+	counter(&o, "sdns_doq_protocol_errors_total",
+	        "Connections closed with DOQ_PROTOCOL_ERROR.", "counter",
+	        s.protocol_errors);
+	counter(&o, "sdns_doq_excessive_load_total",
+	        "Refusals and closes because of a resource limit.", "counter",
+	        s.excessive_load);
+	counter(&o, "sdns_doq_retries_total", "QUIC Retry packets sent.",
+	        "counter", s.retries_sent);
+	counter(&o, "sdns_doq_stream_timeouts_total",
+	        "Queries cancelled at their deadline.", "counter",
+	        s.stream_timeouts);
+	counter(&o, "sdns_doq_closed_revoked_total",
+	        "Connections closed because their identity was revoked.",
+	        "counter", s.closed_by_request);
+	counter(&o, "sdns_doq_connections", "Open DoQ connections.", "gauge",
+	        s.conns_open);
+	zone_metrics(&o, st);
+	counter(&o, "sdns_db_up", "1 when the store connection is up.", "gauge",
+	        (unsigned long long)atomic_load(&st->db_up));
+	counter(&o, "sdns_snapshot_swaps_total",
+	        "Zone or revocation snapshots published.", "counter",
+	        atomic_load(&st->swaps));
+	return o.len;
+}
