@@ -1,31 +1,69 @@
 #!/usr/bin/env bash
-# `make run`: a development sdnsd under ./var with its own PKI and an example
-# zone. Everything it creates stays under ./var (delete it to start over).
+# `make run`: a development node under ./var — a private PostgreSQL cluster
+# (var/pg, Unix socket only), a dev PKI (var/pki), sdnsd with DoQ on
+# 127.0.0.1:8853 and the management API on https://127.0.0.1:8443. The
+# example zone is imported on first start. Ctrl-C stops sdnsd and PostgreSQL.
+# Delete ./var to start over.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+ROOT=$(pwd)
 BIN=${BIN:-bin}
 VAR=${SDNS_VAR:-var}
-PORT=${SDNS_DOQ_PORT:-8853}
-mkdir -p "$VAR/zones"
+DOQ_PORT=${SDNS_DOQ_PORT:-8853}
+API_PORT=${SDNS_API_PORT:-8443}
+mkdir -p "$VAR"
+VAR=$(cd "$VAR" && pwd)
 
 if [ ! -f "$VAR/pki/ca.key" ]; then
 	"$BIN/sdnsctl" pki init --dir "$VAR/pki" --mesh dev.mesh --node dev-node \
-		--san localhost --san 127.0.0.1 --san ::1
+		--san localhost --san 127.0.0.1 --san ::1 >/dev/null
 fi
-zone="$VAR/zones/node-alpha.mesh.zone"
-[ -f "$zone" ] || cp server/dev/node-alpha.mesh.zone "$zone"
+conninfo=$(server/dev/pg.sh start "$VAR/pg")
+
+"$BIN/sdnsd" --db "$conninfo" --doq-listen "127.0.0.1:$DOQ_PORT" \
+	--api-listen "127.0.0.1:$API_PORT" --public-url "https://localhost:$API_PORT" \
+	--tls-cert "$VAR/pki/node.pem" --tls-key "$VAR/pki/node.key" \
+	--tls-ca "$VAR/pki/ca.pem" --ca-key "$VAR/pki/ca.key" --mesh dev.mesh \
+	--migrations "$ROOT/migrations" &
+SDNSD=$!
+stop() {
+	kill "$SDNSD" 2>/dev/null || true
+	wait "$SDNSD" 2>/dev/null || true
+	server/dev/pg.sh stop "$VAR/pg"
+}
+trap stop EXIT
+trap 'exit 0' INT TERM
+
+api=(--api "https://localhost:$API_PORT" --ca "$VAR/pki/ca.pem"
+	--cert "$VAR/pki/admin.pem" --key "$VAR/pki/admin.key")
+for _ in $(seq 100); do
+	"$BIN/sdnsctl" zone list "${api[@]}" >/dev/null 2>&1 && break
+	kill -0 "$SDNSD" 2>/dev/null || exit 1
+	sleep 0.1
+done
+if ! "$BIN/sdnsctl" zone list "${api[@]}" 2>/dev/null | grep -q node-alpha.mesh; then
+	"$BIN/sdnsctl" zone create node-alpha.mesh "${api[@]}" >/dev/null
+	"$BIN/sdnsctl" zone import node-alpha.mesh server/dev/node-alpha.mesh.zone "${api[@]}" >/dev/null
+fi
 
 cat <<TXT
-secure_dns development server
-  DoQ (RFC 9250, mutual TLS): 127.0.0.1:$PORT   zone: $zone
-  PKI: $VAR/pki (ca.pem, node.pem, admin.pem/.key, admin.p12 for a browser)
-  Ask it:
-    $BIN/sdnsctl query --server 127.0.0.1:$PORT --ca $VAR/pki/ca.pem \\
-        --cert $VAR/pki/admin.pem --key $VAR/pki/admin.key www.node-alpha.mesh A
-  Reload the zone after editing: kill -HUP \$(cat $VAR/sdnsd.pid)
-  Stop: Ctrl-C
+
+secure_dns development node is running (Ctrl-C stops it)
+  DoQ (RFC 9250, mutual TLS)  127.0.0.1:$DOQ_PORT
+  API (mutual TLS)            https://localhost:$API_PORT
+  PostgreSQL                  $conninfo
+  PKI                         $VAR/pki (ca.pem, node.pem, admin.pem/.key)
+  Browser certificate         $VAR/pki/admin.p12 (empty password): import it
+                              in the browser's certificate settings (Chromium:
+                              Settings > Privacy and security > Security >
+                              Manage certificates > Import), and trust
+                              $VAR/pki/ca.pem as an authority.
+
+Try:
+  curl --cert $VAR/pki/admin.pem --key $VAR/pki/admin.key --cacert $VAR/pki/ca.pem \\
+       https://localhost:$API_PORT/zones
+  $BIN/sdnsctl record add node-alpha.mesh new.node-alpha.mesh A 10.0.0.9 ${api[*]}
+  $BIN/sdnsctl query --server 127.0.0.1:$DOQ_PORT --server-name localhost \\
+       --ca $VAR/pki/ca.pem --cert $VAR/pki/admin.pem --key $VAR/pki/admin.key new.node-alpha.mesh
 TXT
-echo $$ > "$VAR/sdnsd.pid"
-exec "$BIN/sdnsd" --doq-listen "127.0.0.1:$PORT" \
-	--tls-cert "$VAR/pki/node.pem" --tls-key "$VAR/pki/node.key" \
-	--tls-ca "$VAR/pki/ca.pem" --mesh dev.mesh --zone-file "$zone"
+wait "$SDNSD"
