@@ -28,11 +28,16 @@ t_bg sdnsd "$BIN/sdnsd" --db "$CONNINFO" --doq-listen "127.0.0.1:$DOQ" \
 t_ok "sdnsd starts in store mode and applies the migrations" t_wait_log sdnsd.log 'event=db_ready' 15
 
 URL="https://localhost:$API"
-# curl_ CERT METHOD PATH [BODY]: prints "STATUS BODY"
+# curl_ WHO METHOD PATH [BODY]: prints "STATUS BODY"; WHO is none, rogue,
+# a name under pki/ or a DIR/NAME certificate prefix.
 curl_() {
 	local who=$1 m=$2 p=$3 body=${4:-} auth=()
-	[ "$who" = none ] || auth=(--cert "pki/$who.pem" --key "pki/$who.key")
-	[ "$who" != rogue ] || auth=(--cert rogue/admin.pem --key rogue/admin.key)
+	case "$who" in
+	none) ;;
+	rogue) auth=(--cert rogue/admin.pem --key rogue/admin.key) ;;
+	*/*) auth=(--cert "$who.pem" --key "$who.key") ;;
+	*) auth=(--cert "pki/$who.pem" --key "pki/$who.key") ;;
+	esac
 	curl -sS --cacert pki/ca.pem "${auth[@]}" -X "$m" -o body.out -w '%{http_code}' \
 		${body:+-H 'Content-Type: application/json' --data "$body"} "$URL$p" 2>curl.err || true
 	echo " $(cat body.out 2>/dev/null)"
@@ -99,7 +104,7 @@ wait "$BENCH"; brc=$?
 t_eq "its open DoQ connection is closed (bench sees errors)" 1 "$brc"
 t_match "sdnsd logs the close" 'event=conn_closed reason=revoked' "$(cat sdnsd.log)"
 t_fails "and its new handshakes are refused" enrolled_q
-t_eq "the revoked node gets 401 from the API" 401 "$(status "$(curl_ none GET /zones --cert enrolled/node.pem)")"
+t_eq "the revoked node gets 401 from the API" 401 "$(status "$(curl_ enrolled/node GET /zones)")"
 
 r=$(curl_ admin GET '/audit?limit=1000')
 t_match "audit lists every step" 'zone.create.*record.create.*record.update.*token.create.*peer.enroll.*peer.revoke' \
