@@ -1,0 +1,276 @@
+/* sdnsctl bench-api: the store/API figures.
+ *  1. writes/s: C client threads POST records into ZONE until W are made.
+ *  2. propagation: K times, change one record through the API and time from
+ *     the moment the API answered to the moment DoQ answers the new value
+ *     (queries sent back to back on an open connection). p50/p99. */
+#include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common.h"
+#include "ctl.h"
+#include "sdns/apiclient.h"
+#include "sdns/error.h"
+
+typedef struct {
+	ctl_conn_opts conn;         /* DoQ server + the shared CA/cert/key */
+	const char *api, *zone;
+	int clients, writes, changes;
+	bool json;
+} bapi_args;
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int new_client(const bapi_args *a, sdns_apiclient **c)
+{
+	sdns_apiclient_conf cc = {.url = a->api, .ca_path = a->conn.ca,
+	                          .cert_path = a->conn.cert,
+	                          .key_path = a->conn.key};
+	char err[256];
+	int rc = sdns_apiclient_new(&cc, c, err, sizeof(err));
+	if (rc < 0)
+		fprintf(stderr, "sdnsctl bench-api: %s\n", err);
+	return rc;
+}
+
+/* POST a record; returns the HTTP status or a negative code. */
+static int post_record(sdns_apiclient *c, const char *zone, const char *name,
+                       const char *value)
+{
+	char path[512], err[256];
+	snprintf(path, sizeof(path), "/zones/%s/records", zone);
+	json_t *rec = json_pack("{s:s, s:s, s:s, s:i}", "name", name, "type", "A",
+	                        "value", value, "ttl", 60);
+	sdns_apiclient_resp r;
+	int rc = sdns_apiclient_request_json(c, "POST", path, NULL, rec, &r, err,
+	                                     sizeof(err));
+	json_decref(rec);
+	if (rc < 0)
+		return rc;
+	int st = r.status;
+	sdns_apiclient_resp_free(&r);
+	return st;
+}
+
+typedef struct {
+	const bapi_args *a;
+	int id;
+	atomic_int *next;
+	int ok, failed;
+} writer;
+
+static void *writer_thread(void *p)
+{
+	writer *w = p;
+	sdns_apiclient *c;
+	if (new_client(w->a, &c) < 0)
+		return NULL;
+	int i;
+	while ((i = atomic_fetch_add(w->next, 1)) < w->a->writes) {
+		char name[300], value[32];
+		snprintf(name, sizeof(name), "w%d-%d.%s", w->id, i, w->a->zone);
+		snprintf(value, sizeof(value), "10.%d.%d.%d", (i >> 16) & 255,
+		         (i >> 8) & 255, i & 255);
+		if (post_record(c, w->a->zone, name, value) == 201)
+			w->ok++;
+		else
+			w->failed++;
+	}
+	sdns_apiclient_free(c);
+	return NULL;
+}
+
+static int bench_writes(const bapi_args *a, double *rate, int *failed)
+{
+	writer *ws = calloc((size_t)a->clients, sizeof(*ws));
+	pthread_t *th = calloc((size_t)a->clients, sizeof(*th));
+	atomic_int next = 0;
+	if (!ws || !th) {
+		free(ws);
+		free(th);
+		return SDNS_ENOMEM;
+	}
+	double t0 = now_ms();
+	for (int i = 0; i < a->clients; i++) {
+		ws[i] = (writer){.a = a, .id = i, .next = &next};
+		pthread_create(&th[i], NULL, writer_thread, &ws[i]);
+	}
+	int ok = 0;
+	*failed = 0;
+	for (int i = 0; i < a->clients; i++) {
+		pthread_join(th[i], NULL);
+		ok += ws[i].ok;
+		*failed += ws[i].failed;
+	}
+	*rate = ok / ((now_ms() - t0) / 1e3);
+	free(ws);
+	free(th);
+	return SDNS_OK;
+}
+
+/* True when the DoQ answer for name carries A value (4 bytes). */
+static bool answers(sdns_doq_client *dc, const uint8_t *q, size_t qlen,
+                    const uint8_t want[4])
+{
+	uint8_t resp[4096];
+	size_t rlen;
+	sdns_msg m;
+	if (sdns_doq_client_query(dc, q, qlen, resp, sizeof(resp), &rlen) < 0 ||
+	    sdns_msg_parse(resp, rlen, &m) < 0)
+		return false;
+	bool hit = false;
+	for (uint16_t i = 0; i < m.count[SDNS_SEC_AN] && !hit; i++) {
+		const sdns_rr *rr = sdns_msg_rr(&m, SDNS_SEC_AN, i);
+		hit = rr->type == SDNS_T_A && rr->rdlen == 4 &&
+		      !memcmp(rr->rdata, want, 4);
+	}
+	sdns_msg_free(&m);
+	return hit;
+}
+
+static int cmp_double(const void *x, const void *y)
+{
+	double a = *(const double *)x, b = *(const double *)y;
+	return (a > b) - (a < b);
+}
+
+/* Each change adds prop-i.ZONE (a new name: no cached negative answer can
+ * hide it, and nothing else changes it). */
+static int bench_propagation(const bapi_args *a, double *lat, int *missed)
+{
+	sdns_apiclient *c;
+	sdns_doq_client *dc;
+	sdns_doq_client_conf cc;
+	char err[512];
+	if (new_client(a, &c) < 0)
+		return SDNS_EINVAL;
+	ctl_conn_to_client_conf(&a->conn, &cc);
+	if (sdns_doq_client_connect(&cc, &dc, err, sizeof(err)) < 0) {
+		fprintf(stderr, "sdnsctl bench-api: DoQ %s: %s\n", a->conn.server, err);
+		sdns_apiclient_free(c);
+		return SDNS_EIO;
+	}
+	*missed = 0;
+	uint32_t run = (uint32_t)time(NULL);
+	for (int i = 0; i < a->changes; i++) {
+		char name[300], value[32];
+		uint8_t want[4] = {10, 200, (uint8_t)(i >> 8), (uint8_t)i};
+		snprintf(name, sizeof(name), "prop-%u-%d.%s", run, i, a->zone);
+		snprintf(value, sizeof(value), "10.200.%d.%d", want[2], want[3]);
+		uint8_t q[512];
+		size_t qlen;
+		if (ctl_make_query(name, "A", false, q, sizeof(q), &qlen, err,
+		                   sizeof(err)) < 0 ||
+		    post_record(c, a->zone, name, value) != 201) {
+			lat[i] = -1;
+			(*missed)++;
+			continue;
+		}
+		double t0 = now_ms();
+		while (!answers(dc, q, qlen, want) && now_ms() - t0 < 5000)
+			;
+		lat[i] = now_ms() - t0;
+		if (lat[i] >= 5000)
+			(*missed)++;
+	}
+	sdns_doq_client_free(dc);
+	sdns_apiclient_free(c);
+	return SDNS_OK;
+}
+
+static void usage(FILE *f)
+{
+	fputs("usage: sdnsctl bench-api --api URL --server HOST:PORT [--server-name N]\n"
+	      "       --ca F --cert F --key F [--clients C] [--writes W]\n"
+	      "       [--changes K] [--json] ZONE\n\n"
+	      "Measures API writes/s (C clients, W records, defaults 8 and 2000) and\n"
+	      "the time from an API change to its answer over DoQ (K changes,\n"
+	      "default 1000). ZONE must exist and accept the certificate's writes.\n", f);
+}
+
+static int parse_args(bapi_args *a, int argc, char **argv)
+{
+	memset(a, 0, sizeof(*a));
+	ctl_conn_opts_init(&a->conn);
+	a->api = getenv("SDNS_API");
+	a->clients = 8, a->writes = 2000, a->changes = 1000;
+	for (int i = 1; i < argc; i++) {
+		int r = ctl_conn_opt(&a->conn, argc, argv, &i);
+		if (r < 0)
+			return 2;
+		if (r > 0)
+			continue;
+		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		int *num = !strcmp(o, "--clients") ? &a->clients
+		           : !strcmp(o, "--writes") ? &a->writes
+		           : !strcmp(o, "--changes") ? &a->changes : NULL;
+		if (!strcmp(o, "--help")) {
+			usage(stdout);
+			return 1;
+		} else if (!strcmp(o, "--json")) {
+			a->json = true;
+		} else if (!strcmp(o, "--api") && v) {
+			a->api = argv[++i];
+		} else if (num && v) {
+			*num = atoi(argv[++i]);
+			if (*num < 0 || *num > 1000000 || (num == &a->clients && *num < 1)) {
+				fprintf(stderr, "sdnsctl bench-api: bad value for %s\n", o);
+				return 2;
+			}
+		} else if (o[0] != '-' && !a->zone) {
+			a->zone = o;
+		} else {
+			fprintf(stderr, "sdnsctl bench-api: unexpected '%s'\n", o);
+			return 2;
+		}
+	}
+	if (!a->zone || !a->api) {
+		usage(stderr);
+		return 2;
+	}
+	return ctl_conn_check(&a->conn, "bench-api");
+}
+
+int ctl_bench_api(int argc, char **argv)
+{
+	bapi_args a;
+	int rc = parse_args(&a, argc, argv);
+	if (rc)
+		return rc == 1 ? 0 : rc;
+	double rate = 0;
+	int wfailed = 0, missed = 0;
+	double *lat = calloc((size_t)a.changes + 1, sizeof(*lat));
+	if (!lat || (a.writes && bench_writes(&a, &rate, &wfailed) < 0) ||
+	    (a.changes && bench_propagation(&a, lat, &missed) < 0)) {
+		free(lat);
+		return 1;
+	}
+	qsort(lat, (size_t)a.changes, sizeof(*lat), cmp_double);
+	int n = a.changes - missed; /* misses sort first as -1 or last as 5000 */
+	double *ok = lat;
+	while (ok < lat + a.changes && *ok < 0)
+		ok++;
+#define PCT(p) (n > 0 ? ok[(int)((n - 1) * (p))] : 0.0)
+	if (a.json)
+		printf("{\"clients\": %d, \"writes\": %d, \"writes_per_s\": %.1f, "
+		       "\"write_failures\": %d, \"changes\": %d, \"missed\": %d, "
+		       "\"propagation_p50_ms\": %.2f, \"propagation_p99_ms\": %.2f, "
+		       "\"propagation_max_ms\": %.2f}\n", a.clients, a.writes, rate,
+		       wfailed, a.changes, missed, PCT(0.5), PCT(0.99), PCT(1.0));
+	else
+		printf("API writes: %.0f/s (%d clients, %d records, %d failed)\n"
+		       "API change -> DoQ answer: p50 %.2f ms  p99 %.2f ms  max %.2f ms "
+		       "(%d changes, %d missed)\n", rate, a.clients, a.writes, wfailed,
+		       PCT(0.5), PCT(0.99), PCT(1.0), a.changes, missed);
+#undef PCT
+	free(lat);
+	return (wfailed || missed) ? 1 : 0;
+}
