@@ -39,7 +39,10 @@ int api_write_all(api_io *io, const void *data, size_t len);
  * io->eof. */
 int api_fill(api_io *io);
 
-/* http.c: send the request, read the response. */
+/* http.c: check the request's parts (before connecting), send the
+ * request, read the response. */
+int api_check_request(api_io *io, const char *method, const char *path,
+                      const char *const *headers, const char *content_type);
 int api_exchange(sdns_api_client *c, api_io *io, const char *method,
                  const char *path, const char *const *headers,
                  const char *content_type, const void *body, size_t body_len,

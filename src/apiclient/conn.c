@@ -69,13 +69,17 @@ static int load_ctx(sdns_api_client *c, const sdns_api_conf *conf, char *err,
 	if (SSL_CTX_use_certificate_chain_file(c->ctx, conf->cert_path) != 1)
 		return ctx_fail(err, cap, SDNS_ECERT, "cannot load certificate",
 		                conf->cert_path);
+	/* OpenSSL refuses a mismatched key while loading it; say which. */
 	if (SSL_CTX_use_PrivateKey_file(c->ctx, conf->key_path,
-	                                SSL_FILETYPE_PEM) != 1)
+	                                SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(c->ctx) != 1) {
+		unsigned long e = ERR_peek_last_error();
+		if (ERR_GET_REASON(e) == X509_R_KEY_VALUES_MISMATCH)
+			return ctx_fail(err, cap, SDNS_ECERT, "key does not match "
+			                "certificate", conf->key_path);
 		return ctx_fail(err, cap, SDNS_ECERT, "cannot load key",
 		                conf->key_path);
-	if (SSL_CTX_check_private_key(c->ctx) != 1)
-		return ctx_fail(err, cap, SDNS_ECERT,
-		                "key does not match certificate", conf->cert_path);
+	}
 	return SDNS_OK;
 }
 
@@ -206,6 +210,8 @@ static int ssl_step(api_io *io, int ret, const char *what)
 static int handshake_failed(sdns_api_client *c, api_io *io, int rc)
 {
 	long v = SSL_get_verify_result(io->ssl);
+	if (v != X509_V_OK && io->err && io->err_cap)
+		io->err[0] = '\0'; /* the verify result says more than the alert */
 	if (v == X509_V_ERR_HOSTNAME_MISMATCH || v == X509_V_ERR_IP_ADDRESS_MISMATCH)
 		return api_fail(io, SDNS_ECERT, "server certificate does not match "
 		                "host %s", c->url.host);

@@ -268,10 +268,8 @@ static int read_chunked(api_io *io, body_buf *b)
 	return SDNS_OK;
 }
 
-int api_exchange(sdns_api_client *c, api_io *io, const char *method,
-                 const char *path, const char *const *headers,
-                 const char *content_type, const void *body, size_t body_len,
-                 sdns_api_resp *resp)
+int api_check_request(api_io *io, const char *method, const char *path,
+                      const char *const *headers, const char *content_type)
 {
 	if (!method || !*method || !safe_text(method, false) || !path ||
 	    path[0] != '/' || !safe_text(path, false) ||
@@ -280,6 +278,14 @@ int api_exchange(sdns_api_client *c, api_io *io, const char *method,
 	for (size_t i = 0; headers && headers[i]; i++)
 		if (!safe_text(headers[i], true) || !strchr(headers[i], ':'))
 			return api_fail(io, SDNS_EINVAL, "bad header '%s'", headers[i]);
+	return SDNS_OK;
+}
+
+int api_exchange(sdns_api_client *c, api_io *io, const char *method,
+                 const char *path, const char *const *headers,
+                 const char *content_type, const void *body, size_t body_len,
+                 sdns_api_resp *resp)
+{
 	int rc = send_request(c, io, method, path, headers, content_type, body,
 	                      body_len);
 	head_info h;

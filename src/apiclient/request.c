@@ -21,7 +21,9 @@ int sdns_api_request(sdns_api_client *c, const char *method, const char *path,
 	io->err = err;
 	io->err_cap = err_cap;
 	io->deadline_ms = api_now_ms() + c->timeout_ms;
-	int rc = api_connect(c, io);
+	int rc = api_check_request(io, method, path, headers, content_type);
+	if (rc == SDNS_OK)
+		rc = api_connect(c, io);
 	if (rc == SDNS_OK)
 		rc = api_exchange(c, io, method, path, headers, content_type, body,
 		                  body_len, resp);
