@@ -173,7 +173,7 @@ static void srv_stop(void)
 
 static char g_err[512];
 
-static sdns_api_client *client_for(const char *host, const char *who,
+static sdns_apiclient *client_for(const char *host, const char *who,
                                    uint32_t timeout_ms, size_t max_body)
 {
 	static char url[300], ca[512], cert[512], key[512];
@@ -182,25 +182,25 @@ static sdns_api_client *client_for(const char *host, const char *who,
 	path_of(ca, sizeof(ca), "ca", "pem");
 	path_of(cert, sizeof(cert), who ? who : "admin", "pem");
 	path_of(key, sizeof(key), who ? who : "admin", "key");
-	sdns_api_conf conf = {.url = url, .ca_path = ca,
+	sdns_apiclient_conf conf = {.url = url, .ca_path = ca,
 	                      .cert_path = who ? cert : NULL,
 	                      .key_path = who ? key : NULL,
 	                      .timeout_ms = timeout_ms, .max_body = max_body};
-	sdns_api_client *c = NULL;
-	ck_assert_int_eq(sdns_api_client_new(&conf, &c, g_err, sizeof(g_err)), 0);
+	sdns_apiclient *c = NULL;
+	ck_assert_int_eq(sdns_apiclient_new(&conf, &c, g_err, sizeof(g_err)), 0);
 	return c;
 }
 
 /* One GET against the server started with resp. */
 static int get_once(const char *host, const char *resp, size_t max_body,
-                    uint32_t timeout_ms, sdns_api_resp *r)
+                    uint32_t timeout_ms, sdns_apiclient_resp *r)
 {
 	srv_start(strchr(host, ':') ? "::1" : "127.0.0.1", "server", resp, 0);
-	sdns_api_client *c = client_for(host, "admin", timeout_ms, max_body);
-	int rc = sdns_api_request(c, "GET", "/zones", NULL, NULL, NULL, 0, r,
+	sdns_apiclient *c = client_for(host, "admin", timeout_ms, max_body);
+	int rc = sdns_apiclient_request(c, "GET", "/zones", NULL, NULL, NULL, 0, r,
 	                          g_err, sizeof(g_err));
 	srv_stop();
-	sdns_api_client_free(c);
+	sdns_apiclient_free(c);
 	return rc;
 }
 
@@ -227,7 +227,7 @@ static void pki_teardown(void)
 
 START_TEST(test_server_verified_by_ip_gives_status_headers_and_body)
 {
-	sdns_api_resp r;
+	sdns_apiclient_resp r;
 	ck_assert_int_eq(get_once("127.0.0.1", ok_json, 0, 0, &r), SDNS_OK);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_str_eq(r.etag, "\"7\"");
@@ -236,48 +236,48 @@ START_TEST(test_server_verified_by_ip_gives_status_headers_and_body)
 	ck_assert_uint_eq(r.body_len, 13);
 	ck_assert_str_eq(r.body, "{\"zones\":[]}\n");
 	uint32_t serial = 0;
-	ck_assert_int_eq(sdns_api_resp_serial(&r, &serial), SDNS_OK);
+	ck_assert_int_eq(sdns_apiclient_resp_serial(&r, &serial), SDNS_OK);
 	ck_assert_uint_eq(serial, 7);
-	sdns_api_resp_free(&r);
+	sdns_apiclient_resp_free(&r);
 }
 END_TEST
 
 START_TEST(test_server_verified_by_ipv6_literal)
 {
-	sdns_api_resp r;
+	sdns_apiclient_resp r;
 	ck_assert_int_eq(get_once("::1", ok_json, 0, 0, &r), SDNS_OK);
 	ck_assert_int_eq(r.status, 200);
-	sdns_api_resp_free(&r);
+	sdns_apiclient_resp_free(&r);
 }
 END_TEST
 
 START_TEST(test_server_verified_by_dns_name)
 {
-	sdns_api_resp r;
+	sdns_apiclient_resp r;
 	srv_start("127.0.0.1", "server", ok_json, 0);
-	sdns_api_client *c = client_for("localhost", "admin", 0, 0);
-	int rc = sdns_api_request(c, "GET", "/zones", NULL, NULL, NULL, 0, &r,
+	sdns_apiclient *c = client_for("localhost", "admin", 0, 0);
+	int rc = sdns_apiclient_request(c, "GET", "/zones", NULL, NULL, NULL, 0, &r,
 	                          g_err, sizeof(g_err));
 	srv_stop();
-	sdns_api_client_free(c);
+	sdns_apiclient_free(c);
 	ck_assert_msg(rc == SDNS_OK, "%s", g_err);
 	ck_assert_int_eq(r.status, 200);
 	/* The request line carries the URL's prefix; Host names the server. */
 	ck_assert_ptr_nonnull(strstr(g_s.request, "GET /v1/zones HTTP/1.1\r\n"));
 	ck_assert_ptr_nonnull(strstr(g_s.request, "\r\nHost: localhost:"));
-	sdns_api_resp_free(&r);
+	sdns_apiclient_resp_free(&r);
 }
 END_TEST
 
 START_TEST(test_server_ip_not_in_certificate_is_refused)
 {
-	sdns_api_resp r;
+	sdns_apiclient_resp r;
 	srv_start("127.0.0.2", "server", ok_json, 0);
-	sdns_api_client *c = client_for("127.0.0.2", "admin", 0, 0);
-	int rc = sdns_api_request(c, "GET", "/zones", NULL, NULL, NULL, 0, &r,
+	sdns_apiclient *c = client_for("127.0.0.2", "admin", 0, 0);
+	int rc = sdns_apiclient_request(c, "GET", "/zones", NULL, NULL, NULL, 0, &r,
 	                          g_err, sizeof(g_err));
 	srv_stop();
-	sdns_api_client_free(c);
+	sdns_apiclient_free(c);
 	ck_assert_int_eq(rc, SDNS_ECERT);
 	ck_assert_str_eq(g_err, "server certificate does not match host 127.0.0.2");
 	ck_assert_ptr_null(r.body);
@@ -287,13 +287,13 @@ END_TEST
 
 START_TEST(test_server_from_rogue_ca_is_refused)
 {
-	sdns_api_resp r;
+	sdns_apiclient_resp r;
 	srv_start("127.0.0.1", "rogue", ok_json, 0);
-	sdns_api_client *c = client_for("127.0.0.1", "admin", 0, 0);
-	int rc = sdns_api_request(c, "GET", "/zones", NULL, NULL, NULL, 0, &r,
+	sdns_apiclient *c = client_for("127.0.0.1", "admin", 0, 0);
+	int rc = sdns_apiclient_request(c, "GET", "/zones", NULL, NULL, NULL, 0, &r,
 	                          g_err, sizeof(g_err));
 	srv_stop();
-	sdns_api_client_free(c);
+	sdns_apiclient_free(c);
 	ck_assert_int_eq(rc, SDNS_ECERT);
 	ck_assert_msg(!strncmp(g_err, "server certificate refused: ", 28), "%s",
 	              g_err);
@@ -303,26 +303,26 @@ END_TEST
 
 START_TEST(test_client_certificate_is_presented)
 {
-	sdns_api_resp r;
+	sdns_apiclient_resp r;
 	ck_assert_int_eq(get_once("127.0.0.1", ok_json, 0, 0, &r), SDNS_OK);
 	ck_assert(g_s.handshake_ok);
 	ck_assert_str_eq(g_s.peer_cn, "admin");
-	sdns_api_resp_free(&r);
+	sdns_apiclient_resp_free(&r);
 }
 END_TEST
 
 START_TEST(test_no_client_certificate_when_none_configured)
 {
-	sdns_api_resp r;
+	sdns_apiclient_resp r;
 	srv_start("127.0.0.1", "server", ok_json, 0);
-	sdns_api_client *c = client_for("127.0.0.1", NULL, 0, 0);
-	int rc = sdns_api_request(c, "GET", "/zones", NULL, NULL, NULL, 0, &r,
+	sdns_apiclient *c = client_for("127.0.0.1", NULL, 0, 0);
+	int rc = sdns_apiclient_request(c, "GET", "/zones", NULL, NULL, NULL, 0, &r,
 	                          g_err, sizeof(g_err));
 	srv_stop();
-	sdns_api_client_free(c);
+	sdns_apiclient_free(c);
 	ck_assert_int_eq(rc, SDNS_OK);
 	ck_assert_str_eq(g_s.peer_cn, "");
-	sdns_api_resp_free(&r);
+	sdns_apiclient_resp_free(&r);
 }
 END_TEST
 
@@ -332,19 +332,19 @@ START_TEST(test_key_not_matching_certificate_is_refused_at_setup)
 	path_of(ca, sizeof(ca), "ca", "pem");
 	path_of(cert, sizeof(cert), "admin", "pem");
 	path_of(key, sizeof(key), "client", "key");
-	sdns_api_conf conf = {.url = "https://127.0.0.1:1", .ca_path = ca,
+	sdns_apiclient_conf conf = {.url = "https://127.0.0.1:1", .ca_path = ca,
 	                      .cert_path = cert, .key_path = key};
-	sdns_api_client *c = (sdns_api_client *)&conf;
-	ck_assert_int_eq(sdns_api_client_new(&conf, &c, g_err, sizeof(g_err)),
+	sdns_apiclient *c = (sdns_apiclient *)&conf;
+	ck_assert_int_eq(sdns_apiclient_new(&conf, &c, g_err, sizeof(g_err)),
 	                 SDNS_ECERT);
 	ck_assert_ptr_null(c);
 	ck_assert_ptr_nonnull(strstr(g_err, "key does not match certificate"));
 	conf.cert_path = NULL;
-	ck_assert_int_eq(sdns_api_client_new(&conf, &c, g_err, sizeof(g_err)),
+	ck_assert_int_eq(sdns_apiclient_new(&conf, &c, g_err, sizeof(g_err)),
 	                 SDNS_EINVAL);
 	conf.key_path = NULL;
 	conf.ca_path = "/nonexistent/ca.pem";
-	ck_assert_int_eq(sdns_api_client_new(&conf, &c, g_err, sizeof(g_err)),
+	ck_assert_int_eq(sdns_apiclient_new(&conf, &c, g_err, sizeof(g_err)),
 	                 SDNS_ECERT);
 	ck_assert_ptr_nonnull(strstr(g_err, "cannot load CA /nonexistent/ca.pem"));
 }
@@ -354,16 +354,16 @@ END_TEST
 
 START_TEST(test_request_sends_body_length_type_and_headers)
 {
-	sdns_api_resp r;
+	sdns_apiclient_resp r;
 	srv_start("127.0.0.1", "server", ok_json, 0);
-	sdns_api_client *c = client_for("127.0.0.1", "admin", 0, 0);
+	sdns_apiclient *c = client_for("127.0.0.1", "admin", 0, 0);
 	json_t *body = json_pack("{s:s}", "value", "10.0.0.5");
 	const char *const hdrs[] = {"If-Match: \"3\"", NULL};
-	int rc = sdns_api_request_json(c, "POST", "/zones/a.mesh/records", hdrs,
+	int rc = sdns_apiclient_request_json(c, "POST", "/zones/a.mesh/records", hdrs,
 	                               body, &r, g_err, sizeof(g_err));
 	json_decref(body);
 	srv_stop();
-	sdns_api_client_free(c);
+	sdns_apiclient_free(c);
 	ck_assert_int_eq(rc, SDNS_OK);
 	const char *q = g_s.request;
 	ck_assert_ptr_nonnull(strstr(q, "POST /v1/zones/a.mesh/records HTTP/1.1\r\n"));
@@ -373,24 +373,24 @@ START_TEST(test_request_sends_body_length_type_and_headers)
 	ck_assert_ptr_nonnull(strstr(q, "\r\nConnection: close\r\n"));
 	const char *end = strstr(q, "\r\n\r\n");
 	ck_assert_str_eq(end + 4, "{\"value\":\"10.0.0.5\"}");
-	sdns_api_resp_free(&r);
+	sdns_apiclient_resp_free(&r);
 }
 END_TEST
 
 START_TEST(test_bad_method_path_and_header_are_refused)
 {
-	sdns_api_resp r;
+	sdns_apiclient_resp r;
 	srv_start("127.0.0.1", "server", ok_json, 0);
-	sdns_api_client *c = client_for("127.0.0.1", "admin", 0, 0);
+	sdns_apiclient *c = client_for("127.0.0.1", "admin", 0, 0);
 	const char *const bad_hdr[] = {"X: a\r\nY: b", NULL};
-	ck_assert_int_eq(sdns_api_request(c, "GET", "zones", NULL, NULL, NULL, 0,
+	ck_assert_int_eq(sdns_apiclient_request(c, "GET", "zones", NULL, NULL, NULL, 0,
 	                                  &r, g_err, sizeof(g_err)), SDNS_EINVAL);
-	ck_assert_int_eq(sdns_api_request(c, "GET", "/a b", NULL, NULL, NULL, 0,
+	ck_assert_int_eq(sdns_apiclient_request(c, "GET", "/a b", NULL, NULL, NULL, 0,
 	                                  &r, g_err, sizeof(g_err)), SDNS_EINVAL);
-	ck_assert_int_eq(sdns_api_request(c, "GET", "/a", bad_hdr, NULL, NULL, 0,
+	ck_assert_int_eq(sdns_apiclient_request(c, "GET", "/a", bad_hdr, NULL, NULL, 0,
 	                                  &r, g_err, sizeof(g_err)), SDNS_EINVAL);
 	srv_stop();
-	sdns_api_client_free(c);
+	sdns_apiclient_free(c);
 }
 END_TEST
 
@@ -399,11 +399,11 @@ START_TEST(test_chunked_body_is_decoded)
 	static const char resp[] =
 		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
 		"5\r\nhello\r\n7;ext=1\r\n, world\r\n0\r\nX-Trailer: 1\r\n\r\n";
-	sdns_api_resp r;
+	sdns_apiclient_resp r;
 	ck_assert_int_eq(get_once("127.0.0.1", resp, 0, 0, &r), SDNS_OK);
 	ck_assert_uint_eq(r.body_len, 12);
 	ck_assert_str_eq(r.body, "hello, world");
-	sdns_api_resp_free(&r);
+	sdns_apiclient_resp_free(&r);
 }
 END_TEST
 
@@ -411,7 +411,7 @@ START_TEST(test_bad_chunk_size_is_a_protocol_error)
 {
 	static const char resp[] =
 		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n";
-	sdns_api_resp r;
+	sdns_apiclient_resp r;
 	ck_assert_int_eq(get_once("127.0.0.1", resp, 0, 0, &r), SDNS_EPROTO);
 	ck_assert_str_eq(g_err, "bad chunk size");
 	ck_assert_ptr_null(r.body);
@@ -421,10 +421,10 @@ END_TEST
 START_TEST(test_body_until_close_without_length)
 {
 	static const char resp[] = "HTTP/1.0 200 OK\r\n\r\nall of it";
-	sdns_api_resp r;
+	sdns_apiclient_resp r;
 	ck_assert_int_eq(get_once("127.0.0.1", resp, 0, 0, &r), SDNS_OK);
 	ck_assert_str_eq(r.body, "all of it");
-	sdns_api_resp_free(&r);
+	sdns_apiclient_resp_free(&r);
 }
 END_TEST
 
@@ -432,7 +432,7 @@ START_TEST(test_interim_100_continue_is_skipped)
 {
 	static const char resp[] = "HTTP/1.1 100 Continue\r\n\r\n"
 	                           "HTTP/1.1 204 No Content\r\nETag: \"9\"\r\n\r\n";
-	sdns_api_resp r;
+	sdns_apiclient_resp r;
 	ck_assert_int_eq(get_once("127.0.0.1", resp, 0, 0, &r), SDNS_OK);
 	ck_assert_int_eq(r.status, 204);
 	ck_assert_str_eq(r.etag, "\"9\"");
@@ -444,7 +444,7 @@ START_TEST(test_short_body_is_a_protocol_error)
 {
 	static const char resp[] =
 		"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly this";
-	sdns_api_resp r;
+	sdns_apiclient_resp r;
 	ck_assert_int_eq(get_once("127.0.0.1", resp, 0, 0, &r), SDNS_EPROTO);
 	ck_assert_str_eq(g_err, "response body cut short");
 }
@@ -452,7 +452,7 @@ END_TEST
 
 START_TEST(test_non_http_answer_is_a_protocol_error)
 {
-	sdns_api_resp r;
+	sdns_apiclient_resp r;
 	ck_assert_int_eq(get_once("127.0.0.1", "SSH-2.0-x\r\n\r\n", 0, 0, &r),
 	                 SDNS_EPROTO);
 	ck_assert_str_eq(g_err, "not an HTTP/1.x response");
@@ -471,7 +471,7 @@ START_TEST(test_body_over_the_limit_is_refused)
 	                 "HTTP/1.1 200 OK\r\nContent-Length: 2000\r\n\r\n");
 	memset(resp + n, 'x', 2000);
 	resp[n + 2000] = '\0';
-	sdns_api_resp r;
+	sdns_apiclient_resp r;
 	ck_assert_int_eq(get_once("127.0.0.1", resp, 1000, 0, &r), SDNS_ETOOBIG);
 	ck_assert_str_eq(g_err, "response body of 2000 bytes over 1000");
 	ck_assert_ptr_null(r.body);
@@ -490,7 +490,7 @@ START_TEST(test_chunked_body_over_the_limit_is_refused)
 		n += snprintf(resp + n, sizeof(resp) - (size_t)n, "\r\n");
 	}
 	snprintf(resp + n, sizeof(resp) - (size_t)n, "0\r\n\r\n");
-	sdns_api_resp r;
+	sdns_apiclient_resp r;
 	ck_assert_int_eq(get_once("127.0.0.1", resp, 1000, 0, &r), SDNS_ETOOBIG);
 	ck_assert_str_eq(g_err, "response body over 1000 bytes");
 	ck_assert_ptr_null(r.body);
@@ -503,14 +503,14 @@ START_TEST(test_endless_header_is_refused)
 	int n = snprintf(resp, sizeof(resp), "HTTP/1.1 200 OK\r\nX-Big: ");
 	memset(resp + n, 'h', 20000);
 	memcpy(resp + n + 20000, "\r\n\r\n", 5);
-	sdns_api_resp r;
+	sdns_apiclient_resp r;
 	ck_assert_int_eq(get_once("127.0.0.1", resp, 0, 0, &r), SDNS_ETOOBIG);
 }
 END_TEST
 
 START_TEST(test_silent_server_times_out)
 {
-	sdns_api_resp r;
+	sdns_apiclient_resp r;
 	ck_assert_int_eq(get_once("127.0.0.1", NULL, 0, 200, &r), SDNS_ETIMEOUT);
 	ck_assert_str_eq(g_err, "timed out");
 	ck_assert(g_s.request_len > 0);
@@ -527,11 +527,11 @@ START_TEST(test_connection_refused_is_said)
 	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &sl), 0);
 	snprintf(g_s.port, sizeof(g_s.port), "%u", ntohs(a.sin_port));
 	close(fd); /* nobody listens there now */
-	sdns_api_client *c = client_for("127.0.0.1", "admin", 0, 0);
-	sdns_api_resp r;
-	int rc = sdns_api_request(c, "GET", "/zones", NULL, NULL, NULL, 0, &r,
+	sdns_apiclient *c = client_for("127.0.0.1", "admin", 0, 0);
+	sdns_apiclient_resp r;
+	int rc = sdns_apiclient_request(c, "GET", "/zones", NULL, NULL, NULL, 0, &r,
 	                          g_err, sizeof(g_err));
-	sdns_api_client_free(c);
+	sdns_apiclient_free(c);
 	ck_assert_int_eq(rc, SDNS_EIO);
 	char want[128];
 	snprintf(want, sizeof(want), "cannot connect to 127.0.0.1 port %s: "
@@ -549,69 +549,69 @@ START_TEST(test_error_body_is_parsed_and_formatted)
 		"Content-Length: 90\r\n\r\n"
 		"{\"error\":{\"code\":\"conflict\",\"message\":\"zone node-alpha.mesh "
 		"exists\",\"field\":\"zone\"}}      ";
-	sdns_api_resp r;
+	sdns_apiclient_resp r;
 	ck_assert_int_eq(get_once("127.0.0.1", resp, 0, 0, &r), SDNS_OK);
 	ck_assert_int_eq(r.status, 409);
-	sdns_api_error e;
-	sdns_api_resp_error(&r, &e);
+	sdns_apiclient_error e;
+	sdns_apiclient_resp_error(&r, &e);
 	ck_assert_str_eq(e.code, "conflict");
 	ck_assert_str_eq(e.message, "zone node-alpha.mesh exists");
 	ck_assert_str_eq(e.field, "zone");
 	char line[256];
-	sdns_api_error_str(&r, line, sizeof(line));
+	sdns_apiclient_error_str(&r, line, sizeof(line));
 	ck_assert_str_eq(line, "409 conflict: zone node-alpha.mesh exists "
 	                 "(field zone)");
-	sdns_api_resp_free(&r);
+	sdns_apiclient_resp_free(&r);
 }
 END_TEST
 
 START_TEST(test_error_of_another_shape_keeps_status_and_first_line)
 {
-	sdns_api_resp r = {.status = 502, .body = (char *)"Bad gateway\nmore",
+	sdns_apiclient_resp r = {.status = 502, .body = (char *)"Bad gateway\nmore",
 	                   .body_len = 16};
 	char line[128];
-	sdns_api_error_str(&r, line, sizeof(line));
+	sdns_apiclient_error_str(&r, line, sizeof(line));
 	ck_assert_str_eq(line, "502 http_502: Bad gateway");
 	r.body = NULL;
 	r.body_len = 0;
-	sdns_api_error_str(&r, line, sizeof(line));
+	sdns_apiclient_error_str(&r, line, sizeof(line));
 	ck_assert_str_eq(line, "502 http_502");
 }
 END_TEST
 
 START_TEST(test_response_json_parses_or_says_why)
 {
-	sdns_api_resp r = {.status = 200, .body = (char *)"{\"a\":1}", .body_len = 7};
+	sdns_apiclient_resp r = {.status = 200, .body = (char *)"{\"a\":1}", .body_len = 7};
 	json_t *j = NULL;
-	ck_assert_int_eq(sdns_api_resp_json(&r, &j, g_err, sizeof(g_err)), 0);
+	ck_assert_int_eq(sdns_apiclient_resp_json(&r, &j, g_err, sizeof(g_err)), 0);
 	ck_assert_int_eq(json_integer_value(json_object_get(j, "a")), 1);
 	json_decref(j);
 	r.body = (char *)"{\"a\":";
 	r.body_len = 5;
-	ck_assert_int_eq(sdns_api_resp_json(&r, &j, g_err, sizeof(g_err)),
+	ck_assert_int_eq(sdns_apiclient_resp_json(&r, &j, g_err, sizeof(g_err)),
 	                 SDNS_EMALF);
 	ck_assert_ptr_null(j);
 	ck_assert(!strncmp(g_err, "response is not JSON", 20));
 	r.body = NULL;
 	r.body_len = 0;
-	ck_assert_int_eq(sdns_api_resp_json(&r, &j, g_err, sizeof(g_err)),
+	ck_assert_int_eq(sdns_apiclient_resp_json(&r, &j, g_err, sizeof(g_err)),
 	                 SDNS_EMALF);
 }
 END_TEST
 
 START_TEST(test_etag_serial_parsing)
 {
-	sdns_api_resp r = {0};
+	sdns_apiclient_resp r = {0};
 	uint32_t s = 0;
-	ck_assert_int_eq(sdns_api_resp_serial(&r, &s), SDNS_ENOTFOUND);
+	ck_assert_int_eq(sdns_apiclient_resp_serial(&r, &s), SDNS_ENOTFOUND);
 	strcpy(r.etag, "W/\"42\"");
-	ck_assert_int_eq(sdns_api_resp_serial(&r, &s), SDNS_OK);
+	ck_assert_int_eq(sdns_apiclient_resp_serial(&r, &s), SDNS_OK);
 	ck_assert_uint_eq(s, 42);
 	static const char *const bad[] = {"42", "\"\"", "\"4x\"", "\"1\"x",
 	                                  "\"4294967296\""};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		strcpy(r.etag, bad[i]);
-		ck_assert_msg(sdns_api_resp_serial(&r, &s) == SDNS_EMALF, "%s", bad[i]);
+		ck_assert_msg(sdns_apiclient_resp_serial(&r, &s) == SDNS_EMALF, "%s", bad[i]);
 	}
 }
 END_TEST
@@ -620,17 +620,17 @@ END_TEST
 
 START_TEST(test_url_parts)
 {
-	sdns_api_url u;
-	ck_assert_int_eq(sdns_api_url_parse("https://api.mesh:8443/x/", &u, NULL, 0), 0);
+	sdns_apiclient_url u;
+	ck_assert_int_eq(sdns_apiclient_url_parse("https://api.mesh:8443/x/", &u, NULL, 0), 0);
 	ck_assert_str_eq(u.host, "api.mesh");
 	ck_assert_str_eq(u.port, "8443");
 	ck_assert_str_eq(u.prefix, "/x");
 	ck_assert(!u.is_ip);
-	ck_assert_int_eq(sdns_api_url_parse("https://[::1]", &u, NULL, 0), 0);
+	ck_assert_int_eq(sdns_apiclient_url_parse("https://[::1]", &u, NULL, 0), 0);
 	ck_assert_str_eq(u.host, "::1");
 	ck_assert_str_eq(u.port, "443");
 	ck_assert(u.is_ip);
-	ck_assert_int_eq(sdns_api_url_parse("https://10.0.0.1:1", &u, NULL, 0), 0);
+	ck_assert_int_eq(sdns_apiclient_url_parse("https://10.0.0.1:1", &u, NULL, 0), 0);
 	ck_assert(u.is_ip);
 }
 END_TEST
@@ -642,12 +642,12 @@ START_TEST(test_bad_urls_are_refused_with_a_reason)
 		"https://a:65536", "https://a:8x", "https://[::1", "https://[::1]x",
 		"https://a/p?q=1", "https://u@a", "https://a:b:c", "https://a/p q",
 	};
-	sdns_api_url u;
+	sdns_apiclient_url u;
 	char err[128];
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		ck_assert_msg(sdns_api_url_parse(bad[i], &u, err, sizeof(err)) ==
+		ck_assert_msg(sdns_apiclient_url_parse(bad[i], &u, err, sizeof(err)) ==
 		              SDNS_EINVAL, "accepted %s", bad[i]);
-	sdns_api_url_parse("http://a", &u, err, sizeof(err));
+	sdns_apiclient_url_parse("http://a", &u, err, sizeof(err));
 	ck_assert_str_eq(err, "bad API URL 'http://a': must start with https://");
 }
 END_TEST
@@ -655,12 +655,12 @@ END_TEST
 START_TEST(test_escape_keeps_unreserved_only)
 {
 	char out[64];
-	ck_assert_int_eq(sdns_api_escape("spiffe://m/admin/a b", out, sizeof(out)), 0);
+	ck_assert_int_eq(sdns_apiclient_escape("spiffe://m/admin/a b", out, sizeof(out)), 0);
 	ck_assert_str_eq(out, "spiffe%3A%2F%2Fm%2Fadmin%2Fa%20b");
-	ck_assert_int_eq(sdns_api_escape("node-a.mesh_~", out, sizeof(out)), 0);
+	ck_assert_int_eq(sdns_apiclient_escape("node-a.mesh_~", out, sizeof(out)), 0);
 	ck_assert_str_eq(out, "node-a.mesh_~");
-	ck_assert_int_eq(sdns_api_escape("/", out, 3), SDNS_ESPACE);
-	ck_assert_int_eq(sdns_api_escape("/", out, 4), SDNS_OK);
+	ck_assert_int_eq(sdns_apiclient_escape("/", out, 3), SDNS_ESPACE);
+	ck_assert_int_eq(sdns_apiclient_escape("/", out, 4), SDNS_OK);
 }
 END_TEST
 

@@ -14,11 +14,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SDNS_API_DEFAULT_URL "https://127.0.0.1:8443"
-#define SDNS_API_BODY_MAX (16u << 20)    /* default response body limit */
-#define SDNS_API_HOST_MAX 256
+#define SDNS_APICLIENT_DEFAULT_URL "https://127.0.0.1:8443"
+#define SDNS_APICLIENT_BODY_MAX (16u << 20)    /* default response body limit */
+#define SDNS_APICLIENT_HOST_MAX 256
 
-typedef struct sdns_api_client sdns_api_client;
+typedef struct sdns_apiclient sdns_apiclient;
 
 typedef struct {
 	const char *url;          /* "https://host[:port][/prefix]", port 443 */
@@ -26,16 +26,16 @@ typedef struct {
 	const char *cert_path;    /* client certificate; NULL: none presented */
 	const char *key_path;     /* its key (required with cert_path) */
 	uint32_t timeout_ms;      /* whole request; 0 = 10000 */
-	size_t max_body;          /* 0 = SDNS_API_BODY_MAX */
-} sdns_api_conf;
+	size_t max_body;          /* 0 = SDNS_APICLIENT_BODY_MAX */
+} sdns_apiclient_conf;
 
 /* The parts of a URL the client uses. host has no brackets. */
 typedef struct {
-	char host[SDNS_API_HOST_MAX];
+	char host[SDNS_APICLIENT_HOST_MAX];
 	char port[8];
 	char prefix[256];         /* path prefix without the trailing '/' */
 	bool is_ip;               /* IPv4 or IPv6 literal */
-} sdns_api_url;
+} sdns_apiclient_url;
 
 /* What a response carries. body is malloc'd and NUL-terminated (may hold
  * NULs itself: use body_len); NULL when empty. Free with _resp_free. */
@@ -46,7 +46,7 @@ typedef struct {
 	char content_type[128];
 	char *body;
 	size_t body_len;
-} sdns_api_resp;
+} sdns_apiclient_resp;
 
 /* The API's error body {"error":{"code","message","field"}}; for a body of
  * another shape code is "http_<status>" and message the body's first line. */
@@ -54,21 +54,21 @@ typedef struct {
 	char code[48];
 	char message[400];
 	char field[64];
-} sdns_api_error;
+} sdns_apiclient_error;
 
 /* "https://h:p/x" → parts. SDNS_EINVAL with a reason in err. */
-int sdns_api_url_parse(const char *url, sdns_api_url *u, char *err,
+int sdns_apiclient_url_parse(const char *url, sdns_apiclient_url *u, char *err,
                        size_t err_cap);
 
 /* Loads the CA and the client certificate and key. Errors (unreadable
  * file, key not matching the certificate, bad URL) go to err:
  * SDNS_EINVAL, SDNS_ECERT, SDNS_ENOMEM. */
-int sdns_api_client_new(const sdns_api_conf *conf, sdns_api_client **out,
+int sdns_apiclient_new(const sdns_apiclient_conf *conf, sdns_apiclient **out,
                         char *err, size_t err_cap);
-void sdns_api_client_free(sdns_api_client *c);
+void sdns_apiclient_free(sdns_apiclient *c);
 
 /* One request. path starts with '/' and is appended to the URL's prefix
- * (callers escape parts with sdns_api_escape). content_type may be NULL
+ * (callers escape parts with sdns_apiclient_escape). content_type may be NULL
  * when there is no body. headers: NULL or a NULL-terminated list of whole
  * "Name: value" lines (no CR/LF allowed). Any HTTP status is a success
  * here (resp->status says which); failures are transport ones, with words
@@ -78,34 +78,34 @@ void sdns_api_client_free(sdns_api_client *c);
  * (body over max_body, header over 16 KiB), SDNS_EPROTO (not HTTP/1.x,
  * bad chunk, short body), SDNS_EINVAL (bad arguments). resp is zeroed
  * first and owns nothing after a failure. */
-int sdns_api_request(sdns_api_client *c, const char *method, const char *path,
+int sdns_apiclient_request(sdns_apiclient *c, const char *method, const char *path,
                      const char *const *headers, const char *content_type,
-                     const void *body, size_t body_len, sdns_api_resp *resp,
+                     const void *body, size_t body_len, sdns_apiclient_resp *resp,
                      char *err, size_t err_cap);
-void sdns_api_resp_free(sdns_api_resp *r);
+void sdns_apiclient_resp_free(sdns_apiclient_resp *r);
 
 /* Same with a JSON body (json may be NULL: no body); the JSON is sent
  * compact as application/json. */
-int sdns_api_request_json(sdns_api_client *c, const char *method,
+int sdns_apiclient_request_json(sdns_apiclient *c, const char *method,
                           const char *path, const char *const *headers,
-                          const json_t *json, sdns_api_resp *resp, char *err,
+                          const json_t *json, sdns_apiclient_resp *resp, char *err,
                           size_t err_cap);
 
 /* Percent-encodes everything except unreserved characters (RFC 3986
  * ALPHA DIGIT - . _ ~). SDNS_ESPACE when it does not fit. */
-int sdns_api_escape(const char *s, char *out, size_t cap);
+int sdns_apiclient_escape(const char *s, char *out, size_t cap);
 
 /* Parses the body as JSON (a new reference in *out). SDNS_EMALF with the
  * parser's words in err for a body that is not JSON or is empty. */
-int sdns_api_resp_json(const sdns_api_resp *r, json_t **out, char *err,
+int sdns_apiclient_resp_json(const sdns_apiclient_resp *r, json_t **out, char *err,
                        size_t err_cap);
 /* Fills e from an error response (any shape; never fails). */
-void sdns_api_resp_error(const sdns_api_resp *r, sdns_api_error *e);
+void sdns_apiclient_resp_error(const sdns_apiclient_resp *r, sdns_apiclient_error *e);
 /* "409 conflict: zone node-alpha.mesh exists" plus " (field name)" when the
  * error names a field. */
-void sdns_api_error_str(const sdns_api_resp *r, char *buf, size_t cap);
+void sdns_apiclient_error_str(const sdns_apiclient_resp *r, char *buf, size_t cap);
 /* The serial in an ETag "\"17\"" (weak W/ prefix accepted); SDNS_ENOTFOUND
  * when absent, SDNS_EMALF when not a number. */
-int sdns_api_resp_serial(const sdns_api_resp *r, uint32_t *serial);
+int sdns_apiclient_resp_serial(const sdns_apiclient_resp *r, uint32_t *serial);
 
 #endif

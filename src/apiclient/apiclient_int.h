@@ -7,9 +7,9 @@
 
 #include "sdns/apiclient.h"
 
-struct sdns_api_client {
+struct sdns_apiclient {
 	SSL_CTX *ctx;
-	sdns_api_url url;
+	sdns_apiclient_url url;
 	uint32_t timeout_ms;
 	size_t max_body;
 };
@@ -32,7 +32,7 @@ int api_fail(api_io *io, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* conn.c: TCP connect and TLS handshake with verification; close. */
-int api_connect(sdns_api_client *c, api_io *io);
+int api_connect(sdns_apiclient *c, api_io *io);
 void api_close(api_io *io);
 int api_write_all(api_io *io, const void *data, size_t len);
 /* Reads what is available into io->buf (after compacting); 0 at EOF sets
@@ -43,9 +43,9 @@ int api_fill(api_io *io);
  * request, read the response. */
 int api_check_request(api_io *io, const char *method, const char *path,
                       const char *const *headers, const char *content_type);
-int api_exchange(sdns_api_client *c, api_io *io, const char *method,
+int api_exchange(sdns_apiclient *c, api_io *io, const char *method,
                  const char *path, const char *const *headers,
                  const char *content_type, const void *body, size_t body_len,
-                 sdns_api_resp *resp);
+                 sdns_apiclient_resp *resp);
 
 #endif

@@ -54,7 +54,7 @@ static int ctx_fail(char *err, size_t cap, int code, const char *what,
 	return code;
 }
 
-static int load_ctx(sdns_api_client *c, const sdns_api_conf *conf, char *err,
+static int load_ctx(sdns_apiclient *c, const sdns_apiclient_conf *conf, char *err,
                     size_t cap)
 {
 	c->ctx = SSL_CTX_new(TLS_client_method());
@@ -83,7 +83,7 @@ static int load_ctx(sdns_api_client *c, const sdns_api_conf *conf, char *err,
 	return SDNS_OK;
 }
 
-int sdns_api_client_new(const sdns_api_conf *conf, sdns_api_client **out,
+int sdns_apiclient_new(const sdns_apiclient_conf *conf, sdns_apiclient **out,
                         char *err, size_t err_cap)
 {
 	*out = NULL;
@@ -97,24 +97,24 @@ int sdns_api_client_new(const sdns_api_conf *conf, sdns_api_client **out,
 			         : "certificate and key go together");
 		return SDNS_EINVAL;
 	}
-	sdns_api_client *c = calloc(1, sizeof(*c));
+	sdns_apiclient *c = calloc(1, sizeof(*c));
 	if (!c)
 		return SDNS_ENOMEM;
-	int rc = sdns_api_url_parse(conf->url ? conf->url : SDNS_API_DEFAULT_URL,
+	int rc = sdns_apiclient_url_parse(conf->url ? conf->url : SDNS_APICLIENT_DEFAULT_URL,
 	                            &c->url, err, err_cap);
 	if (rc == SDNS_OK)
 		rc = load_ctx(c, conf, err, err_cap);
 	if (rc < 0) {
-		sdns_api_client_free(c);
+		sdns_apiclient_free(c);
 		return rc;
 	}
 	c->timeout_ms = conf->timeout_ms ? conf->timeout_ms : 10000;
-	c->max_body = conf->max_body ? conf->max_body : SDNS_API_BODY_MAX;
+	c->max_body = conf->max_body ? conf->max_body : SDNS_APICLIENT_BODY_MAX;
 	*out = c;
 	return SDNS_OK;
 }
 
-void sdns_api_client_free(sdns_api_client *c)
+void sdns_apiclient_free(sdns_apiclient *c)
 {
 	if (!c)
 		return;
@@ -158,7 +158,7 @@ static int connect_one(api_io *io, const struct addrinfo *ai)
 	return -soerr;
 }
 
-static int tcp_connect(sdns_api_client *c, api_io *io)
+static int tcp_connect(sdns_apiclient *c, api_io *io)
 {
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
 	                         .ai_flags = AI_ADDRCONFIG}, *res = NULL;
@@ -207,7 +207,7 @@ static int ssl_step(api_io *io, int ret, const char *what)
 	return api_fail(io, SDNS_ETLS, "%s: %s", what, ossl_reason());
 }
 
-static int handshake_failed(sdns_api_client *c, api_io *io, int rc)
+static int handshake_failed(sdns_apiclient *c, api_io *io, int rc)
 {
 	long v = SSL_get_verify_result(io->ssl);
 	if (v != X509_V_OK && io->err && io->err_cap)
@@ -223,7 +223,7 @@ static int handshake_failed(sdns_api_client *c, api_io *io, int rc)
 	return rc;
 }
 
-static int set_peer_checks(sdns_api_client *c, api_io *io)
+static int set_peer_checks(sdns_apiclient *c, api_io *io)
 {
 	X509_VERIFY_PARAM *p = SSL_get0_param(io->ssl);
 	if (c->url.is_ip)
@@ -234,7 +234,7 @@ static int set_peer_checks(sdns_api_client *c, api_io *io)
 	return SSL_set_tlsext_host_name(io->ssl, c->url.host) == 1 ? 0 : -1;
 }
 
-int api_connect(sdns_api_client *c, api_io *io)
+int api_connect(sdns_apiclient *c, api_io *io)
 {
 	int rc = tcp_connect(c, io);
 	if (rc < 0)

@@ -27,11 +27,11 @@ static bool safe_text(const char *s, bool allow_space)
 	return true;
 }
 
-static int send_request(sdns_api_client *c, api_io *io, const char *method,
+static int send_request(sdns_apiclient *c, api_io *io, const char *method,
                         const char *path, const char *const *headers,
                         const char *ctype, const void *body, size_t blen)
 {
-	char host[SDNS_API_HOST_MAX + 16];
+	char host[SDNS_APICLIENT_HOST_MAX + 16];
 	bool v6 = strchr(c->url.host, ':') != NULL;
 	snprintf(host, sizeof(host), v6 ? "[%s]:%s" : "%s:%s", c->url.host,
 	         c->url.port);
@@ -132,7 +132,7 @@ static int parse_length(api_io *io, const char *v, head_info *h)
 	return SDNS_OK;
 }
 
-static int header_line(api_io *io, char *line, head_info *h, sdns_api_resp *r)
+static int header_line(api_io *io, char *line, head_info *h, sdns_apiclient_resp *r)
 {
 	char *colon = strchr(line, ':');
 	if (!colon || colon == line)
@@ -164,7 +164,7 @@ static int header_line(api_io *io, char *line, head_info *h, sdns_api_resp *r)
 	return SDNS_OK;
 }
 
-static int read_head(api_io *io, head_info *h, sdns_api_resp *r)
+static int read_head(api_io *io, head_info *h, sdns_apiclient_resp *r)
 {
 	size_t total = 0;
 	char *line;
@@ -281,10 +281,10 @@ int api_check_request(api_io *io, const char *method, const char *path,
 	return SDNS_OK;
 }
 
-int api_exchange(sdns_api_client *c, api_io *io, const char *method,
+int api_exchange(sdns_apiclient *c, api_io *io, const char *method,
                  const char *path, const char *const *headers,
                  const char *content_type, const void *body, size_t body_len,
-                 sdns_api_resp *resp)
+                 sdns_apiclient_resp *resp)
 {
 	int rc = send_request(c, io, method, path, headers, content_type, body,
 	                      body_len);

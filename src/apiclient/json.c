@@ -7,13 +7,13 @@
 #include "sdns/apiclient.h"
 #include "sdns/error.h"
 
-int sdns_api_request_json(sdns_api_client *c, const char *method,
+int sdns_apiclient_request_json(sdns_apiclient *c, const char *method,
                           const char *path, const char *const *headers,
-                          const json_t *json, sdns_api_resp *resp, char *err,
+                          const json_t *json, sdns_apiclient_resp *resp, char *err,
                           size_t err_cap)
 {
 	if (!json)
-		return sdns_api_request(c, method, path, headers, NULL, NULL, 0,
+		return sdns_apiclient_request(c, method, path, headers, NULL, NULL, 0,
 		                        resp, err, err_cap);
 	char *text = json_dumps(json, JSON_COMPACT);
 	if (!text) {
@@ -22,13 +22,13 @@ int sdns_api_request_json(sdns_api_client *c, const char *method,
 			snprintf(err, err_cap, "cannot encode the request body");
 		return SDNS_ENOMEM;
 	}
-	int rc = sdns_api_request(c, method, path, headers, "application/json",
+	int rc = sdns_apiclient_request(c, method, path, headers, "application/json",
 	                          text, strlen(text), resp, err, err_cap);
 	free(text);
 	return rc;
 }
 
-int sdns_api_resp_json(const sdns_api_resp *r, json_t **out, char *err,
+int sdns_apiclient_resp_json(const sdns_apiclient_resp *r, json_t **out, char *err,
                        size_t err_cap)
 {
 	*out = NULL;
@@ -56,7 +56,7 @@ static void copy_str(char *dst, size_t cap, const json_t *v)
 }
 
 /* First line of a non-JSON body, printable bytes only. */
-static void first_line(const sdns_api_resp *r, char *dst, size_t cap)
+static void first_line(const sdns_apiclient_resp *r, char *dst, size_t cap)
 {
 	size_t o = 0;
 	for (size_t i = 0; r->body && i < r->body_len && o + 1 < cap; i++) {
@@ -68,7 +68,7 @@ static void first_line(const sdns_api_resp *r, char *dst, size_t cap)
 	dst[o] = '\0';
 }
 
-void sdns_api_resp_error(const sdns_api_resp *r, sdns_api_error *e)
+void sdns_apiclient_resp_error(const sdns_apiclient_resp *r, sdns_apiclient_error *e)
 {
 	memset(e, 0, sizeof(*e));
 	json_t *root = NULL;
@@ -87,10 +87,10 @@ void sdns_api_resp_error(const sdns_api_resp *r, sdns_api_error *e)
 	json_decref(root);
 }
 
-void sdns_api_error_str(const sdns_api_resp *r, char *buf, size_t cap)
+void sdns_apiclient_error_str(const sdns_apiclient_resp *r, char *buf, size_t cap)
 {
-	sdns_api_error e;
-	sdns_api_resp_error(r, &e);
+	sdns_apiclient_error e;
+	sdns_apiclient_resp_error(r, &e);
 	int n = snprintf(buf, cap, "%d %s", r->status, e.code);
 	if (n < 0 || (size_t)n >= cap)
 		return;
@@ -101,7 +101,7 @@ void sdns_api_error_str(const sdns_api_resp *r, char *buf, size_t cap)
 		snprintf(buf + used, cap - used, " (field %s)", e.field);
 }
 
-int sdns_api_resp_serial(const sdns_api_resp *r, uint32_t *serial)
+int sdns_apiclient_resp_serial(const sdns_apiclient_resp *r, uint32_t *serial)
 {
 	const char *p = r->etag;
 	if (!*p)

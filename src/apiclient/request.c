@@ -1,4 +1,4 @@
-/* sdns_api_request: one connection per request, closed afterwards. */
+/* sdns_apiclient_request: one connection per request, closed afterwards. */
 #include "apiclient_int.h"
 
 #include <stdlib.h>
@@ -6,9 +6,9 @@
 
 #include "sdns/error.h"
 
-int sdns_api_request(sdns_api_client *c, const char *method, const char *path,
+int sdns_apiclient_request(sdns_apiclient *c, const char *method, const char *path,
                      const char *const *headers, const char *content_type,
-                     const void *body, size_t body_len, sdns_api_resp *resp,
+                     const void *body, size_t body_len, sdns_apiclient_resp *resp,
                      char *err, size_t err_cap)
 {
 	memset(resp, 0, sizeof(*resp));
@@ -30,13 +30,13 @@ int sdns_api_request(sdns_api_client *c, const char *method, const char *path,
 	api_close(io);
 	free(io);
 	if (rc < 0) {
-		sdns_api_resp_free(resp);
+		sdns_apiclient_resp_free(resp);
 		memset(resp, 0, sizeof(*resp));
 	}
 	return rc;
 }
 
-void sdns_api_resp_free(sdns_api_resp *r)
+void sdns_apiclient_resp_free(sdns_apiclient_resp *r)
 {
 	if (!r)
 		return;

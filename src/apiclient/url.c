@@ -19,7 +19,7 @@ static bool is_ip(const char *host)
 	return inet_pton(AF_INET, host, a) == 1 || inet_pton(AF_INET6, host, a) == 1;
 }
 
-static int parse_port(const char *p, size_t n, sdns_api_url *u)
+static int parse_port(const char *p, size_t n, sdns_apiclient_url *u)
 {
 	unsigned v = 0;
 	if (n == 0 || n > 5)
@@ -35,7 +35,7 @@ static int parse_port(const char *p, size_t n, sdns_api_url *u)
 	return SDNS_OK;
 }
 
-int sdns_api_url_parse(const char *url, sdns_api_url *u, char *err,
+int sdns_apiclient_url_parse(const char *url, sdns_apiclient_url *u, char *err,
                        size_t err_cap)
 {
 	memset(u, 0, sizeof(*u));
@@ -86,7 +86,7 @@ int sdns_api_url_parse(const char *url, sdns_api_url *u, char *err,
 	return SDNS_OK;
 }
 
-int sdns_api_escape(const char *s, char *out, size_t cap)
+int sdns_apiclient_escape(const char *s, char *out, size_t cap)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t o = 0;
