@@ -54,9 +54,29 @@ static int ctx_fail(char *err, size_t cap, int code, const char *what,
 	return code;
 }
 
+/* OpenSSL says "system lib" for a missing file: say what is wrong. */
+static int readable(const char *what, const char *path, char *err, size_t cap)
+{
+	FILE *f = fopen(path, "r");
+	if (f) {
+		fclose(f);
+		return SDNS_OK;
+	}
+	if (err && cap)
+		snprintf(err, cap, "%s %s: %s", what, path, strerror(errno));
+	return SDNS_ECERT;
+}
+
 static int load_ctx(sdns_apiclient *c, const sdns_apiclient_conf *conf, char *err,
                     size_t cap)
 {
+	int rc = readable("cannot load CA", conf->ca_path, err, cap);
+	if (rc == SDNS_OK && conf->cert_path)
+		rc = readable("cannot load certificate", conf->cert_path, err, cap);
+	if (rc == SDNS_OK && conf->key_path)
+		rc = readable("cannot load key", conf->key_path, err, cap);
+	if (rc < 0)
+		return rc;
 	c->ctx = SSL_CTX_new(TLS_client_method());
 	if (!c->ctx)
 		return ctx_fail(err, cap, SDNS_ENOMEM, "TLS context", "");
