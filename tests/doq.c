@@ -5,6 +5,7 @@
 #include <gnutls/crypto.h>
 #include <gnutls/x509.h>
 #include <netinet/in.h>
+#include <openssl/evp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -18,6 +19,7 @@
 #include "sdns/error.h"
 #include "sdns/log.h"
 #include "sdns/msg.h"
+#include "sdns/pki.h"
 #include "testlib.h"
 #include "testpki.h"
 
@@ -1012,6 +1014,205 @@ START_TEST(test_server_refuses_bad_listen_address)
 }
 END_TEST
 
+/* --- revocation --- */
+
+/* The revoked set as the daemon would hold it: SPKI hashes (from OpenSSL,
+ * like the store's). Read by admit and match on worker threads. */
+static struct {
+	pthread_mutex_t mu;
+	uint8_t spki[32];
+	bool set;
+	int matched;
+} g_rev = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static void spki_of(const char *pem_path, uint8_t out[32])
+{
+	char b64[SDNS_PKI_PIN_MAX];
+	ck_assert_int_eq(sdns_pki_spki_pin_file(pem_path, b64, sizeof(b64)),
+	                 SDNS_OK);
+	unsigned char raw[48];
+	ck_assert_int_eq(EVP_DecodeBlock(raw, (const unsigned char *)b64,
+	                                 (int)strlen(b64)), 33);
+	memcpy(out, raw, 32);
+}
+
+static void revoke_cert(const char *cert)
+{
+	uint8_t spki[32];
+	spki_of(pki(cert), spki);
+	pthread_mutex_lock(&g_rev.mu);
+	memcpy(g_rev.spki, spki, 32);
+	g_rev.set = true;
+	g_rev.matched = 0;
+	pthread_mutex_unlock(&g_rev.mu);
+}
+
+static bool is_revoked(void *ctx, const sdns_identity *id)
+{
+	(void)ctx;
+	pthread_mutex_lock(&g_rev.mu);
+	bool hit = g_rev.set && memcmp(g_rev.spki, id->spki_sha256, 32) == 0;
+	g_rev.matched++;
+	pthread_mutex_unlock(&g_rev.mu);
+	return hit;
+}
+
+static int admit_unrevoked(void *ctx, const sdns_identity *id)
+{
+	return is_revoked(ctx, id) ? SDNS_EDENIED : SDNS_OK;
+}
+
+static bool match_nothing(void *ctx, const sdns_identity *id)
+{
+	(void)ctx;
+	(void)id;
+	return false;
+}
+
+static uint16_t srv_revocable(void)
+{
+	pthread_mutex_lock(&g_rev.mu);
+	g_rev.set = false;
+	g_rev.matched = 0;
+	pthread_mutex_unlock(&g_rev.mu);
+	sdns_doq_server_conf sc;
+	srv_conf(&sc);
+	sc.admit = admit_unrevoked;
+	return srv_start(&sc);
+}
+
+static sdns_doq_client *cli_as(uint16_t port, const char *cert)
+{
+	sdns_doq_client *c = NULL;
+	char err[256] = "";
+	cli_opts o = {.cert = cert};
+	int rv = cli_connect_opts(port, &o, &c, err, sizeof(err));
+	ck_assert_msg(rv == SDNS_OK, "connect %s: %s", cert, err);
+	return c;
+}
+
+START_TEST(test_identity_carries_spki_hash_and_serial_of_the_certificate)
+{
+	uint16_t port = srv_default();
+	sdns_doq_client *c = cli_good(port);
+	query_ok(c, "spki.example.");
+	uint8_t want[32];
+	spki_of(pki("client.pem"), want);
+	pthread_mutex_lock(&g_h.mu);
+	ck_assert_mem_eq(g_h.peer.spki_sha256, want, 32);
+	size_t n = strlen(g_h.peer.serial_hex);
+	ck_assert_uint_gt(n, 0);
+	ck_assert_uint_le(n, 40);
+	ck_assert_int_ne(g_h.peer.serial_hex[0], '0');
+	pthread_mutex_unlock(&g_h.mu);
+	sdns_doq_client_free(c);
+}
+END_TEST
+
+START_TEST(test_close_matching_closes_only_the_revoked_identity)
+{
+	uint16_t port = srv_revocable();
+	sdns_doq_client *victim = cli_as(port, "client");
+	sdns_doq_client *other = cli_as(port, "admin");
+	query_ok(victim, "a.example.");
+	query_ok(other, "b.example.");
+	revoke_cert("client.pem");
+	ck_assert_int_eq(sdns_doq_server_close_matching(g_srv, is_revoked, NULL),
+	                 1);
+	ck_assert(closed_with(victim, SDNS_DOQ_UNSPECIFIED_ERROR, true));
+	query_ok(other, "c.example.");
+	ck_assert(log_has("event=conn_closed reason=revoked peer=127.0.0.1:"));
+	ck_assert(log_has("id=spiffe://test.mesh/client/client"));
+	ck_assert(!log_has("id=spiffe://test.mesh/admin/admin"));
+	sdns_doq_stats st;
+	sdns_doq_server_stats(g_srv, &st);
+	ck_assert_uint_eq(st.closed_by_request, 1);
+	sdns_doq_client_free(victim);
+	sdns_doq_client_free(other);
+}
+END_TEST
+
+START_TEST(test_revoked_identity_cannot_reconnect_but_others_can)
+{
+	uint16_t port = srv_revocable();
+	revoke_cert("client.pem");
+	sdns_doq_client *c = NULL;
+	char err[256] = "";
+	cli_opts o = {.cert = "client"};
+	ck_assert_int_eq(cli_connect_opts(port, &o, &c, err, sizeof(err)),
+	                 SDNS_ECERT);
+	ck_assert_ptr_null(c);
+	ck_assert_msg(strstr(err, "0x12a"), "%s", err);
+	ck_assert(log_has("reason=denied"));
+	sdns_doq_client *other = cli_as(port, "admin");
+	query_ok(other, "d.example.");
+	sdns_doq_client_free(other);
+}
+END_TEST
+
+START_TEST(test_close_matching_without_match_leaves_connections_open)
+{
+	uint16_t port = srv_revocable();
+	sdns_doq_client *a = cli_as(port, "client");
+	sdns_doq_client *b = cli_as(port, "admin");
+	ck_assert_int_eq(sdns_doq_server_close_matching(g_srv, match_nothing,
+	                                                NULL), 0);
+	query_ok(a, "e.example.");
+	query_ok(b, "f.example.");
+	ck_assert(!sdns_doq_client_closed(a, NULL, NULL));
+	sdns_doq_client_free(a);
+	sdns_doq_client_free(b);
+}
+END_TEST
+
+START_TEST(test_close_matching_sees_every_connection_across_workers)
+{
+	uint16_t port = srv_revocable();
+	sdns_doq_client *c[6];
+	for (int i = 0; i < 6; i++) {
+		c[i] = cli_as(port, i % 2 ? "admin" : "client");
+		query_ok(c[i], "g.example.");
+	}
+	revoke_cert("client.pem");
+	ck_assert_int_eq(sdns_doq_server_close_matching(g_srv, is_revoked, NULL),
+	                 3);
+	pthread_mutex_lock(&g_rev.mu);
+	ck_assert_int_eq(g_rev.matched, 6);
+	pthread_mutex_unlock(&g_rev.mu);
+	for (int i = 0; i < 6; i++) {
+		if (i % 2 == 0)
+			ck_assert(closed_with(c[i], SDNS_DOQ_UNSPECIFIED_ERROR,
+			                      true));
+		else
+			query_ok(c[i], "h.example.");
+		sdns_doq_client_free(c[i]);
+	}
+}
+END_TEST
+
+START_TEST(test_close_matching_on_idle_server_returns_zero)
+{
+	sdns_doq_server_conf sc;
+	srv_conf(&sc);
+	char err[256] = "";
+	ck_assert_int_eq(sdns_doq_server_new(&sc, &g_srv, err, sizeof(err)),
+	                 SDNS_OK);
+	/* Not started: no worker owns a connection. */
+	ck_assert_int_eq(sdns_doq_server_close_matching(g_srv, is_revoked, NULL),
+	                 0);
+	ck_assert_int_eq(sdns_doq_server_start(g_srv), SDNS_OK);
+	ck_assert_int_eq(sdns_doq_server_close_matching(g_srv, is_revoked, NULL),
+	                 0);
+	sdns_doq_server_stop(g_srv);
+	ck_assert_int_eq(sdns_doq_server_close_matching(g_srv, is_revoked, NULL),
+	                 0);
+	ck_assert_int_eq(sdns_doq_server_close_matching(g_srv, NULL, NULL),
+	                 SDNS_EINVAL);
+	ck_assert_int_eq(sdns_doq_server_close_matching(NULL, is_revoked, NULL),
+	                 SDNS_EINVAL);
+}
+END_TEST
+
 Suite *doq_suite(void)
 {
 	Suite *s = suite_create("doq");
@@ -1054,6 +1255,12 @@ Suite *doq_suite(void)
 	tcase_add_test(tc, test_idle_connection_is_closed_after_idle_timeout);
 	tcase_add_test(tc, test_wildcard_v4_server_answers_from_the_address_written_to);
 	tcase_add_test(tc, test_wildcard_v6_server_answers_over_ipv6_loopback);
+	tcase_add_test(tc, test_identity_carries_spki_hash_and_serial_of_the_certificate);
+	tcase_add_test(tc, test_close_matching_closes_only_the_revoked_identity);
+	tcase_add_test(tc, test_revoked_identity_cannot_reconnect_but_others_can);
+	tcase_add_test(tc, test_close_matching_without_match_leaves_connections_open);
+	tcase_add_test(tc, test_close_matching_sees_every_connection_across_workers);
+	tcase_add_test(tc, test_close_matching_on_idle_server_returns_zero);
 	suite_add_tcase(s, tc);
 	return s;
 }

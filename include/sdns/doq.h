@@ -81,6 +81,7 @@ typedef struct {
 	uint64_t retries_sent;
 	uint64_t conns_open;
 	uint64_t stream_timeouts;      /* streams reset by stream_timeout_ms */
+	uint64_t closed_by_request;    /* by sdns_doq_server_close_matching */
 } sdns_doq_stats;
 
 /* Fill defaults for every zero field. */
@@ -96,6 +97,27 @@ int sdns_doq_server_start(sdns_doq_server *s);
 void sdns_doq_server_stop(sdns_doq_server *s);
 void sdns_doq_server_free(sdns_doq_server *s);
 uint16_t sdns_doq_server_port(const sdns_doq_server *s);
+
+/* Revocation: close every open connection whose verified client identity
+ * match() accepts, with CONNECTION_CLOSE carrying the application error
+ * SDNS_DOQ_UNSPECIFIED_ERROR (RFC 9250 has no "revoked" code; NO_ERROR would
+ * tell the client all is well and it may reconnect at once), logged as
+ * `event=conn_closed reason=revoked peer=... id=...`. New handshakes are the
+ * admit callback's business: make it refuse the same identities first, or a
+ * client may reconnect between the two.
+ * Callable from any thread but not from a server callback (it waits for the
+ * workers). Each worker runs match over its own connections on its own
+ * thread, so match may run on several threads at once and must only read
+ * ctx; identity fields include spki_sha256 and serial_hex. Calls are
+ * serialised. Returns the number of connections closed once every worker
+ * has done it (0 when the server is not running), or SDNS_ETIMEOUT when a
+ * worker did not take the request within 1 s (that worker's connections
+ * were left alone; the others were handled; call again). SDNS_EINVAL for a
+ * NULL server or match. */
+int sdns_doq_server_close_matching(sdns_doq_server *s,
+                                   bool (*match)(void *ctx,
+                                                 const sdns_identity *id),
+                                   void *ctx);
 void sdns_doq_server_stats(const sdns_doq_server *s, sdns_doq_stats *out);
 
 typedef struct {

@@ -23,6 +23,13 @@ typedef struct {
 	char name[SDNS_ID_PART_MAX];
 	char uri[SDNS_ID_URI_MAX];
 	uint8_t cert_sha256[32];  /* fingerprint of the leaf (DER) */
+	/* What revocation matches (a re-encoded certificate keeps both):
+	 * SHA-256 of the leaf's DER SubjectPublicKeyInfo (sdns_pki_spki_pin_*
+	 * base64-decoded), and its serial in lowercase hex without leading
+	 * zeros ("0" for zero). Filled by sdns_peercert_identity; zero/empty
+	 * when the identity came from a URI alone. */
+	uint8_t spki_sha256[32];
+	char serial_hex[41];      /* serials are at most 20 octets */
 } sdns_identity;
 
 /* Parse "spiffe://mesh/role/name". mesh and name: 1..63 of [a-z0-9.-],

@@ -3,7 +3,7 @@
  * Each worker owns an SO_REUSEPORT UDP socket bound to the same address (the
  * kernel keeps a 4-tuple on one socket, and active migration is disabled),
  * an epoll loop, its connection table and timer heap, and an eventfd that
- * asks it to stop. */
+ * wakes it to stop or to run a close request (closereq.c). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +88,7 @@ static void worker_free(doq_worker *w)
 	if (w->fd >= 0) close(w->fd);
 	if (w->efd >= 0) close(w->efd);
 	if (w->epfd >= 0) close(w->epfd);
+	pthread_mutex_destroy(&w->mbox_mu);
 	doq_cidtab_free(&w->cids);
 	doq_heap_free(&w->heap);
 	free(w->rbuf);
@@ -102,6 +103,7 @@ static int worker_new(sdns_doq_server *s, int idx, doq_worker **out,
 	w->srv = s;
 	w->idx = idx;
 	w->fd = w->efd = w->epfd = -1;
+	pthread_mutex_init(&w->mbox_mu, NULL);
 	*out = w;
 	w->rbuf = malloc((size_t)DOQ_BATCH * DOQ_RX_MAX);
 	if (!w->rbuf || doq_cidtab_init(&w->cids) != SDNS_OK) return SDNS_ENOMEM;
@@ -148,6 +150,7 @@ int sdns_doq_server_new(const sdns_doq_server_conf *c, sdns_doq_server **out,
 	}
 	sdns_doq_server *s = calloc(1, sizeof(*s));
 	if (!s) return SDNS_ENOMEM;
+	pthread_mutex_init(&s->close_mu, NULL);
 	uint32_t retry = c->retry_threshold;
 	s->conf = *c;
 	sdns_doq_server_conf_defaults(&s->conf);
@@ -275,7 +278,7 @@ static void *worker_main(void *arg)
 			if (ev[i].data.fd == w->efd) {
 				uint64_t v;
 				if (read(w->efd, &v, sizeof(v)) < 0) {}
-				atomic_store(&w->stop, true);
+				doq_worker_mailbox(w);
 			} else {
 				recv_all(w);
 			}
@@ -283,6 +286,7 @@ static void *worker_main(void *arg)
 		run_timers(w);
 		flush_dirty(w);
 	}
+	doq_worker_retire(w);
 	worker_shutdown(w);
 	return NULL;
 }
@@ -291,8 +295,10 @@ int sdns_doq_server_start(sdns_doq_server *s)
 {
 	if (s->started) return SDNS_EINVAL;
 	for (int i = 0; i < s->nworkers; i++) {
+		doq_worker_set_alive(s->workers[i], true);
 		if (pthread_create(&s->workers[i]->thr, NULL, worker_main,
 		                   s->workers[i]) != 0) {
+			doq_worker_set_alive(s->workers[i], false);
 			sdns_doq_server_stop(s);
 			return SDNS_ENOMEM;
 		}
@@ -309,7 +315,8 @@ void sdns_doq_server_stop(sdns_doq_server *s)
 		doq_worker *w = s->workers[i];
 		if (!w->running) continue;
 		uint64_t one = 1;
-		if (write(w->efd, &one, sizeof(one)) < 0) atomic_store(&w->stop, true);
+		atomic_store(&w->stop, true);
+		if (write(w->efd, &one, sizeof(one)) < 0) {}
 	}
 	for (int i = 0; i < s->nworkers; i++) {
 		doq_worker *w = s->workers[i];
@@ -329,6 +336,7 @@ void sdns_doq_server_free(sdns_doq_server *s)
 	free(s->workers);
 	doq_tls_deinit(&s->tls);
 	doq_limits_free(&s->limits);
+	pthread_mutex_destroy(&s->close_mu);
 	free(s->mesh);
 	free(s);
 }
@@ -351,6 +359,7 @@ void sdns_doq_server_stats(const sdns_doq_server *s, sdns_doq_stats *out)
 		SUM(excessive_load);
 		SUM(retries_sent);
 		SUM(stream_timeouts);
+		SUM(closed_by_request);
 #undef SUM
 	}
 	out->conns_open = atomic_load_explicit(&s->limits.conns,

@@ -8,11 +8,13 @@
 
 typedef struct doq_conn doq_conn;
 typedef struct doq_worker doq_worker;
+typedef struct doq_close_req doq_close_req;
 
 /* Per-worker counters; summed by sdns_doq_server_stats. */
 typedef struct {
 	atomic_uint_fast64_t handshakes_ok, handshakes_refused, queries,
-		protocol_errors, excessive_load, retries_sent, stream_timeouts;
+		protocol_errors, excessive_load, retries_sent, stream_timeouts,
+		closed_by_request;
 } doq_counters;
 
 enum doq_stream_phase { ST_RX, ST_TX, ST_DONE };
@@ -108,6 +110,11 @@ struct doq_worker {
 	doq_stream *pool;
 	size_t pool_n;
 	doq_counters ctr;
+	/* Mailbox for sdns_doq_server_close_matching, the only lock a worker
+	 * takes outside connection open/close, and only when woken for it. */
+	pthread_mutex_t mbox_mu;
+	doq_close_req *mbox;  /* posted, not yet taken */
+	bool alive;           /* taking requests (thread started, not retired) */
 	doq_tx tx;
 	uint8_t resp[DOQ_FRAME_MAX];   /* handler output, framed */
 	struct mmsghdr rmsg[DOQ_BATCH];
@@ -131,6 +138,7 @@ struct sdns_doq_server {
 	int nworkers;
 	doq_worker **workers;
 	bool started;
+	pthread_mutex_t close_mu;    /* one close_matching request at a time */
 };
 
 /* accept.c: one datagram that arrived on the worker's socket, sent by sa
@@ -138,6 +146,14 @@ struct sdns_doq_server {
 void doq_worker_packet(doq_worker *w, const uint8_t *pkt, size_t len,
                        const struct sockaddr *local,
                        const struct sockaddr *sa, socklen_t salen);
+
+/* closereq.c: run a posted close request (worker thread, when its eventfd
+ * fires); retire: the worker stops taking requests and completes a pending
+ * one unrun (worker thread, on exit). */
+void doq_worker_mailbox(doq_worker *w);
+void doq_worker_retire(doq_worker *w);
+/* Before the thread starts (or after it failed to). */
+void doq_worker_set_alive(doq_worker *w, bool alive);
 
 /* cidtab.c */
 int doq_cidtab_init(doq_cidtab *t);

@@ -1,0 +1,185 @@
+/* Internals of the management API shared by the files of api/. */
+#ifndef SDNS_API_INT_H
+#define SDNS_API_INT_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sdns/api.h"
+#include "sdns/identity.h"
+#include "sdns/store.h"
+
+struct sdns_api {
+	struct MHD_Daemon *mhd;
+	uint16_t port;
+	char *listen, *cert_path, *key_path, *ca_path, *ca_key_path, *mesh;
+	char *conninfo, *public_url;
+	char *cert_pem, *key_pem, *ca_pem;   /* the files, for MHD and /enroll */
+	sdns_audit_key audit_key;
+	bool have_audit_key;
+	sdns_api_callbacks cb;
+	pthread_key_t store_key;             /* per-thread sdns_store */
+	bool store_key_made;
+	pthread_mutex_t refuse_lock;         /* auth.refused rate limiter */
+	struct api_refuse_slot *refuse;      /* API_REFUSE_SLOTS entries */
+	atomic_ulong n_requests, n_refused, n_refused_unaudited;
+	atomic_ulong n_status[6];            /* by hundreds: 1xx..5xx */
+};
+
+/* The authenticated caller. */
+typedef struct {
+	sdns_identity id;
+	char fp_hex[65];
+} api_peer;
+
+/* What a handler answers; server.c turns it into an MHD response. */
+typedef struct {
+	unsigned status;
+	json_t *json;            /* owned; NULL with text or for 204 */
+	char *text;              /* owned (malloc) */
+	size_t text_len;
+	const char *ctype;       /* for text */
+	int64_t etag;            /* >= 0: ETag "<n>" */
+	char location[320];
+	const char *allow;       /* for 405 */
+} api_resp;
+
+#define API_MAX_PARAMS 2
+
+/* One request, alive from the first access-handler call to completion. */
+typedef struct {
+	sdns_api *api;
+	struct MHD_Connection *conn;
+	const char *method;
+	char path[512];
+	char remote[64];
+	const struct api_route *route;
+	const char *params[API_MAX_PARAMS];  /* into pbuf */
+	char pbuf[512];
+	bool authed;
+	char allow[64];
+	api_peer peer;
+	sdns_actor actor;
+	/* body.c */
+	char *body;
+	size_t body_len, body_cap, body_max;
+	bool body_too_large;
+	bool responded;
+} api_req;
+
+typedef void (*api_handler)(api_req *r, api_resp *out);
+
+/* Who may call a route. */
+typedef enum {
+	API_P_OPEN,        /* no certificate needed (POST /enroll) */
+	API_P_READ,        /* admin, node, client */
+	API_P_MESH_READ,   /* admin, node */
+	API_P_ZONE_WRITE,  /* admin, or the node owning the zone */
+	API_P_ADMIN,       /* admin only */
+} api_policy;
+
+struct api_route {
+	const char *method;
+	const char *path;
+	api_policy policy;
+	api_handler fn;
+	bool import_body;  /* 4 MiB text body instead of 1 MiB JSON */
+};
+
+/* router.c: 0 and *route/params on a match; SDNS_ENOTFOUND no path;
+ * SDNS_EDENIED path known but not with this method (allow = methods). */
+int api_route_match(const char *method, const char *path,
+                    const struct api_route **route, api_req *r,
+                    char *allow, size_t allow_cap);
+
+/* errors.c */
+typedef enum {
+	API_E_BAD_JSON, API_E_INVALID_FIELD, API_E_UNKNOWN_FIELD,
+	API_E_NOT_FOUND, API_E_METHOD, API_E_CONFLICT, API_E_PRECOND,
+	API_E_TOO_LARGE, API_E_UNAUTHORIZED, API_E_FORBIDDEN,
+	API_E_UNAVAILABLE, API_E_INTERNAL,
+} api_ecode;
+void api_fail(api_resp *out, api_ecode code, const char *field,
+              const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* From a store/sdns error code and the store's detail. */
+void api_fail_store(api_resp *out, int rc, const sdns_store_err *err);
+unsigned api_ecode_status(api_ecode code);
+const char *api_ecode_name(api_ecode code);
+
+/* auth.c: 0 and the peer, or SDNS_ECERT/SDNS_EDENIED with a reason. */
+int api_auth_peer(sdns_api *api, struct MHD_Connection *c, api_peer *out,
+                  const char **reason);
+/* Refusal bookkeeping: audited at most 10 times a minute per address. */
+void api_auth_refused(api_req *r, const char *reason);
+int api_refuse_init(sdns_api *api);
+void api_refuse_free(sdns_api *api);
+
+/* body.c */
+/* Feed one access-handler chunk; never fails (oversize is remembered). */
+void api_body_feed(api_req *r, const char *data, size_t len);
+/* Parse the body as one JSON object (NULL body: *out = NULL, ok only when
+ * optional). Fails into out with 400/413. */
+int api_body_json(api_req *r, bool optional, json_t **obj, api_resp *out);
+
+/* shape.c: field list of a JSON body. */
+typedef enum { API_T_STRING, API_T_INT, API_T_ARRAY, API_T_ANY } api_type;
+typedef struct {
+	const char *name;
+	api_type type;
+	bool required;
+	size_t max_len;    /* strings: bytes; 0 = 255 */
+} api_field;
+/* Unknown fields, missing required ones, wrong types, overlong strings,
+ * NUL bytes: 400 into out, returns SDNS_EINVAL. */
+int api_shape_check(const json_t *obj, const api_field *fields, size_t n,
+                    api_resp *out);
+
+/* store.c: this thread's store connection (connects lazily). NULL: 503
+ * already written into out. */
+sdns_store *api_store(api_req *r, api_resp *out);
+/* After a store call: drops the connection if it broke. */
+void api_store_check(api_req *r, int rc);
+int api_store_key_init(sdns_api *api);
+
+/* Request helpers (server.c). */
+const char *api_header(api_req *r, const char *name);
+const char *api_query(api_req *r, const char *name);
+/* If-Match: "<serial>" → the serial, SDNS_STORE_NO_MATCH when absent;
+ * -2 (and 412 in out) when it is not a serial at all. */
+int64_t api_if_match(api_req *r, api_resp *out);
+/* Parses a decimal id path parameter; 404 into out when bad. */
+int api_param_id(api_req *r, int idx, int64_t *id, api_resp *out);
+void api_resp_json(api_resp *out, unsigned status, json_t *body);
+
+/* zones.c / records.c */
+void api_zone_norm(const char *in, char *out, size_t cap);
+/* Shape of a records array (zone create). */
+int api_records_shape(const json_t *arr, api_resp *out);
+
+/* Handlers. */
+void api_h_zones_list(api_req *r, api_resp *out);
+void api_h_zone_create(api_req *r, api_resp *out);
+void api_h_zone_get(api_req *r, api_resp *out);
+void api_h_zone_delete(api_req *r, api_resp *out);
+void api_h_zone_import(api_req *r, api_resp *out);
+void api_h_records_list(api_req *r, api_resp *out);
+void api_h_record_add(api_req *r, api_resp *out);
+void api_h_record_update(api_req *r, api_resp *out);
+void api_h_record_delete(api_req *r, api_resp *out);
+void api_h_token_create(api_req *r, api_resp *out);
+void api_h_enroll(api_req *r, api_resp *out);
+void api_h_peers_list(api_req *r, api_resp *out);
+void api_h_peer_revoke(api_req *r, api_resp *out);
+void api_h_audit_list(api_req *r, api_resp *out);
+void api_h_audit_verify(api_req *r, api_resp *out);
+void api_h_healthz(api_req *r, api_resp *out);
+void api_h_metrics(api_req *r, api_resp *out);
+
+/* The role check of route policies that need no database. */
+bool api_policy_allows(api_policy p, sdns_role role);
+
+#endif

@@ -1,0 +1,64 @@
+/* GET /healthz (is the database reachable?) and GET /metrics (Prometheus
+ * text: the API's counters, then whatever the daemon adds). */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "api_int.h"
+#include "sdns/error.h"
+
+void api_h_healthz(api_req *r, api_resp *out)
+{
+	api_resp scratch = {0};
+	sdns_store *s = api_store(r, &scratch);
+	json_decref(scratch.json);
+	int rc = s ? sdns_store_ping(s) : SDNS_EUNAVAIL;
+	if (s) api_store_check(r, rc);
+	bool up = rc == SDNS_OK;
+	json_t *body = json_pack("{s:s,s:s}", "status", up ? "ok" : "degraded",
+	                         "database", up ? "up" : "down");
+	api_resp_json(out, up ? 200 : 503, body);
+}
+
+#define METRICS_CAP (256u * 1024)
+
+void api_h_metrics(api_req *r, api_resp *out)
+{
+	sdns_api *api = r->api;
+	char *buf = malloc(METRICS_CAP);
+	if (!buf) {
+		api_fail(out, API_E_INTERNAL, NULL, "out of memory");
+		return;
+	}
+	int n = snprintf(buf, METRICS_CAP,
+		"# HELP sdns_api_requests_total API requests received.\n"
+		"# TYPE sdns_api_requests_total counter\n"
+		"sdns_api_requests_total %lu\n"
+		"# HELP sdns_api_responses_total API responses by status class.\n"
+		"# TYPE sdns_api_responses_total counter\n",
+		atomic_load(&api->n_requests));
+	for (int k = 1; k <= 5; k++)
+		n += snprintf(buf + n, METRICS_CAP - (size_t)n,
+		              "sdns_api_responses_total{class=\"%dxx\"} %lu\n", k,
+		              atomic_load(&api->n_status[k]));
+	n += snprintf(buf + n, METRICS_CAP - (size_t)n,
+		"# HELP sdns_api_auth_refused_total Requests refused for their "
+		"certificate or token.\n"
+		"# TYPE sdns_api_auth_refused_total counter\n"
+		"sdns_api_auth_refused_total %lu\n"
+		"# HELP sdns_api_auth_refused_unaudited_total Refusals over the "
+		"audit rate limit.\n"
+		"# TYPE sdns_api_auth_refused_unaudited_total counter\n"
+		"sdns_api_auth_refused_unaudited_total %lu\n",
+		atomic_load(&api->n_refused),
+		atomic_load(&api->n_refused_unaudited));
+	size_t len = (size_t)n;
+	if (api->cb.metrics && len < METRICS_CAP) {
+		size_t more = api->cb.metrics(api->cb.ctx, buf + len,
+		                              METRICS_CAP - len);
+		len += more <= METRICS_CAP - len ? more : 0;
+	}
+	out->status = 200;
+	out->text = buf;
+	out->text_len = len;
+	out->ctype = "text/plain; version=0.0.4; charset=utf-8";
+}

@@ -1,0 +1,75 @@
+/* The management API: HTTPS with mutual TLS (libmicrohttpd + GnuTLS), JSON
+ * in and out (jansson), PostgreSQL behind it through include/sdns/store.h.
+ *
+ * libmicrohttpd only *asks* for a client certificate; it never verifies it.
+ * Every request is therefore checked in the handler (chain to the mesh CA,
+ * clientAuth purpose, validity, one spiffe:// URI SAN of our mesh, not
+ * revoked) before anything else happens; only POST /enroll is served
+ * without a certificate. Roles, routes and error bodies: ISSUE3.md and
+ * api/openapi.yaml.
+ *
+ * Threads: libmicrohttpd runs its own pool; each pool thread lazily opens
+ * its own store connection and drops it when the database goes away (the
+ * next request reconnects). The callbacks below are called from those
+ * threads, concurrently. */
+#ifndef SDNS_API_H
+#define SDNS_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sdns/audit.h"
+
+typedef struct {
+	/* true when the certificate with this SPKI SHA-256 or serial
+	 * (lowercase hex, no leading zeros) is revoked; NULL = never. */
+	bool (*is_revoked)(void *ctx, const uint8_t spki_sha256[32],
+	                   const char *serial_hex);
+	/* Writes the daemon's own Prometheus text (DoQ counters ...) into
+	 * buf and returns the bytes written (<= cap); NULL = none. */
+	size_t (*metrics)(void *ctx, char *buf, size_t cap);
+	void *ctx;
+} sdns_api_callbacks;
+
+typedef struct {
+	const char *listen;       /* "127.0.0.1:8443", "[::1]:0"; NULL = default */
+	const char *cert_path;    /* server certificate (PEM) */
+	const char *key_path;     /* its key (PEM) */
+	const char *ca_path;      /* mesh CA: client certificates chain to it */
+	const char *ca_key_path;  /* CA key for enrollment; NULL = /enroll 503 */
+	const char *mesh;         /* identities of other meshes are refused */
+	const char *conninfo;     /* PostgreSQL conninfo */
+	const char *public_url;   /* "https://host:port" in token commands;
+	                           * NULL = https://<listen> */
+	unsigned threads;         /* 0 = 4 */
+	unsigned max_connections; /* 0 = 256 */
+	unsigned timeout_s;       /* idle connection timeout; 0 = 30 */
+	const sdns_audit_key *audit_key; /* signs audit entries (borrowed) */
+	sdns_api_callbacks cb;
+} sdns_api_conf;
+
+#define SDNS_API_DEFAULT_LISTEN "127.0.0.1:8443"
+#define SDNS_API_BODY_MAX (1u << 20)    /* JSON bodies */
+#define SDNS_API_IMPORT_MAX (4u << 20)  /* master files */
+
+typedef struct sdns_api sdns_api;
+
+/* Starts listening and serving. The conf strings are copied. On failure
+ * returns a negative code and writes why into err. */
+int sdns_api_start(const sdns_api_conf *conf, sdns_api **out, char *err,
+                   size_t err_cap);
+/* Stops the daemon, waits for its threads and frees everything. NULL ok. */
+void sdns_api_stop(sdns_api *api);
+/* The port actually bound (useful with port 0). */
+uint16_t sdns_api_port(const sdns_api *api);
+
+typedef struct {
+	const char *method;  /* "GET", "POST", "PUT", "DELETE" */
+	const char *path;    /* OpenAPI template: "/zones/{zone}/records/{id}" */
+} sdns_api_route;
+
+/* Every route the server answers, in table order (static storage). */
+const sdns_api_route *sdns_api_routes(size_t *n);
+
+#endif

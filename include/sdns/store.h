@@ -1,0 +1,228 @@
+/* The authoritative store: PostgreSQL through libpq (migrations, zones,
+ * records, enrollment tokens, peers, revocation, the audit chain) and the
+ * LISTEN thread that tells the daemon when to rebuild its snapshots.
+ *
+ * An sdns_store is ONE libpq connection used by one thread at a time (the
+ * API keeps one per handler thread; the listener has its own). Every write is
+ * one transaction: the change, zones.serial + 1, one audit entry (chained
+ * under a transaction-scoped advisory lock), commit. Nothing is half-written.
+ *
+ * Names (zones, owners) in and out are lowercase, absolute, without the
+ * trailing dot; input may carry a trailing dot and any case. JSON shapes are
+ * those of ISSUE3.md (records: {"id","name","type","ttl","value"}).
+ *
+ * Errors: 0 or a negative sdns code, and *err (every err may be NULL) filled
+ * on each failure with the code, the field at fault ("" when none) and a
+ * user-facing message ("value: bad IPv4 address '10.0.0.256' in A record").
+ *   SDNS_EINVAL bad input (400)      SDNS_ENOTFOUND no such zone/record/peer
+ *   SDNS_EEXIST duplicate (409)      SDNS_EZONE CNAME clash, SOA delete (409)
+ *   SDNS_EPRECOND If-Match mismatch  SDNS_EAUTH bad enrollment token (401)
+ *   SDNS_ETOOBIG over a size limit   SDNS_EUNAVAIL database unreachable (503;
+ *   the connection is then broken: close it and connect again)
+ *   SDNS_ECONFIG schema newer than this binary  SDNS_EIO other SQL failures */
+#ifndef SDNS_STORE_H
+#define SDNS_STORE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "sdns/audit.h"
+#include "sdns/identity.h"
+#include "sdns/revoked.h"
+#include "sdns/zone.h"
+
+typedef struct sdns_store sdns_store;
+
+typedef struct {
+	int code;
+	char field[32];
+	char message[256];
+} sdns_store_err;
+
+/* The caller of a write (from its client certificate); the audit entry's
+ * actor is uri and actor_fp is fp_hex (hex SHA-256 of the certificate). */
+typedef struct {
+	const char *uri;
+	const char *name;
+	sdns_role role;
+	const char *fp_hex;
+} sdns_actor;
+
+/* If-Match not given. */
+#define SDNS_STORE_NO_MATCH (-1)
+/* Limits (SDNS_ETOOBIG beyond). */
+#define SDNS_STORE_IMPORT_MAX (4u << 20)
+#define SDNS_STORE_AUDIT_LIMIT_MAX 1000
+
+/* --- connection (src/store/conn.c, migrate.c) --- */
+
+/* Connect with a libpq conninfo string. SDNS_EUNAVAIL when the server cannot
+ * be reached. *out is freed with sdns_store_close. */
+int sdns_store_connect(const char *conninfo, sdns_store **out,
+                       sdns_store_err *err);
+void sdns_store_close(sdns_store *s);
+/* SELECT 1: 0, or SDNS_EUNAVAIL. */
+int sdns_store_ping(sdns_store *s);
+/* True once the connection is lost (the caller should close and reconnect). */
+bool sdns_store_broken(const sdns_store *s);
+/* Apply migrations dir/NNN_name.sql whose NNN is not in schema_migrations,
+ * in order, each in its own transaction, and record them. A database whose
+ * highest version is above the highest file: SDNS_ECONFIG with "database
+ * schema N is newer than this sdnsd (max M)". *applied (may be NULL) gets how
+ * many were applied. Concurrent sdnsd start-ups serialise on a lock. */
+int sdns_store_migrate(sdns_store *s, const char *dir, int *applied,
+                       sdns_store_err *err);
+/* The key that signs audit entries written through s (copied). Writes
+ * without a key fail with SDNS_ECONFIG. */
+void sdns_store_set_audit_key(sdns_store *s, const sdns_audit_key *k);
+
+/* --- zones (src/store/zones.c) --- */
+
+/* *out = array of {"name","serial","owner"(string|null),"records"(count),
+ * "created_at","updated_at"}, by name. */
+int sdns_store_zones_list(sdns_store *s, json_t **out, sdns_store_err *err);
+/* *out = zone object as above with "records" = array of record objects
+ * (the SOA's serial shows zones.serial). *serial (may be NULL) = the serial. */
+int sdns_store_zone_get(sdns_store *s, const char *zone, json_t **out,
+                        uint32_t *serial, sdns_store_err *err);
+/* Create zone (serial 1) owned by node owner (may be NULL; an unknown owner
+ * is SDNS_EINVAL field "owner") with records (JSON array or NULL; each as
+ * for record_add, ids ignored). Without an SOA among them the default one
+ * "<zone>. hostmaster.<zone>. 1 3600 600 1209600 300" is added.
+ * SDNS_EEXIST when it exists. *out = sdns_store_zone_get's object. */
+int sdns_store_zone_create(sdns_store *s, const sdns_actor *actor,
+                           const char *zone, const char *owner,
+                           const json_t *records, json_t **out,
+                           sdns_store_err *err);
+int sdns_store_zone_delete(sdns_store *s, const sdns_actor *actor,
+                           const char *zone, int64_t if_match,
+                           sdns_store_err *err);
+/* Owner node name of zone into owner ("" when none). SDNS_ENOTFOUND. */
+int sdns_store_zone_owner(sdns_store *s, const char *zone, char *owner,
+                          size_t cap, sdns_store_err *err);
+/* Replace every record of zone with the master file text (origin = zone,
+ * default TTL 3600), atomically. Errors name the line: "line 3: ...".
+ * The file must hold one SOA at the apex (its serial is ignored). *out =
+ * {"zone":name,"serial":N,"records":count}. */
+int sdns_store_zone_import(sdns_store *s, const sdns_actor *actor,
+                           const char *zone, const char *text, size_t len,
+                           int64_t if_match, json_t **out,
+                           sdns_store_err *err);
+
+/* --- records (src/store/records.c) --- */
+
+/* *out = array of record objects of zone, by id. */
+int sdns_store_records_list(sdns_store *s, const char *zone, json_t **out,
+                            sdns_store_err *err);
+/* rec = {"name","type","value"[,"ttl"]} ("id" tolerated and ignored);
+ * validated here: name at or below the apex ("@" = apex), type known and
+ * allowed, ttl 0..2147483647 (default 3600), value parsed with origin =
+ * apex; unknown fields refused. if_match: the zone serial the caller saw,
+ * or SDNS_STORE_NO_MATCH. *out = the stored record, *serial = the new zone
+ * serial (either may be NULL). */
+int sdns_store_record_add(sdns_store *s, const sdns_actor *actor,
+                          const char *zone, const json_t *rec,
+                          int64_t if_match, json_t **out, uint32_t *serial,
+                          sdns_store_err *err);
+/* Replace record id of zone with rec (same shape as add). */
+int sdns_store_record_update(sdns_store *s, const sdns_actor *actor,
+                             const char *zone, int64_t id, const json_t *rec,
+                             int64_t if_match, json_t **out, uint32_t *serial,
+                             sdns_store_err *err);
+/* Deleting the zone's SOA is SDNS_EZONE. */
+int sdns_store_record_delete(sdns_store *s, const sdns_actor *actor,
+                             const char *zone, int64_t id, int64_t if_match,
+                             uint32_t *serial, sdns_store_err *err);
+
+/* --- enrollment (src/store/tokens.c) --- */
+
+/* A one-time token for node name with role, valid ttl_seconds (1..30 days):
+ * 32 random bytes base64url; only its SHA-256 is stored. *out =
+ * {"token","name","role","expires_at"}. */
+int sdns_store_token_create(sdns_store *s, const sdns_actor *actor,
+                            const char *name, sdns_role role,
+                            int64_t ttl_seconds, json_t **out,
+                            sdns_store_err *err);
+
+/* Issue the certificate for the token's name and role: returns 0 with a
+ * malloc'd PEM leaf in *cert_pem, or a negative code (passed through). */
+typedef int (*sdns_store_sign_fn)(void *ctx, sdns_role role,
+                                  const char *name, char **cert_pem);
+
+/* Redeem token: inside one transaction the token row is locked and must be
+ * known, unused and unexpired (else SDNS_EAUTH, one message for all), then
+ * sign is called, the node row is inserted (fingerprint, SPKI SHA-256 and
+ * serial of the returned certificate), the token marked used and the audit
+ * entry appended. zone_key: 32-byte Ed25519 key, required for role node
+ * (SDNS_EINVAL field "zone_key"); doq_endpoint may be NULL. *out =
+ * {"id","name","role","spiffe_id","certificate"}. */
+int sdns_store_enroll(sdns_store *s, const char *token,
+                      const uint8_t *zone_key, const char *doq_endpoint,
+                      sdns_store_sign_fn sign, void *sign_ctx, json_t **out,
+                      sdns_store_err *err);
+
+/* --- peers (src/store/peers.c) --- */
+
+/* *out = array of {"id","name","role","spiffe_id","doq_endpoint",
+ * "fingerprint","status","enrolled_at","revoked_at","last_seen",
+ * "cert_not_after","zone_key"(base64|null)}, by id. */
+int sdns_store_peers_list(sdns_store *s, json_t **out, sdns_store_err *err);
+/* Mark peer id revoked and add its serial + SPKI to the revoked set.
+ * Revoking a revoked peer: SDNS_EEXIST. *out = the peer object. */
+int sdns_store_peer_revoke(sdns_store *s, const sdns_actor *actor, int64_t id,
+                           const char *reason, json_t **out,
+                           sdns_store_err *err);
+/* The immutable revoked set (include/sdns/revoked.h). */
+int sdns_store_load_revoked(sdns_store *s, sdns_revoked **out,
+                            sdns_store_err *err);
+
+/* --- audit (src/store/auditlog.c) --- */
+
+/* *out = {"entries":[{"id","ts","actor","actor_fp","action","object",
+ * "before","after","prev_hash","hash","sig","signer_pub"}] (hex strings),
+ * "next_after": last id or null when fewer than limit}. after: 0 = from the
+ * start; limit 1..1000 (0 = 100); actor/action filters (NULL = any). */
+int sdns_store_audit_list(sdns_store *s, int64_t after, int limit,
+                          const char *actor, const char *action,
+                          json_t **out, sdns_store_err *err);
+/* Walk the whole chain. *out = {"ok":true,"checked":N} or {"ok":false,
+ * "checked":N,"first_bad_id":K,"reason":"..."}; returns 0 in both cases. */
+int sdns_store_audit_verify(sdns_store *s, json_t **out, sdns_store_err *err);
+/* Record a refused authentication (the API rate-limits before calling). */
+int sdns_store_audit_auth_refused(sdns_store *s, const char *remote,
+                                  const char *reason, sdns_store_err *err);
+
+/* --- snapshot (src/store/snapshot.c) --- */
+
+/* Every zone built from the database (SOA serial = zones.serial). A zone the
+ * builder refuses is skipped with a log line. */
+int sdns_store_load_zoneset(sdns_store *s, sdns_zoneset **out,
+                            sdns_store_err *err);
+
+/* --- listener (src/store/listener.c) --- */
+
+typedef struct {
+	/* A committed change: table "zones"|"records"|"nodes"|"revoked"|
+	 * "audit", op "INSERT"|"UPDATE"|"DELETE", zone_id -1 when none. */
+	void (*on_change)(void *ctx, const char *table, const char *op,
+	                  int64_t id, int64_t zone_id);
+	/* Notifications may have been missed: reload everything. Called after
+	 * every successful (re)connect, the first one included. */
+	void (*on_resync)(void *ctx);
+	/* Connection up (before on_resync) or lost. */
+	void (*on_state)(void *ctx, bool up);
+} sdns_store_listen_cb;
+
+typedef struct sdns_store_listener sdns_store_listener;
+
+/* Start a thread with its own connection doing LISTEN sdns_changes. It
+ * retries forever while the database is down (backoff 100 ms .. 5 s with
+ * jitter, a log line per attempt). Callbacks run on that thread. */
+int sdns_store_listener_start(const char *conninfo,
+                              const sdns_store_listen_cb *cb, void *ctx,
+                              sdns_store_listener **out);
+/* Interrupts the wait, joins the thread, frees. */
+void sdns_store_listener_stop(sdns_store_listener *l);
+
+#endif

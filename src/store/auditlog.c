@@ -1,0 +1,220 @@
+/* The audit chain in the database: append (inside the caller's
+ * transaction, under an advisory lock so the chain never forks), list and
+ * verify. Hashing and signatures are include/sdns/audit.h's. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "sdns/error.h"
+#include "store_int.h"
+
+const char *st_actor_uri(const sdns_actor *a)
+{
+	return a && a->uri ? a->uri : "system";
+}
+
+const char *st_actor_fp(const sdns_actor *a)
+{
+	return a && a->fp_hex ? a->fp_hex : "";
+}
+
+/* "YYYY-MM-DDTHH:MM:SS.uuuuuuZ", UTC. */
+static void now_ts(char *buf, size_t cap)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_REALTIME, &t);
+	struct tm tm;
+	gmtime_r(&t.tv_sec, &tm);
+	size_t n = strftime(buf, cap, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, cap - n, ".%06uZ", (unsigned)(t.tv_nsec / 1000) % 1000000u);
+}
+
+static char *dump_or_null(json_t *v)
+{
+	return v && !json_is_null(v) ? json_dumps(v, JSON_COMPACT) : NULL;
+}
+
+int st_audit_append(sdns_store *s, const char *actor, const char *actor_fp,
+                    const char *action, const char *object, json_t *before,
+                    json_t *after, sdns_store_err *err)
+{
+	if (!s->have_key)
+		return st_err(err, SDNS_ECONFIG, NULL, "no audit key configured");
+	char lock[32];
+	snprintf(lock, sizeof lock, "%lld", (long long)ST_AUDIT_LOCK);
+	const char *lp[1] = { lock };
+	int rc = st_q(s, "SELECT pg_advisory_xact_lock($1::bigint)", 1, lp, NULL,
+	              err);
+	if (rc) return rc;
+	PGresult *r;
+	rc = st_q(s, "SELECT id, encode(hash, 'hex') FROM audit "
+	             "ORDER BY id DESC LIMIT 1", 0, NULL, &r, err);
+	if (rc) return rc;
+	uint8_t prev[SDNS_AUDIT_HASH_LEN] = { 0 };
+	int64_t id = 1;
+	if (PQntuples(r) == 1) {
+		id = st_i64(r, 0, 0) + 1;
+		sdns_audit_unhex(PQgetvalue(r, 0, 1), prev, sizeof prev);
+	}
+	PQclear(r);
+	char ts[40];
+	now_ts(ts, sizeof ts);
+	json_t *e = sdns_audit_entry(id, ts, actor, actor_fp, action, object,
+	                             before, after, prev);
+	uint8_t hash[SDNS_AUDIT_HASH_LEN], sig[SDNS_AUDIT_SIG_LEN];
+	rc = e ? sdns_audit_hash(e, prev, hash) : SDNS_ENOMEM;
+	json_decref(e);
+	if (rc == SDNS_OK) rc = sdns_audit_sign(&s->key, hash, sig);
+	if (rc) return st_err(err, rc, NULL, "audit entry: %s", sdns_strerror(rc));
+
+	char ids[24], ph[65], hh[65], sh[129], kh[65];
+	snprintf(ids, sizeof ids, "%lld", (long long)id);
+	sdns_audit_hex(prev, sizeof prev, ph);
+	sdns_audit_hex(hash, sizeof hash, hh);
+	sdns_audit_hex(sig, sizeof sig, sh);
+	sdns_audit_hex(s->key.pub, sizeof s->key.pub, kh);
+	char *bj = dump_or_null(before), *aj = dump_or_null(after);
+	const char *p[12] = { ids, ts, actor, actor_fp, action, object, bj, aj,
+	                      ph, hh, sh, kh };
+	rc = st_q(s, "INSERT INTO audit (id, ts, actor, actor_fp, action, object, "
+	             "before, after, prev_hash, hash, sig, signer_pub) VALUES ($1, "
+	             "$2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, decode($9, 'hex'), "
+	             "decode($10, 'hex'), decode($11, 'hex'), decode($12, 'hex'))",
+	          12, p, NULL, err);
+	free(bj);
+	free(aj);
+	return rc;
+}
+
+int sdns_store_audit_auth_refused(sdns_store *s, const char *remote,
+                                  const char *reason, sdns_store_err *err)
+{
+	char who[128];
+	snprintf(who, sizeof who, "remote:%s", remote ? remote : "unknown");
+	json_t *after = json_pack("{s:s}", "reason", reason ? reason : "");
+	int rc = st_begin(s, err);
+	if (rc == SDNS_OK) {
+		rc = st_audit_append(s, who, "", "auth.refused", who, NULL, after,
+		                     err);
+		rc = st_finish(s, rc, err);
+	}
+	json_decref(after);
+	return rc;
+}
+
+#define AUDIT_COLS "id, ts, actor, actor_fp, action, object, before::text, " \
+	"after::text, encode(prev_hash, 'hex'), encode(hash, 'hex'), " \
+	"encode(sig, 'hex'), encode(signer_pub, 'hex')"
+
+static json_t *parse_or_null(PGresult *r, int i, int col)
+{
+	if (PQgetisnull(r, i, col)) return json_null();
+	json_t *v = json_loads(PQgetvalue(r, i, col), JSON_DECODE_ANY, NULL);
+	return v ? v : json_null();
+}
+
+static json_t *row_json(PGresult *r, int i)
+{
+	return json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:s,s:s,s:s,s:s}",
+	                 "id", (json_int_t)st_i64(r, i, 0), "ts",
+	                 PQgetvalue(r, i, 1), "actor", PQgetvalue(r, i, 2),
+	                 "actor_fp", PQgetvalue(r, i, 3), "action",
+	                 PQgetvalue(r, i, 4), "object", PQgetvalue(r, i, 5),
+	                 "before", parse_or_null(r, i, 6), "after",
+	                 parse_or_null(r, i, 7), "prev_hash", PQgetvalue(r, i, 8),
+	                 "hash", PQgetvalue(r, i, 9), "sig", PQgetvalue(r, i, 10),
+	                 "signer_pub", PQgetvalue(r, i, 11));
+}
+
+int sdns_store_audit_list(sdns_store *s, int64_t after, int limit,
+                          const char *actor, const char *action,
+                          json_t **out, sdns_store_err *err)
+{
+	*out = NULL;
+	if (limit == 0) limit = 100;
+	if (limit < 0 || limit > SDNS_STORE_AUDIT_LIMIT_MAX)
+		return st_err(err, SDNS_EINVAL, "limit", "limit: must be 1..1000");
+	if (after < 0)
+		return st_err(err, SDNS_EINVAL, "after", "after: must be >= 0");
+	char a[24], l[16];
+	snprintf(a, sizeof a, "%lld", (long long)after);
+	snprintf(l, sizeof l, "%d", limit);
+	const char *p[4] = { a, actor, action, l };
+	PGresult *r;
+	int rc = st_q(s, "SELECT " AUDIT_COLS " FROM audit WHERE id > $1 AND "
+	                 "($2::text IS NULL OR actor = $2) AND ($3::text IS NULL "
+	                 "OR action = $3) ORDER BY id LIMIT $4", 4, p, &r, err);
+	if (rc) return rc;
+	json_t *arr = json_array();
+	int n = PQntuples(r);
+	for (int i = 0; arr && i < n; i++) json_array_append_new(arr, row_json(r, i));
+	json_t *next = n == limit ? json_integer(st_i64(r, n - 1, 0)) : json_null();
+	PQclear(r);
+	*out = json_pack("{s:o,s:o}", "entries", arr, "next_after", next);
+	return *out ? SDNS_OK : st_err(err, SDNS_ENOMEM, NULL, "out of memory");
+}
+
+/* Why row i does not verify after prev, or NULL when it does. */
+static const char *check_row(PGresult *r, int i, const uint8_t *prev,
+                             uint8_t *hash)
+{
+	uint8_t ph[32], sig[64], pub[32];
+	if (sdns_audit_unhex(PQgetvalue(r, i, 8), ph, 32) ||
+	    sdns_audit_unhex(PQgetvalue(r, i, 9), hash, 32) ||
+	    sdns_audit_unhex(PQgetvalue(r, i, 10), sig, 64) ||
+	    sdns_audit_unhex(PQgetvalue(r, i, 11), pub, 32))
+		return "malformed hash, signature or key column";
+	if (memcmp(ph, prev, 32) != 0)
+		return "prev_hash does not match the previous entry's hash";
+	json_t *b = parse_or_null(r, i, 6), *a = parse_or_null(r, i, 7);
+	json_t *e = sdns_audit_entry(st_i64(r, i, 0), PQgetvalue(r, i, 1),
+	                             PQgetvalue(r, i, 2), PQgetvalue(r, i, 3),
+	                             PQgetvalue(r, i, 4), PQgetvalue(r, i, 5),
+	                             json_is_null(b) ? NULL : b,
+	                             json_is_null(a) ? NULL : a, ph);
+	uint8_t h[32];
+	int rc = e ? sdns_audit_hash(e, ph, h) : SDNS_ENOMEM;
+	json_decref(e);
+	json_decref(b);
+	json_decref(a);
+	if (rc) return "entry cannot be canonicalised";
+	if (memcmp(h, hash, 32) != 0) return "hash does not match the entry";
+	if (sdns_audit_verify_sig(pub, hash, sig) != SDNS_OK)
+		return "signature does not verify";
+	return NULL;
+}
+
+int sdns_store_audit_verify(sdns_store *s, json_t **out, sdns_store_err *err)
+{
+	*out = NULL;
+	uint8_t prev[32] = { 0 };
+	int64_t last = 0, checked = 0, bad_id = -1;
+	const char *why = NULL;
+	for (;;) {
+		char a[24];
+		snprintf(a, sizeof a, "%lld", (long long)last);
+		const char *p[1] = { a };
+		PGresult *r;
+		int rc = st_q(s, "SELECT " AUDIT_COLS " FROM audit WHERE id > $1 "
+		                 "ORDER BY id LIMIT 1000", 1, p, &r, err);
+		if (rc) return rc;
+		int n = PQntuples(r);
+		for (int i = 0; i < n && !why; i++) {
+			uint8_t h[32];
+			why = check_row(r, i, prev, h);
+			last = st_i64(r, i, 0);
+			if (why) bad_id = last;
+			else checked++;
+			memcpy(prev, h, 32);
+		}
+		PQclear(r);
+		if (why || n < 1000) break;
+	}
+	if (why)
+		*out = json_pack("{s:b,s:I,s:I,s:s}", "ok", 0, "checked",
+		                 (json_int_t)checked, "first_bad_id",
+		                 (json_int_t)bad_id, "reason", why);
+	else
+		*out = json_pack("{s:b,s:I}", "ok", 1, "checked", (json_int_t)checked);
+	return *out ? SDNS_OK : st_err(err, SDNS_ENOMEM, NULL, "out of memory");
+}

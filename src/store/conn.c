@@ -1,0 +1,171 @@
+/* One libpq connection, query helpers and the SQLSTATE → sdns code map. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+#include "sdns/error.h"
+#include "store_int.h"
+
+int st_err(sdns_store_err *err, int code, const char *field, const char *fmt,
+           ...)
+{
+	if (!err) return code;
+	err->code = code;
+	snprintf(err->field, sizeof err->field, "%s", field ? field : "");
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err->message, sizeof err->message, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+/* libpq ends messages with a newline; users should not see it. */
+static void trim(char *m)
+{
+	size_t n = strlen(m);
+	while (n > 0 && isspace((unsigned char)m[n - 1])) m[--n] = 0;
+}
+
+int sdns_store_connect(const char *conninfo, sdns_store **out,
+                       sdns_store_err *err)
+{
+	*out = NULL;
+	sdns_store *s = calloc(1, sizeof *s);
+	if (!s) return st_err(err, SDNS_ENOMEM, NULL, "out of memory");
+	s->pg = PQconnectdb(conninfo ? conninfo : "");
+	if (!s->pg || PQstatus(s->pg) != CONNECTION_OK) {
+		char m[200];
+		snprintf(m, sizeof m, "%s",
+		         s->pg ? PQerrorMessage(s->pg) : "out of memory");
+		trim(m);
+		sdns_store_close(s);
+		return st_err(err, SDNS_EUNAVAIL, NULL, "database unavailable: %s", m);
+	}
+	PGresult *r = PQexec(s->pg, "SET client_min_messages = warning; "
+	                            "SET TIME ZONE 'UTC'");
+	bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+	PQclear(r);
+	if (!ok) {
+		sdns_store_close(s);
+		return st_err(err, SDNS_EUNAVAIL, NULL, "database unavailable");
+	}
+	*out = s;
+	return SDNS_OK;
+}
+
+void sdns_store_close(sdns_store *s)
+{
+	if (!s) return;
+	if (s->pg) PQfinish(s->pg);
+	sodium_memzero(&s->key, sizeof s->key);
+	free(s);
+}
+
+bool sdns_store_broken(const sdns_store *s)
+{
+	return s->broken || PQstatus(s->pg) != CONNECTION_OK;
+}
+
+int sdns_store_ping(sdns_store *s)
+{
+	int rc = st_q(s, "SELECT 1", 0, NULL, NULL, NULL);
+	return rc == SDNS_OK ? SDNS_OK : SDNS_EUNAVAIL;
+}
+
+void sdns_store_set_audit_key(sdns_store *s, const sdns_audit_key *k)
+{
+	if (!k) {
+		s->have_key = false;
+		return;
+	}
+	s->key = *k;
+	s->have_key = true;
+}
+
+static int map_state(const char *st)
+{
+	if (!st) return SDNS_EUNAVAIL;
+	if (!strcmp(st, "23505")) return SDNS_EEXIST;
+	if (!strcmp(st, "SD409")) return SDNS_EZONE;
+	if (!strcmp(st, "SD403")) return SDNS_EDENIED;
+	if (!strcmp(st, "23514") || !strcmp(st, "23503") ||
+	    !strcmp(st, "23502") || !strncmp(st, "22", 2))
+		return SDNS_EINVAL;
+	if (!strncmp(st, "08", 2) || !strncmp(st, "57P", 3)) return SDNS_EUNAVAIL;
+	return SDNS_EIO;
+}
+
+static int fail(sdns_store *s, PGresult *r, sdns_store_err *err)
+{
+	const char *st = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	int code = map_state(st);
+	if (PQstatus(s->pg) != CONNECTION_OK) code = SDNS_EUNAVAIL;
+	char m[256];
+	const char *pm = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	snprintf(m, sizeof m, "%s", pm ? pm : PQerrorMessage(s->pg));
+	trim(m);
+	if (r) PQclear(r);
+	if (code == SDNS_EUNAVAIL) {
+		s->broken = true;
+		return st_err(err, code, NULL, "database unavailable: %s", m);
+	}
+	return st_err(err, code, NULL, "%s", m);
+}
+
+int st_q(sdns_store *s, const char *sql, int n, const char *const *vals,
+         PGresult **out, sdns_store_err *err)
+{
+	if (out) *out = NULL;
+	if (s->broken || PQstatus(s->pg) != CONNECTION_OK) {
+		s->broken = true;
+		return st_err(err, SDNS_EUNAVAIL, NULL,
+		              "database unavailable: connection lost");
+	}
+	PGresult *r = PQexecParams(s->pg, sql, n, NULL, vals, NULL, NULL, 0);
+	ExecStatusType t = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+	if (t != PGRES_COMMAND_OK && t != PGRES_TUPLES_OK) return fail(s, r, err);
+	if (out) *out = r;
+	else PQclear(r);
+	return SDNS_OK;
+}
+
+int st_begin(sdns_store *s, sdns_store_err *err)
+{
+	return st_q(s, "BEGIN", 0, NULL, NULL, err);
+}
+
+int st_commit(sdns_store *s, sdns_store_err *err)
+{
+	return st_q(s, "COMMIT", 0, NULL, NULL, err);
+}
+
+void st_rollback(sdns_store *s)
+{
+	if (s->broken || PQstatus(s->pg) != CONNECTION_OK) return;
+	PGresult *r = PQexec(s->pg, "ROLLBACK");
+	PQclear(r);
+}
+
+int st_finish(sdns_store *s, int rc, sdns_store_err *err)
+{
+	if (rc != SDNS_OK) {
+		st_rollback(s);
+		return rc;
+	}
+	rc = st_commit(s, err);
+	if (rc != SDNS_OK) st_rollback(s);
+	return rc;
+}
+
+int64_t st_i64(PGresult *r, int row, int col)
+{
+	if (PQgetisnull(r, row, col)) return -1;
+	return strtoll(PQgetvalue(r, row, col), NULL, 10);
+}
+
+json_t *st_str_or_null(PGresult *r, int row, int col)
+{
+	if (PQgetisnull(r, row, col)) return json_null();
+	return json_string(PQgetvalue(r, row, col));
+}

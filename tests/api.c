@@ -1,0 +1,851 @@
+/* Tests for api/: the mTLS REST API against a private PostgreSQL, talked to
+ * over real HTTPS with the certificates of tests/lib/testpki.h.
+ *
+ * One unchecked fixture (in the parent process) starts PostgreSQL, migrates,
+ * starts the API on 127.0.0.1:0 and enrolls node "node2"; the tests (forked
+ * or not) are clients. The revocation callback reads a shared page, so a
+ * forked test can revoke in the parent's server. The database-down test
+ * runs last. */
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sdns/api.h"
+#include "sdns/error.h"
+#include "sdns/pki.h"
+#include "sdns/store.h"
+#include "testhttp.h"
+#include "testlib.h"
+#include "testpki.h"
+
+static char dir[256], pgdir[300], conninfo[512];
+static sdns_api *api;
+static uint16_t port;
+static sdns_audit_key akey;
+/* Shared with forked tests: the SPKI hash the callback calls revoked. */
+static struct shared {
+	int revoked_set;
+	uint8_t revoked_spki[32];
+} *shared;
+
+static bool is_revoked(void *ctx, const uint8_t spki[32], const char *serial)
+{
+	(void)ctx, (void)serial;
+	return shared->revoked_set && memcmp(spki, shared->revoked_spki, 32) == 0;
+}
+
+static size_t metrics(void *ctx, char *buf, size_t cap)
+{
+	(void)ctx;
+	int n = snprintf(buf, cap, "sdns_test_metric 1\n");
+	return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
+}
+
+static int pg(const char *cmd)
+{
+	char line[800];
+	snprintf(line, sizeof(line), "server/dev/pg.sh %s '%s' %d >/dev/null",
+	         cmd, pgdir, 20000 + (int)(getpid() % 20000));
+	return system(line);
+}
+
+/* ---------- requests ---------- */
+
+static int req(const char *who, const char *method, const char *path,
+               const char *hdrs, const char *body, sdns_http_resp *r)
+{
+	char ca[300], cert[300], key[300];
+	snprintf(ca, sizeof(ca), "%s/ca.pem", dir);
+	snprintf(cert, sizeof(cert), "%s/%s.pem", dir, who ? who : "");
+	snprintf(key, sizeof(key), "%s/%s.key", dir, who ? who : "");
+	sdns_http_tls tls = {ca, who ? cert : NULL, who ? key : NULL};
+	int rc = sdns_http_request(port, &tls, method, path, hdrs, body,
+	                           body ? strlen(body) : 0, r);
+	ck_assert_int_eq(rc, 0);
+	return r->status;
+}
+
+static json_t *jbody(const sdns_http_resp *r)
+{
+	json_t *v = json_loadb(r->body, r->body_len, 0, NULL);
+	ck_assert_msg(v != NULL, "not JSON: %s", r->body);
+	return v;
+}
+
+/* Status, and for errors the code (and field) of the error body. */
+static void expect_error(const sdns_http_resp *r, int status,
+                         const char *code, const char *field)
+{
+	ck_assert_msg(r->status == status, "status %d, want %d: %s", r->status,
+	              status, r->body);
+	json_t *v = jbody(r);
+	json_t *e = json_object_get(v, "error");
+	ck_assert_int_eq(json_object_size(v), 1);
+	ck_assert_str_eq(json_string_value(json_object_get(e, "code")), code);
+	ck_assert_ptr_nonnull(json_string_value(json_object_get(e, "message")));
+	if (field)
+		ck_assert_str_eq(json_string_value(json_object_get(e, "field")),
+		                 field);
+	json_decref(v);
+}
+
+static void call_expect(const char *who, const char *method, const char *path,
+                        const char *hdrs, const char *body, int status,
+                        const char *code, const char *field)
+{
+	sdns_http_resp r;
+	req(who, method, path, hdrs, body, &r);
+	if (code)
+		expect_error(&r, status, code, field);
+	else
+		ck_assert_msg(r.status == status, "%s %s: %d, want %d: %s",
+		              method, path, r.status, status, r.body);
+	sdns_http_resp_free(&r);
+}
+
+static void make_zone(const char *zone, const char *body)
+{
+	char path[300];
+	snprintf(path, sizeof(path), "/zones/%s", zone);
+	call_expect("admin", "POST", path, NULL, body, 201, NULL, NULL);
+}
+
+/* POST a record, return its id. */
+static int64_t add_record(const char *who, const char *zone, const char *json)
+{
+	char path[300];
+	snprintf(path, sizeof(path), "/zones/%s/records", zone);
+	sdns_http_resp r;
+	req(who, "POST", path, NULL, json, &r);
+	ck_assert_msg(r.status == 201, "add: %d %s", r.status, r.body);
+	json_t *v = jbody(&r);
+	int64_t id = json_integer_value(json_object_get(v, "id"));
+	json_decref(v);
+	sdns_http_resp_free(&r);
+	return id;
+}
+
+static const char *hdr(const sdns_http_resp *r, const char *name)
+{
+	static char buf[512];
+	return sdns_http_header(r, name, buf, sizeof(buf));
+}
+
+/* ---------- enrollment helpers ---------- */
+
+static char *make_token(const char *name, const char *role)
+{
+	char body[200];
+	snprintf(body, sizeof(body), "{\"name\":\"%s\",\"role\":\"%s\"}", name,
+	         role);
+	sdns_http_resp r;
+	req("admin", "POST", "/peers/tokens", NULL, body, &r);
+	ck_assert_msg(r.status == 201, "token: %d %s", r.status, r.body);
+	json_t *v = jbody(&r);
+	char *tok = strdup(json_string_value(json_object_get(v, "token")));
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(v,
+	                                                   "command")), tok));
+	json_decref(v);
+	sdns_http_resp_free(&r);
+	return tok;
+}
+
+/* Enroll with a fresh key written as dir/<as>.key; returns the response. */
+static void enroll(const char *token, const char *as, sdns_http_resp *r)
+{
+	char key[300], err[200];
+	snprintf(key, sizeof(key), "%s/%s.key", dir, as);
+	unlink(key);
+	char *csr = NULL;
+	ck_assert_int_eq(sdns_pki_make_csr(key, SDNS_KEY_ED25519, as, &csr, err,
+	                                   sizeof(err)), 0);
+	uint8_t zk[32];
+	randombytes_buf(zk, sizeof(zk));
+	char zk64[64];
+	sodium_bin2base64(zk64, sizeof(zk64), zk, 32,
+	                  sodium_base64_VARIANT_ORIGINAL);
+	json_t *b = json_pack("{s:s,s:s,s:s}", "token", token, "csr", csr,
+	                      "zone_key", zk64);
+	char *body = json_dumps(b, 0);
+	req(NULL, "POST", "/enroll", NULL, body, r);
+	free(body);
+	json_decref(b);
+	free(csr);
+}
+
+/* Enroll and write dir/<as>.pem from the answer; returns the peer id. */
+static int64_t enroll_ok(const char *name, const char *role)
+{
+	char *tok = make_token(name, role);
+	sdns_http_resp r;
+	enroll(tok, name, &r);
+	ck_assert_msg(r.status == 201, "enroll: %d %s", r.status, r.body);
+	json_t *v = jbody(&r);
+	char path[300];
+	snprintf(path, sizeof(path), "%s/%s.pem", dir, name);
+	ck_assert_int_eq(sdns_test_write_file(path, json_string_value(
+		json_object_get(v, "certificate"))), 0);
+	int64_t id = json_integer_value(json_object_get(v, "id"));
+	json_decref(v);
+	sdns_http_resp_free(&r);
+	free(tok);
+	return id;
+}
+
+/* ---------- fixture ---------- */
+
+static void setup(void)
+{
+	ck_assert_int_eq(sdns_test_mkdtemp("sdns-api", dir, sizeof(dir)), 0);
+	chmod(dir, 0755);  /* the postgres user walks into pg/ */
+	ck_assert_int_eq(sdns_testpki_make(dir), 0);
+	snprintf(pgdir, sizeof(pgdir), "%s/pg", dir);
+	ck_assert_int_eq(pg("start"), 0);
+	char cmd[400];
+	snprintf(cmd, sizeof(cmd), "server/dev/pg.sh conninfo '%s'", pgdir);
+	FILE *p = popen(cmd, "r");
+	ck_assert_ptr_nonnull(fgets(conninfo, sizeof(conninfo), p));
+	pclose(p);
+	conninfo[strcspn(conninfo, "\n")] = '\0';
+	sdns_store *s = NULL;
+	sdns_store_err err;
+	ck_assert_int_eq(sdns_store_connect(conninfo, &s, &err), 0);
+	ck_assert_int_eq(sdns_store_migrate(s, "migrations", NULL, &err), 0);
+	sdns_store_close(s);
+	ck_assert_int_eq(sdns_audit_key_generate(&akey), 0);
+	shared = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE,
+	              MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ck_assert_ptr_ne(shared, MAP_FAILED);
+	memset(shared, 0, sizeof(*shared));
+
+	char cert[300], key[300], ca[300], cakey[300], e[200];
+	snprintf(cert, sizeof(cert), "%s/server.pem", dir);
+	snprintf(key, sizeof(key), "%s/server.key", dir);
+	snprintf(ca, sizeof(ca), "%s/ca.pem", dir);
+	snprintf(cakey, sizeof(cakey), "%s/ca.key", dir);
+	sdns_api_conf conf = {
+		.listen = "127.0.0.1:0", .cert_path = cert, .key_path = key,
+		.ca_path = ca, .ca_key_path = cakey, .mesh = SDNS_TESTPKI_MESH,
+		.conninfo = conninfo, .threads = 4, .audit_key = &akey,
+		.cb = {.is_revoked = is_revoked, .metrics = metrics},
+	};
+	ck_assert_msg(sdns_api_start(&conf, &api, e, sizeof(e)) == 0, "%s", e);
+	port = sdns_api_port(api);
+	ck_assert_int_ne(port, 0);
+	/* node2 must exist as a node to own zones: enroll it under the same
+	 * name (the testpki node2.pem keeps working: ownership is by name). */
+	char *tok = make_token("node2", "node");
+	sdns_http_resp r;
+	enroll(tok, "node2-enrolled", &r);
+	ck_assert_msg(r.status == 201, "enroll node2: %d %s", r.status, r.body);
+	sdns_http_resp_free(&r);
+	free(tok);
+}
+
+static void teardown(void)
+{
+	sdns_api_stop(api);
+	api = NULL;
+	pg("stop");
+	munmap(shared, sizeof(*shared));
+	sdns_test_rmtree(dir);
+}
+
+/* ---------- zones and records ---------- */
+
+START_TEST(test_zone_create_get_list_delete_round_trip)
+{
+	sdns_http_resp r;
+	ck_assert_int_eq(req("admin", "POST", "/zones/RT.Test.", NULL, NULL, &r),
+	                 201);
+	ck_assert_str_eq(hdr(&r, "Location"), "/zones/rt.test");
+	ck_assert_str_eq(hdr(&r, "ETag"), "\"1\"");
+	ck_assert_str_eq(hdr(&r, "Content-Type"),
+	                 "application/json; charset=utf-8");
+	ck_assert_str_eq(hdr(&r, "Cache-Control"), "no-store");
+	json_t *v = jbody(&r);
+	ck_assert_str_eq(json_string_value(json_object_get(v, "name")), "rt.test");
+	json_t *soa = json_array_get(json_object_get(v, "records"), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(soa, "type")), "SOA");
+	json_decref(v);
+	sdns_http_resp_free(&r);
+
+	ck_assert_int_eq(req("admin", "GET", "/zones/rt.test", NULL, NULL, &r),
+	                 200);
+	ck_assert_str_eq(hdr(&r, "ETag"), "\"1\"");
+	sdns_http_resp_free(&r);
+	ck_assert_int_eq(req("admin", "GET", "/zones", NULL, NULL, &r), 200);
+	ck_assert_ptr_nonnull(strstr(r.body, "\"name\":\"rt.test\""));
+	sdns_http_resp_free(&r);
+	call_expect("admin", "POST", "/zones/rt.test", NULL, NULL, 409,
+	            "conflict", NULL);
+	ck_assert_int_eq(req("admin", "DELETE", "/zones/rt.test", NULL, NULL,
+	                     &r), 204);
+	ck_assert_uint_eq(r.body_len, 0);
+	sdns_http_resp_free(&r);
+	call_expect("admin", "GET", "/zones/rt.test", NULL, NULL, 404,
+	            "not_found", NULL);
+}
+END_TEST
+
+START_TEST(test_record_add_update_delete_round_trip)
+{
+	make_zone("rec.test", NULL);
+	sdns_http_resp r;
+	req("admin", "POST", "/zones/rec.test/records", NULL,
+	    "{\"name\":\"www.rec.test\",\"type\":\"A\",\"value\":\"10.0.0.5\"}",
+	    &r);
+	ck_assert_int_eq(r.status, 201);
+	ck_assert_str_eq(hdr(&r, "ETag"), "\"2\"");
+	json_t *v = jbody(&r);
+	int64_t id = json_integer_value(json_object_get(v, "id"));
+	ck_assert_str_eq(json_string_value(json_object_get(v, "value")),
+	                 "10.0.0.5");
+	ck_assert_int_eq(json_integer_value(json_object_get(v, "ttl")), 3600);
+	json_decref(v);
+	char loc[100], path[100];
+	snprintf(loc, sizeof(loc), "/zones/rec.test/records/%lld", (long long)id);
+	ck_assert_str_eq(hdr(&r, "Location"), loc);
+	sdns_http_resp_free(&r);
+
+	req("admin", "PUT", loc, "If-Match: \"2\"\r\n",
+	    "{\"name\":\"www.rec.test\",\"type\":\"A\",\"ttl\":60,"
+	    "\"value\":\"10.0.0.6\"}", &r);
+	ck_assert_msg(r.status == 200, "%s", r.body);
+	ck_assert_str_eq(hdr(&r, "ETag"), "\"3\"");
+	ck_assert_ptr_nonnull(strstr(r.body, "\"10.0.0.6\""));
+	sdns_http_resp_free(&r);
+	req("client", "GET", "/zones/rec.test/records", NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_ptr_nonnull(strstr(r.body, "\"10.0.0.6\""));
+	ck_assert_ptr_null(strstr(r.body, "\"10.0.0.5\""));
+	sdns_http_resp_free(&r);
+	req("admin", "DELETE", loc, NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 204);
+	ck_assert_str_eq(hdr(&r, "ETag"), "\"4\"");
+	sdns_http_resp_free(&r);
+	call_expect("admin", "DELETE", loc, NULL, NULL, 404, "not_found", NULL);
+	snprintf(path, sizeof(path), "/zones/rec.test/records/abc");
+	call_expect("admin", "DELETE", path, NULL, NULL, 404, "not_found", NULL);
+}
+END_TEST
+
+START_TEST(test_bad_json_is_400_bad_json)
+{
+	make_zone("badjson.test", NULL);
+	call_expect("admin", "POST", "/zones/badjson.test/records", NULL, "{",
+	            400, "bad_json", NULL);
+	call_expect("admin", "POST", "/zones/badjson.test/records", NULL,
+	            "[1,2]", 400, "bad_json", NULL);
+	call_expect("admin", "POST", "/zones/badjson.test/records", NULL, "",
+	            400, "bad_json", NULL);
+	call_expect("admin", "POST", "/zones/badjson.test/records", NULL,
+	            "{\"name\":\"a\",\"name\":\"b\"}", 400, "bad_json", NULL);
+}
+END_TEST
+
+START_TEST(test_unknown_field_is_400_unknown_field)
+{
+	make_zone("unknown.test", NULL);
+	call_expect("admin", "POST", "/zones/unknown.test/records", NULL,
+	            "{\"name\":\"unknown.test\",\"type\":\"A\",\"value\":"
+	            "\"10.0.0.1\",\"colour\":\"red\"}", 400, "unknown_field",
+	            "colour");
+	call_expect("admin", "POST", "/zones/unknown2.test", NULL,
+	            "{\"ownr\":\"node2\"}", 400, "unknown_field", "ownr");
+}
+END_TEST
+
+START_TEST(test_bad_value_is_400_invalid_field_value)
+{
+	make_zone("value.test", NULL);
+	call_expect("admin", "POST", "/zones/value.test/records", NULL,
+	            "{\"name\":\"value.test\",\"type\":\"A\",\"value\":"
+	            "\"10.0.0.256\"}", 400, "invalid_field", "value");
+}
+END_TEST
+
+START_TEST(test_wrong_types_nul_and_overlong_strings_are_400)
+{
+	make_zone("shape.test", NULL);
+	const char *p = "/zones/shape.test/records";
+	call_expect("admin", "POST", p, NULL,
+	            "{\"name\":\"shape.test\",\"type\":\"A\",\"value\":\"10.0.0.1\","
+	            "\"ttl\":\"60\"}", 400, "invalid_field", "ttl");
+	call_expect("admin", "POST", p, NULL,
+	            "{\"name\":\"a\\u0000b\",\"type\":\"A\",\"value\":\"10.0.0.1\"}",
+	            400, "invalid_field", "name");
+	call_expect("admin", "POST", p, NULL,
+	            "{\"name\":\"shape.test\",\"type\":\"A\",\"value\":\"10.0.0.1\","
+	            "\"ttl\":-1}", 400, "invalid_field", "ttl");
+	call_expect("admin", "POST", p, NULL, "{\"type\":\"A\",\"value\":\"x\"}",
+	            400, "invalid_field", "name");
+	char *big = malloc(400);
+	memset(big, 'a', 399);
+	big[399] = '\0';
+	char body[600];
+	snprintf(body, sizeof(body),
+	         "{\"name\":\"%s\",\"type\":\"A\",\"value\":\"10.0.0.1\"}", big);
+	call_expect("admin", "POST", p, NULL, body, 400, "invalid_field", "name");
+	free(big);
+	/* Nothing was written by any of them. */
+	sdns_http_resp r;
+	req("admin", "GET", "/zones/shape.test", NULL, NULL, &r);
+	ck_assert_str_eq(hdr(&r, "ETag"), "\"1\"");
+	sdns_http_resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_unknown_zone_and_record_are_404)
+{
+	call_expect("admin", "GET", "/zones/nothere.test", NULL, NULL, 404,
+	            "not_found", NULL);
+	call_expect("admin", "GET", "/zones/nothere.test/records", NULL, NULL,
+	            404, "not_found", NULL);
+	make_zone("norec.test", NULL);
+	call_expect("admin", "PUT", "/zones/norec.test/records/999999", NULL,
+	            "{\"name\":\"norec.test\",\"type\":\"A\",\"value\":\"10.0.0.1\"}",
+	            404, "not_found", NULL);
+	call_expect("admin", "GET", "/nothing/here", NULL, NULL, 404,
+	            "not_found", NULL);
+}
+END_TEST
+
+START_TEST(test_duplicate_and_cname_clash_are_409)
+{
+	make_zone("dup.test", NULL);
+	const char *a = "{\"name\":\"www.dup.test\",\"type\":\"A\",\"value\":"
+	                "\"10.0.0.1\"}";
+	add_record("admin", "dup.test", a);
+	call_expect("admin", "POST", "/zones/dup.test/records", NULL, a, 409,
+	            "conflict", NULL);
+	call_expect("admin", "POST", "/zones/dup.test/records", NULL,
+	            "{\"name\":\"www.dup.test\",\"type\":\"CNAME\",\"value\":"
+	            "\"other.dup.test.\"}", 409, "conflict", NULL);
+}
+END_TEST
+
+START_TEST(test_if_match_mismatch_is_412)
+{
+	make_zone("match.test", NULL);
+	const char *a = "{\"name\":\"match.test\",\"type\":\"A\",\"value\":"
+	                "\"10.0.0.1\"}";
+	call_expect("admin", "POST", "/zones/match.test/records",
+	            "If-Match: \"7\"\r\n", a, 412, "precondition_failed", NULL);
+	call_expect("admin", "POST", "/zones/match.test/records",
+	            "If-Match: banana\r\n", a, 412, "precondition_failed", NULL);
+	call_expect("admin", "POST", "/zones/match.test/records",
+	            "If-Match: \"1\"\r\n", a, 201, NULL, NULL);
+	call_expect("admin", "DELETE", "/zones/match.test", "If-Match: \"1\"\r\n",
+	            NULL, 412, "precondition_failed", NULL);
+}
+END_TEST
+
+START_TEST(test_oversize_body_is_413)
+{
+	make_zone("big.test", NULL);
+	size_t n = SDNS_API_BODY_MAX + 1;
+	char *body = malloc(n + 1);
+	memset(body, ' ', n);
+	body[0] = '{';
+	body[n - 1] = '}';
+	body[n] = '\0';
+	call_expect("admin", "POST", "/zones/big.test/records", NULL, body, 413,
+	            "too_large", NULL);
+	free(body);
+}
+END_TEST
+
+START_TEST(test_wrong_method_is_405_with_allow)
+{
+	sdns_http_resp r;
+	req("admin", "PATCH", "/zones", NULL, NULL, &r);
+	expect_error(&r, 405, "method_not_allowed", NULL);
+	ck_assert_str_eq(hdr(&r, "Allow"), "GET");
+	sdns_http_resp_free(&r);
+	req("admin", "PUT", "/zones/x.test", NULL, "{}", &r);
+	expect_error(&r, 405, "method_not_allowed", NULL);
+	ck_assert_str_eq(hdr(&r, "Allow"), "GET, POST, DELETE");
+	sdns_http_resp_free(&r);
+}
+END_TEST
+
+/* ---------- roles ---------- */
+
+START_TEST(test_node_writes_only_zones_it_owns)
+{
+	make_zone("owned.test", "{\"owner\":\"node2\"}");
+	make_zone("notmine.test", NULL);
+	const char *a = "{\"name\":\"x.owned.test\",\"type\":\"A\",\"value\":"
+	                "\"10.0.0.1\"}";
+	call_expect("node2", "POST", "/zones/owned.test/records", NULL, a, 201,
+	            NULL, NULL);
+	call_expect("node2", "POST", "/zones/notmine.test/records", NULL,
+	            "{\"name\":\"notmine.test\",\"type\":\"A\",\"value\":"
+	            "\"10.0.0.1\"}", 403, "forbidden", NULL);
+	call_expect("node2", "POST", "/zones/node2new.test", NULL, NULL, 403,
+	            "forbidden", NULL);
+	call_expect("node2", "POST", "/peers/tokens", NULL,
+	            "{\"name\":\"x\",\"role\":\"admin\"}", 403, "forbidden", NULL);
+	call_expect("node2", "GET", "/peers", NULL, NULL, 200, NULL, NULL);
+	call_expect("node2", "GET", "/audit", NULL, NULL, 200, NULL, NULL);
+}
+END_TEST
+
+START_TEST(test_client_reads_but_never_writes)
+{
+	make_zone("client.test", NULL);
+	call_expect("client", "GET", "/zones", NULL, NULL, 200, NULL, NULL);
+	call_expect("client", "GET", "/zones/client.test", NULL, NULL, 200, NULL,
+	            NULL);
+	call_expect("client", "GET", "/zones/client.test/records", NULL, NULL,
+	            200, NULL, NULL);
+	call_expect("client", "GET", "/healthz", NULL, NULL, 200, NULL, NULL);
+	call_expect("client", "POST", "/zones/client.test/records", NULL,
+	            "{\"name\":\"client.test\",\"type\":\"A\",\"value\":"
+	            "\"10.0.0.1\"}", 403, "forbidden", NULL);
+	call_expect("client", "DELETE", "/zones/client.test", NULL, NULL, 403,
+	            "forbidden", NULL);
+	call_expect("client", "GET", "/peers", NULL, NULL, 403, "forbidden",
+	            NULL);
+	call_expect("client", "GET", "/audit", NULL, NULL, 403, "forbidden",
+	            NULL);
+}
+END_TEST
+
+/* ---------- authentication ---------- */
+
+START_TEST(test_no_certificate_is_401_and_nothing_else)
+{
+	static const char *const paths[] = {"/zones", "/healthz", "/metrics",
+	                                    "/peers", "/nothing"};
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		sdns_http_resp r;
+		req(NULL, "GET", paths[i], NULL, NULL, &r);
+		expect_error(&r, 401, "unauthorized", NULL);
+		ck_assert_ptr_null(strstr(r.body, "zones\":"));
+		ck_assert_str_eq(hdr(&r, "Cache-Control"), "no-store");
+		sdns_http_resp_free(&r);
+	}
+	call_expect(NULL, "POST", "/zones/nocert.test", NULL, NULL, 401,
+	            "unauthorized", NULL);
+	call_expect(NULL, "GET", "/enroll", NULL, NULL, 401, "unauthorized",
+	            NULL);
+	call_expect("admin", "GET", "/zones/nocert.test", NULL, NULL, 404,
+	            "not_found", NULL);
+}
+END_TEST
+
+START_TEST(test_bad_certificates_are_401)
+{
+	static const char *const who[] = {"rogue", "expired", "notyet",
+	                                  "serveronly", "nouri", "othermesh",
+	                                  "badrole"};
+	for (size_t i = 0; i < sizeof(who) / sizeof(who[0]); i++) {
+		sdns_http_resp r;
+		req(who[i], "GET", "/zones", NULL, NULL, &r);
+		ck_assert_msg(r.status == 401, "%s: %d", who[i], r.status);
+		expect_error(&r, 401, "unauthorized", NULL);
+		sdns_http_resp_free(&r);
+	}
+}
+END_TEST
+
+static void spki_of(const char *name, uint8_t out[32])
+{
+	char path[300];
+	snprintf(path, sizeof(path), "%s/%s.pem", dir, name);
+	FILE *f = fopen(path, "r");
+	X509 *x = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	unsigned char *der = NULL;
+	int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
+	ck_assert_int_gt(n, 0);
+	unsigned len = 32;
+	EVP_Digest(der, (size_t)n, out, &len, EVP_sha256(), NULL);
+	OPENSSL_free(der);
+	X509_free(x);
+}
+
+START_TEST(test_revoked_certificate_is_401)
+{
+	call_expect("client", "GET", "/zones", NULL, NULL, 200, NULL, NULL);
+	spki_of("client", shared->revoked_spki);
+	shared->revoked_set = 1;
+	call_expect("client", "GET", "/zones", NULL, NULL, 401, "unauthorized",
+	            NULL);
+	call_expect("admin", "GET", "/zones", NULL, NULL, 200, NULL, NULL);
+	shared->revoked_set = 0;
+}
+END_TEST
+
+/* ---------- enrollment and peers ---------- */
+
+static void check_cert(const char *name, const char *uri)
+{
+	char path[300], ca[300];
+	snprintf(path, sizeof(path), "%s/%s.pem", dir, name);
+	snprintf(ca, sizeof(ca), "%s/ca.pem", dir);
+	FILE *f = fopen(path, "r");
+	X509 *x = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	ck_assert_ptr_nonnull(x);
+	X509_STORE *st = X509_STORE_new();
+	X509_STORE_load_locations(st, ca, NULL);
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	X509_STORE_CTX_init(ctx, st, x, NULL);
+	ck_assert_int_eq(X509_verify_cert(ctx), 1);
+	GENERAL_NAMES *sans = X509_get_ext_d2i(x, NID_subject_alt_name, NULL,
+	                                       NULL);
+	bool found = false;
+	for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans); i++) {
+		GENERAL_NAME *g = sk_GENERAL_NAME_value(sans, i);
+		if (g->type != GEN_URI) continue;
+		found = strcmp((const char *)ASN1_STRING_get0_data(
+			g->d.uniformResourceIdentifier), uri) == 0;
+	}
+	ck_assert_msg(found, "no URI SAN %s", uri);
+	GENERAL_NAMES_free(sans);
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(st);
+	X509_free(x);
+}
+
+START_TEST(test_enroll_with_fresh_token_gives_certificate_of_its_identity)
+{
+	char *tok = make_token("newclient", "client");
+	sdns_http_resp r;
+	enroll(tok, "newclient", &r);
+	ck_assert_msg(r.status == 201, "%d %s", r.status, r.body);
+	json_t *v = jbody(&r);
+	ck_assert_str_eq(json_string_value(json_object_get(v, "spiffe_id")),
+	                 "spiffe://test.mesh/client/newclient");
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(v, "ca")),
+	                             "BEGIN CERTIFICATE"));
+	char path[300];
+	snprintf(path, sizeof(path), "%s/newclient.pem", dir);
+	sdns_test_write_file(path, json_string_value(json_object_get(v,
+	                                                  "certificate")));
+	json_decref(v);
+	sdns_http_resp_free(&r);
+	check_cert("newclient", "spiffe://test.mesh/client/newclient");
+	call_expect("newclient", "GET", "/zones", NULL, NULL, 200, NULL, NULL);
+	call_expect("newclient", "POST", "/zones/nc.test", NULL, NULL, 403,
+	            "forbidden", NULL);
+	/* Reused. */
+	enroll(tok, "again", &r);
+	expect_error(&r, 401, "unauthorized", NULL);
+	sdns_http_resp_free(&r);
+	free(tok);
+}
+END_TEST
+
+START_TEST(test_enroll_refuses_reused_expired_and_forged_tokens)
+{
+	sdns_http_resp r;
+	enroll("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "forged", &r);
+	expect_error(&r, 401, "unauthorized", NULL);
+	char msg_forged[300];
+	snprintf(msg_forged, sizeof(msg_forged), "%s", r.body);
+	sdns_http_resp_free(&r);
+
+	char *tok = make_token("late", "client");
+	PGconn *c = PQconnectdb(conninfo);
+	PGresult *res = PQexec(c, "UPDATE enroll_tokens SET expires_at = "
+	                          "now() - interval '1 hour' WHERE name = 'late'");
+	ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);
+	PQclear(res);
+	PQfinish(c);
+	enroll(tok, "late", &r);
+	expect_error(&r, 401, "unauthorized", NULL);
+	/* One message for every bad token. */
+	ck_assert_str_eq(r.body, msg_forged);
+	sdns_http_resp_free(&r);
+	free(tok);
+	call_expect(NULL, "POST", "/enroll", NULL, "{\"token\":\"x\"}", 400,
+	            "invalid_field", "csr");
+}
+END_TEST
+
+START_TEST(test_delete_peer_revokes_it)
+{
+	int64_t id = enroll_ok("revokeme", "client");
+	call_expect("revokeme", "GET", "/zones", NULL, NULL, 200, NULL, NULL);
+	char path[64];
+	snprintf(path, sizeof(path), "/peers/%lld", (long long)id);
+	sdns_http_resp r;
+	req("admin", "DELETE", path, NULL, NULL, &r);
+	ck_assert_msg(r.status == 200, "%d %s", r.status, r.body);
+	json_t *v = jbody(&r);
+	ck_assert_str_eq(json_string_value(json_object_get(v, "status")),
+	                 "revoked");
+	json_decref(v);
+	sdns_http_resp_free(&r);
+	req("admin", "GET", "/peers", NULL, NULL, &r);
+	ck_assert_ptr_nonnull(strstr(r.body, "revokeme"));
+	sdns_http_resp_free(&r);
+	call_expect("admin", "DELETE", path, NULL, NULL, 409, "conflict", NULL);
+	call_expect("admin", "DELETE", "/peers/999999", NULL, NULL, 404,
+	            "not_found", NULL);
+}
+END_TEST
+
+/* ---------- audit, health, metrics ---------- */
+
+START_TEST(test_audit_lists_every_step_and_verifies)
+{
+	make_zone("audit.test", NULL);
+	int64_t id = add_record("admin", "audit.test",
+	                        "{\"name\":\"audit.test\",\"type\":\"TXT\","
+	                        "\"value\":\"\\\"hi\\\"\"}");
+	call_expect(NULL, "GET", "/zones", NULL, NULL, 401, "unauthorized", NULL);
+	sdns_http_resp r;
+	req("admin", "GET", "/audit?action=record.create&limit=1000", NULL, NULL,
+	    &r);
+	ck_assert_int_eq(r.status, 200);
+	char obj[100];
+	snprintf(obj, sizeof(obj), "\"record:audit.test/%lld\"", (long long)id);
+	ck_assert_msg(strstr(r.body, obj) != NULL, "%s", r.body);
+	ck_assert_ptr_nonnull(strstr(r.body, "spiffe://test.mesh/admin/admin"));
+	sdns_http_resp_free(&r);
+	req("admin", "GET", "/audit?action=zone.create&limit=1000", NULL, NULL,
+	    &r);
+	ck_assert_ptr_nonnull(strstr(r.body, "\"zone:audit.test\""));
+	sdns_http_resp_free(&r);
+	req("admin", "GET", "/audit?action=auth.refused", NULL, NULL, &r);
+	ck_assert_ptr_nonnull(strstr(r.body, "auth.refused"));
+	sdns_http_resp_free(&r);
+	req("admin", "GET", "/audit/verify", NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	json_t *v = jbody(&r);
+	ck_assert(json_is_true(json_object_get(v, "ok")));
+	ck_assert_int_gt(json_integer_value(json_object_get(v, "checked")), 2);
+	json_decref(v);
+	sdns_http_resp_free(&r);
+	call_expect("admin", "GET", "/audit?limit=0", NULL, NULL, 400,
+	            "invalid_field", "limit");
+	call_expect("admin", "GET", "/audit?after=x", NULL, NULL, 400,
+	            "invalid_field", "after");
+}
+END_TEST
+
+START_TEST(test_healthz_and_metrics)
+{
+	sdns_http_resp r;
+	req("admin", "GET", "/healthz", NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(r.body, "{\"status\":\"ok\",\"database\":\"up\"}");
+	sdns_http_resp_free(&r);
+	req("client", "GET", "/metrics", NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(hdr(&r, "Content-Type"),
+	                 "text/plain; version=0.0.4; charset=utf-8");
+	ck_assert_ptr_nonnull(strstr(r.body, "sdns_api_requests_total "));
+	ck_assert_ptr_nonnull(strstr(r.body, "\nsdns_test_metric 1\n"));
+	sdns_http_resp_free(&r);
+}
+END_TEST
+
+/* Every route of the table has its path key and method in the YAML. */
+START_TEST(test_every_route_is_in_openapi)
+{
+	FILE *f = fopen("api/openapi.yaml", "r");
+	ck_assert_ptr_nonnull(f);
+	static char yaml[1 << 18];
+	size_t n = fread(yaml, 1, sizeof(yaml) - 1, f);
+	fclose(f);
+	yaml[n] = '\0';
+	size_t nr;
+	const sdns_api_route *rt = sdns_api_routes(&nr);
+	ck_assert_uint_ge(nr, 17);
+	for (size_t i = 0; i < nr; i++) {
+		char key[200], meth[16];
+		snprintf(key, sizeof(key), "\n  %s:\n", rt[i].path);
+		const char *p = strstr(yaml, key);
+		ck_assert_msg(p != NULL, "path %s missing", rt[i].path);
+		p += strlen(key);
+		/* The path's block runs to the next two-space key. */
+		const char *end = strstr(p, "\n  /");
+		if (!end) end = strstr(p, "\ncomponents:");
+		size_t ml = strlen(rt[i].method);
+		for (size_t k = 0; k <= ml; k++)
+			meth[k] = (char)(k < ml ? rt[i].method[k] + 32 : '\0');
+		char mkey[32];
+		snprintf(mkey, sizeof(mkey), "\n    %s:\n", meth);
+		const char *m = strstr(p - 1, mkey);
+		ck_assert_msg(m && (!end || m < end), "%s %s missing",
+		              rt[i].method, rt[i].path);
+	}
+}
+END_TEST
+
+/* Last: stops and restarts the shared database. */
+START_TEST(test_database_down_gives_503_then_recovers)
+{
+	make_zone("down.test", NULL);
+	ck_assert_int_eq(pg("stop"), 0);
+	const char *a = "{\"name\":\"down.test\",\"type\":\"A\",\"value\":"
+	                "\"10.0.0.9\"}";
+	call_expect("admin", "POST", "/zones/down.test/records", NULL, a, 503,
+	            "unavailable", NULL);
+	sdns_http_resp r;
+	req("admin", "GET", "/healthz", NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 503);
+	ck_assert_ptr_nonnull(strstr(r.body, "\"database\":\"down\""));
+	sdns_http_resp_free(&r);
+	call_expect("admin", "GET", "/zones", NULL, NULL, 503, "unavailable",
+	            NULL);
+	ck_assert_int_eq(pg("start"), 0);
+	sleep(2);  /* so every pool thread's connection counts as idle */
+	for (int i = 0; i < 8; i++)
+		call_expect("admin", "GET", "/zones", NULL, NULL, 200, NULL, NULL);
+	call_expect("admin", "POST", "/zones/down.test/records", NULL, a, 201,
+	            NULL, NULL);
+	call_expect("admin", "GET", "/healthz", NULL, NULL, 200, NULL, NULL);
+}
+END_TEST
+
+static Suite *api_suite(void)
+{
+	Suite *s = suite_create("api");
+	TCase *tc = tcase_create("api");
+	tcase_add_unchecked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_zone_create_get_list_delete_round_trip);
+	tcase_add_test(tc, test_record_add_update_delete_round_trip);
+	tcase_add_test(tc, test_bad_json_is_400_bad_json);
+	tcase_add_test(tc, test_unknown_field_is_400_unknown_field);
+	tcase_add_test(tc, test_bad_value_is_400_invalid_field_value);
+	tcase_add_test(tc, test_wrong_types_nul_and_overlong_strings_are_400);
+	tcase_add_test(tc, test_unknown_zone_and_record_are_404);
+	tcase_add_test(tc, test_duplicate_and_cname_clash_are_409);
+	tcase_add_test(tc, test_if_match_mismatch_is_412);
+	tcase_add_test(tc, test_oversize_body_is_413);
+	tcase_add_test(tc, test_wrong_method_is_405_with_allow);
+	tcase_add_test(tc, test_node_writes_only_zones_it_owns);
+	tcase_add_test(tc, test_client_reads_but_never_writes);
+	tcase_add_test(tc, test_no_certificate_is_401_and_nothing_else);
+	tcase_add_test(tc, test_bad_certificates_are_401);
+	tcase_add_test(tc, test_revoked_certificate_is_401);
+	tcase_add_test(tc, test_enroll_with_fresh_token_gives_certificate_of_its_identity);
+	tcase_add_test(tc, test_enroll_refuses_reused_expired_and_forged_tokens);
+	tcase_add_test(tc, test_delete_peer_revokes_it);
+	tcase_add_test(tc, test_audit_lists_every_step_and_verifies);
+	tcase_add_test(tc, test_healthz_and_metrics);
+	tcase_add_test(tc, test_every_route_is_in_openapi);
+	tcase_add_test(tc, test_database_down_gives_503_then_recovers);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+SDNS_TEST_MAIN(api_suite)
