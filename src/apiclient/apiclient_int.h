@@ -25,25 +25,25 @@ typedef struct {
 	bool eof;
 	char *err;
 	size_t err_cap;
-} api_io;
+} apic_io;
 
-uint64_t api_now_ms(void);
-int api_fail(api_io *io, int code, const char *fmt, ...)
+uint64_t apic_now_ms(void);
+int apic_fail(apic_io *io, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* conn.c: TCP connect and TLS handshake with verification; close. */
-int api_connect(sdns_apiclient *c, api_io *io);
-void api_close(api_io *io);
-int api_write_all(api_io *io, const void *data, size_t len);
+int apic_connect(sdns_apiclient *c, apic_io *io);
+void apic_close(apic_io *io);
+int apic_write_all(apic_io *io, const void *data, size_t len);
 /* Reads what is available into io->buf (after compacting); 0 at EOF sets
  * io->eof. */
-int api_fill(api_io *io);
+int apic_fill(apic_io *io);
 
 /* http.c: check the request's parts (before connecting), send the
  * request, read the response. */
-int api_check_request(api_io *io, const char *method, const char *path,
+int apic_check_request(apic_io *io, const char *method, const char *path,
                       const char *const *headers, const char *content_type);
-int api_exchange(sdns_apiclient *c, api_io *io, const char *method,
+int apic_exchange(sdns_apiclient *c, apic_io *io, const char *method,
                  const char *path, const char *const *headers,
                  const char *content_type, const void *body, size_t body_len,
                  sdns_apiclient_resp *resp);

@@ -19,14 +19,14 @@
 
 #include "sdns/error.h"
 
-uint64_t api_now_ms(void)
+uint64_t apic_now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-int api_fail(api_io *io, int code, const char *fmt, ...)
+int apic_fail(apic_io *io, int code, const char *fmt, ...)
 {
 	if (io->err && io->err_cap && !io->err[0]) {
 		va_list ap;
@@ -143,22 +143,22 @@ void sdns_apiclient_free(sdns_apiclient *c)
 }
 
 /* Waits for fd to become ready for ev until the deadline. */
-static int wait_fd(api_io *io, short ev)
+static int wait_fd(apic_io *io, short ev)
 {
 	for (;;) {
-		uint64_t now = api_now_ms();
+		uint64_t now = apic_now_ms();
 		if (now >= io->deadline_ms)
-			return api_fail(io, SDNS_ETIMEOUT, "timed out");
+			return apic_fail(io, SDNS_ETIMEOUT, "timed out");
 		struct pollfd p = {.fd = io->fd, .events = ev};
 		int n = poll(&p, 1, (int)(io->deadline_ms - now));
 		if (n > 0)
 			return SDNS_OK;
 		if (n < 0 && errno != EINTR)
-			return api_fail(io, SDNS_EIO, "poll: %s", strerror(errno));
+			return apic_fail(io, SDNS_EIO, "poll: %s", strerror(errno));
 	}
 }
 
-static int connect_one(api_io *io, const struct addrinfo *ai)
+static int connect_one(apic_io *io, const struct addrinfo *ai)
 {
 	io->fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
 	                SOCK_CLOEXEC, ai->ai_protocol);
@@ -178,7 +178,7 @@ static int connect_one(api_io *io, const struct addrinfo *ai)
 	return -soerr;
 }
 
-static int tcp_connect(sdns_apiclient *c, api_io *io)
+static int tcp_connect(sdns_apiclient *c, apic_io *io)
 {
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
 	                         .ai_flags = AI_ADDRCONFIG}, *res = NULL;
@@ -186,7 +186,7 @@ static int tcp_connect(sdns_apiclient *c, api_io *io)
 		hints.ai_flags = AI_NUMERICHOST;
 	int g = getaddrinfo(c->url.host, c->url.port, &hints, &res);
 	if (g != 0)
-		return api_fail(io, SDNS_EIO, "cannot resolve %s: %s", c->url.host,
+		return apic_fail(io, SDNS_EIO, "cannot resolve %s: %s", c->url.host,
 		                gai_strerror(g));
 	int last = -ECONNREFUSED;
 	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
@@ -201,10 +201,10 @@ static int tcp_connect(sdns_apiclient *c, api_io *io)
 	}
 	freeaddrinfo(res);
 	if (last == -ETIMEDOUT)
-		return api_fail(io, SDNS_ETIMEOUT, "timed out connecting to %s port %s",
+		return apic_fail(io, SDNS_ETIMEOUT, "timed out connecting to %s port %s",
 		                c->url.host, c->url.port);
 	if (last < 0)
-		return api_fail(io, SDNS_EIO, "cannot connect to %s port %s: %s",
+		return apic_fail(io, SDNS_EIO, "cannot connect to %s port %s: %s",
 		                c->url.host, c->url.port,
 		                last == -ECONNREFUSED ? "connection refused"
 		                                      : strerror(-last));
@@ -212,7 +212,7 @@ static int tcp_connect(sdns_apiclient *c, api_io *io)
 }
 
 /* Turns an SSL_* result into wait / done / error. */
-static int ssl_step(api_io *io, int ret, const char *what)
+static int ssl_step(apic_io *io, int ret, const char *what)
 {
 	int e = SSL_get_error(io->ssl, ret);
 	if (e == SSL_ERROR_WANT_READ)
@@ -220,30 +220,30 @@ static int ssl_step(api_io *io, int ret, const char *what)
 	if (e == SSL_ERROR_WANT_WRITE)
 		return wait_fd(io, POLLOUT);
 	if (e == SSL_ERROR_ZERO_RETURN)
-		return api_fail(io, SDNS_ECLOSED, "%s: connection closed", what);
+		return apic_fail(io, SDNS_ECLOSED, "%s: connection closed", what);
 	if (e == SSL_ERROR_SYSCALL && !ERR_peek_error())
-		return api_fail(io, SDNS_EIO, "%s: %s", what,
+		return apic_fail(io, SDNS_EIO, "%s: %s", what,
 		                errno ? strerror(errno) : "connection closed");
-	return api_fail(io, SDNS_ETLS, "%s: %s", what, ossl_reason());
+	return apic_fail(io, SDNS_ETLS, "%s: %s", what, ossl_reason());
 }
 
-static int handshake_failed(sdns_apiclient *c, api_io *io, int rc)
+static int handshake_failed(sdns_apiclient *c, apic_io *io, int rc)
 {
 	long v = SSL_get_verify_result(io->ssl);
 	if (v != X509_V_OK && io->err && io->err_cap)
 		io->err[0] = '\0'; /* the verify result says more than the alert */
 	if (v == X509_V_ERR_HOSTNAME_MISMATCH || v == X509_V_ERR_IP_ADDRESS_MISMATCH)
-		return api_fail(io, SDNS_ECERT, "server certificate does not match "
+		return apic_fail(io, SDNS_ECERT, "server certificate does not match "
 		                "host %s", c->url.host);
 	if (v != X509_V_OK)
-		return api_fail(io, SDNS_ECERT, "server certificate refused: %s",
+		return apic_fail(io, SDNS_ECERT, "server certificate refused: %s",
 		                X509_verify_cert_error_string(v));
 	if (rc == SDNS_ETLS && io->err && !io->err[0])
-		return api_fail(io, rc, "TLS handshake failed: %s", ossl_reason());
+		return apic_fail(io, rc, "TLS handshake failed: %s", ossl_reason());
 	return rc;
 }
 
-static int set_peer_checks(sdns_apiclient *c, api_io *io)
+static int set_peer_checks(sdns_apiclient *c, apic_io *io)
 {
 	X509_VERIFY_PARAM *p = SSL_get0_param(io->ssl);
 	if (c->url.is_ip)
@@ -254,7 +254,7 @@ static int set_peer_checks(sdns_apiclient *c, api_io *io)
 	return SSL_set_tlsext_host_name(io->ssl, c->url.host) == 1 ? 0 : -1;
 }
 
-int api_connect(sdns_apiclient *c, api_io *io)
+int apic_connect(sdns_apiclient *c, apic_io *io)
 {
 	int rc = tcp_connect(c, io);
 	if (rc < 0)
@@ -262,7 +262,7 @@ int api_connect(sdns_apiclient *c, api_io *io)
 	io->ssl = SSL_new(c->ctx);
 	if (!io->ssl || SSL_set_fd(io->ssl, io->fd) != 1 ||
 	    set_peer_checks(c, io) < 0)
-		return api_fail(io, SDNS_ENOMEM, "TLS setup: %s", ossl_reason());
+		return apic_fail(io, SDNS_ENOMEM, "TLS setup: %s", ossl_reason());
 	for (;;) {
 		int ret = SSL_connect(io->ssl);
 		if (ret == 1)
@@ -273,7 +273,7 @@ int api_connect(sdns_apiclient *c, api_io *io)
 	}
 }
 
-void api_close(api_io *io)
+void apic_close(apic_io *io)
 {
 	if (io->ssl) {
 		SSL_set_shutdown(io->ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
@@ -285,7 +285,7 @@ void api_close(api_io *io)
 	io->fd = -1;
 }
 
-int api_write_all(api_io *io, const void *data, size_t len)
+int apic_write_all(apic_io *io, const void *data, size_t len)
 {
 	const uint8_t *p = data;
 	while (len > 0) {
@@ -309,7 +309,7 @@ static bool unexpected_eof(void)
 	return e && ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING;
 }
 
-int api_fill(api_io *io)
+int apic_fill(apic_io *io)
 {
 	if (io->pos > 0) {
 		memmove(io->buf, io->buf + io->pos, io->len - io->pos);
@@ -317,7 +317,7 @@ int api_fill(api_io *io)
 		io->pos = 0;
 	}
 	if (io->len == sizeof(io->buf))
-		return api_fail(io, SDNS_ETOOBIG, "response line over %zu bytes",
+		return apic_fail(io, SDNS_ETOOBIG, "response line over %zu bytes",
 		                sizeof(io->buf));
 	for (;;) {
 		size_t n = 0;

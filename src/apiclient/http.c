@@ -27,7 +27,7 @@ static bool safe_text(const char *s, bool allow_space)
 	return true;
 }
 
-static int send_request(sdns_apiclient *c, api_io *io, const char *method,
+static int send_request(sdns_apiclient *c, apic_io *io, const char *method,
                         const char *path, const char *const *headers,
                         const char *ctype, const void *body, size_t blen)
 {
@@ -52,17 +52,17 @@ static int send_request(sdns_apiclient *c, api_io *io, const char *method,
 		used += n > 0 ? (size_t)n : sizeof(head);
 	}
 	if (used + 2 >= sizeof(head))
-		return api_fail(io, SDNS_ETOOBIG, "request head too long");
+		return apic_fail(io, SDNS_ETOOBIG, "request head too long");
 	memcpy(head + used, "\r\n", 2);
-	int rc = api_write_all(io, head, used + 2);
+	int rc = apic_write_all(io, head, used + 2);
 	if (rc == SDNS_OK && blen)
-		rc = api_write_all(io, body, blen);
+		rc = apic_write_all(io, body, blen);
 	return rc;
 }
 
 /* The next line without its CR LF, NUL-terminated inside io->buf; valid
  * until the next read from io. */
-static int read_line(api_io *io, char **line, size_t *total)
+static int read_line(apic_io *io, char **line, size_t *total)
 {
 	for (;;) {
 		uint8_t *s = io->buf + io->pos;
@@ -82,25 +82,25 @@ static int read_line(api_io *io, char **line, size_t *total)
 		if (*total + io->len - io->pos > HEAD_MAX)
 			break;
 		if (io->eof)
-			return api_fail(io, SDNS_EPROTO, "connection closed in the "
+			return apic_fail(io, SDNS_EPROTO, "connection closed in the "
 			                "response head");
-		int rc = api_fill(io);
+		int rc = apic_fill(io);
 		if (rc < 0)
 			return rc;
 	}
-	return api_fail(io, SDNS_ETOOBIG, "response head over %d bytes", HEAD_MAX);
+	return apic_fail(io, SDNS_ETOOBIG, "response head over %d bytes", HEAD_MAX);
 }
 
-static int parse_status(api_io *io, const char *line, int *status)
+static int parse_status(apic_io *io, const char *line, int *status)
 {
 	if (strncmp(line, "HTTP/1.", 7) != 0 || !isdigit((unsigned char)line[7]) ||
 	    line[8] != ' ' || !isdigit((unsigned char)line[9]) ||
 	    !isdigit((unsigned char)line[10]) || !isdigit((unsigned char)line[11]) ||
 	    (line[12] != ' ' && line[12] != '\0'))
-		return api_fail(io, SDNS_EPROTO, "not an HTTP/1.x response");
+		return apic_fail(io, SDNS_EPROTO, "not an HTTP/1.x response");
 	*status = atoi(line + 9);
 	if (*status < 100 || *status > 599)
-		return api_fail(io, SDNS_EPROTO, "bad HTTP status %d", *status);
+		return apic_fail(io, SDNS_EPROTO, "bad HTTP status %d", *status);
 	return SDNS_OK;
 }
 
@@ -115,28 +115,28 @@ static void copy_value(char *dst, size_t cap, const char *v)
 	snprintf(dst, cap, "%s", v);
 }
 
-static int parse_length(api_io *io, const char *v, head_info *h)
+static int parse_length(apic_io *io, const char *v, head_info *h)
 {
 	uint64_t n = 0;
 	if (!*v)
-		return api_fail(io, SDNS_EPROTO, "bad Content-Length");
+		return apic_fail(io, SDNS_EPROTO, "bad Content-Length");
 	for (; *v; v++) {
 		if (!isdigit((unsigned char)*v) || n > UINT64_MAX / 20)
-			return api_fail(io, SDNS_EPROTO, "bad Content-Length");
+			return apic_fail(io, SDNS_EPROTO, "bad Content-Length");
 		n = n * 10 + (uint64_t)(*v - '0');
 	}
 	if (h->has_length && h->length != n)
-		return api_fail(io, SDNS_EPROTO, "conflicting Content-Length");
+		return apic_fail(io, SDNS_EPROTO, "conflicting Content-Length");
 	h->has_length = true;
 	h->length = n;
 	return SDNS_OK;
 }
 
-static int header_line(api_io *io, char *line, head_info *h, sdns_apiclient_resp *r)
+static int header_line(apic_io *io, char *line, head_info *h, sdns_apiclient_resp *r)
 {
 	char *colon = strchr(line, ':');
 	if (!colon || colon == line)
-		return api_fail(io, SDNS_EPROTO, "bad header line");
+		return apic_fail(io, SDNS_EPROTO, "bad header line");
 	*colon = '\0';
 	char *v = colon + 1;
 	while (*v == ' ' || *v == '\t')
@@ -152,7 +152,7 @@ static int header_line(api_io *io, char *line, head_info *h, sdns_apiclient_resp
 		while (*last == ' ')
 			last++;
 		if (strcasecmp(last, "chunked") != 0)
-			return api_fail(io, SDNS_EPROTO, "unsupported Transfer-Encoding");
+			return apic_fail(io, SDNS_EPROTO, "unsupported Transfer-Encoding");
 		h->chunked = true;
 	} else if (!strcasecmp(line, "etag")) {
 		copy_value(r->etag, sizeof(r->etag), v);
@@ -164,7 +164,7 @@ static int header_line(api_io *io, char *line, head_info *h, sdns_apiclient_resp
 	return SDNS_OK;
 }
 
-static int read_head(api_io *io, head_info *h, sdns_apiclient_resp *r)
+static int read_head(apic_io *io, head_info *h, sdns_apiclient_resp *r)
 {
 	size_t total = 0;
 	char *line;
@@ -186,10 +186,10 @@ static int read_head(api_io *io, head_info *h, sdns_apiclient_resp *r)
 	return SDNS_OK;
 }
 
-static int body_add(api_io *io, body_buf *b, const uint8_t *p, size_t n)
+static int body_add(apic_io *io, body_buf *b, const uint8_t *p, size_t n)
 {
 	if (n > b->max - b->len)
-		return api_fail(io, SDNS_ETOOBIG, "response body over %zu bytes",
+		return apic_fail(io, SDNS_ETOOBIG, "response body over %zu bytes",
 		                b->max);
 	if (b->len + n + 1 > b->cap) {
 		size_t cap = b->cap ? b->cap : 4096;
@@ -197,7 +197,7 @@ static int body_add(api_io *io, body_buf *b, const uint8_t *p, size_t n)
 			cap *= 2;
 		uint8_t *np = realloc(b->p, cap);
 		if (!np)
-			return api_fail(io, SDNS_ENOMEM, "out of memory");
+			return apic_fail(io, SDNS_ENOMEM, "out of memory");
 		b->p = np;
 		b->cap = cap;
 	}
@@ -208,17 +208,17 @@ static int body_add(api_io *io, body_buf *b, const uint8_t *p, size_t n)
 }
 
 /* Moves n bytes (or everything up to EOF when until_eof) into the body. */
-static int read_bytes(api_io *io, body_buf *b, uint64_t n, bool until_eof)
+static int read_bytes(apic_io *io, body_buf *b, uint64_t n, bool until_eof)
 {
 	while (n > 0 || until_eof) {
 		if (io->pos == io->len) {
 			if (io->eof) {
 				if (until_eof)
 					return SDNS_OK;
-				return api_fail(io, SDNS_EPROTO, "response body cut short");
+				return apic_fail(io, SDNS_EPROTO, "response body cut short");
 			}
 			io->pos = io->len = 0;
-			int rc = api_fill(io);
+			int rc = apic_fill(io);
 			if (rc < 0)
 				return rc;
 			continue;
@@ -234,7 +234,7 @@ static int read_bytes(api_io *io, body_buf *b, uint64_t n, bool until_eof)
 	return SDNS_OK;
 }
 
-static int read_chunked(api_io *io, body_buf *b)
+static int read_chunked(apic_io *io, body_buf *b)
 {
 	size_t total = 0;
 	char *line;
@@ -245,12 +245,12 @@ static int read_chunked(api_io *io, body_buf *b)
 		total = 0;
 		char *end;
 		if (!isxdigit((unsigned char)*line))
-			return api_fail(io, SDNS_EPROTO, "bad chunk size");
+			return apic_fail(io, SDNS_EPROTO, "bad chunk size");
 		unsigned long long size = strtoull(line, &end, 16);
 		if (*end && *end != ';' && *end != ' ')
-			return api_fail(io, SDNS_EPROTO, "bad chunk size");
+			return apic_fail(io, SDNS_EPROTO, "bad chunk size");
 		if (size > b->max)
-			return api_fail(io, SDNS_ETOOBIG, "response body over %zu bytes",
+			return apic_fail(io, SDNS_ETOOBIG, "response body over %zu bytes",
 			                b->max);
 		if (size == 0)
 			break;
@@ -258,7 +258,7 @@ static int read_chunked(api_io *io, body_buf *b)
 		    (rc = read_line(io, &line, &total)) < 0)
 			return rc;
 		if (*line)
-			return api_fail(io, SDNS_EPROTO, "chunk longer than its size");
+			return apic_fail(io, SDNS_EPROTO, "chunk longer than its size");
 	}
 	do { /* trailers, up to the empty line */
 		int rc = read_line(io, &line, &total);
@@ -268,20 +268,20 @@ static int read_chunked(api_io *io, body_buf *b)
 	return SDNS_OK;
 }
 
-int api_check_request(api_io *io, const char *method, const char *path,
+int apic_check_request(apic_io *io, const char *method, const char *path,
                       const char *const *headers, const char *content_type)
 {
 	if (!method || !*method || !safe_text(method, false) || !path ||
 	    path[0] != '/' || !safe_text(path, false) ||
 	    (content_type && !safe_text(content_type, true)))
-		return api_fail(io, SDNS_EINVAL, "bad method, path or content type");
+		return apic_fail(io, SDNS_EINVAL, "bad method, path or content type");
 	for (size_t i = 0; headers && headers[i]; i++)
 		if (!safe_text(headers[i], true) || !strchr(headers[i], ':'))
-			return api_fail(io, SDNS_EINVAL, "bad header '%s'", headers[i]);
+			return apic_fail(io, SDNS_EINVAL, "bad header '%s'", headers[i]);
 	return SDNS_OK;
 }
 
-int api_exchange(sdns_apiclient *c, api_io *io, const char *method,
+int apic_exchange(sdns_apiclient *c, apic_io *io, const char *method,
                  const char *path, const char *const *headers,
                  const char *content_type, const void *body, size_t body_len,
                  sdns_apiclient_resp *resp)
@@ -301,7 +301,7 @@ int api_exchange(sdns_apiclient *c, api_io *io, const char *method,
 	else if (h.chunked)
 		rc = read_chunked(io, &b);
 	else if (h.has_length && h.length > b.max)
-		rc = api_fail(io, SDNS_ETOOBIG, "response body of %llu bytes over "
+		rc = apic_fail(io, SDNS_ETOOBIG, "response body of %llu bytes over "
 		              "%zu", (unsigned long long)h.length, b.max);
 	else
 		rc = read_bytes(io, &b, h.length, !h.has_length);

@@ -14,20 +14,20 @@ int sdns_apiclient_request(sdns_apiclient *c, const char *method, const char *pa
 	memset(resp, 0, sizeof(*resp));
 	if (err && err_cap)
 		err[0] = '\0';
-	api_io *io = calloc(1, sizeof(*io));
+	apic_io *io = calloc(1, sizeof(*io));
 	if (!io)
 		return SDNS_ENOMEM;
 	io->fd = -1;
 	io->err = err;
 	io->err_cap = err_cap;
-	io->deadline_ms = api_now_ms() + c->timeout_ms;
-	int rc = api_check_request(io, method, path, headers, content_type);
+	io->deadline_ms = apic_now_ms() + c->timeout_ms;
+	int rc = apic_check_request(io, method, path, headers, content_type);
 	if (rc == SDNS_OK)
-		rc = api_connect(c, io);
+		rc = apic_connect(c, io);
 	if (rc == SDNS_OK)
-		rc = api_exchange(c, io, method, path, headers, content_type, body,
+		rc = apic_exchange(c, io, method, path, headers, content_type, body,
 		                  body_len, resp);
-	api_close(io);
+	apic_close(io);
 	free(io);
 	if (rc < 0) {
 		sdns_apiclient_resp_free(resp);
