@@ -3,6 +3,7 @@
  * concurrency: the API answers 412 when the zone moved on). */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "apicmd.h"
 #include "ctl.h"
@@ -126,6 +127,22 @@ static int record_list(int argc, char **argv)
 	return 0;
 }
 
+/* NAME as the user wrote it → what the API takes: "@" and names with a
+ * final dot as they are, names ending in the zone as absolute, anything
+ * else relative to the zone ("www" → "www.zone"). */
+static void qualify(const char *name, const char *zone, char *out, size_t cap)
+{
+	size_t nl = strlen(name), zl = strlen(zone);
+	while (zl && zone[zl - 1] == '.')
+		zl--;
+	bool in_zone = nl >= zl && !strncasecmp(name + nl - zl, zone, zl) &&
+	               (nl == zl || name[nl - zl - 1] == '.');
+	if (!strcmp(name, "@") || (nl && name[nl - 1] == '.') || in_zone)
+		snprintf(out, cap, "%s", name);
+	else
+		snprintf(out, cap, "%s.%.*s", name, (int)zl, zone);
+}
+
 /* add (pos: ZONE NAME TYPE VALUE) and update (ZONE ID NAME TYPE VALUE). */
 static int record_write(int argc, char **argv, bool update)
 {
@@ -136,7 +153,9 @@ static int record_write(int argc, char **argv, bool update)
 	                         sizeof(path))))
 		return st;
 	const char *const *f = a.pos + (update ? 2 : 1);
-	json_t *body = json_pack("{s:s, s:s, s:s}", "name", f[0], "type", f[1],
+	char owner[600];
+	qualify(f[0], a.pos[0], owner, sizeof(owner));
+	json_t *body = json_pack("{s:s, s:s, s:s}", "name", owner, "type", f[1],
 	                         "value", f[2]);
 	long long ttl;
 	if (a.ttl && ctl_parse_num(a.cmd, "--ttl", a.ttl, 0, 2147483647, &ttl))
