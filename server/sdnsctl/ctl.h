@@ -7,6 +7,11 @@
 int ctl_pki(int argc, char **argv);    /* pki.c: init, issue, pin */
 int ctl_query(int argc, char **argv);  /* query.c: DoQ query, dig-like */
 int ctl_bench(int argc, char **argv);  /* bench.c: DoQ load generator */
-int ctl_zone(int argc, char **argv);   /* zone.c: check/import a master file */
+int ctl_zone(int argc, char **argv);   /* zone.c: check a master file; API:
+                                        * list, create, delete, import */
+int ctl_record(int argc, char **argv); /* record.c: API record add/list/... */
+int ctl_peer(int argc, char **argv);   /* peer.c: API token, list, revoke */
+int ctl_audit(int argc, char **argv);  /* audit.c: API audit list, verify */
+int ctl_enroll(int argc, char **argv); /* enroll.c: key + CSR → certificate */
 
 #endif

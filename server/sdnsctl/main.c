@@ -1,4 +1,5 @@
 /* sdnsctl: the command-line tool for PKI, queries, zones and benchmarks. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -13,7 +14,10 @@ static const struct {
 	{"pki", ctl_pki, "init|issue|pin   create and manage the mesh PKI"},
 	{"query", ctl_query, "NAME [TYPE]      ask a server over DNS-over-QUIC"},
 	{"bench", ctl_bench, "NAME [TYPE]      measure DoQ queries/s and latency"},
-	{"zone", ctl_zone, "check FILE       parse and check a master file"},
+	{"zone", ctl_zone, "check|list|create|delete|import  zones (check: local)"},
+	{"record", ctl_record, "add|list|update|delete  records of a zone"},
+	{"peer", ctl_peer, "token|list|revoke  enrollment tokens and peers"},
+	{"audit", ctl_audit, "list|verify      the audit chain"},
 };
 
 static void usage(FILE *f)
@@ -27,6 +31,8 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	sdns_log_setup(stderr, SDNS_LOG_WARN);
+	/* A server closing mid-request must be an error, not a dead process. */
+	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

@@ -1,0 +1,315 @@
+/* HTTP/1.1 on one connection: write the request, read the status line,
+ * the headers we care about and the body (Content-Length, chunked or up
+ * to close), within the client's limits. */
+#include "apiclient_int.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "sdns/error.h"
+
+#define HEAD_MAX 16384
+
+typedef struct {
+	uint8_t *p;
+	size_t len, cap, max;
+} body_buf;
+
+static bool safe_text(const char *s, bool allow_space)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f ||
+		    (!allow_space && *s == ' '))
+			return false;
+	return true;
+}
+
+static int send_request(sdns_apiclient *c, apic_io *io, const char *method,
+                        const char *path, const char *const *headers,
+                        const char *ctype, const void *body, size_t blen)
+{
+	char host[SDNS_APICLIENT_HOST_MAX + 16];
+	bool v6 = strchr(c->url.host, ':') != NULL;
+	snprintf(host, sizeof(host), v6 ? "[%s]:%s" : "%s:%s", c->url.host,
+	         c->url.port);
+	char head[HEAD_MAX];
+	int n = snprintf(head, sizeof(head),
+	                 "%s %s%s HTTP/1.1\r\nHost: %s\r\nUser-Agent: sdnsctl\r\n"
+	                 "Accept: application/json\r\nConnection: close\r\n",
+	                 method, c->url.prefix, path, host);
+	size_t used = n > 0 ? (size_t)n : sizeof(head);
+	if (body || blen || ctype) {
+		n = snprintf(head + used, used < sizeof(head) ? sizeof(head) - used : 0,
+		             "Content-Type: %s\r\nContent-Length: %zu\r\n",
+		             ctype ? ctype : "application/octet-stream", blen);
+		used += n > 0 ? (size_t)n : sizeof(head);
+	}
+	for (size_t i = 0; headers && headers[i] && used < sizeof(head); i++) {
+		n = snprintf(head + used, sizeof(head) - used, "%s\r\n", headers[i]);
+		used += n > 0 ? (size_t)n : sizeof(head);
+	}
+	if (used + 2 >= sizeof(head))
+		return apic_fail(io, SDNS_ETOOBIG, "request head too long");
+	memcpy(head + used, "\r\n", 2);
+	int rc = apic_write_all(io, head, used + 2);
+	if (rc == SDNS_OK && blen)
+		rc = apic_write_all(io, body, blen);
+	return rc;
+}
+
+/* The next line without its CR LF, NUL-terminated inside io->buf; valid
+ * until the next read from io. */
+static int read_line(apic_io *io, char **line, size_t *total)
+{
+	for (;;) {
+		uint8_t *s = io->buf + io->pos;
+		uint8_t *nl = memchr(s, '\n', io->len - io->pos);
+		if (nl) {
+			size_t l = (size_t)(nl - s);
+			*total += l + 1;
+			if (*total > HEAD_MAX)
+				break;
+			io->pos += l + 1;
+			if (l && s[l - 1] == '\r')
+				l--;
+			s[l] = '\0';
+			*line = (char *)s;
+			return SDNS_OK;
+		}
+		if (*total + io->len - io->pos > HEAD_MAX)
+			break;
+		if (io->eof)
+			return apic_fail(io, SDNS_EPROTO, "connection closed in the "
+			                "response head");
+		int rc = apic_fill(io);
+		if (rc < 0)
+			return rc;
+	}
+	return apic_fail(io, SDNS_ETOOBIG, "response head over %d bytes", HEAD_MAX);
+}
+
+static int parse_status(apic_io *io, const char *line, int *status)
+{
+	if (strncmp(line, "HTTP/1.", 7) != 0 || !isdigit((unsigned char)line[7]) ||
+	    line[8] != ' ' || !isdigit((unsigned char)line[9]) ||
+	    !isdigit((unsigned char)line[10]) || !isdigit((unsigned char)line[11]) ||
+	    (line[12] != ' ' && line[12] != '\0'))
+		return apic_fail(io, SDNS_EPROTO, "not an HTTP/1.x response");
+	*status = atoi(line + 9);
+	if (*status < 100 || *status > 599)
+		return apic_fail(io, SDNS_EPROTO, "bad HTTP status %d", *status);
+	return SDNS_OK;
+}
+
+typedef struct {
+	int status;
+	bool chunked, has_length;
+	uint64_t length;
+} head_info;
+
+static void copy_value(char *dst, size_t cap, const char *v)
+{
+	snprintf(dst, cap, "%s", v);
+}
+
+static int parse_length(apic_io *io, const char *v, head_info *h)
+{
+	uint64_t n = 0;
+	if (!*v)
+		return apic_fail(io, SDNS_EPROTO, "bad Content-Length");
+	for (; *v; v++) {
+		if (!isdigit((unsigned char)*v) || n > UINT64_MAX / 20)
+			return apic_fail(io, SDNS_EPROTO, "bad Content-Length");
+		n = n * 10 + (uint64_t)(*v - '0');
+	}
+	if (h->has_length && h->length != n)
+		return apic_fail(io, SDNS_EPROTO, "conflicting Content-Length");
+	h->has_length = true;
+	h->length = n;
+	return SDNS_OK;
+}
+
+static int header_line(apic_io *io, char *line, head_info *h, sdns_apiclient_resp *r)
+{
+	char *colon = strchr(line, ':');
+	if (!colon || colon == line)
+		return apic_fail(io, SDNS_EPROTO, "bad header line");
+	*colon = '\0';
+	char *v = colon + 1;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	size_t vl = strlen(v);
+	while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
+		v[--vl] = '\0';
+	if (!strcasecmp(line, "content-length"))
+		return parse_length(io, v, h);
+	if (!strcasecmp(line, "transfer-encoding")) {
+		const char *last = strrchr(v, ',');
+		last = last ? last + 1 : v;
+		while (*last == ' ')
+			last++;
+		if (strcasecmp(last, "chunked") != 0)
+			return apic_fail(io, SDNS_EPROTO, "unsupported Transfer-Encoding");
+		h->chunked = true;
+	} else if (!strcasecmp(line, "etag")) {
+		copy_value(r->etag, sizeof(r->etag), v);
+	} else if (!strcasecmp(line, "location")) {
+		copy_value(r->location, sizeof(r->location), v);
+	} else if (!strcasecmp(line, "content-type")) {
+		copy_value(r->content_type, sizeof(r->content_type), v);
+	}
+	return SDNS_OK;
+}
+
+static int read_head(apic_io *io, head_info *h, sdns_apiclient_resp *r)
+{
+	size_t total = 0;
+	char *line;
+	do {
+		memset(h, 0, sizeof(*h));
+		r->etag[0] = r->location[0] = r->content_type[0] = '\0';
+		int rc = read_line(io, &line, &total);
+		if (rc == SDNS_OK)
+			rc = parse_status(io, line, &h->status);
+		while (rc == SDNS_OK) {
+			rc = read_line(io, &line, &total);
+			if (rc < 0 || !*line)
+				break;
+			rc = header_line(io, line, h, r);
+		}
+		if (rc < 0)
+			return rc;
+	} while (h->status < 200); /* 100 Continue and friends */
+	return SDNS_OK;
+}
+
+static int body_add(apic_io *io, body_buf *b, const uint8_t *p, size_t n)
+{
+	if (n > b->max - b->len)
+		return apic_fail(io, SDNS_ETOOBIG, "response body over %zu bytes",
+		                b->max);
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		uint8_t *np = realloc(b->p, cap);
+		if (!np)
+			return apic_fail(io, SDNS_ENOMEM, "out of memory");
+		b->p = np;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+	return SDNS_OK;
+}
+
+/* Moves n bytes (or everything up to EOF when until_eof) into the body. */
+static int read_bytes(apic_io *io, body_buf *b, uint64_t n, bool until_eof)
+{
+	while (n > 0 || until_eof) {
+		if (io->pos == io->len) {
+			if (io->eof) {
+				if (until_eof)
+					return SDNS_OK;
+				return apic_fail(io, SDNS_EPROTO, "response body cut short");
+			}
+			io->pos = io->len = 0;
+			int rc = apic_fill(io);
+			if (rc < 0)
+				return rc;
+			continue;
+		}
+		size_t avail = io->len - io->pos;
+		size_t take = until_eof || avail < n ? avail : (size_t)n;
+		int rc = body_add(io, b, io->buf + io->pos, take);
+		if (rc < 0)
+			return rc;
+		io->pos += take;
+		n -= until_eof ? 0 : take;
+	}
+	return SDNS_OK;
+}
+
+static int read_chunked(apic_io *io, body_buf *b)
+{
+	size_t total = 0;
+	char *line;
+	for (;;) {
+		int rc = read_line(io, &line, &total);
+		if (rc < 0)
+			return rc;
+		total = 0;
+		char *end;
+		if (!isxdigit((unsigned char)*line))
+			return apic_fail(io, SDNS_EPROTO, "bad chunk size");
+		unsigned long long size = strtoull(line, &end, 16);
+		if (*end && *end != ';' && *end != ' ')
+			return apic_fail(io, SDNS_EPROTO, "bad chunk size");
+		if (size > b->max)
+			return apic_fail(io, SDNS_ETOOBIG, "response body over %zu bytes",
+			                b->max);
+		if (size == 0)
+			break;
+		if ((rc = read_bytes(io, b, size, false)) < 0 ||
+		    (rc = read_line(io, &line, &total)) < 0)
+			return rc;
+		if (*line)
+			return apic_fail(io, SDNS_EPROTO, "chunk longer than its size");
+	}
+	do { /* trailers, up to the empty line */
+		int rc = read_line(io, &line, &total);
+		if (rc < 0)
+			return rc;
+	} while (*line);
+	return SDNS_OK;
+}
+
+int apic_check_request(apic_io *io, const char *method, const char *path,
+                      const char *const *headers, const char *content_type)
+{
+	if (!method || !*method || !safe_text(method, false) || !path ||
+	    path[0] != '/' || !safe_text(path, false) ||
+	    (content_type && !safe_text(content_type, true)))
+		return apic_fail(io, SDNS_EINVAL, "bad method, path or content type");
+	for (size_t i = 0; headers && headers[i]; i++)
+		if (!safe_text(headers[i], true) || !strchr(headers[i], ':'))
+			return apic_fail(io, SDNS_EINVAL, "bad header '%s'", headers[i]);
+	return SDNS_OK;
+}
+
+int apic_exchange(sdns_apiclient *c, apic_io *io, const char *method,
+                 const char *path, const char *const *headers,
+                 const char *content_type, const void *body, size_t body_len,
+                 sdns_apiclient_resp *resp)
+{
+	int rc = send_request(c, io, method, path, headers, content_type, body,
+	                      body_len);
+	head_info h;
+	if (rc == SDNS_OK)
+		rc = read_head(io, &h, resp);
+	if (rc < 0)
+		return rc;
+	resp->status = h.status;
+	body_buf b = {.max = c->max_body};
+	bool none = !strcmp(method, "HEAD") || h.status == 204 || h.status == 304;
+	if (none)
+		rc = SDNS_OK;
+	else if (h.chunked)
+		rc = read_chunked(io, &b);
+	else if (h.has_length && h.length > b.max)
+		rc = apic_fail(io, SDNS_ETOOBIG, "response body of %llu bytes over "
+		              "%zu", (unsigned long long)h.length, b.max);
+	else
+		rc = read_bytes(io, &b, h.length, !h.has_length);
+	if (rc < 0) {
+		free(b.p);
+		return rc;
+	}
+	resp->body = (char *)b.p;
+	resp->body_len = b.len;
+	return SDNS_OK;
+}
