@@ -13,5 +13,6 @@ int ctl_record(int argc, char **argv); /* record.c: API record add/list/... */
 int ctl_peer(int argc, char **argv);   /* peer.c: API token, list, revoke */
 int ctl_audit(int argc, char **argv);  /* audit.c: API audit list, verify */
 int ctl_enroll(int argc, char **argv); /* enroll.c: key + CSR → certificate */
+int ctl_bench_api(int argc, char **argv); /* bench_api.c: API writes/s, propagation */
 
 #endif

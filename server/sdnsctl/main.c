@@ -14,6 +14,7 @@ static const struct {
 	{"pki", ctl_pki, "init|issue|pin   create and manage the mesh PKI"},
 	{"query", ctl_query, "NAME [TYPE]      ask a server over DNS-over-QUIC"},
 	{"bench", ctl_bench, "NAME [TYPE]      measure DoQ queries/s and latency"},
+	{"bench-api", ctl_bench_api, "ZONE        measure API writes/s and change-to-DoQ time"},
 	{"zone", ctl_zone, "check|list|create|delete|import  zones (check: local)"},
 	{"record", ctl_record, "add|list|update|delete  records of a zone"},
 	{"peer", ctl_peer, "token|list|revoke  enrollment tokens and peers"},
