@@ -27,3 +27,23 @@ echo "   sdnsctl bench --connections $CONNS --streams $STREAMS --duration $SECS 
 "$BIN/sdnsctl" bench --server "127.0.0.1:$PORT" --server-name localhost --ca pki/ca.pem \
 	--cert pki/admin.pem --key pki/admin.key --connections "$CONNS" --streams "$STREAMS" \
 	--duration "$SECS" www.node-alpha.mesh A
+
+# --- store and API: writes/s with 8 clients, API change -> DoQ answer -----
+kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; PID=
+chmod 755 "$DIR"
+CONNINFO=$("$ROOT/server/dev/pg.sh" start "$DIR/pg" "$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')")
+trap '"$ROOT/server/dev/pg.sh" stop "$DIR/pg" >/dev/null 2>&1; cleanup' EXIT
+API=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$BIN/sdnsd" --db "$CONNINFO" --doq-listen "127.0.0.1:$PORT" --api-listen "127.0.0.1:$API" \
+	--tls-cert pki/node.pem --tls-key pki/node.key --tls-ca pki/ca.pem \
+	--migrations "$ROOT/migrations" --log-level warn 2>sdnsd-db.log &
+PID=$!
+api=(--api "https://localhost:$API" --ca pki/ca.pem --cert pki/admin.pem --key pki/admin.key)
+for _ in $(seq 100); do "$BIN/sdnsctl" zone list "${api[@]}" >/dev/null 2>&1 && break; sleep 0.1; done
+"$BIN/sdnsctl" zone create bench.mesh "${api[@]}" >/dev/null
+echo
+echo "== store + API (PostgreSQL on a Unix socket, same machine)"
+echo "   sdnsctl bench-api --clients ${BENCH_API_CLIENTS:-8} --writes ${BENCH_API_WRITES:-2000} --changes ${BENCH_API_CHANGES:-1000} bench.mesh"
+"$BIN/sdnsctl" bench-api "${api[@]}" --server "127.0.0.1:$PORT" --server-name localhost \
+	--clients "${BENCH_API_CLIENTS:-8}" --writes "${BENCH_API_WRITES:-2000}" \
+	--changes "${BENCH_API_CHANGES:-1000}" bench.mesh
