@@ -2,12 +2,10 @@
  * over real HTTPS with the certificates of tests/lib/testpki.h.
  *
  * One unchecked fixture (in the parent process) starts PostgreSQL, migrates,
- * starts the API on 127.0.0.1:0 and enrolls node "node2"; the tests (forked
- * or not) are clients. The revocation callback reads a shared page, so a
- * forked test can revoke in the parent's server. The database-down test
- * runs last. */
+ * starts the API on 127.0.0.1:0 and registers node "node2"; the tests (forked
+ * are clients in the same process (no fork, see main). The database-down
+ * test runs last. */
 #include <jansson.h>
-#include <libpq-fe.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -17,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "sdns/api.h"
@@ -26,9 +23,10 @@
 #include "sdns/store.h"
 #include "testhttp.h"
 #include "testlib.h"
+#include "testpg.h"
 #include "testpki.h"
 
-static char dir[256], pgdir[300], conninfo[512];
+static char dir[256], conninfo[512];
 static sdns_api *api;
 static uint16_t port;
 static sdns_audit_key akey;
@@ -51,13 +49,6 @@ static size_t metrics(void *ctx, char *buf, size_t cap)
 	return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
 }
 
-static int pg(const char *cmd)
-{
-	char line[800];
-	snprintf(line, sizeof(line), "server/dev/pg.sh %s '%s' %d >/dev/null",
-	         cmd, pgdir, 20000 + (int)(getpid() % 20000));
-	return system(line);
-}
 
 /* ---------- requests ---------- */
 
@@ -207,16 +198,9 @@ static int64_t enroll_ok(const char *name, const char *role)
 static void setup(void)
 {
 	ck_assert_int_eq(sdns_test_mkdtemp("sdns-api", dir, sizeof(dir)), 0);
-	chmod(dir, 0755);  /* the postgres user walks into pg/ */
 	ck_assert_int_eq(sdns_testpki_make(dir), 0);
-	snprintf(pgdir, sizeof(pgdir), "%s/pg", dir);
-	ck_assert_int_eq(pg("start"), 0);
-	char cmd[400];
-	snprintf(cmd, sizeof(cmd), "server/dev/pg.sh conninfo '%s'", pgdir);
-	FILE *p = popen(cmd, "r");
-	ck_assert_ptr_nonnull(fgets(conninfo, sizeof(conninfo), p));
-	pclose(p);
-	conninfo[strcspn(conninfo, "\n")] = '\0';
+	sdns_testpg_setup();
+	ck_assert_int_eq(sdns_testpg_fresh_db(conninfo, sizeof(conninfo)), 0);
 	sdns_store *s = NULL;
 	sdns_store_err err;
 	ck_assert_int_eq(sdns_store_connect(conninfo, &s, &err), 0);
@@ -242,21 +226,19 @@ static void setup(void)
 	ck_assert_msg(sdns_api_start(&conf, &api, e, sizeof(e)) == 0, "%s", e);
 	port = sdns_api_port(api);
 	ck_assert_int_ne(port, 0);
-	/* node2 must exist as a node to own zones: enroll it under the same
-	 * name (the testpki node2.pem keeps working: ownership is by name). */
-	char *tok = make_token("node2", "node");
-	sdns_http_resp r;
-	enroll(tok, "node2-enrolled", &r);
-	ck_assert_msg(r.status == 201, "enroll node2: %d %s", r.status, r.body);
-	sdns_http_resp_free(&r);
-	free(tok);
+	/* node2 (testpki's node2.pem) must exist as a node to own zones. */
+	ck_assert_int_eq(sdns_testpg_exec(conninfo,
+		"INSERT INTO nodes (name, role, spiffe_id, cert_pem, cert_sha256, "
+		"spki_sha256, cert_serial) VALUES ('node2', 'node', "
+		"'spiffe://test.mesh/node/node2', 'x', sha256('node2'), "
+		"sha256('node2-spki'), '1')"), 0);
 }
 
 static void teardown(void)
 {
 	sdns_api_stop(api);
 	api = NULL;
-	pg("stop");
+	sdns_testpg_teardown();
 	munmap(shared, sizeof(*shared));
 	sdns_test_rmtree(dir);
 }
@@ -660,12 +642,9 @@ START_TEST(test_enroll_refuses_reused_expired_and_forged_tokens)
 	sdns_http_resp_free(&r);
 
 	char *tok = make_token("late", "client");
-	PGconn *c = PQconnectdb(conninfo);
-	PGresult *res = PQexec(c, "UPDATE enroll_tokens SET expires_at = "
-	                          "now() - interval '1 hour' WHERE name = 'late'");
-	ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);
-	PQclear(res);
-	PQfinish(c);
+	ck_assert_int_eq(sdns_testpg_exec(conninfo, "UPDATE enroll_tokens SET "
+	                 "expires_at = now() - interval '1 hour' WHERE name = "
+	                 "'late'"), 0);
 	enroll(tok, "late", &r);
 	expect_error(&r, 401, "unauthorized", NULL);
 	/* One message for every bad token. */
@@ -793,7 +772,7 @@ END_TEST
 START_TEST(test_database_down_gives_503_then_recovers)
 {
 	make_zone("down.test", NULL);
-	ck_assert_int_eq(pg("stop"), 0);
+	ck_assert_int_eq(sdns_testpg_stop_server(), 0);
 	const char *a = "{\"name\":\"down.test\",\"type\":\"A\",\"value\":"
 	                "\"10.0.0.9\"}";
 	call_expect("admin", "POST", "/zones/down.test/records", NULL, a, 503,
@@ -805,7 +784,7 @@ START_TEST(test_database_down_gives_503_then_recovers)
 	sdns_http_resp_free(&r);
 	call_expect("admin", "GET", "/zones", NULL, NULL, 503, "unavailable",
 	            NULL);
-	ck_assert_int_eq(pg("start"), 0);
+	ck_assert_int_eq(sdns_testpg_start_server(), 0);
 	sleep(2);  /* so every pool thread's connection counts as idle */
 	for (int i = 0; i < 8; i++)
 		call_expect("admin", "GET", "/zones", NULL, NULL, 200, NULL, NULL);
@@ -848,4 +827,15 @@ static Suite *api_suite(void)
 	return s;
 }
 
-SDNS_TEST_MAIN(api_suite)
+/* Not SDNS_TEST_MAIN: the server's threads live in this process, and a
+ * forked test child would hold their memory without the threads, which
+ * LeakSanitizer reports as leaks. The tests run in-process instead. */
+int main(void)
+{
+	SRunner *sr = srunner_create(api_suite());
+	srunner_set_fork_status(sr, CK_NOFORK);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}
