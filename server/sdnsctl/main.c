@@ -19,6 +19,7 @@ static const struct {
 	{"record", ctl_record, "add|list|update|delete  records of a zone"},
 	{"peer", ctl_peer, "token|list|revoke  enrollment tokens and peers"},
 	{"audit", ctl_audit, "list|verify      the audit chain"},
+	{"enroll", ctl_enroll, "--api URL --token T --dir DIR  join the mesh"},
 };
 
 static void usage(FILE *f)

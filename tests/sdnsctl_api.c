@@ -1,0 +1,353 @@
+/* End to end: the real sdnsctl binary ($BIN/sdnsctl, default bin/) against
+ * the real API (sdns_api_start in this process, 127.0.0.1:0) over a private
+ * PostgreSQL. sdnsd does not take --db/--api-listen yet, so the API runs
+ * here rather than in a daemon. Tests share one database and run in order;
+ * the tampering test runs last. */
+#include <fcntl.h>
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "sdns/api.h"
+#include "sdns/error.h"
+#include "sdns/store.h"
+#include "testlib.h"
+#include "testpki.h"
+
+static char dir[256], pgdir[300], conninfo[512], url[64];
+static sdns_api *api;
+static sdns_audit_key akey;
+static char out[65536], err[65536];
+
+static int pg(const char *cmd)
+{
+	char line[800];
+	snprintf(line, sizeof(line), "server/dev/pg.sh %s '%s' %d >/dev/null",
+	         cmd, pgdir, 20000 + (int)(getpid() % 20000));
+	return system(line);
+}
+
+static void slurp(const char *path, char *buf, size_t cap)
+{
+	FILE *f = fopen(path, "r");
+	size_t n = f ? fread(buf, 1, cap - 1, f) : 0;
+	buf[n] = '\0';
+	if (f)
+		fclose(f);
+}
+
+/* Runs sdnsctl with argv (NULL-terminated) as `who` (NULL: no SDNS_CERT/
+ * SDNS_KEY); stdout and stderr land in out/err. Returns the exit status. */
+static int ctl_as(const char *who, const char *const *argv)
+{
+	char o[300], e[300], bin[300];
+	snprintf(o, sizeof(o), "%s/out", dir);
+	snprintf(e, sizeof(e), "%s/err", dir);
+	const char *b = getenv("BIN");
+	snprintf(bin, sizeof(bin), "%s/sdnsctl", b && *b ? b : "bin");
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		char ca[300], cert[300], key[300];
+		snprintf(ca, sizeof(ca), "%s/ca.pem", dir);
+		snprintf(cert, sizeof(cert), "%s/%s.pem", dir, who ? who : "");
+		snprintf(key, sizeof(key), "%s/%s.key", dir, who ? who : "");
+		setenv("SDNS_API", url, 1);
+		setenv("SDNS_CA", ca, 1);
+		if (who) {
+			setenv("SDNS_CERT", cert, 1);
+			setenv("SDNS_KEY", key, 1);
+		} else {
+			unsetenv("SDNS_CERT");
+			unsetenv("SDNS_KEY");
+		}
+		int fo = open(o, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		int fe = open(e, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		dup2(fo, 1);
+		dup2(fe, 2);
+		char *args[32];
+		size_t n = 0;
+		args[n++] = bin;
+		for (; argv[n - 1] && n < 31; n++)
+			args[n] = (char *)argv[n - 1];
+		args[n] = NULL;
+		execv(bin, args);
+		_exit(127);
+	}
+	int st = 0;
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	slurp(o, out, sizeof(out));
+	slurp(e, err, sizeof(err));
+	ck_assert(WIFEXITED(st));
+	return WEXITSTATUS(st);
+}
+
+#define CTL(...) ctl_as("admin", (const char *const[]){__VA_ARGS__, NULL})
+#define CTL_AS(who, ...) ctl_as(who, (const char *const[]){__VA_ARGS__, NULL})
+#define OUT_HAS(s) ck_assert_msg(strstr(out, s), "stdout lacks '%s':\n%s\n" \
+                                 "stderr:\n%s", s, out, err)
+#define ERR_HAS(s) ck_assert_msg(strstr(err, s), "stderr lacks '%s':\n%s", s, err)
+
+static void setup(void)
+{
+	ck_assert_int_eq(sdns_test_mkdtemp("sdns-ctlapi", dir, sizeof(dir)), 0);
+	chmod(dir, 0755);  /* the postgres user walks into pg/ */
+	ck_assert_int_eq(sdns_testpki_make(dir), 0);
+	snprintf(pgdir, sizeof(pgdir), "%s/pg", dir);
+	ck_assert_int_eq(pg("start"), 0);
+	char cmd[400];
+	snprintf(cmd, sizeof(cmd), "server/dev/pg.sh conninfo '%s'", pgdir);
+	FILE *p = popen(cmd, "r");
+	ck_assert_ptr_nonnull(fgets(conninfo, sizeof(conninfo), p));
+	pclose(p);
+	conninfo[strcspn(conninfo, "\n")] = '\0';
+	sdns_store *s = NULL;
+	sdns_store_err serr;
+	ck_assert_int_eq(sdns_store_connect(conninfo, &s, &serr), 0);
+	ck_assert_int_eq(sdns_store_migrate(s, "migrations", NULL, &serr), 0);
+	sdns_store_close(s);
+	ck_assert_int_eq(sdns_audit_key_generate(&akey), 0);
+	char cert[300], key[300], ca[300], cakey[300], e[200];
+	snprintf(cert, sizeof(cert), "%s/server.pem", dir);
+	snprintf(key, sizeof(key), "%s/server.key", dir);
+	snprintf(ca, sizeof(ca), "%s/ca.pem", dir);
+	snprintf(cakey, sizeof(cakey), "%s/ca.key", dir);
+	sdns_api_conf conf = {
+		.listen = "127.0.0.1:0", .cert_path = cert, .key_path = key,
+		.ca_path = ca, .ca_key_path = cakey, .mesh = SDNS_TESTPKI_MESH,
+		.conninfo = conninfo, .threads = 2, .audit_key = &akey,
+	};
+	ck_assert_msg(sdns_api_start(&conf, &api, e, sizeof(e)) == 0, "%s", e);
+	snprintf(url, sizeof(url), "https://127.0.0.1:%u", sdns_api_port(api));
+}
+
+static void teardown(void)
+{
+	sdns_api_stop(api);
+	api = NULL;
+	pg("stop");
+	sdns_test_rmtree(dir);
+}
+
+START_TEST(test_zone_create_list_conflict_delete)
+{
+	ck_assert_int_eq(CTL("zone", "create", "Alpha.Mesh."), 0);
+	OUT_HAS("zone alpha.mesh created, serial 1, 1 records");
+	ck_assert_int_eq(CTL("zone", "list"), 0);
+	OUT_HAS("alpha.mesh");
+	ck_assert_int_eq(CTL("zone", "create", "alpha.mesh"), 1);
+	ERR_HAS("sdnsctl zone create: 409 conflict: ");
+	ck_assert_int_eq(CTL("zone", "delete", "alpha.mesh"), 0);
+	OUT_HAS("zone alpha.mesh deleted");
+	ck_assert_int_eq(CTL("zone", "delete", "alpha.mesh"), 1);
+	ERR_HAS("sdnsctl zone delete: 404 not_found");
+}
+END_TEST
+
+START_TEST(test_record_add_list_update_delete_with_if_match)
+{
+	ck_assert_int_eq(CTL("zone", "create", "rec.mesh"), 0);
+	ck_assert_int_eq(CTL("record", "add", "rec.mesh", "www", "A", "10.0.0.5",
+	                     "--ttl", "60", "--if-match", "1"), 0);
+	OUT_HAS("www.rec.mesh");
+	OUT_HAS("zone rec.mesh serial 2");
+	ck_assert_int_eq(CTL("record", "add", "rec.mesh", "www", "A", "10.0.0.6",
+	                     "--if-match", "1"), 1);
+	ERR_HAS("sdnsctl record add: 412 precondition_failed");
+	ck_assert_int_eq(CTL("record", "list", "rec.mesh", "--json"), 0);
+	json_t *j = json_loads(out, 0, NULL);
+	ck_assert_ptr_nonnull(j);
+	json_t *recs = json_object_get(j, "records"), *rec, *www = NULL;
+	size_t i;
+	json_array_foreach(recs, i, rec)
+		if (!strcmp(json_string_value(json_object_get(rec, "type")), "A"))
+			www = rec;
+	ck_assert_ptr_nonnull(www);
+	ck_assert_int_eq(json_integer_value(json_object_get(www, "ttl")), 60);
+	char id[32];
+	snprintf(id, sizeof(id), "%lld",
+	         (long long)json_integer_value(json_object_get(www, "id")));
+	json_decref(j);
+	ck_assert_int_eq(CTL("record", "update", "rec.mesh", id, "www", "A",
+	                     "10.0.0.7"), 0);
+	OUT_HAS("10.0.0.7");
+	ck_assert_int_eq(CTL("record", "delete", "rec.mesh", id), 0);
+	OUT_HAS("deleted from rec.mesh, serial 4");
+	ck_assert_int_eq(CTL("record", "list", "rec.mesh"), 0);
+	ck_assert_ptr_null(strstr(out, "10.0.0.7"));
+}
+END_TEST
+
+START_TEST(test_bad_value_names_the_field)
+{
+	ck_assert_int_eq(CTL("zone", "create", "bad.mesh"), 0);
+	ck_assert_int_eq(CTL("record", "add", "bad.mesh", "www", "A", "nope"), 1);
+	ERR_HAS("sdnsctl record add: 400 invalid_field");
+	ERR_HAS("(field value)");
+}
+END_TEST
+
+START_TEST(test_zone_import_replaces_the_records)
+{
+	char path[300];
+	snprintf(path, sizeof(path), "%s/imp.zone", dir);
+	ck_assert_int_eq(sdns_test_write_file(path,
+		"$TTL 300\n@ SOA ns hostmaster 1 3600 600 1209600 300\n"
+		"@ NS ns\nns A 10.1.0.1\nwww A 10.1.0.2\n"), 0);
+	ck_assert_int_eq(CTL("zone", "create", "imp.mesh"), 0);
+	ck_assert_int_eq(CTL("zone", "import", "imp.mesh", path), 0);
+	OUT_HAS("zone imp.mesh: 4 records imported");
+	ck_assert_int_eq(CTL("record", "list", "imp.mesh"), 0);
+	OUT_HAS("www.imp.mesh");
+	OUT_HAS("10.1.0.2");
+	ck_assert_int_eq(sdns_test_write_file(path, "@ SOA ns hostmaster 1 2 3 4\n"
+	                                      "www A 1.2.3\n"), 0);
+	ck_assert_int_eq(CTL("zone", "import", "imp.mesh", path), 1);
+	ERR_HAS("sdnsctl zone import: 400 ");
+}
+END_TEST
+
+START_TEST(test_roles_and_missing_credentials)
+{
+	ck_assert_int_eq(CTL_AS("client", "zone", "create", "c.mesh"), 1);
+	ERR_HAS("403 forbidden");
+	ck_assert_int_eq(CTL_AS("client", "zone", "list"), 0);
+	ck_assert_int_eq(CTL_AS("rogue", "zone", "list"), 1);
+	ERR_HAS("sdnsctl zone list: ");
+	ck_assert_int_eq(CTL_AS(NULL, "zone", "list"), 2);
+	ERR_HAS("--cert (or SDNS_CERT) is required");
+}
+END_TEST
+
+START_TEST(test_transport_errors_and_usage)
+{
+	ck_assert_int_eq(CTL("zone", "list", "--api", "https://127.0.0.1:1"), 1);
+	ERR_HAS("connection refused");
+	ck_assert_int_eq(CTL("zone", "list", "--api", "http://127.0.0.1:1"), 2);
+	ck_assert_int_eq(CTL("record", "add", "x.mesh", "www"), 2);
+	ck_assert_int_eq(CTL("record", "add", "x.mesh", "www", "A", "1.2.3.4",
+	                     "--ttl", "-5"), 2);
+	ck_assert_int_eq(CTL("zone", "frob"), 2);
+}
+END_TEST
+
+START_TEST(test_token_enroll_list_revoke)
+{
+	ck_assert_int_eq(CTL("peer", "token", "--name", "n5", "--role", "node",
+	                     "--json"), 0);
+	json_t *j = json_loads(out, 0, NULL);
+	ck_assert_ptr_nonnull(j);
+	char token[200], nd[300], path[400];
+	snprintf(token, sizeof(token), "%s",
+	         json_string_value(json_object_get(j, "token")));
+	json_decref(j);
+	snprintf(nd, sizeof(nd), "%s/n5", dir);
+	ck_assert_int_eq(CTL_AS(NULL, "enroll", "--token", token, "--dir", nd,
+	                        "--doq-endpoint", "127.0.0.1:8853"), 0);
+	OUT_HAS("enrolled as spiffe://test.mesh/node/n5");
+	static const char *const files[] = {"node.pem", "node.key", "ca.pem",
+	                                    "zone.key", "zone.pub"};
+	for (size_t i = 0; i < 5; i++) {
+		struct stat st;
+		snprintf(path, sizeof(path), "%s/%s", nd, files[i]);
+		ck_assert_msg(stat(path, &st) == 0, "missing %s", path);
+		if (strstr(files[i], ".key"))
+			ck_assert_int_eq(st.st_mode & 0777, 0600);
+		if (!strcmp(files[i], "zone.key"))
+			ck_assert_int_eq(st.st_size, 32);
+	}
+	/* The new certificate works. */
+	snprintf(path, sizeof(path), "%s/node.pem", nd);
+	char key[400];
+	snprintf(key, sizeof(key), "%s/node.key", nd);
+	ck_assert_int_eq(CTL("zone", "list", "--cert", path, "--key", key), 0);
+	/* A spent token is refused; the directory is left as it was. */
+	char nd2[300];
+	snprintf(nd2, sizeof(nd2), "%s/n6", dir);
+	ck_assert_int_eq(CTL_AS(NULL, "enroll", "--token", token, "--dir", nd2), 1);
+	ERR_HAS("sdnsctl enroll: 401 unauthorized");
+	ck_assert_int_eq(CTL("peer", "list", "--json"), 0);
+	j = json_loads(out, 0, NULL);
+	json_t *peer, *n5 = NULL;
+	size_t i;
+	json_array_foreach(json_object_get(j, "peers"), i, peer)
+		if (!strcmp(json_string_value(json_object_get(peer, "name")), "n5"))
+			n5 = peer;
+	ck_assert_ptr_nonnull(n5);
+	char id[32];
+	snprintf(id, sizeof(id), "%lld",
+	         (long long)json_integer_value(json_object_get(n5, "id")));
+	json_decref(j);
+	ck_assert_int_eq(CTL("peer", "revoke", id), 0);
+	OUT_HAS("(node n5) revoked");
+}
+END_TEST
+
+START_TEST(test_audit_list_and_verify)
+{
+	ck_assert_int_eq(CTL("audit", "list", "--action", "zone.create",
+	                     "--limit", "2"), 0);
+	OUT_HAS("zone.create");
+	OUT_HAS("spiffe://test.mesh/admin/admin");
+	ck_assert_int_eq(CTL("audit", "verify"), 0);
+	OUT_HAS("audit chain OK");
+}
+END_TEST
+
+START_TEST(test_audit_verify_fails_on_a_row_edited_behind_the_api)
+{
+	ck_assert_int_eq(CTL("zone", "create", "t.mesh"), 0);
+	/* The table's owner may switch its own triggers off: an insider. */
+	PGconn *db = PQconnectdb(conninfo);
+	ck_assert_int_eq(PQstatus(db), CONNECTION_OK);
+	PGresult *res = PQexec(db,
+		"ALTER TABLE audit DISABLE TRIGGER USER;"
+		"UPDATE audit SET actor = 'spiffe://test.mesh/admin/mallory' "
+		"WHERE id = (SELECT min(id) FROM audit);"
+		"ALTER TABLE audit ENABLE TRIGGER USER;");
+	ck_assert_msg(PQresultStatus(res) == PGRES_COMMAND_OK, "%s",
+	              PQerrorMessage(db));
+	PQclear(res);
+	PQfinish(db);
+	ck_assert_int_eq(CTL("audit", "verify"), 1);
+	ERR_HAS("sdnsctl audit verify: chain broken at entry");
+	ERR_HAS("mallory");
+}
+END_TEST
+
+static Suite *sdnsctl_api_suite(void)
+{
+	Suite *s = suite_create("sdnsctl_api");
+	TCase *tc = tcase_create("cli");
+	tcase_set_timeout(tc, 120);
+	tcase_add_unchecked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_zone_create_list_conflict_delete);
+	tcase_add_test(tc, test_record_add_list_update_delete_with_if_match);
+	tcase_add_test(tc, test_bad_value_names_the_field);
+	tcase_add_test(tc, test_zone_import_replaces_the_records);
+	tcase_add_test(tc, test_roles_and_missing_credentials);
+	tcase_add_test(tc, test_transport_errors_and_usage);
+	tcase_add_test(tc, test_token_enroll_list_revoke);
+	tcase_add_test(tc, test_audit_list_and_verify);
+	tcase_add_test(tc, test_audit_verify_fails_on_a_row_edited_behind_the_api);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+/* No fork: the API's threads live in this process, and a forked test would
+ * inherit their heap (store connections) without the threads holding it,
+ * which LeakSanitizer reports as leaks at the child's exit. */
+int main(void)
+{
+	SRunner *sr = srunner_create(sdnsctl_api_suite());
+	srunner_set_fork_status(sr, CK_NOFORK);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}
