@@ -89,20 +89,27 @@ int sdns_pki_fingerprint_der(const uint8_t *der, size_t len, char *hex,
 /* Enrollment: sign a PKCS#10 CSR (PEM) with the CA. The CSR contributes only
  * its public key (its self-signature must verify); subject, URI SAN, EKUs and
  * validity come from role/mesh/name and the defaults of sdns_pki_issue
- * (sans: optional DNS/IP SANs for nodes). *cert_pem is malloc'd (leaf only).
- * SDNS_ECERT for a CSR that does not parse or verify. */
+ * (sans: optional DNS/IP SANs for nodes; mesh NULL: from the CA subject).
+ * Extensions and subject the CSR asks for are ignored. *cert_pem is
+ * malloc'd (leaf only). SDNS_ECERT for a CSR that does not parse or verify,
+ * or whose key is not Ed25519 or ECDSA P-256 (RSA is refused at any size);
+ * SDNS_EINVAL for a bad role/name/mesh/SAN. */
 int sdns_pki_sign_csr(const char *ca_cert_path, const char *ca_key_path,
                       const char *csr_pem, size_t csr_len, sdns_role role,
                       const char *mesh, const char *name,
                       const char *const *sans, size_t n_sans,
                       char **cert_pem, char *err, size_t err_cap);
-/* Make a key and a CSR for `sdnsctl enroll`: key written to key_path
- * (0600), *csr_pem malloc'd. */
+/* Make a key and a CSR (CN = name, no extensions) for `sdnsctl enroll`:
+ * key written to key_path (0600, O_EXCL: SDNS_EEXIST if it is there, and
+ * then nothing is returned), *csr_pem malloc'd. */
 int sdns_pki_make_csr(const char *key_path, sdns_keyalg alg,
                       const char *name, char **csr_pem, char *err,
                       size_t err_cap);
-/* Serial (lowercase hex, no leading zeros) and SPKI SHA-256 of a DER
- * certificate: what the revoked set holds. */
+/* Serial (lowercase hex, no leading zeros, "0" for zero) and SPKI SHA-256
+ * (the raw bytes of sdns_pki_spki_pin_der) of one DER certificate with
+ * nothing after it: what the revoked set holds. SDNS_ECERT for bad DER,
+ * SDNS_ESPACE when serial_cap is too small (64 bytes always suffice for
+ * our 128-bit serials; 2 * 20 + 2 for any RFC 5280 serial). */
 int sdns_pki_serial_spki_der(const uint8_t *der, size_t len, char *serial_hex,
                              size_t serial_cap, uint8_t spki_sha256[32]);
 

@@ -43,11 +43,9 @@ static const char *eku_text(unsigned eku)
 	return NULL;
 }
 
-static int check_opts(const sdns_pki_leaf_opts *o, char *err, size_t cap)
+int pki_leaf_check_identity(const sdns_pki_leaf_opts *o, char *err,
+                            size_t cap)
 {
-	if (!o || !o->ca_cert_path || !o->ca_key_path || !o->cert_path ||
-	    !o->key_path || !o->name)
-		return pki_fail(err, cap, SDNS_EINVAL, "issue", "missing option");
 	if (o->role != SDNS_ROLE_NODE && o->role != SDNS_ROLE_ADMIN &&
 	    o->role != SDNS_ROLE_CLIENT)
 		return pki_fail(err, cap, SDNS_EINVAL, "role",
@@ -67,6 +65,17 @@ static int check_opts(const sdns_pki_leaf_opts *o, char *err, size_t cap)
 			return pki_fail(err, cap, SDNS_EINVAL,
 			                o->sans[i] ? o->sans[i] : "san",
 			                "not an IP address or DNS name");
+	return SDNS_OK;
+}
+
+static int check_opts(const sdns_pki_leaf_opts *o, char *err, size_t cap)
+{
+	if (!o || !o->ca_cert_path || !o->ca_key_path || !o->cert_path ||
+	    !o->key_path || !o->name)
+		return pki_fail(err, cap, SDNS_EINVAL, "issue", "missing option");
+	int rc = pki_leaf_check_identity(o, err, cap);
+	if (rc < 0)
+		return rc;
 	if (o->p12_path && !o->p12_pass)
 		return pki_fail(err, cap, SDNS_EINVAL, "p12", "missing password");
 	/* Refused up front rather than after the key and certificate exist. */
@@ -76,17 +85,17 @@ static int check_opts(const sdns_pki_leaf_opts *o, char *err, size_t cap)
 	return SDNS_OK;
 }
 
-static int load_ca(const sdns_pki_leaf_opts *o, leaf_state *s, char *err,
-                   size_t cap)
+int pki_load_ca(const char *cert_path, const char *key_path, X509 **ca,
+                EVP_PKEY **key, char *err, size_t cap)
 {
-	int rc = pki_load_cert(o->ca_cert_path, &s->ca, err, cap);
+	int rc = pki_load_cert(cert_path, ca, err, cap);
 	if (rc == SDNS_OK)
-		rc = pki_load_key(o->ca_key_path, &s->ca_key, err, cap);
-	if (rc == SDNS_OK && X509_check_private_key(s->ca, s->ca_key) != 1)
-		rc = pki_fail(err, cap, SDNS_ECERT, o->ca_key_path,
+		rc = pki_load_key(key_path, key, err, cap);
+	if (rc == SDNS_OK && X509_check_private_key(*ca, *key) != 1)
+		rc = pki_fail(err, cap, SDNS_ECERT, key_path,
 		              "does not match the CA certificate");
-	if (rc == SDNS_OK && X509_check_ca(s->ca) == 0)
-		rc = pki_fail(err, cap, SDNS_ECERT, o->ca_cert_path,
+	if (rc == SDNS_OK && X509_check_ca(*ca) == 0)
+		rc = pki_fail(err, cap, SDNS_ECERT, cert_path,
 		              "not a CA certificate");
 	return rc;
 }
@@ -114,23 +123,38 @@ static int leaf_uri(const sdns_pki_leaf_opts *o, X509 *ca, char *uri,
 	return SDNS_OK;
 }
 
-static int build_leaf(const sdns_pki_leaf_opts *o, leaf_state *s,
-                      const char *uri)
+/* Issuer, extensions and signature of a leaf whose key and validity are
+ * set: the same for issued and CSR-signed leaves. */
+static int build_leaf(const sdns_pki_leaf_opts *o, X509 *ca,
+                      EVP_PKEY *ca_key, X509 *x, const char *uri)
 {
+	const char *eku = eku_text(o->eku ? o->eku : default_eku(o->role));
+	return X509_set_issuer_name(x, X509_get_subject_name(ca)) &&
+	       pki_add_ext(x, ca, NID_basic_constraints, "critical,CA:FALSE") &&
+	       pki_add_ext(x, ca, NID_key_usage, "critical,digitalSignature") &&
+	       pki_add_ext(x, ca, NID_ext_key_usage, eku) &&
+	       pki_add_ext(x, ca, NID_subject_key_identifier, "hash") &&
+	       pki_add_ext(x, ca, NID_authority_key_identifier, "keyid:always") &&
+	       pki_add_sans(x, o->sans, o->n_sans, o->omit_uri_san ? NULL : uri) &&
+	       pki_sign(x, ca_key);
+}
+
+int pki_leaf_make(const sdns_pki_leaf_opts *o, X509 *ca, EVP_PKEY *ca_key,
+                  EVP_PKEY *pub, X509 **out, char *err, size_t cap)
+{
+	char uri[SDNS_ID_URI_MAX];
+	int rc = leaf_uri(o, ca, uri, sizeof(uri), err, cap);
+	if (rc < 0)
+		return rc;
 	int64_t nb = o->not_before_s ? o->not_before_s : -300;
 	int64_t na = o->not_after_s ? o->not_after_s : (int64_t)LEAF_DAYS * 86400;
-	const char *eku = eku_text(o->eku ? o->eku : default_eku(o->role));
-	s->key = pki_keygen(o->alg);
-	s->x = s->key ? pki_cert_new(o->name, s->key, nb, na) : NULL;
-	return s->x &&
-	       X509_set_issuer_name(s->x, X509_get_subject_name(s->ca)) &&
-	       pki_add_ext(s->x, s->ca, NID_basic_constraints, "critical,CA:FALSE") &&
-	       pki_add_ext(s->x, s->ca, NID_key_usage, "critical,digitalSignature") &&
-	       pki_add_ext(s->x, s->ca, NID_ext_key_usage, eku) &&
-	       pki_add_ext(s->x, s->ca, NID_subject_key_identifier, "hash") &&
-	       pki_add_ext(s->x, s->ca, NID_authority_key_identifier, "keyid:always") &&
-	       pki_add_sans(s->x, o->sans, o->n_sans, o->omit_uri_san ? NULL : uri) &&
-	       pki_sign(s->x, s->ca_key);
+	X509 *x = pki_cert_new(o->name, pub, nb, na);
+	if (!x || !build_leaf(o, ca, ca_key, x, uri)) {
+		X509_free(x);
+		return pki_fail(err, cap, SDNS_ECRYPTO, o->name, NULL);
+	}
+	*out = x;
+	return SDNS_OK;
 }
 
 int sdns_pki_issue(const sdns_pki_leaf_opts *o, char *err, size_t err_cap)
@@ -139,12 +163,12 @@ int sdns_pki_issue(const sdns_pki_leaf_opts *o, char *err, size_t err_cap)
 	if (rc < 0)
 		return rc;
 	leaf_state s = {0};
-	char uri[SDNS_ID_URI_MAX];
-	rc = load_ca(o, &s, err, err_cap);
-	if (rc == SDNS_OK)
-		rc = leaf_uri(o, s.ca, uri, sizeof(uri), err, err_cap);
-	if (rc == SDNS_OK && !build_leaf(o, &s, uri))
+	rc = pki_load_ca(o->ca_cert_path, o->ca_key_path, &s.ca, &s.ca_key, err,
+	                 err_cap);
+	if (rc == SDNS_OK && !(s.key = pki_keygen(o->alg)))
 		rc = pki_fail(err, err_cap, SDNS_ECRYPTO, o->name, NULL);
+	if (rc == SDNS_OK)
+		rc = pki_leaf_make(o, s.ca, s.ca_key, s.key, &s.x, err, err_cap);
 	/* Key first: it refuses to overwrite, and then nothing else is written. */
 	if (rc == SDNS_OK)
 		rc = pki_write_key(o->key_path, s.key, err, err_cap);

@@ -51,6 +51,24 @@ int pki_san_check(const char *san);
  * (NULL: none); nothing at all when both are empty. */
 int pki_add_sans(X509 *x, const char *const *sans, size_t n, const char *uri);
 
+/* The identity parts of leaf options (role, name, mesh, eku, sans):
+ * SDNS_EINVAL with the reason in err when one is bad. o->name not NULL. */
+int pki_leaf_check_identity(const sdns_pki_leaf_opts *o, char *err,
+                            size_t cap);
+/* The CA certificate and its key; SDNS_ECERT when they do not match or the
+ * certificate is not a CA. The caller frees both, even on failure. */
+int pki_load_ca(const char *cert_path, const char *key_path, X509 **ca,
+                EVP_PKEY **key, char *err, size_t cap);
+/* A leaf for pub signed by the CA: CN = o->name, validity, EKUs (the
+ * role's default when o->eku is 0), DNS/IP SANs and the URI SAN
+ * spiffe://mesh/role/name (mesh from the CA when o->mesh is NULL). Key and
+ * certificate paths in o are not used. */
+int pki_leaf_make(const sdns_pki_leaf_opts *o, X509 *ca, EVP_PKEY *ca_key,
+                  EVP_PKEY *pub, X509 **out, char *err, size_t cap);
+
+/* SHA-256 of the DER SubjectPublicKeyInfo (what a pin encodes). */
+int pki_spki_sha256(X509 *x, uint8_t out[32]);
+
 /* PKCS#12 with key, leaf and CA: AES-256-CBC/PBKDF2, HMAC-SHA256 MAC. */
 int pki_write_p12(const char *path, const char *pass, const char *friendly,
                   EVP_PKEY *key, X509 *leaf, X509 *ca, char *err, size_t cap);

@@ -27,6 +27,14 @@ static void trim(char *m)
 	while (n > 0 && isspace((unsigned char)m[n - 1])) m[--n] = 0;
 }
 
+/* Server notices (and the FATAL of a shutdown) are not our log format;
+ * failures reach the caller through the error codes instead. */
+static void quiet(void *arg, const char *msg)
+{
+	(void)arg;
+	(void)msg;
+}
+
 int sdns_store_connect(const char *conninfo, sdns_store **out,
                        sdns_store_err *err)
 {
@@ -42,6 +50,7 @@ int sdns_store_connect(const char *conninfo, sdns_store **out,
 		sdns_store_close(s);
 		return st_err(err, SDNS_EUNAVAIL, NULL, "database unavailable: %s", m);
 	}
+	PQsetNoticeProcessor(s->pg, quiet, NULL);
 	PGresult *r = PQexec(s->pg, "SET client_min_messages = warning; "
 	                            "SET TIME ZONE 'UTC'");
 	bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;

@@ -45,6 +45,12 @@ static int wait_for(sdns_store_listener *l, int fd, int ms)
 	return 2;
 }
 
+static void quiet(void *arg, const char *msg)
+{
+	(void)arg;
+	(void)msg;
+}
+
 static PGconn *open_listen(sdns_store_listener *l)
 {
 	PGconn *c = PQconnectdb(l->conninfo);
@@ -52,6 +58,7 @@ static PGconn *open_listen(sdns_store_listener *l)
 		PQfinish(c);
 		return NULL;
 	}
+	PQsetNoticeProcessor(c, quiet, NULL);
 	PGresult *r = PQexec(c, "LISTEN sdns_changes");
 	bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
 	PQclear(r);
