@@ -76,7 +76,7 @@ out=$("$BIN/sdnsd" --config bad.json 2>&1); rc=$?
 t_eq "an unknown config key is a usage error (exit 2)" "2" "$rc"
 t_match "naming the key" "unknown key 'zone_filez'" "$out"
 out=$("$BIN/sdnsd" --tls-cert pki/node.pem --tls-key pki/node.key --tls-ca pki/ca.pem 2>&1); rc=$?
-t_match "a missing --zone-file is named" "zone-file is required" "$out"
+t_match "a missing --zone-file is named" "zone-file \(or --db\) is required" "$out"
 printf '$ORIGIN x.\n@ SOA a b 1 2 3 4 5\nfoo A 10.0.0.300\n' > bad.zone
 out=$("$BIN/sdnsd" --doq-listen "$SRV" --tls-cert pki/node.pem --tls-key pki/node.key \
 	--tls-ca pki/ca.pem --zone-file bad.zone 2>&1); rc=$?
