@@ -36,10 +36,12 @@ static void pki_teardown(void)
 	sdns_test_rmtree(g_dir);
 }
 
+/* Called from the handshake's client thread too: per-thread buffers, or
+ * one thread's path is overwritten while the other still reads it. */
 static const char *pki(const char *file)
 {
-	static char buf[4][512];
-	static int i;
+	static _Thread_local char buf[4][512];
+	static _Thread_local int i;
 	i = (i + 1) % 4;
 	snprintf(buf[i], sizeof(buf[i]), "%s/%s", g_dir, file);
 	return buf[i];

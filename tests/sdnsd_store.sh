@@ -112,6 +112,7 @@ r=$(curl_ admin DELETE "/peers/$PEER")
 t_eq "admin revokes node-c" "200 revoked" "$(status "$r") $(jget "$r" 'd["status"]')"
 wait "$BENCH"; brc=$?
 t_eq "its open DoQ connection is closed (the bench sees it fail)" 1 "$brc"
+t_match "the bench reports the lost connection" '"connections_lost": 1' "$(cat bench.json)"
 t_ok "sdnsd logs the close" t_wait_log sdnsd.log 'event=conn_closed reason=revoked' 5
 t_fails "its new DoQ handshakes are refused" node_c_q
 t_eq "the API refuses it (401)" 401 "$(status "$(curl_ node-c/node GET /zones)")"
@@ -135,5 +136,28 @@ for _ in $(seq 50); do [ "$(status "$(curl_ admin GET /healthz)")" = 200 ] && br
 r=$(curl_ admin POST /zones/node-alpha.mesh/records '{"name":"late.node-alpha.mesh","type":"A","value":"10.0.0.10"}')
 t_eq "after the restart the API writes again" 201 "$(status "$r")"
 t_ok "and the change is answered over DoQ" wait_answer late.node-alpha.mesh 10.0.0.10
+
+# Start-up with the database down: serve nothing, say so, recover.
+kill -TERM "$(pgrep -f "sdnsd --db $CONNINFO" | head -1)" 2>/dev/null
+pg_stop
+DOQ2=$(t_free_port); API2=$(t_free_port)
+t_bg sdnsd2 "$BIN/sdnsd" --db "$CONNINFO" --doq-listen "127.0.0.1:$DOQ2" \
+	--api-listen "127.0.0.1:$API2" --tls-cert pki/node.pem --tls-key pki/node.key \
+	--tls-ca pki/ca.pem --mesh test.mesh --migrations "$ROOT/migrations" --log-level debug
+t_ok "started with the database down, sdnsd logs db_unavailable" t_wait_log sdnsd2.log 'event=db_unavailable' 10
+t_match "and answers nothing (REFUSED)" '"status": "REFUSED"' "$("$BIN/sdnsctl" query --server "127.0.0.1:$DOQ2" \
+	--server-name localhost --ca pki/ca.pem --cert pki/app1.pem --key pki/app1.key --json www.node-alpha.mesh 2>&1)"
+"$ROOT/server/dev/pg.sh" start "$T_DIR/pg" "$PGPORT" >/dev/null
+t_ok "once the database is up it loads the zones" t_wait_log sdnsd2.log 'event=snapshot_swapped kind=zones zones=2' 15
+t_match "and answers them" '"data": "10.0.0.6"' "$("$BIN/sdnsctl" query --server "127.0.0.1:$DOQ2" \
+	--server-name localhost --ca pki/ca.pem --cert pki/app1.pem --key pki/app1.key --json www.node-alpha.mesh 2>&1)"
+
+# A schema newer than this binary is a clear start-up error.
+psql_ "INSERT INTO schema_migrations (version, name) VALUES (999, 'from_the_future')" >/dev/null
+out=$(timeout 20 "$BIN/sdnsd" --db "$CONNINFO" --doq-listen "127.0.0.1:$(t_free_port)" \
+	--api-listen "127.0.0.1:$(t_free_port)" --tls-cert pki/node.pem --tls-key pki/node.key \
+	--tls-ca pki/ca.pem --migrations "$ROOT/migrations" 2>&1); rc=$?
+t_eq "sdnsd refuses a newer database schema (exit 1)" 1 "$rc"
+t_match "and says why" 'database schema 999 is newer than this sdnsd' "$out"
 
 t_done

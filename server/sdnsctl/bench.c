@@ -35,7 +35,7 @@ struct bthread {
 	uint64_t deadline_ns;
 	uint32_t *lat_us;
 	size_t nlat, caplat;
-	uint64_t sent, answered, errors, rcodes[16];
+	uint64_t sent, answered, errors, lost, rcodes[16];
 };
 
 static uint64_t now_ns(void)
@@ -108,6 +108,7 @@ static int drive(bthread *t, bool sending)
 		int r = sdns_doq_client_poll(c->cl, t->n == 1 ? 50 : 0, on_answer, c);
 		if (r < 0) {
 			t->errors += (uint64_t)c->inflight;
+			t->lost++; /* a connection closed under us is a failure too */
 			c->inflight = 0;
 			c->dead = true;
 			continue;
@@ -244,10 +245,11 @@ static int connect_all(const bench_args *a, bconn *conns)
 
 static void report(const bench_args *a, bthread *ts, double secs)
 {
-	uint64_t sent = 0, answered = 0, errors = 0, rcodes[16] = {0};
+	uint64_t sent = 0, answered = 0, errors = 0, lost = 0, rcodes[16] = {0};
 	size_t nlat = 0;
 	for (int i = 0; i < a->threads; i++) {
 		sent += ts[i].sent, answered += ts[i].answered, errors += ts[i].errors;
+		lost += ts[i].lost;
 		nlat += ts[i].nlat;
 		for (int r = 0; r < 16; r++)
 			rcodes[r] += ts[i].rcodes[r];
@@ -265,20 +267,23 @@ static void report(const bench_args *a, bthread *ts, double secs)
 	if (a->json)
 		printf("{\"connections\": %d, \"streams\": %d, \"threads\": %d, "
 		       "\"duration_s\": %.2f, \"sent\": %llu, \"answered\": %llu, "
-		       "\"errors\": %llu, \"non_noerror\": %llu, \"qps\": %.1f, "
+		       "\"errors\": %llu, \"connections_lost\": %llu, "
+		       "\"non_noerror\": %llu, \"qps\": %.1f, "
 		       "\"p50_ms\": %.3f, \"p90_ms\": %.3f, \"p99_ms\": %.3f, "
 		       "\"max_ms\": %.3f}\n", a->connections, a->streams, a->threads,
 		       secs, (unsigned long long)sent, (unsigned long long)answered,
-		       (unsigned long long)errors, (unsigned long long)bad_rcode, qps,
+		       (unsigned long long)errors, (unsigned long long)lost,
+		       (unsigned long long)bad_rcode, qps,
 		       PCT(0.5), PCT(0.9), PCT(0.99), PCT(1.0));
 	else
 		printf("connections %d x streams %d on %d threads, %.2f s\n"
 		       "queries/s: %.0f\nlatency ms: p50 %.3f  p90 %.3f  p99 %.3f  "
 		       "max %.3f\nsent %llu  answered %llu  errors %llu  "
-		       "non-NOERROR %llu\n", a->connections, a->streams, a->threads,
-		       secs, qps, PCT(0.5), PCT(0.9), PCT(0.99), PCT(1.0),
-		       (unsigned long long)sent, (unsigned long long)answered,
-		       (unsigned long long)errors, (unsigned long long)bad_rcode);
+		       "connections lost %llu  non-NOERROR %llu\n", a->connections,
+		       a->streams, a->threads, secs, qps, PCT(0.5), PCT(0.9),
+		       PCT(0.99), PCT(1.0), (unsigned long long)sent,
+		       (unsigned long long)answered, (unsigned long long)errors,
+		       (unsigned long long)lost, (unsigned long long)bad_rcode);
 #undef PCT
 	free(all);
 }
@@ -319,7 +324,7 @@ int ctl_bench(int argc, char **argv)
 	report(&a, ts, (double)(deadline - start) / 1e9);
 	status = 0;
 	for (int i = 0; i < a.threads; i++)
-		if (ts[i].errors)
+		if (ts[i].errors || ts[i].lost)
 			status = 1;
 out:
 	for (int i = 0; conns && i < a.connections; i++) {
