@@ -2,9 +2,11 @@
  * and kept in thread-specific data; the key's destructor closes it when the
  * pool thread exits. A connection that broke is dropped, so the next
  * request connects again: that is how the API comes back after the
- * database restarts. A connection idle for a while is pinged before use:
- * libpq only notices a restarted server when it next talks to it, and the
- * request should not be the one that finds out. */
+ * database restarts. libpq only notices a restarted server when it next
+ * talks to it, and the request should not be the one that finds out: so
+ * before each use the socket is checked for the server's goodbye (no round
+ * trip), and a connection idle for a while is pinged (a silent network
+ * failure sends no goodbye). */
 #include <stdlib.h>
 #include <time.h>
 
@@ -68,7 +70,7 @@ sdns_store *api_store(api_req *r, api_resp *out)
 		return NULL;
 	}
 	uint64_t now = mono_ns();
-	if (t->s && (sdns_store_broken(t->s) ||
+	if (t->s && (sdns_store_peer_closed(t->s) ||
 	             (now - t->last_ns > API_IDLE_PING_NS &&
 	              sdns_store_ping(t->s) != SDNS_OK)))
 		drop(t);
@@ -94,5 +96,9 @@ void api_store_check(api_req *r, int rc)
 {
 	api_tconn *t = pthread_getspecific(r->api->store_key);
 	if (!t || !t->s) return;
-	if (rc == SDNS_EUNAVAIL || sdns_store_broken(t->s)) drop(t);
+	if (rc == SDNS_EUNAVAIL || sdns_store_broken(t->s)) {
+		sdns_log(SDNS_LOG_WARN, "api_db_lost", "path=%s action=reconnect_next",
+		         r->path);
+		drop(t);
+	}
 }

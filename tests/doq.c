@@ -84,8 +84,8 @@ static bool log_has(const char *needle)
 
 static const char *pki(const char *file)
 {
-	static char buf[4][512];
-	static int i;
+	static _Thread_local char buf[4][512];
+	static _Thread_local int i;
 	i = (i + 1) % 4;
 	snprintf(buf[i], sizeof(buf[i]), "%s/%s", g_dir, file);
 	return buf[i];

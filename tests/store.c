@@ -743,6 +743,23 @@ START_TEST(test_outage_unavailable_then_listener_resyncs)
 }
 END_TEST
 
+START_TEST(test_peer_closed_sees_a_restart_without_a_round_trip)
+{
+	sdns_store *s = open_zone();
+	ck_assert(!sdns_store_peer_closed(s)); /* idle and healthy */
+	ck_assert_int_eq(sdns_testpg_stop_server(), 0);
+	ck_assert_int_eq(sdns_testpg_start_server(), 0);
+	/* The old server said goodbye on this socket before it went away. */
+	ck_assert(sdns_store_peer_closed(s));
+	ck_assert(sdns_store_broken(s));
+	sdns_store_close(s);
+	s = connect_db();
+	ck_assert(!sdns_store_peer_closed(s));
+	ck_assert_int_eq(add(s, "www.node-alpha.mesh", "A", "10.0.0.5", -1, NULL), 0);
+	sdns_store_close(s);
+}
+END_TEST
+
 START_TEST(test_listener_stop_is_prompt_while_db_down)
 {
 	events ev = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, 0 };
@@ -782,6 +799,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_concurrent_writers_keep_one_chain);
 	tcase_add_test(tc, test_listener_reports_committed_change);
 	tcase_add_test(tc, test_outage_unavailable_then_listener_resyncs);
+	tcase_add_test(tc, test_peer_closed_sees_a_restart_without_a_round_trip);
 	tcase_add_test(tc, test_listener_stop_is_prompt_while_db_down);
 	suite_add_tcase(su, tc);
 	return su;

@@ -62,6 +62,11 @@ typedef struct {
 int sdns_store_connect(const char *conninfo, sdns_store **out,
                        sdns_store_err *err);
 void sdns_store_close(sdns_store *s);
+/* Without a round trip: true when the server has closed the connection
+ * (restart, crash, admin kill), found by a non-blocking look at the socket.
+ * Only for idle connections that do not LISTEN (any pending input counts as
+ * a goodbye). Cheap enough to call before every use of a pooled one. */
+bool sdns_store_peer_closed(sdns_store *s);
 /* SELECT 1: 0, or SDNS_EUNAVAIL. */
 int sdns_store_ping(sdns_store *s);
 /* True once the connection is lost (the caller should close and reconnect). */

@@ -1,4 +1,5 @@
 /* One libpq connection, query helpers and the SQLSTATE → sdns code map. */
+#include <poll.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +75,22 @@ void sdns_store_close(sdns_store *s)
 bool sdns_store_broken(const sdns_store *s)
 {
 	return s->broken || PQstatus(s->pg) != CONNECTION_OK;
+}
+
+bool sdns_store_peer_closed(sdns_store *s)
+{
+	if (sdns_store_broken(s))
+		return true;
+	/* An idle connection that does not LISTEN receives nothing between
+	 * queries unless the server is going away: it sends a FATAL notice,
+	 * then closes. libpq may read the notice and still say CONNECTION_OK,
+	 * so any input at all marks the connection as lost. */
+	struct pollfd p = {.fd = PQsocket(s->pg), .events = POLLIN};
+	if (p.fd < 0 || poll(&p, 1, 0) != 0) {
+		s->broken = true;
+		return true;
+	}
+	return false;
 }
 
 int sdns_store_ping(sdns_store *s)
