@@ -180,20 +180,9 @@ static int audit_verify(int argc, char **argv)
 
 int ctl_audit(int argc, char **argv)
 {
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		usage(argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
-	}
-	for (int i = 2; i < argc; i++)
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			usage(stdout);
-			return 0;
-		}
-	if (!strcmp(argv[1], "list"))
-		return audit_list(argc, argv);
-	if (!strcmp(argv[1], "verify"))
-		return audit_verify(argc, argv);
-	fprintf(stderr, "sdnsctl audit: unknown subcommand '%s'\n", argv[1]);
-	usage(stderr);
-	return 2;
+	static const ctl_sub subs[] = {
+		{"list", audit_list}, {"verify", audit_verify},
+	};
+	return ctl_dispatch("audit", subs, sizeof(subs) / sizeof(subs[0]), usage,
+	                    argc, argv);
 }

@@ -104,6 +104,26 @@ int ctl_make_query(const char *name, const char *type, bool dnssec,
 	return rc;
 }
 
+int ctl_dispatch(const char *cmd, const ctl_sub *subs, size_t n,
+                 void (*usage)(FILE *f), int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			usage(stdout);
+			return 0;
+		}
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(argv[1], subs[i].name))
+			return subs[i].run(argc, argv);
+	fprintf(stderr, "sdnsctl %s: unknown subcommand '%s'\n", cmd, argv[1]);
+	usage(stderr);
+	return 2;
+}
+
 static const char *const rcode_names[] = {
 	"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED",
 	"YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE",

@@ -33,6 +33,17 @@ int ctl_make_query(const char *name, const char *type, bool dnssec,
                    uint8_t *buf, size_t cap, size_t *len, char *err,
                    size_t err_cap);
 
+/* A subcommand of a command ("zone list"): run gets the command's argv
+ * (argv[1] is the subcommand's name). */
+typedef struct {
+	const char *name;
+	int (*run)(int argc, char **argv);
+} ctl_sub;
+/* Runs the subcommand named by argv[1]; --help anywhere prints usage (exit
+ * 0); a missing or unknown subcommand is a usage error (exit 2). */
+int ctl_dispatch(const char *cmd, const ctl_sub *subs, size_t n,
+                 void (*usage)(FILE *f), int argc, char **argv);
+
 void ctl_print_dig(FILE *f, const sdns_msg *m, size_t wire_len);
 void ctl_print_json(FILE *f, const sdns_msg *m, size_t wire_len,
                     double time_ms, const char *server);

@@ -223,26 +223,10 @@ static int record_delete(int argc, char **argv)
 
 int ctl_record(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		int (*run)(int, char **);
-	} subs[] = {
+	static const ctl_sub subs[] = {
 		{"list", record_list}, {"add", record_add},
 		{"update", record_update}, {"delete", record_delete},
 	};
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		usage(argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
-	}
-	for (int i = 2; i < argc; i++)
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			usage(stdout);
-			return 0;
-		}
-	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
-		if (!strcmp(argv[1], subs[i].name))
-			return subs[i].run(argc, argv);
-	fprintf(stderr, "sdnsctl record: unknown subcommand '%s'\n", argv[1]);
-	usage(stderr);
-	return 2;
+	return ctl_dispatch("record", subs, sizeof(subs) / sizeof(subs[0]), usage,
+	                    argc, argv);
 }
