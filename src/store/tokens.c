@@ -105,29 +105,6 @@ static int cert_uri(X509 *x, char *out, size_t cap)
 	return rc;
 }
 
-/* Serial (lowercase hex, no leading zeros) and SHA-256 of the DER SPKI:
- * the same values sdns_pki_serial_spki_der gives, computed here so the
- * store does not depend on when that lands. */
-static int cert_serial_spki(X509 *x, char *serial, size_t cap, uint8_t spki[32])
-{
-	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
-	char *hex = bn ? BN_bn2hex(bn) : NULL;
-	BN_free(bn);
-	if (!hex) return SDNS_ECERT;
-	const char *h = hex;
-	while (h[0] == '0' && h[1]) h++;
-	snprintf(serial, cap, "%s", h);
-	for (char *c = serial; *c; c++)
-		if (*c >= 'A' && *c <= 'F') *c = (char)(*c - 'A' + 'a');
-	OPENSSL_free(hex);
-	unsigned char *der = NULL;
-	int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
-	if (len <= 0) return SDNS_ECERT;
-	crypto_hash_sha256(spki, der, (unsigned long long)len);
-	OPENSSL_free(der);
-	return SDNS_OK;
-}
-
 static int cert_parse(const char *pem, cert_info *ci)
 {
 	BIO *b = BIO_new_mem_buf(pem, -1);
@@ -141,7 +118,8 @@ static int cert_parse(const char *pem, cert_info *ci)
 	if (rc == SDNS_OK)
 		rc = sdns_pki_fingerprint_der(der, (size_t)len, ci->fp, sizeof ci->fp);
 	if (rc == SDNS_OK)
-		rc = cert_serial_spki(x, ci->serial, sizeof ci->serial, spki);
+		rc = sdns_pki_serial_spki_der(der, (size_t)len, ci->serial,
+		                              sizeof ci->serial, spki);
 	if (rc == SDNS_OK) sdns_audit_hex(spki, 32, ci->spki_hex);
 	if (rc == SDNS_OK) rc = cert_uri(x, ci->uri, sizeof ci->uri);
 	struct tm tm;
