@@ -38,6 +38,10 @@ typedef struct {
 	size_t request_len;
 	char peer_cn[64];
 	bool handshake_ok;
+	/* keep-alive tests: connections to accept (0 = 1) and requests to
+	 * answer on each (0 = 1); accepts counts the handshakes, requests
+	 * the requests answered */
+	int conns, per_conn, accepts, requests;
 } test_srv;
 
 static test_srv g_s;
@@ -95,42 +99,58 @@ static void record_peer(SSL *ssl)
 	X509_free(peer);
 }
 
-static void *server_main(void *arg)
+/* One connection: the handshake, then per_conn requests answered. */
+static void serve_conn(int fd)
 {
-	(void)arg;
-	struct pollfd p[2] = {{.fd = g_s.lfd, .events = POLLIN},
-	                      {.fd = g_s.stop[0], .events = POLLIN}};
-	if (poll(p, 2, -1) <= 0 || !(p[0].revents & POLLIN))
-		return NULL;
-	int fd = accept(g_s.lfd, NULL, NULL);
-	if (fd < 0)
-		return NULL;
 	SSL_CTX *ctx = server_ctx(g_s.cert);
 	SSL *ssl = SSL_new(ctx);
 	SSL_set_fd(ssl, fd);
 	if (SSL_accept(ssl) == 1) {
 		g_s.handshake_ok = true;
+		g_s.accepts++;
 		record_peer(ssl);
-		read_request(ssl);
-		if (g_s.response) {
+		for (int i = 0; i < (g_s.per_conn ? g_s.per_conn : 1); i++) {
+			g_s.request_len = 0;
+			read_request(ssl);
+			if (!g_s.response) {
+				struct pollfd s = {.fd = g_s.stop[0], .events = POLLIN};
+				poll(&s, 1, -1);
+				break;
+			}
 			SSL_write(ssl, g_s.response, (int)g_s.response_len);
-			SSL_shutdown(ssl);
-		} else {
-			struct pollfd s = {.fd = g_s.stop[0], .events = POLLIN};
-			poll(&s, 1, -1);
+			g_s.requests++;
 		}
+		if (g_s.response)
+			SSL_shutdown(ssl);
 	}
 	SSL_free(ssl);
 	SSL_CTX_free(ctx);
 	close(fd);
+}
+
+static void *server_main(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < (g_s.conns ? g_s.conns : 1); i++) {
+		struct pollfd p[2] = {{.fd = g_s.lfd, .events = POLLIN},
+		                      {.fd = g_s.stop[0], .events = POLLIN}};
+		if (poll(p, 2, -1) <= 0 || !(p[0].revents & POLLIN))
+			return NULL;
+		int fd = accept(g_s.lfd, NULL, NULL);
+		if (fd < 0)
+			return NULL;
+		serve_conn(fd);
+	}
 	return NULL;
 }
 
 /* Listens on addr (port 0) with certificate `cert`, answering `resp`. */
-static void srv_start(const char *addr, const char *cert, const char *resp,
-                      size_t resp_len)
+static void srv_start2(const char *addr, const char *cert, const char *resp,
+                       size_t resp_len, int conns, int per_conn)
 {
 	memset(&g_s, 0, sizeof(g_s));
+	g_s.conns = conns;
+	g_s.per_conn = per_conn;
 	g_s.cert = cert;
 	g_s.response = resp;
 	g_s.response_len = resp && !resp_len ? strlen(resp) : resp_len;
@@ -158,6 +178,12 @@ static void srv_start(const char *addr, const char *cert, const char *resp,
 	snprintf(g_s.port, sizeof(g_s.port), "%u", port);
 	ck_assert_int_eq(pipe(g_s.stop), 0);
 	ck_assert_int_eq(pthread_create(&g_s.th, NULL, server_main, NULL), 0);
+}
+
+static void srv_start(const char *addr, const char *cert, const char *resp,
+                      size_t resp_len)
+{
+	srv_start2(addr, cert, resp, resp_len, 1, 1);
 }
 
 static void srv_stop(void)
@@ -370,10 +396,66 @@ START_TEST(test_request_sends_body_length_type_and_headers)
 	ck_assert_ptr_nonnull(strstr(q, "\r\nContent-Type: application/json\r\n"));
 	ck_assert_ptr_nonnull(strstr(q, "\r\nContent-Length: 20\r\n"));
 	ck_assert_ptr_nonnull(strstr(q, "\r\nIf-Match: \"3\"\r\n"));
-	ck_assert_ptr_nonnull(strstr(q, "\r\nConnection: close\r\n"));
+	ck_assert_ptr_null(strstr(q, "\r\nConnection: close\r\n"));
 	const char *end = strstr(q, "\r\n\r\n");
 	ck_assert_str_eq(end + 4, "{\"value\":\"10.0.0.5\"}");
 	sdns_apiclient_resp_free(&r);
+}
+END_TEST
+
+/* n GETs on one client; the statuses must all be 200. */
+static void get_n(sdns_apiclient *c, int n)
+{
+	for (int i = 0; i < n; i++) {
+		sdns_apiclient_resp r;
+		ck_assert_msg(sdns_apiclient_request(c, "GET", "/zones", NULL, NULL,
+		                                     NULL, 0, &r, g_err,
+		                                     sizeof(g_err)) == SDNS_OK,
+		              "request %d: %s", i, g_err);
+		ck_assert_int_eq(r.status, 200);
+		ck_assert_uint_eq(r.body_len, 13);
+		sdns_apiclient_resp_free(&r);
+	}
+}
+
+START_TEST(test_sequential_requests_reuse_one_connection)
+{
+	srv_start2("127.0.0.1", "server", ok_json, 0, 1, 3);
+	sdns_apiclient *c = client_for("127.0.0.1", "admin", 0, 0);
+	get_n(c, 3);
+	srv_stop();
+	sdns_apiclient_free(c);
+	ck_assert_int_eq(g_s.accepts, 1);
+	ck_assert_int_eq(g_s.requests, 3);
+}
+END_TEST
+
+START_TEST(test_connection_closed_by_server_is_replaced)
+{
+	/* The server answers one request per connection and closes it
+	 * without saying so: the client notices and connects again. */
+	srv_start2("127.0.0.1", "server", ok_json, 0, 2, 1);
+	sdns_apiclient *c = client_for("127.0.0.1", "admin", 0, 0);
+	get_n(c, 2);
+	srv_stop();
+	sdns_apiclient_free(c);
+	ck_assert_int_eq(g_s.accepts, 2);
+	ck_assert_int_eq(g_s.requests, 2);
+}
+END_TEST
+
+static const char close_json[] =
+	"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+	"Connection: close\r\nContent-Length: 13\r\n\r\n{\"zones\":[]}\n";
+
+START_TEST(test_connection_close_header_is_honoured)
+{
+	srv_start2("127.0.0.1", "server", close_json, 0, 2, 1);
+	sdns_apiclient *c = client_for("127.0.0.1", "admin", 0, 0);
+	get_n(c, 2);
+	srv_stop();
+	sdns_apiclient_free(c);
+	ck_assert_int_eq(g_s.accepts, 2);
 }
 END_TEST
 
@@ -678,6 +760,9 @@ static Suite *apiclient_suite(void)
 	tcase_add_test(tc, test_no_client_certificate_when_none_configured);
 	tcase_add_test(tc, test_key_not_matching_certificate_is_refused_at_setup);
 	tcase_add_test(tc, test_request_sends_body_length_type_and_headers);
+	tcase_add_test(tc, test_sequential_requests_reuse_one_connection);
+	tcase_add_test(tc, test_connection_closed_by_server_is_replaced);
+	tcase_add_test(tc, test_connection_close_header_is_honoured);
 	tcase_add_test(tc, test_bad_method_path_and_header_are_refused);
 	tcase_add_test(tc, test_chunked_body_is_decoded);
 	tcase_add_test(tc, test_bad_chunk_size_is_a_protocol_error);

@@ -525,6 +525,98 @@ START_TEST(test_load_zoneset_answers_from_the_database)
 }
 END_TEST
 
+START_TEST(test_load_zone_reads_one_zone_then_notfound_once_deleted)
+{
+	sdns_store *s = open_zone();
+	ck_assert_int_eq(sdns_store_zone_create(s, &admin, "node-beta.mesh", NULL,
+	                                        NULL, NULL, &e), 0);
+	ck_assert_int_eq(add(s, "www.node-alpha.mesh", "A", "10.0.0.5", -1, NULL), 0);
+	long id = q1("SELECT id FROM zones WHERE name = 'node-alpha.mesh'");
+	sdns_name apex, want, n;
+	sdns_zone *z = NULL;
+	ck_assert_int_eq(sdns_store_load_zone(s, id, &apex, &z, &e), 0);
+	ck_assert_ptr_nonnull(z);
+	ck_assert_int_eq(sdns_name_from_str(&want, "node-alpha.mesh.", 16, NULL), 0);
+	ck_assert(sdns_name_eq_ci(&apex, &want));
+	ck_assert(sdns_name_eq_ci(sdns_zone_apex(z), &want));
+	ck_assert_uint_eq(sdns_zone_serial(z), 2);
+	ck_assert_uint_eq(sdns_zone_rr_count(z), 2);
+	ck_assert_int_eq(sdns_name_from_str(&n, "www.node-alpha.mesh.", 20, NULL), 0);
+	ck_assert_ptr_nonnull(sdns_zone_find(z, &n, SDNS_T_A));
+	sdns_zone_free(z);
+	ck_assert_int_eq(sdns_store_zone_delete(s, &admin, "node-alpha.mesh", -1,
+	                                        &e), 0);
+	ck_assert_int_eq(sdns_store_load_zone(s, id, &apex, &z, &e),
+	                 SDNS_ENOTFOUND);
+	ck_assert_ptr_null(z);
+	sdns_store_close(s);
+}
+END_TEST
+
+START_TEST(test_load_zone_refused_by_builder_is_null_like_full_load)
+{
+	sdns_store *s = open_zone();
+	long id = q1("SELECT id FROM zones WHERE name = 'node-alpha.mesh'");
+	char sql[256];
+	snprintf(sql, sizeof sql, "INSERT INTO records (zone_id, name, type, ttl, "
+	         "rdata_text, rdata) VALUES (%ld, 'www.elsewhere.mesh', 1, 60, "
+	         "'10.0.0.1', '\\x0a000001')", id);
+	ck_assert_int_eq(sdns_testpg_exec(ci, sql), 0);
+	sdns_name apex;
+	sdns_zone *z = (sdns_zone *)1;
+	ck_assert_int_eq(sdns_store_load_zone(s, id, &apex, &z, &e), 0);
+	ck_assert_ptr_null(z);
+	sdns_zoneset *zs = NULL;
+	ck_assert_int_eq(sdns_store_load_zoneset(s, &zs, &e), 0);
+	ck_assert_uint_eq(sdns_zoneset_count(zs), 0);
+	sdns_zoneset_unref(zs);
+	sdns_store_close(s);
+}
+END_TEST
+
+START_TEST(test_update_and_delete_check_if_match_id_and_soa)
+{
+	sdns_store *s = open_zone();
+	int64_t id;
+	ck_assert_int_eq(add(s, "www.node-alpha.mesh", "A", "10.0.0.5", -1, &id), 0);
+	long soa = q1("SELECT id FROM records WHERE type = 6");
+	json_t *r = rec("www.node-alpha.mesh", "A", "10.0.0.6");
+	ck_assert_int_eq(sdns_store_record_update(s, &admin, "node-alpha.mesh", id,
+	                                          r, 1, NULL, NULL, &e),
+	                 SDNS_EPRECOND);
+	ck_assert_int_eq(sdns_store_record_update(s, &admin, "node-alpha.mesh",
+	                                          id + 100, r, -1, NULL, NULL, &e),
+	                 SDNS_ENOTFOUND);
+	ck_assert_str_eq(e.field, "id");
+	ck_assert_int_eq(sdns_store_record_update(s, &admin, "node-alpha.mesh", soa,
+	                                          r, -1, NULL, NULL, &e),
+	                 SDNS_EZONE);
+	ck_assert_str_eq(e.field, "type");
+	json_t *other = rec("www.no-such.mesh", "A", "10.0.0.6");
+	ck_assert_int_eq(sdns_store_record_update(s, &admin, "no-such.mesh", id,
+	                                          other, -1, NULL, NULL, &e),
+	                 SDNS_ENOTFOUND);
+	ck_assert_str_eq(e.field, "zone");
+	json_decref(other);
+	ck_assert_int_eq(sdns_store_record_delete(s, &admin, "node-alpha.mesh", id,
+	                                          1, NULL, &e), SDNS_EPRECOND);
+	ck_assert_int_eq(sdns_store_record_delete(s, &admin, "no-such.mesh", id, -1,
+	                                          NULL, &e), SDNS_ENOTFOUND);
+	ck_assert_str_eq(e.field, "zone");
+	ck_assert_uint_eq(serial_of(s), 2);
+	ck_assert_int_eq(q1("SELECT count(*) FROM audit"), 2);
+	uint32_t ser = 0;
+	ck_assert_int_eq(sdns_store_record_update(s, &admin, "node-alpha.mesh", id,
+	                                          r, 2, NULL, &ser, &e), 0);
+	ck_assert_uint_eq(ser, 3);
+	ck_assert_int_eq(q1("SELECT count(*) FROM audit WHERE action = "
+	                    "'record.update' AND before->>'value' = '10.0.0.5' "
+	                    "AND after->>'value' = '10.0.0.6'"), 1);
+	json_decref(r);
+	sdns_store_close(s);
+}
+END_TEST
+
 /* --- audit --- */
 
 START_TEST(test_audit_one_entry_per_change_chain_intact)
@@ -793,6 +885,9 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_revoke_puts_serial_and_spki_in_revoked_set);
 	tcase_add_test(tc, test_revoked_set_lookup);
 	tcase_add_test(tc, test_load_zoneset_answers_from_the_database);
+	tcase_add_test(tc, test_load_zone_reads_one_zone_then_notfound_once_deleted);
+	tcase_add_test(tc, test_load_zone_refused_by_builder_is_null_like_full_load);
+	tcase_add_test(tc, test_update_and_delete_check_if_match_id_and_soa);
 	tcase_add_test(tc, test_audit_one_entry_per_change_chain_intact);
 	tcase_add_test(tc, test_audit_refuses_update_delete_truncate);
 	tcase_add_test(tc, test_audit_verify_finds_row_edited_behind_our_back);

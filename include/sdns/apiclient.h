@@ -5,7 +5,10 @@
  * presented when one is configured. Bodies are sent with Content-Length and
  * read with Content-Length, chunked encoding or until close, never past
  * max_body. Every wait is a poll() bounded by the request's deadline.
- * A client holds the TLS context only; it is not shared between threads. */
+ * A client holds the TLS context and the connection of its last request,
+ * kept open for the next one when the server allows it (HTTP/1.1
+ * persistent connections; a kept connection the server closed meanwhile is
+ * replaced transparently); it is not shared between threads. */
 #ifndef SDNS_APICLIENT_H
 #define SDNS_APICLIENT_H
 

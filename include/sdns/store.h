@@ -204,6 +204,13 @@ int sdns_store_audit_auth_refused(sdns_store *s, const char *remote,
  * builder refuses is skipped with a log line. */
 int sdns_store_load_zoneset(sdns_store *s, sdns_zoneset **out,
                             sdns_store_err *err);
+/* One zone, for a reload after a change of zone_id (the daemon then builds
+ * the new set with sdns_zoneset_replace). SDNS_ENOTFOUND when the zone no
+ * longer exists. Otherwise 0, *apex = its apex and *out = the zone, or NULL
+ * when the builder refuses it (logged; sdns_store_load_zoneset would skip
+ * it): remove it from the set then. */
+int sdns_store_load_zone(sdns_store *s, int64_t zone_id, sdns_name *apex,
+                         sdns_zone **out, sdns_store_err *err);
 
 /* --- listener (src/store/listener.c) --- */
 

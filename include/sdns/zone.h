@@ -50,6 +50,10 @@ const char *sdns_zbuild_error(const sdns_zbuild *b);
 int sdns_zone_load_file(const char *path, const sdns_name *origin,
                         sdns_zone **out, char *err_msg, size_t err_cap);
 
+/* Zones are reference-counted so that zone sets can share them: a zone
+ * starts with one owner; sdns_zone_ref adds one; sdns_zone_free drops one
+ * and frees with the last. */
+void sdns_zone_ref(sdns_zone *z);
 void sdns_zone_free(sdns_zone *z);
 const sdns_name *sdns_zone_apex(const sdns_zone *z);
 uint32_t sdns_zone_serial(const sdns_zone *z);
@@ -68,6 +72,13 @@ bool sdns_zone_name_exists(const sdns_zone *z, const sdns_name *name);
  * Two zones with the same apex: SDNS_EEXIST. On any error the caller keeps
  * the zones. */
 int sdns_zoneset_new(sdns_zone **zones, size_t n, sdns_zoneset **out);
+/* A new set (refcount 1) holding old's zones (shared, not copied) except
+ * the one whose apex is apex, which is replaced by z, or removed when z is
+ * NULL; z is added when old has no such zone. old may be NULL (empty) and
+ * is not changed. apex may be NULL when z is given (z's apex is used).
+ * Takes ownership of z on success; on any error the caller keeps z. */
+int sdns_zoneset_replace(const sdns_zoneset *old, const sdns_name *apex,
+                         sdns_zone *z, sdns_zoneset **out);
 void sdns_zoneset_ref(sdns_zoneset *s);
 void sdns_zoneset_unref(sdns_zoneset *s);
 /* Zone with the longest apex that encloses name, or NULL. */

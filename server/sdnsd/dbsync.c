@@ -4,7 +4,11 @@
  * thread reloads, on its own connection, and publishes. So bursts of
  * notifications coalesce into one reload, the listener never waits on a
  * query, and DoQ workers never touch the database. After every (re)connect
- * the listener asks for a full resync: notifications may have been lost. */
+ * the listener asks for a full resync: notifications may have been lost.
+ * A change of records or of a zone row reloads only that zone and builds
+ * the new set from the previous one (the other zones are shared); a burst
+ * for one zone is one reload. Zone deletions, resyncs and bursts touching
+ * many zones reload everything. */
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
@@ -20,8 +24,10 @@
 #include "sdns/store.h"
 #include "sdnsd.h"
 
-enum { DIRTY_ZONES = 1, DIRTY_REVOKED = 2 };
+enum { DIRTY_ZONES = 1, DIRTY_REVOKED = 2, DIRTY_SOME_ZONES = 4 };
 #define RETRY_MS 500
+/* More zones changed at once than this: one full reload is cheaper. */
+#define MAX_ZONE_RELOADS 32
 
 struct sdnsd_dbsync {
 	const sdnsd_conf *conf;
@@ -31,8 +37,12 @@ struct sdnsd_dbsync {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	unsigned dirty;
+	int64_t zone_ids[MAX_ZONE_RELOADS]; /* DIRTY_SOME_ZONES: which */
+	size_t n_zone_ids;
 	bool stop, migrated;
 	sdns_store *db;             /* owned by the reload thread */
+	sdns_zoneset *cur;          /* reload thread's reference to the last
+	                               published set, the base of the next */
 	sdns_store_listener *listener;
 };
 
@@ -44,14 +54,41 @@ static void mark(sdnsd_dbsync *d, unsigned what)
 	pthread_mutex_unlock(&d->mu);
 }
 
+/* Zone zone_id changed; a full reload pending covers it. */
+static void mark_zone(sdnsd_dbsync *d, int64_t zone_id)
+{
+	pthread_mutex_lock(&d->mu);
+	size_t i = 0;
+	while (i < d->n_zone_ids && d->zone_ids[i] != zone_id)
+		i++;
+	if (d->dirty & DIRTY_ZONES)
+		;
+	else if (i < d->n_zone_ids)
+		d->dirty |= DIRTY_SOME_ZONES;
+	else if (d->n_zone_ids < MAX_ZONE_RELOADS) {
+		d->zone_ids[d->n_zone_ids++] = zone_id;
+		d->dirty |= DIRTY_SOME_ZONES;
+	} else {
+		d->dirty |= DIRTY_ZONES;
+	}
+	pthread_cond_signal(&d->cv);
+	pthread_mutex_unlock(&d->mu);
+}
+
 static void on_change(void *ctx, const char *table, const char *op,
                       int64_t id, int64_t zone_id)
 {
-	(void)op, (void)id, (void)zone_id;
-	if (!strcmp(table, "zones") || !strcmp(table, "records"))
-		mark(ctx, DIRTY_ZONES);
-	else if (!strcmp(table, "nodes") || !strcmp(table, "revoked"))
+	(void)id;
+	bool zones = !strcmp(table, "zones");
+	if (zones || !strcmp(table, "records")) {
+		/* A deleted zone's apex is no longer in the database. */
+		if (zone_id > 0 && !(zones && !strcmp(op, "DELETE")))
+			mark_zone(ctx, zone_id);
+		else
+			mark(ctx, DIRTY_ZONES);
+	} else if (!strcmp(table, "nodes") || !strcmp(table, "revoked")) {
 		mark(ctx, DIRTY_REVOKED);
+	}
 }
 
 static void on_resync(void *ctx)
@@ -111,6 +148,17 @@ static double ms_since(const struct timespec *t0)
 	       (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
+/* Publish zs: the caller's reference becomes the snapshot's; d->cur gets
+ * one more, the base of the next partial reload. */
+static void publish_zones(sdnsd_dbsync *d, sdns_zoneset *zs)
+{
+	sdns_zoneset_ref(zs);
+	sdns_snapshot_publish(&d->st->zones, zs);
+	sdns_zoneset_unref(d->cur);
+	d->cur = zs;
+	atomic_fetch_add(&d->st->swaps, 1);
+}
+
 static int reload_zones(sdnsd_dbsync *d)
 {
 	struct timespec t0;
@@ -120,10 +168,53 @@ static int reload_zones(sdnsd_dbsync *d)
 	int rc = sdns_store_load_zoneset(d->db, &zs, &err);
 	if (rc < 0)
 		return rc;
-	sdns_snapshot_publish(&d->st->zones, zs);
-	atomic_fetch_add(&d->st->swaps, 1);
+	publish_zones(d, zs);
 	sdns_log(SDNS_LOG_DEBUG, "snapshot_swapped", "kind=zones zones=%zu ms=%.2f",
 	         sdns_zoneset_count(zs), ms_since(&t0));
+	return SDNS_OK;
+}
+
+/* zs with zone id reloaded: *next (a new set), or SDNS_ENOTFOUND when the
+ * zone is gone (a full reload then finds out the rest). */
+static int reload_one(sdnsd_dbsync *d, const sdns_zoneset *zs, int64_t id,
+                      sdns_zoneset **next)
+{
+	sdns_name apex;
+	sdns_zone *z = NULL;
+	sdns_store_err err = {0};
+	int rc = sdns_store_load_zone(d->db, id, &apex, &z, &err);
+	if (rc < 0)
+		return rc;
+	rc = sdns_zoneset_replace(zs, &apex, z, next);
+	if (rc < 0)
+		sdns_zone_free(z);
+	return rc;
+}
+
+static int reload_some(sdnsd_dbsync *d, const int64_t *ids, size_t n)
+{
+	if (!d->cur)
+		return reload_zones(d);
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	sdns_zoneset *zs = d->cur;
+	sdns_zoneset_ref(zs);
+	int rc = SDNS_OK;
+	for (size_t i = 0; i < n && rc == SDNS_OK; i++) {
+		sdns_zoneset *next = NULL;
+		rc = reload_one(d, zs, ids[i], &next);
+		if (rc == SDNS_OK) {
+			sdns_zoneset_unref(zs);
+			zs = next;
+		}
+	}
+	if (rc < 0) {
+		sdns_zoneset_unref(zs);
+		return rc == SDNS_ENOTFOUND ? reload_zones(d) : rc;
+	}
+	publish_zones(d, zs); /* our reference becomes the snapshot's */
+	sdns_log(SDNS_LOG_DEBUG, "snapshot_swapped", "kind=zone changed=%zu "
+	         "zones=%zu ms=%.2f", n, sdns_zoneset_count(zs), ms_since(&t0));
 	return SDNS_OK;
 }
 
@@ -144,8 +235,10 @@ static int reload_revoked(sdnsd_dbsync *d)
 	return SDNS_OK;
 }
 
-/* Wait for work; false when asked to stop. */
-static bool take_work(sdnsd_dbsync *d, unsigned *flags, bool backoff)
+/* Wait for work; false when asked to stop. ids gets the zones to reload
+ * when *flags has DIRTY_SOME_ZONES. */
+static bool take_work(sdnsd_dbsync *d, unsigned *flags, int64_t *ids,
+                      size_t *n, bool backoff)
 {
 	pthread_mutex_lock(&d->mu);
 	if (backoff && !d->stop) {
@@ -159,7 +252,10 @@ static bool take_work(sdnsd_dbsync *d, unsigned *flags, bool backoff)
 	while (!d->dirty && !d->stop)
 		pthread_cond_wait(&d->cv, &d->mu);
 	*flags = d->dirty;
+	*n = d->n_zone_ids;
+	memcpy(ids, d->zone_ids, *n * sizeof(*ids));
 	d->dirty = 0;
+	d->n_zone_ids = 0;
 	bool go = !d->stop;
 	pthread_mutex_unlock(&d->mu);
 	return go;
@@ -169,16 +265,23 @@ static void *sync_thread(void *arg)
 {
 	sdnsd_dbsync *d = arg;
 	unsigned flags;
+	int64_t ids[MAX_ZONE_RELOADS];
+	size_t n;
 	bool backoff = false;
-	while (take_work(d, &flags, backoff)) {
+	while (take_work(d, &flags, ids, &n, backoff)) {
 		int rc = ensure_db(d);
 		if (rc == SDNS_OK && (flags & DIRTY_ZONES))
 			rc = reload_zones(d);
+		else if (rc == SDNS_OK && (flags & DIRTY_SOME_ZONES))
+			rc = reload_some(d, ids, n);
 		if (rc == SDNS_OK && (flags & DIRTY_REVOKED))
 			rc = reload_revoked(d);
 		backoff = rc < 0;
 		if (backoff) {
-			/* Keep serving the last snapshots; try again shortly. */
+			/* Keep serving the last snapshots; try again shortly,
+			 * reloading everything rather than remembering which. */
+			if (flags & DIRTY_SOME_ZONES)
+				flags = (flags & ~DIRTY_SOME_ZONES) | DIRTY_ZONES;
 			mark(d, flags);
 			if (atomic_load(&d->st->fatal))
 				break;
@@ -186,6 +289,8 @@ static void *sync_thread(void *arg)
 	}
 	sdns_store_close(d->db);
 	d->db = NULL;
+	sdns_zoneset_unref(d->cur);
+	d->cur = NULL;
 	return NULL;
 }
 

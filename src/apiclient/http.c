@@ -1,6 +1,7 @@
 /* HTTP/1.1 on one connection: write the request, read the status line,
  * the headers we care about and the body (Content-Length, chunked or up
- * to close), within the client's limits. */
+ * to close), within the client's limits. Connections are persistent (the
+ * HTTP/1.1 default) unless the server says otherwise. */
 #include "apiclient_int.h"
 
 #include <ctype.h>
@@ -12,6 +13,7 @@
 #include "sdns/error.h"
 
 #define HEAD_MAX 16384
+#define ONE_WRITE_MAX 65536
 
 typedef struct {
 	uint8_t *p;
@@ -38,7 +40,7 @@ static int send_request(sdns_apiclient *c, apic_io *io, const char *method,
 	char head[HEAD_MAX];
 	int n = snprintf(head, sizeof(head),
 	                 "%s %s%s HTTP/1.1\r\nHost: %s\r\nUser-Agent: sdnsctl\r\n"
-	                 "Accept: application/json\r\nConnection: close\r\n",
+	                 "Accept: application/json\r\n",
 	                 method, c->url.prefix, path, host);
 	size_t used = n > 0 ? (size_t)n : sizeof(head);
 	if (body || blen || ctype) {
@@ -54,7 +56,17 @@ static int send_request(sdns_apiclient *c, apic_io *io, const char *method,
 	if (used + 2 >= sizeof(head))
 		return apic_fail(io, SDNS_ETOOBIG, "request head too long");
 	memcpy(head + used, "\r\n", 2);
-	int rc = apic_write_all(io, head, used + 2);
+	used += 2;
+	/* Head and a small body in one TLS record and one segment. */
+	uint8_t *one = blen && blen <= ONE_WRITE_MAX ? malloc(used + blen) : NULL;
+	if (one) {
+		memcpy(one, head, used);
+		memcpy(one + used, body, blen);
+		int rc = apic_write_all(io, one, used + blen);
+		free(one);
+		return rc;
+	}
+	int rc = apic_write_all(io, head, used);
 	if (rc == SDNS_OK && blen)
 		rc = apic_write_all(io, body, blen);
 	return rc;
@@ -106,7 +118,7 @@ static int parse_status(apic_io *io, const char *line, int *status)
 
 typedef struct {
 	int status;
-	bool chunked, has_length;
+	bool chunked, has_length, close;
 	uint64_t length;
 } head_info;
 
@@ -154,6 +166,9 @@ static int header_line(apic_io *io, char *line, head_info *h, sdns_apiclient_res
 		if (strcasecmp(last, "chunked") != 0)
 			return apic_fail(io, SDNS_EPROTO, "unsupported Transfer-Encoding");
 		h->chunked = true;
+	} else if (!strcasecmp(line, "connection")) {
+		if (strcasestr(v, "close"))
+			h->close = true;
 	} else if (!strcasecmp(line, "etag")) {
 		copy_value(r->etag, sizeof(r->etag), v);
 	} else if (!strcasecmp(line, "location")) {
@@ -284,8 +299,9 @@ int apic_check_request(apic_io *io, const char *method, const char *path,
 int apic_exchange(sdns_apiclient *c, apic_io *io, const char *method,
                  const char *path, const char *const *headers,
                  const char *content_type, const void *body, size_t body_len,
-                 sdns_apiclient_resp *resp)
+                 sdns_apiclient_resp *resp, bool *reusable)
 {
+	*reusable = false;
 	int rc = send_request(c, io, method, path, headers, content_type, body,
 	                      body_len);
 	head_info h;
@@ -311,5 +327,7 @@ int apic_exchange(sdns_apiclient *c, apic_io *io, const char *method,
 	}
 	resp->body = (char *)b.p;
 	resp->body_len = b.len;
+	*reusable = (none || h.chunked || h.has_length) && !h.close &&
+	            !io->eof && io->pos == io->len;
 	return SDNS_OK;
 }

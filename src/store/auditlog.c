@@ -34,55 +34,91 @@ static char *dump_or_null(json_t *v)
 	return v && !json_is_null(v) ? json_dumps(v, JSON_COMPACT) : NULL;
 }
 
+void st_audit_head_of(PGresult *r, st_audit_head *h)
+{
+	memset(h, 0, sizeof *h);
+	h->id = 1;
+	if (PQntuples(r) == 1) {
+		h->id = st_i64(r, 0, 0) + 1;
+		sdns_audit_unhex(PQgetvalue(r, 0, 1), h->prev, sizeof h->prev);
+	}
+}
+
+int st_audit_row_make(sdns_store *s, const st_audit_head *h,
+                      const char *actor, const char *actor_fp,
+                      const char *action, const char *object, json_t *before,
+                      json_t *after, st_audit_row *row, sdns_store_err *err)
+{
+	memset(row, 0, sizeof *row);
+	if (!s->have_key)
+		return st_err(err, SDNS_ECONFIG, NULL, "no audit key configured");
+	now_ts(row->ts, sizeof row->ts);
+	json_t *e = sdns_audit_entry(h->id, row->ts, actor, actor_fp, action,
+	                             object, before, after, h->prev);
+	uint8_t hash[SDNS_AUDIT_HASH_LEN], sig[SDNS_AUDIT_SIG_LEN];
+	int rc = e ? sdns_audit_hash(e, h->prev, hash) : SDNS_ENOMEM;
+	json_decref(e);
+	if (rc == SDNS_OK) rc = sdns_audit_sign(&s->key, hash, sig);
+	if (rc) return st_err(err, rc, NULL, "audit entry: %s", sdns_strerror(rc));
+	snprintf(row->id, sizeof row->id, "%lld", (long long)h->id);
+	sdns_audit_hex(h->prev, sizeof h->prev, row->prev);
+	sdns_audit_hex(hash, sizeof hash, row->hash);
+	sdns_audit_hex(sig, sizeof sig, row->sig);
+	sdns_audit_hex(s->key.pub, sizeof s->key.pub, row->pub);
+	row->before = dump_or_null(before);
+	row->after = dump_or_null(after);
+	if ((before && !json_is_null(before) && !row->before) ||
+	    (after && !json_is_null(after) && !row->after))
+		return st_err(err, SDNS_ENOMEM, NULL, "out of memory");
+	const char *p[12] = { row->id, row->ts, actor, actor_fp, action, object,
+	                      row->before, row->after, row->prev, row->hash,
+	                      row->sig, row->pub };
+	memcpy(row->p, p, sizeof p);
+	return SDNS_OK;
+}
+
+void st_audit_row_clear(st_audit_row *row)
+{
+	free(row->before);
+	free(row->after);
+	row->before = row->after = NULL;
+}
+
+int st_audit_commit(sdns_store *s, const st_audit_row *row,
+                    sdns_store_err *err)
+{
+	const st_stmt q[2] = {
+		{ ST_AUDIT_INSERT_SQL, 12, row->p },
+		{ "COMMIT", 0, NULL },
+	};
+	int rc = st_batch(s, q, 2, NULL, NULL, err);
+	if (rc) st_rollback(s);
+	return rc;
+}
+
 int st_audit_append(sdns_store *s, const char *actor, const char *actor_fp,
                     const char *action, const char *object, json_t *before,
                     json_t *after, sdns_store_err *err)
 {
 	if (!s->have_key)
 		return st_err(err, SDNS_ECONFIG, NULL, "no audit key configured");
-	char lock[32];
-	snprintf(lock, sizeof lock, "%lld", (long long)ST_AUDIT_LOCK);
-	const char *lp[1] = { lock };
-	int rc = st_q(s, "SELECT pg_advisory_xact_lock($1::bigint)", 1, lp, NULL,
-	              err);
+	const st_stmt q[2] = {
+		{ ST_AUDIT_LOCK_SQL, 0, NULL },
+		{ ST_AUDIT_HEAD_SQL, 0, NULL },
+	};
+	PGresult *r[2];
+	int rc = st_batch(s, q, 2, r, NULL, err);
 	if (rc) return rc;
-	PGresult *r;
-	rc = st_q(s, "SELECT id, encode(hash, 'hex') FROM audit "
-	             "ORDER BY id DESC LIMIT 1", 0, NULL, &r, err);
-	if (rc) return rc;
-	uint8_t prev[SDNS_AUDIT_HASH_LEN] = { 0 };
-	int64_t id = 1;
-	if (PQntuples(r) == 1) {
-		id = st_i64(r, 0, 0) + 1;
-		sdns_audit_unhex(PQgetvalue(r, 0, 1), prev, sizeof prev);
-	}
-	PQclear(r);
-	char ts[40];
-	now_ts(ts, sizeof ts);
-	json_t *e = sdns_audit_entry(id, ts, actor, actor_fp, action, object,
-	                             before, after, prev);
-	uint8_t hash[SDNS_AUDIT_HASH_LEN], sig[SDNS_AUDIT_SIG_LEN];
-	rc = e ? sdns_audit_hash(e, prev, hash) : SDNS_ENOMEM;
-	json_decref(e);
-	if (rc == SDNS_OK) rc = sdns_audit_sign(&s->key, hash, sig);
-	if (rc) return st_err(err, rc, NULL, "audit entry: %s", sdns_strerror(rc));
-
-	char ids[24], ph[65], hh[65], sh[129], kh[65];
-	snprintf(ids, sizeof ids, "%lld", (long long)id);
-	sdns_audit_hex(prev, sizeof prev, ph);
-	sdns_audit_hex(hash, sizeof hash, hh);
-	sdns_audit_hex(sig, sizeof sig, sh);
-	sdns_audit_hex(s->key.pub, sizeof s->key.pub, kh);
-	char *bj = dump_or_null(before), *aj = dump_or_null(after);
-	const char *p[12] = { ids, ts, actor, actor_fp, action, object, bj, aj,
-	                      ph, hh, sh, kh };
-	rc = st_q(s, "INSERT INTO audit (id, ts, actor, actor_fp, action, object, "
-	             "before, after, prev_hash, hash, sig, signer_pub) VALUES ($1, "
-	             "$2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, decode($9, 'hex'), "
-	             "decode($10, 'hex'), decode($11, 'hex'), decode($12, 'hex'))",
-	          12, p, NULL, err);
-	free(bj);
-	free(aj);
+	st_audit_head h;
+	st_audit_head_of(r[1], &h);
+	PQclear(r[0]);
+	PQclear(r[1]);
+	st_audit_row row;
+	rc = st_audit_row_make(s, &h, actor, actor_fp, action, object, before,
+	                       after, &row, err);
+	if (rc == SDNS_OK)
+		rc = st_q(s, ST_AUDIT_INSERT_SQL, 12, row.p, NULL, err);
+	st_audit_row_clear(&row);
 	return rc;
 }
 

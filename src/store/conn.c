@@ -156,6 +156,67 @@ int st_q(sdns_store *s, const char *sql, int n, const char *const *vals,
 	return SDNS_OK;
 }
 
+/* Read the results of query i of a batch: one result then NULL. */
+static PGresult *batch_result(sdns_store *s)
+{
+	PGresult *r = PQgetResult(s->pg);
+	if (r) {
+		PGresult *extra;
+		while ((extra = PQgetResult(s->pg))) PQclear(extra);
+	}
+	return r;
+}
+
+int st_batch(sdns_store *s, const st_stmt *q, int n, PGresult **res,
+             int *failed, sdns_store_err *err)
+{
+	for (int i = 0; res && i < n; i++) res[i] = NULL;
+	if (failed) *failed = -1;
+	if (s->broken || PQstatus(s->pg) != CONNECTION_OK ||
+	    !PQenterPipelineMode(s->pg)) {
+		s->broken = true;
+		return st_err(err, SDNS_EUNAVAIL, NULL,
+		              "database unavailable: connection lost");
+	}
+	int sent = 0;
+	while (sent < n && PQsendQueryParams(s->pg, q[sent].sql, q[sent].n, NULL,
+	                                     q[sent].vals, NULL, NULL, 0))
+		sent++;
+	if (sent < n || PQpipelineSync(s->pg) != 1) {
+		/* Nothing will answer an unsynced pipeline: start over. */
+		s->broken = true;
+		return fail(s, NULL, err);
+	}
+	PGresult *bad = NULL;
+	for (int i = 0; i < n; i++) {
+		PGresult *r = batch_result(s);
+		ExecStatusType t = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+		if (t == PGRES_COMMAND_OK || t == PGRES_TUPLES_OK) {
+			if (res) res[i] = r;
+			else PQclear(r);
+			continue;
+		}
+		/* The server skips everything after the first failure. */
+		if (!bad && t != PGRES_PIPELINE_ABORTED) {
+			bad = r ? r : PQmakeEmptyPGresult(s->pg, PGRES_FATAL_ERROR);
+			if (failed) *failed = i;
+		} else {
+			PQclear(r);
+		}
+	}
+	PGresult *sync = PQgetResult(s->pg);
+	if (!sync || PQresultStatus(sync) != PGRES_PIPELINE_SYNC ||
+	    !PQexitPipelineMode(s->pg))
+		s->broken = true; /* out of step with the server: start over */
+	PQclear(sync);
+	if (!bad && !s->broken) return SDNS_OK;
+	for (int i = 0; res && i < n; i++) {
+		PQclear(res[i]);
+		res[i] = NULL;
+	}
+	return fail(s, bad, err);
+}
+
 int st_begin(sdns_store *s, sdns_store_err *err)
 {
 	return st_q(s, "BEGIN", 0, NULL, NULL, err);

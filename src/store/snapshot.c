@@ -61,12 +61,8 @@ static int add_row(zb *z, PGresult *r, int i, uint8_t *wire)
 	return sdns_zbuild_add(z->b, &rr);
 }
 
-static int load_zones(sdns_store *s, zb **out, size_t *n, sdns_store_err *err)
+static int load_zones(PGresult *r, zb **out, size_t *n, sdns_store_err *err)
 {
-	PGresult *r;
-	int rc = st_q(s, "SELECT id, name, serial FROM zones ORDER BY id", 0,
-	              NULL, &r, err);
-	if (rc) return rc;
 	*n = (size_t)PQntuples(r);
 	*out = calloc(*n ? *n : 1, sizeof **out);
 	for (size_t i = 0; *out && i < *n; i++) {
@@ -77,7 +73,6 @@ static int load_zones(sdns_store *s, zb **out, size_t *n, sdns_store_err *err)
 		sdns_name apex;
 		if (name_of(z->name, &apex) == 0) z->b = sdns_zbuild_new(&apex);
 	}
-	PQclear(r);
 	return *out ? SDNS_OK : st_err(err, SDNS_ENOMEM, NULL, "out of memory");
 }
 
@@ -93,14 +88,11 @@ static zb *find(zb *zs, size_t n, int64_t id)
 	return NULL;
 }
 
-static int fill(sdns_store *s, zb *zs, size_t n, sdns_store_err *err)
+static int fill(PGresult *r, zb *zs, size_t n, sdns_store_err *err)
 {
-	PGresult *r;
-	int rc = st_q(s, "SELECT zone_id, name, type, ttl, encode(rdata, 'hex') "
-	                 "FROM records", 0, NULL, &r, err);
-	if (rc) return rc;
 	uint8_t *wire = malloc(SDNS_RDATA_MAX + 1);
-	for (int i = 0; wire && i < PQntuples(r); i++) {
+	if (!wire) return st_err(err, SDNS_ENOMEM, NULL, "out of memory");
+	for (int i = 0; i < PQntuples(r); i++) {
 		zb *z = find(zs, n, st_i64(r, i, 0));
 		if (!z || !z->b) continue;
 		if (add_row(z, r, i, wire) < 0) {
@@ -110,9 +102,50 @@ static int fill(sdns_store *s, zb *zs, size_t n, sdns_store_err *err)
 			z->b = NULL;
 		}
 	}
-	PQclear(r);
 	free(wire);
 	return SDNS_OK;
+}
+
+/* Zones (all when zone_id is NULL) with their records, from one consistent
+ * view of both tables, in one round trip. */
+static int load(sdns_store *s, const char *zone_id, zb **zs, size_t *n,
+                sdns_store_err *err)
+{
+	*zs = NULL;
+	*n = 0;
+	const char *p[1] = { zone_id };
+	const st_stmt q[4] = {
+		{ "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL },
+		{ "SELECT id, name, serial FROM zones WHERE $1::bigint IS NULL "
+		  "OR id = $1 ORDER BY id", 1, p },
+		{ "SELECT zone_id, name, type, ttl, encode(rdata, 'hex') FROM "
+		  "records WHERE $1::bigint IS NULL OR zone_id = $1", 1, p },
+		{ "ROLLBACK", 0, NULL },
+	};
+	PGresult *r[4];
+	int rc = st_batch(s, q, 4, r, NULL, err);
+	if (rc) {
+		st_rollback(s);
+		return rc;
+	}
+	rc = load_zones(r[1], zs, n, err);
+	if (rc == SDNS_OK) rc = fill(r[2], *zs, *n, err);
+	for (int i = 0; i < 4; i++) PQclear(r[i]);
+	return rc;
+}
+
+/* Finish the builder of z: the zone, or NULL when refused (logged). */
+static sdns_zone *finish(zb *z)
+{
+	sdns_zone *out = NULL;
+	char why[200] = "";
+	if (sdns_zbuild_finish(z->b, &out, why, sizeof why) != 0) {
+		sdns_log(SDNS_LOG_WARN, "zone_skipped", "zone=%s reason=\"%s\"",
+		         z->name, why);
+		out = NULL;
+	}
+	z->b = NULL;
+	return out;
 }
 
 int sdns_store_load_zoneset(sdns_store *s, sdns_zoneset **out,
@@ -121,13 +154,7 @@ int sdns_store_load_zoneset(sdns_store *s, sdns_zoneset **out,
 	*out = NULL;
 	zb *zs = NULL;
 	size_t n = 0;
-	int rc = st_begin(s, err); /* one consistent view of both tables */
-	if (rc == SDNS_OK) rc = st_q(s, "SET TRANSACTION ISOLATION LEVEL "
-	                                "REPEATABLE READ READ ONLY", 0, NULL,
-	                             NULL, err);
-	if (rc == SDNS_OK) rc = load_zones(s, &zs, &n, err);
-	if (rc == SDNS_OK) rc = fill(s, zs, n, err);
-	st_rollback(s);
+	int rc = load(s, NULL, &zs, &n, err);
 	sdns_zone **zones = calloc(n ? n : 1, sizeof *zones);
 	size_t nz = 0;
 	for (size_t i = 0; zs && i < n; i++) {
@@ -136,12 +163,7 @@ int sdns_store_load_zoneset(sdns_store *s, sdns_zoneset **out,
 			sdns_zbuild_free(zs[i].b);
 			continue;
 		}
-		char why[200] = "";
-		if (sdns_zbuild_finish(zs[i].b, &zones[nz], why, sizeof why) == 0)
-			nz++;
-		else
-			sdns_log(SDNS_LOG_WARN, "zone_skipped", "zone=%s reason=\"%s\"",
-			         zs[i].name, why);
+		if ((zones[nz] = finish(&zs[i]))) nz++;
 	}
 	free(zs);
 	if (rc == SDNS_OK && !zones) rc = st_err(err, SDNS_ENOMEM, NULL, "oom");
@@ -152,5 +174,26 @@ int sdns_store_load_zoneset(sdns_store *s, sdns_zoneset **out,
 	if (rc)
 		for (size_t i = 0; i < nz; i++) sdns_zone_free(zones[i]);
 	free(zones);
+	return rc;
+}
+
+int sdns_store_load_zone(sdns_store *s, int64_t zone_id, sdns_name *apex,
+                         sdns_zone **out, sdns_store_err *err)
+{
+	*out = NULL;
+	char id[24];
+	snprintf(id, sizeof id, "%lld", (long long)zone_id);
+	zb *zs = NULL;
+	size_t n = 0;
+	int rc = load(s, id, &zs, &n, err);
+	if (rc == SDNS_OK && n != 1)
+		rc = st_err(err, SDNS_ENOTFOUND, "zone", "zone %lld not found",
+		            (long long)zone_id);
+	if (rc == SDNS_OK && name_of(zs[0].name, apex) < 0)
+		rc = st_err(err, SDNS_EINVAL, "zone", "bad zone name %s",
+		            zs[0].name);
+	if (rc == SDNS_OK && zs[0].b) *out = finish(&zs[0]);
+	for (size_t i = 0; zs && i < n; i++) sdns_zbuild_free(zs[i].b);
+	free(zs);
 	return rc;
 }

@@ -15,8 +15,9 @@ struct sdns_store {
 	sdns_audit_key key;
 };
 
-/* Lock serialising audit appends (chain order = commit order). */
-#define ST_AUDIT_LOCK 0x5d4e5a0d1LL
+/* Lock serialising audit appends (chain order = commit order):
+ * 0x5d4e5a0d1 (PostgreSQL 15 reads no hexadecimal literals). */
+#define ST_AUDIT_LOCK_SQL "SELECT pg_advisory_xact_lock(25046655185)"
 /* Lock serialising migrations of concurrent start-ups. */
 #define ST_MIGRATE_LOCK 0x5d4e5a0d2LL
 
@@ -31,6 +32,20 @@ int st_err(sdns_store_err *err, int code, const char *field, const char *fmt,
  * store is then marked broken), others SDNS_EIO; err gets the server's words. */
 int st_q(sdns_store *s, const char *sql, int n, const char *const *vals,
          PGresult **out, sdns_store_err *err);
+/* One statement of a batch. */
+typedef struct {
+	const char *sql;
+	int n;
+	const char *const *vals;
+} st_stmt;
+/* Send the n statements in one pipeline and read every answer: one round
+ * trip. On success res[i] (res may be NULL) holds the result of q[i] (the
+ * caller PQclears them). The server skips what follows a failure; the first
+ * failure is mapped as st_q does, *failed (may be NULL) gets its index and
+ * every res[i] is NULL. Writers use it to keep the round trips made while
+ * holding the zone and audit locks to a minimum. */
+int st_batch(sdns_store *s, const st_stmt *q, int n, PGresult **res,
+             int *failed, sdns_store_err *err);
 int st_begin(sdns_store *s, sdns_store_err *err);
 int st_commit(sdns_store *s, sdns_store_err *err);
 void st_rollback(sdns_store *s);
@@ -76,6 +91,38 @@ int st_rec_insert2(sdns_store *s, int64_t zone_id, const st_rec *r,
 json_t *st_rec_row_json(PGresult *r, int i, uint32_t serial);
 /* The standard record columns, for SELECT lists. */
 #define ST_REC_COLS "id, name, type, ttl, rdata_text"
+
+/* The chain head: the id and prev_hash of the next entry. */
+typedef struct {
+	int64_t id;
+	uint8_t prev[SDNS_AUDIT_HASH_LEN];
+} st_audit_head;
+/* Read the head: run it as a statement AFTER ST_AUDIT_LOCK_SQL (its own
+ * snapshot then sees the entry of the previous lock holder; inside the
+ * locking statement it would not), both in the writer's transaction. */
+#define ST_AUDIT_HEAD_SQL \
+	"SELECT id, encode(hash, 'hex') FROM audit ORDER BY id DESC LIMIT 1"
+void st_audit_head_of(PGresult *r, st_audit_head *h);
+/* The signed entry after h as INSERT parameters (st_audit_insert). */
+typedef struct {
+	char id[24], ts[40], prev[65], hash[65], sig[129], pub[65];
+	char *before, *after;
+	const char *p[12];
+} st_audit_row;
+#define ST_AUDIT_INSERT_SQL "INSERT INTO audit (id, ts, actor, actor_fp, " \
+	"action, object, before, after, prev_hash, hash, sig, signer_pub) " \
+	"VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, decode($9, " \
+	"'hex'), decode($10, 'hex'), decode($11, 'hex'), decode($12, 'hex'))"
+/* SDNS_ECONFIG without an audit key. Clear row with st_audit_row_clear
+ * whatever the result. */
+int st_audit_row_make(sdns_store *s, const st_audit_head *h,
+                      const char *actor, const char *actor_fp,
+                      const char *action, const char *object, json_t *before,
+                      json_t *after, st_audit_row *row, sdns_store_err *err);
+void st_audit_row_clear(st_audit_row *row);
+/* INSERT row and COMMIT in one round trip; rolled back on failure. */
+int st_audit_commit(sdns_store *s, const st_audit_row *row,
+                    sdns_store_err *err);
 
 /* Append one audit entry in the current transaction (must be inside one). */
 int st_audit_append(sdns_store *s, const char *actor, const char *actor_fp,

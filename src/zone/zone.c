@@ -5,9 +5,17 @@
 #include "sdns/error.h"
 #include "zone_int.h"
 
+void sdns_zone_ref(sdns_zone *z)
+{
+	if (z) atomic_fetch_add_explicit(&z->refs, 1, memory_order_relaxed);
+}
+
 void sdns_zone_free(sdns_zone *z)
 {
 	if (!z) return;
+	/* Another set still holds it. */
+	if (atomic_fetch_sub_explicit(&z->refs, 1, memory_order_acq_rel) != 0)
+		return;
 	free(z->blob);
 	free(z->nodes);
 	free(z->rrsets);

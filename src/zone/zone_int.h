@@ -5,6 +5,7 @@
 #ifndef SDNS_ZONE_INT_H
 #define SDNS_ZONE_INT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -29,6 +30,7 @@ typedef struct {
 } sdns_znode;
 
 struct sdns_zone {
+	atomic_uint refs;      /* owners beyond the first (zero from calloc) */
 	sdns_name apex;        /* lowercase */
 	uint64_t apex_hash;
 	int apex_labels;

@@ -94,6 +94,29 @@ int sdns_zoneset_new(sdns_zone **zones, size_t n, sdns_zoneset **out)
 	return SDNS_OK;
 }
 
+int sdns_zoneset_replace(const sdns_zoneset *old, const sdns_name *apex,
+                         sdns_zone *z, sdns_zoneset **out)
+{
+	if (!out || (!z && !apex)) return SDNS_EINVAL;
+	*out = NULL;
+	const sdns_name *key = z ? &z->apex : apex;
+	size_t n = old ? old->n : 0;
+	sdns_zone **zones = malloc((n + 1) * sizeof(*zones));
+	if (!zones) return SDNS_ENOMEM;
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (sdns_name_canon_cmp(&old->zones[i]->apex, key) == 0) continue;
+		zones[k++] = old->zones[i];
+	}
+	if (z) zones[k++] = z;
+	int rc = sdns_zoneset_new(zones, k, out);
+	if (rc == SDNS_OK) /* the new set owns one more reference of each */
+		for (size_t i = 0; i < k; i++)
+			if (zones[i] != z) sdns_zone_ref(zones[i]);
+	free(zones);
+	return rc;
+}
+
 void sdns_zoneset_ref(sdns_zoneset *s)
 {
 	if (s) atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
