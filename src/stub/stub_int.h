@@ -47,6 +47,8 @@ typedef struct stub_pending {
 struct stub_conn {
 	int fd;
 	uint32_t slot, gen;
+	struct sockaddr_storage peer;  /* for the rate limiter */
+	socklen_t peerlen;
 	uint64_t last_ns;          /* last byte read or written */
 	uint32_t inflight;         /* queries at the forwarder */
 	bool reading;              /* EPOLLIN armed */

@@ -73,7 +73,10 @@ void stub_tcp_accept(stub_worker *w)
 {
 	sdns_stub *s = w->s;
 	for (;;) {
-		int fd = accept4(w->tcp_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct sockaddr_storage peer;
+		socklen_t peerlen = sizeof(peer);
+		int fd = accept4(w->tcp_fd, (struct sockaddr *)&peer, &peerlen,
+		                 SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;
 		if (atomic_fetch_add(&s->tcp_open, 1) >= s->conf.max_tcp_conns) {
@@ -91,6 +94,8 @@ void stub_tcp_accept(stub_worker *w)
 			continue;
 		}
 		c->fd = fd;
+		c->peer = peer;
+		c->peerlen = peerlen;
 		c->in = in;
 		c->reading = true;
 		c->last_ns = stub_now_ns();
@@ -163,7 +168,8 @@ static bool process(stub_worker *w, stub_conn *c)
 			break;
 		uint64_t t0 = stub_now_ns();
 		size_t out_len = 0;
-		int v = stub_query(w, SDNS_STUB_TCP, NULL, 0, c->in + off + 2, mlen,
+		int v = stub_query(w, SDNS_STUB_TCP, (struct sockaddr *)&c->peer,
+		                   c->peerlen, c->in + off + 2, mlen,
 		                   c, w->scratch, STUB_TCP_MAX_MSG, &out_len);
 		off += 2 + mlen;
 		if (v == STUB_PENDING)
