@@ -77,6 +77,8 @@ typedef struct {
 	uint32_t backoff_min_ms;    /* 0 = 500 */
 	uint32_t backoff_max_ms;    /* 0 = 30000 */
 	uint32_t max_inflight;      /* per connection; 0 = 1024 (<= 65535) */
+	uint32_t idle_ms;           /* close a connection idle this long;
+	                             * 0 = 10000 (below unbound's 30 s) */
 	sdns_fwd_observer observer; /* optional: metrics hook, fwd thread */
 	void *observer_ctx;
 } sdns_fwd_conf;
@@ -125,6 +127,7 @@ typedef struct {
 	uint64_t resumed;            /* ... of which resumed a session */
 	uint64_t latency_ns_sum, latency_count;
 	int healthy;                 /* 1 = not in backoff now */
+	int connected;               /* 1 = a TLS connection is open now */
 } sdns_fwd_upstream_counters;
 
 typedef struct {
