@@ -305,7 +305,7 @@ static void copy_stub_stats(struct sdnsd_stub *s)
 		for (int r = 0; r < 24; r++) {
 			if (!ss.responses[t][r])
 				continue;
-			char rc[8];
+			char rc[12];
 			snprintf(rc, sizeof(rc), "%d", r);
 			const char *l[] = {transports[t], rc};
 			set_series(s->responses, l, (int64_t)ss.responses[t][r]);
