@@ -552,6 +552,7 @@ int sdns_fwd_reconfigure(sdns_fwd *fwd, const sdns_fwd_conf *conf, char *err,
 		free(nc);
 		return rc;
 	}
+	size_t n = nc->n; /* nc belongs to the fwd thread once handed over */
 	pthread_mutex_lock(&fwd->lock);
 	fwd_conf *old = fwd->pending;
 	fwd->pending = nc;
@@ -561,7 +562,7 @@ int sdns_fwd_reconfigure(sdns_fwd *fwd, const sdns_fwd_conf *conf, char *err,
 		free(old);
 	}
 	kick(fwd);
-	sdns_log(SDNS_LOG_INFO, "fwd_reconfigured", "upstreams=%zu", nc->n);
+	sdns_log(SDNS_LOG_INFO, "fwd_reconfigured", "upstreams=%zu", n);
 	return SDNS_OK;
 }
 
