@@ -12,8 +12,9 @@
 
 #define DEFAULT_DOQ_LISTEN "0.0.0.0:853"
 #define DEFAULT_API_LISTEN "127.0.0.1:8443"
+#define DEFAULT_STUB_LISTEN "127.0.0.1:5353"
 
-enum { KIND_STR, KIND_INT, KIND_ZONES, KIND_LEVEL };
+enum { KIND_STR, KIND_INT, KIND_ZONES, KIND_LEVEL, KIND_LIST };
 
 /* One table drives the flags, the JSON keys and the help text. */
 static const struct opt {
@@ -69,6 +70,40 @@ static const struct opt {
 	{"retry-threshold", KIND_INT, offsetof(sdnsd_conf, retry_threshold), "N",
 	 "open connections from which new clients must pass Retry (0 = always; "
 	 "default max-conns/2)"},
+	{"stub-listen", KIND_STR, offsetof(sdnsd_conf, stub_listen), "ADDR:PORT",
+	 "plain DNS stub, UDP and TCP (default " DEFAULT_STUB_LISTEN " when any "
+	 "stub or resolver option is given)"},
+	{"address", KIND_STR, offsetof(sdnsd_conf, address), "IP",
+	 "stub address, short form (with --port)"},
+	{"port", KIND_INT, offsetof(sdnsd_conf, port), "N", "stub port, short form"},
+	{"resolver-addr", KIND_LIST, offsetof(sdnsd_conf, resolver_addrs),
+	 "IP:PORT", "DNS-over-TLS upstream (repeatable; failover in order)"},
+	{"resolver-fqdn", KIND_STR, offsetof(sdnsd_conf, resolver_fqdn), "NAME",
+	 "name the upstream certificate must carry"},
+	{"resolver-pin", KIND_LIST, offsetof(sdnsd_conf, resolver_pins), "BASE64",
+	 "SHA-256 SPKI pin of the upstream (repeatable: any matches)"},
+	{"resolver-ca", KIND_STR, offsetof(sdnsd_conf, resolver_ca), "FILE",
+	 "trust anchors for the upstream (default: system store)"},
+	{"timeout", KIND_INT, offsetof(sdnsd_conf, timeout), "SECONDS",
+	 "forwarded query deadline (default 3)"},
+	{"stub-workers", KIND_INT, offsetof(sdnsd_conf, stub_workers), "N",
+	 "stub worker threads (default: number of cores)"},
+	{"stub-tcp-idle-ms", KIND_INT, offsetof(sdnsd_conf, stub_tcp_idle_ms),
+	 "MS", "stub TCP idle timeout (default 10000)"},
+	{"stub-max-tcp-conns", KIND_INT, offsetof(sdnsd_conf, stub_max_tcp_conns),
+	 "N", "stub TCP connections (default 1024)"},
+	{"cache-max-entries", KIND_INT, offsetof(sdnsd_conf, cache_max_entries),
+	 "N", "answer cache entries (default 100000)"},
+	{"cache-min-ttl", KIND_INT, offsetof(sdnsd_conf, cache_min_ttl), "S",
+	 "cached TTLs raised to at least this (default 0)"},
+	{"cache-max-ttl", KIND_INT, offsetof(sdnsd_conf, cache_max_ttl), "S",
+	 "cached TTLs capped at this (default 86400)"},
+	{"rate-limit", KIND_INT, offsetof(sdnsd_conf, rate_limit), "QPS",
+	 "stub queries per second per client (default 0 = off)"},
+	{"rate-burst", KIND_INT, offsetof(sdnsd_conf, rate_burst), "N",
+	 "stub rate-limit burst (default 2 x rate)"},
+	{"rate-slip", KIND_INT, offsetof(sdnsd_conf, rate_slip), "N",
+	 "every Nth limited UDP query answered TC=1 (default 2; 0 = never)"},
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 
@@ -103,6 +138,8 @@ static int set_int(sdnsd_conf *c, const struct opt *o, long long v)
 		*(long long *)((char *)c + o->off) = v;
 		if (o->off == offsetof(sdnsd_conf, retry_threshold))
 			c->retry_threshold_set = 1;
+		if (o->off == offsetof(sdnsd_conf, rate_slip))
+			c->rate_slip_set = 1;
 	}
 	return 0;
 }
@@ -123,6 +160,16 @@ static int set_value(sdnsd_conf *c, const struct opt *o, const char *v)
 		}
 		c->zone_files[c->n_zone_files++] = strdup(v);
 		return 0;
+	case KIND_LIST: {
+		sdnsd_strlist *l = (sdnsd_strlist *)((char *)c + o->off);
+		if (l->n == SDNSD_MAX_LIST) {
+			fprintf(stderr, "sdnsd: more than %d --%s\n", SDNSD_MAX_LIST,
+			        o->flag);
+			return 2;
+		}
+		l->v[l->n++] = strdup(v);
+		return 0;
+	}
 	case KIND_LEVEL:
 		c->log_level = sdns_log_level_from_str(v);
 		if (c->log_level < 0) {
@@ -158,7 +205,7 @@ static const struct opt *find_json_key(const char *key)
 static int apply_json_value(sdnsd_conf *c, const struct opt *o, json_t *v,
                             const char *key)
 {
-	if (o->kind == KIND_ZONES && json_is_array(v)) {
+	if ((o->kind == KIND_ZONES || o->kind == KIND_LIST) && json_is_array(v)) {
 		size_t i;
 		json_t *e;
 		json_array_foreach(v, i, e) {
@@ -217,8 +264,29 @@ static int load_json(sdnsd_conf *c, const char *path)
 	return rc;
 }
 
+static void list_clear(sdnsd_strlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	l->n = 0;
+}
+
+/* A list flag given on the command line replaces the config file's list. */
+static void clear_lists_given(sdnsd_conf *c, int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		for (size_t k = 0; k < NOPTS; k++) {
+			size_t fl = strlen(opts[k].flag);
+			if (opts[k].kind == KIND_LIST && !strncmp(argv[i], "--", 2) &&
+			    !strncmp(argv[i] + 2, opts[k].flag, fl) &&
+			    (argv[i][2 + fl] == 0 || argv[i][2 + fl] == '='))
+				list_clear((sdnsd_strlist *)((char *)c + opts[k].off));
+		}
+}
+
 static int parse_flags(sdnsd_conf *c, int argc, char **argv)
 {
+	clear_lists_given(c, argc, argv);
 	struct option lo[NOPTS + 3];
 	for (size_t i = 0; i < NOPTS; i++)
 		lo[i] = (struct option){opts[i].flag, required_argument, NULL, (int)i};
@@ -302,6 +370,22 @@ int sdnsd_conf_load(sdnsd_conf *c, int argc, char **argv)
 		c->api_listen = strdup(DEFAULT_API_LISTEN);
 	if (!rc)
 		rc = check_required(c);
+	if (!rc && sdnsd_stub_wanted(c) && !c->stub_listen) {
+		char buf[96];
+		if (c->address || c->port)
+			snprintf(buf, sizeof(buf), strchr(c->address ? c->address : "", ':')
+			         ? "[%s]:%lld" : "%s:%lld",
+			         c->address ? c->address : "127.0.0.1",
+			         c->port ? c->port : 5353);
+		c->stub_listen = strdup(c->address || c->port ? buf
+		                                              : DEFAULT_STUB_LISTEN);
+	}
+	if (!rc && c->port > 65535) {
+		fprintf(stderr, "sdnsd: --port must be at most 65535\n");
+		rc = 2;
+	}
+	c->argc = argc;
+	c->argv = argv;
 	return rc;
 }
 
@@ -320,5 +404,11 @@ void sdnsd_conf_free(sdnsd_conf *c)
 	free(c->migrations);
 	for (size_t i = 0; i < c->n_zone_files; i++)
 		free(c->zone_files[i]);
+	free(c->stub_listen);
+	free(c->address);
+	free(c->resolver_fqdn);
+	free(c->resolver_ca);
+	list_clear(&c->resolver_addrs);
+	list_clear(&c->resolver_pins);
 	memset(c, 0, sizeof(*c));
 }

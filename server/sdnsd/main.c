@@ -72,6 +72,21 @@ static void fill_doq_conf(const sdnsd_conf *c, sdnsd_state *st,
 	d->ctx = st;
 }
 
+/* SIGHUP: read --config and the flags again; only the resolver settings
+ * take effect (listeners and zones keep theirs). */
+static void reload_resolver(const sdnsd_conf *c, sdnsd_state *st)
+{
+	if (!st->stub)
+		return;
+	sdnsd_conf fresh;
+	if (sdnsd_conf_load(&fresh, c->argc, c->argv) == 0)
+		sdnsd_stub_reconfigure(&fresh, st);
+	else
+		sdns_log(SDNS_LOG_WARN, "resolver_reload_failed",
+		         "error=\"bad configuration\" keeping=previous");
+	sdnsd_conf_free(&fresh);
+}
+
 /* Runs on the main thread; every signal is blocked in all threads and
  * taken here with sigwait, so no handler runs in async context. */
 static void wait_for_signals(const sdnsd_conf *c, sdnsd_state *st,
@@ -86,11 +101,9 @@ static void wait_for_signals(const sdnsd_conf *c, sdnsd_state *st,
 			         sig == SIGTERM ? "TERM" : "INT");
 			return;
 		}
-		if (c->db) {
-			sdns_log(SDNS_LOG_INFO, "sighup_ignored",
-			         "reason=\"zones come from the database\"");
-			continue;
-		}
+		reload_resolver(c, st);
+		if (c->db)
+			continue; /* zones come from the database */
 		sdns_zoneset *zs;
 		if (load_zones(c, &zs) < 0) {
 			sdns_log(SDNS_LOG_WARN, "reload_failed", "keeping=previous_zones");
@@ -181,8 +194,11 @@ static int run(const sdnsd_conf *c, sdnsd_state *st, const sigset_t *set)
 			rc = start_api(c, st, &key, &api);
 	}
 	if (rc == SDNS_OK)
+		rc = sdnsd_stub_start(c, st);
+	if (rc == SDNS_OK)
 		wait_for_signals(c, st, set);
 	sdns_api_stop(api);
+	sdnsd_stub_stop(st);
 	sdnsd_dbsync_stop(sync);
 	if (st->doq)
 		sdns_doq_server_stop(st->doq);

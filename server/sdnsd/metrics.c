@@ -85,5 +85,7 @@ size_t sdnsd_metrics(void *ctx, char *buf, size_t cap)
 	counter(&o, "sdns_snapshot_swaps_total",
 	        "Zone or revocation snapshots published.", "counter",
 	        atomic_load(&st->swaps));
+	if (o.len < o.cap)
+		o.len += sdnsd_stub_metrics(st, o.buf + o.len, o.cap - o.len);
 	return o.len;
 }

@@ -12,6 +12,12 @@
 #include "sdns/snapshot.h"
 
 #define SDNSD_MAX_ZONES 256
+#define SDNSD_MAX_LIST 8   /* --resolver-addr, --resolver-pin */
+
+typedef struct {
+	char *v[SDNSD_MAX_LIST];
+	size_t n;
+} sdnsd_strlist;
 
 typedef struct {
 	const char *config_path;
@@ -35,6 +41,22 @@ typedef struct {
 	long long max_conn_buffer, max_total_buffer;
 	long long stream_timeout_ms, idle_timeout_ms, retry_threshold;
 	int retry_threshold_set;
+	/* the loopback stub and its DoT forwarder (on when any is given) */
+	char *stub_listen;       /* default 127.0.0.1:5353 */
+	char *address;           /* dns-tool short form: --address, --port */
+	long long port;
+	sdnsd_strlist resolver_addrs;
+	char *resolver_fqdn;
+	sdnsd_strlist resolver_pins;
+	char *resolver_ca;
+	long long timeout;       /* seconds per forwarded query, default 3 */
+	long long stub_workers, stub_tcp_idle_ms, stub_max_tcp_conns;
+	long long cache_max_entries, cache_min_ttl, cache_max_ttl;
+	long long rate_limit, rate_burst, rate_slip;
+	int rate_slip_set;
+	/* kept to re-read the settings on SIGHUP */
+	int argc;
+	char **argv;
 } sdnsd_conf;
 
 /* Parse argv (and the --config file it names; flags win). Returns 0, or 2 for
@@ -52,6 +74,7 @@ typedef struct {
 	atomic_int db_up;       /* the sync thread's connection state */
 	atomic_int fatal;       /* a thread asked main to stop with exit 1 */
 	atomic_ullong swaps;    /* snapshots published */
+	struct sdnsd_stub *stub; /* NULL when the stub is off */
 } sdnsd_state;
 
 /* admit.c: revocation checks against the current revoked set. */
@@ -75,5 +98,15 @@ void sdnsd_dbsync_stop(sdnsd_dbsync *d);
 int sdnsd_answer(void *ctx, const sdns_identity *peer, const sdns_msg *query,
                  const uint8_t *wire, size_t len, uint8_t *resp, size_t cap,
                  size_t *resp_len);
+
+/* stub.c: the loopback stub (UDP/TCP) answering local zones from st->zones,
+ * then the cache, then the DoT forwarder. */
+bool sdnsd_stub_wanted(const sdnsd_conf *c);
+int sdnsd_stub_start(const sdnsd_conf *c, sdnsd_state *st);
+/* SIGHUP: new upstreams/pins/timeout from c (already re-read). */
+int sdnsd_stub_reconfigure(const sdnsd_conf *c, sdnsd_state *st);
+void sdnsd_stub_stop(sdnsd_state *st);
+/* Appends the stub's families (queries, responses, cache, upstreams...). */
+size_t sdnsd_stub_metrics(sdnsd_state *st, char *buf, size_t cap);
 
 #endif
