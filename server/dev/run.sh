@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make run`: a development node under ./var — a private PostgreSQL cluster
 # (var/pg, Unix socket only), a dev PKI (var/pki), sdnsd with DoQ on
-# 127.0.0.1:8853 and the management API on https://127.0.0.1:8443. The
+# 127.0.0.1:8853, the management API on https://127.0.0.1:8443 and the
+# plain-DNS stub on 127.0.0.1:5353 (SDNS_*_PORT change the ports). The
 # example zone is imported on first start. Ctrl-C stops sdnsd and PostgreSQL.
 # Delete ./var to start over.
 set -euo pipefail
@@ -11,6 +12,7 @@ BIN=${BIN:-bin}
 VAR=${SDNS_VAR:-var}
 DOQ_PORT=${SDNS_DOQ_PORT:-8853}
 API_PORT=${SDNS_API_PORT:-8443}
+STUB_PORT=${SDNS_STUB_PORT:-5353}
 mkdir -p "$VAR"
 VAR=$(cd "$VAR" && pwd)
 
@@ -24,7 +26,8 @@ conninfo=$(server/dev/pg.sh start "$VAR/pg")
 	--api-listen "127.0.0.1:$API_PORT" --public-url "https://localhost:$API_PORT" \
 	--tls-cert "$VAR/pki/node.pem" --tls-key "$VAR/pki/node.key" \
 	--tls-ca "$VAR/pki/ca.pem" --ca-key "$VAR/pki/ca.key" --mesh dev.mesh \
-	--migrations "$ROOT/migrations" &
+	--stub-listen "127.0.0.1:$STUB_PORT" --migrations "$ROOT/migrations" \
+	${SDNS_RUN_ARGS:-} &
 SDNSD=$!
 stop() {
 	kill "$SDNSD" 2>/dev/null || true
@@ -51,6 +54,8 @@ cat <<TXT
 secure_dns development node is running (Ctrl-C stops it)
   DoQ (RFC 9250, mutual TLS)  127.0.0.1:$DOQ_PORT
   API (mutual TLS)            https://localhost:$API_PORT
+  Stub (plain DNS, loopback)  127.0.0.1:$STUB_PORT (no upstream: add one with
+                              SDNS_RUN_ARGS="--resolver-addr IP:853 --resolver-fqdn NAME --resolver-pin PIN")
   PostgreSQL                  $conninfo
   PKI                         $VAR/pki (ca.pem, node.pem, admin.pem/.key)
   Browser certificate         $VAR/pki/admin.p12 (empty password): import it
@@ -60,6 +65,7 @@ secure_dns development node is running (Ctrl-C stops it)
                               $VAR/pki/ca.pem as an authority.
 
 Try:
+  dig @127.0.0.1 -p $STUB_PORT www.node-alpha.mesh
   curl --cert $VAR/pki/admin.pem --key $VAR/pki/admin.key --cacert $VAR/pki/ca.pem \\
        https://localhost:$API_PORT/zones
   $BIN/sdnsctl record add node-alpha.mesh new.node-alpha.mesh A 10.0.0.9 ${api[*]}

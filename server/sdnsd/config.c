@@ -110,7 +110,10 @@ static const struct opt {
 void sdnsd_usage(FILE *f)
 {
 	fputs("usage: sdnsd [--config FILE] [OPTIONS]\n\n"
-	      "DNS-over-QUIC authoritative server with mutual TLS.\n\n"
+	      "secure_dns daemon: authoritative DNS over QUIC with mutual TLS; with\n"
+	      "--db, PostgreSQL-backed zones and the management API; with --stub-listen\n"
+	      "or --resolver-addr, a plain-DNS loopback stub forwarding other names to\n"
+	      "a pinned DNS-over-TLS upstream.\n\n"
 	      "  --config FILE                  JSON file with the same keys as the\n"
 	      "                                 options (doq_listen, zone_files, ...);\n"
 	      "                                 flags win\n", f);
