@@ -63,6 +63,7 @@ static int post_record(sdns_apiclient *c, const char *zone, const char *name,
 typedef struct {
 	const bapi_args *a;
 	int id;
+	unsigned run;       /* names unique per run: reruns add, not clash */
 	atomic_int *next;
 	int ok, failed;
 } writer;
@@ -76,7 +77,8 @@ static void *writer_thread(void *p)
 	int i;
 	while ((i = atomic_fetch_add(w->next, 1)) < w->a->writes) {
 		char name[300], value[32];
-		snprintf(name, sizeof(name), "w%d-%d.%s", w->id, i, w->a->zone);
+		snprintf(name, sizeof(name), "w%u-%d-%d.%s", w->run, w->id, i,
+		         w->a->zone);
 		snprintf(value, sizeof(value), "10.%d.%d.%d", (i >> 16) & 255,
 		         (i >> 8) & 255, i & 255);
 		if (post_record(c, w->a->zone, name, value) == 201)
@@ -100,7 +102,8 @@ static int bench_writes(const bapi_args *a, double *rate, int *failed)
 	}
 	double t0 = now_ms();
 	for (int i = 0; i < a->clients; i++) {
-		ws[i] = (writer){.a = a, .id = i, .next = &next};
+		ws[i] = (writer){.a = a, .id = i, .run = (unsigned)time(NULL),
+		                 .next = &next};
 		pthread_create(&th[i], NULL, writer_thread, &ws[i]);
 	}
 	int ok = 0;
