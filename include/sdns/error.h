@@ -46,5 +46,8 @@ enum sdns_err {
 
 /* Never NULL; unknown codes map to "unknown error". */
 const char *sdns_strerror(int err);
+/* A file operation's errno as a code: EEXIST → SDNS_EEXIST, ENOENT →
+ * SDNS_ENOTFOUND, anything else SDNS_EIO. */
+int sdns_err_from_errno(int e);
 
 #endif

@@ -35,15 +35,6 @@ int audit_sodium_ready(void)
 	return sodium_rc;
 }
 
-static int errno_code(int e)
-{
-	if (e == EEXIST)
-		return SDNS_EEXIST;
-	if (e == ENOENT)
-		return SDNS_ENOTFOUND;
-	return SDNS_EIO;
-}
-
 static int from_seed(const uint8_t seed[SEED_LEN], sdns_audit_key *out)
 {
 	int rc = audit_sodium_ready();
@@ -70,7 +61,7 @@ int sdns_audit_key_load(const char *pem_path, sdns_audit_key *out)
 		return SDNS_EINVAL;
 	FILE *f = fopen(pem_path, "re");
 	if (!f)
-		return errno_code(errno);
+		return sdns_err_from_errno(errno);
 	/* An empty passphrase: an encrypted key fails instead of prompting. */
 	EVP_PKEY *k = PEM_read_PrivateKey(f, NULL, NULL, (void *)"");
 	fclose(f);
@@ -125,7 +116,7 @@ int sdns_audit_key_save_seed(const sdns_audit_key *k, const char *path)
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		sodium_memzero(seed, sizeof(seed));
-		return errno_code(errno);
+		return sdns_err_from_errno(errno);
 	}
 	rc = write_all(fd, seed, sizeof(seed));
 	sodium_memzero(seed, sizeof(seed));
@@ -165,7 +156,7 @@ int sdns_audit_key_load_seed(const char *path, sdns_audit_key *out)
 		return SDNS_EINVAL;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return errno_code(errno);
+		return sdns_err_from_errno(errno);
 	uint8_t seed[SEED_LEN];
 	int rc = read_seed(fd, seed);
 	close(fd);

@@ -30,22 +30,13 @@ int pki_fail(char *err, size_t cap, int code, const char *what,
 	return code;
 }
 
-static int errno_code(int e)
-{
-	if (e == EEXIST)
-		return SDNS_EEXIST;
-	if (e == ENOENT)
-		return SDNS_ENOTFOUND;
-	return SDNS_EIO;
-}
-
 int pki_write_file(const char *path, const void *data, size_t len, int mode,
                    bool excl, char *err, size_t cap)
 {
 	int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (excl ? O_EXCL : O_TRUNC);
 	int fd = open(path, flags, mode);
 	if (fd < 0)
-		return pki_fail(err, cap, errno_code(errno), path, strerror(errno));
+		return pki_fail(err, cap, sdns_err_from_errno(errno), path, strerror(errno));
 	const uint8_t *p = data;
 	size_t left = len;
 	while (left > 0) {
@@ -111,7 +102,7 @@ int pki_load_cert(const char *path, X509 **out, char *err, size_t cap)
 {
 	FILE *f = fopen(path, "re");
 	if (!f)
-		return pki_fail(err, cap, errno_code(errno), path, strerror(errno));
+		return pki_fail(err, cap, sdns_err_from_errno(errno), path, strerror(errno));
 	X509 *x = PEM_read_X509(f, NULL, NULL, NULL);
 	fclose(f);
 	if (!x)
@@ -126,7 +117,7 @@ int pki_load_key(const char *path, EVP_PKEY **out, char *err, size_t cap)
 {
 	FILE *f = fopen(path, "re");
 	if (!f)
-		return pki_fail(err, cap, errno_code(errno), path, strerror(errno));
+		return pki_fail(err, cap, sdns_err_from_errno(errno), path, strerror(errno));
 	/* An empty passphrase: an encrypted key fails instead of prompting. */
 	EVP_PKEY *k = PEM_read_PrivateKey(f, NULL, NULL, (void *)"");
 	fclose(f);

@@ -1,6 +1,8 @@
 /* Words for the shared error codes. */
 #include "sdns/error.h"
 
+#include <errno.h>
+
 static const char *const messages[] = {
 	[0] = "success",
 	[1] = "malformed input",
@@ -44,4 +46,13 @@ const char *sdns_strerror(int err)
 	if (err > 0 || err < SDNS_ERR_MIN)
 		return "unknown error";
 	return messages[-err];
+}
+
+int sdns_err_from_errno(int e)
+{
+	if (e == EEXIST)
+		return SDNS_EEXIST;
+	if (e == ENOENT)
+		return SDNS_ENOTFOUND;
+	return SDNS_EIO;
 }
