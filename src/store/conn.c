@@ -68,6 +68,7 @@ void sdns_store_close(sdns_store *s)
 {
 	if (!s) return;
 	if (s->pg) PQfinish(s->pg);
+	st_prep_free(s);
 	sodium_memzero(&s->key, sizeof s->key);
 	free(s);
 }
@@ -139,21 +140,49 @@ static int fail(sdns_store *s, PGresult *r, sdns_store_err *err)
 	return st_err(err, code, NULL, "%s", m);
 }
 
-int st_q(sdns_store *s, const char *sql, int n, const char *const *vals,
-         PGresult **out, sdns_store_err *err)
+static int lost(sdns_store *s, sdns_store_err *err)
 {
-	if (out) *out = NULL;
-	if (s->broken || PQstatus(s->pg) != CONNECTION_OK) {
-		s->broken = true;
-		return st_err(err, SDNS_EUNAVAIL, NULL,
-		              "database unavailable: connection lost");
-	}
-	PGresult *r = PQexecParams(s->pg, sql, n, NULL, vals, NULL, NULL, 0);
+	s->broken = true;
+	return st_err(err, SDNS_EUNAVAIL, NULL,
+	              "database unavailable: connection lost");
+}
+
+static int q_result(sdns_store *s, PGresult *r, PGresult **out,
+                    sdns_store_err *err)
+{
 	ExecStatusType t = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
 	if (t != PGRES_COMMAND_OK && t != PGRES_TUPLES_OK) return fail(s, r, err);
 	if (out) *out = r;
 	else PQclear(r);
 	return SDNS_OK;
+}
+
+int st_q_once(sdns_store *s, const char *sql, int n, const char *const *vals,
+              PGresult **out, sdns_store_err *err)
+{
+	if (out) *out = NULL;
+	if (s->broken || PQstatus(s->pg) != CONNECTION_OK) return lost(s, err);
+	return q_result(s, PQexecParams(s->pg, sql, n, NULL, vals, NULL, NULL, 0),
+	                out, err);
+}
+
+int st_q(sdns_store *s, const char *sql, int n, const char *const *vals,
+         PGresult **out, sdns_store_err *err)
+{
+	if (out) *out = NULL;
+	if (s->broken || PQstatus(s->pg) != CONNECTION_OK) return lost(s, err);
+	const st_prep *p = st_prep_find(s, sql);
+	if (!p && !st_prep_can(s, sql))
+		return st_q_once(s, sql, n, vals, out, err);
+	if (!p) {
+		/* First use: st_batch prepares it in the same round trip. */
+		const st_stmt one = { sql, n, vals };
+		return st_batch(s, &one, 1, out, NULL, err);
+	}
+	char name[16];
+	st_prep_name(p, name);
+	return q_result(s, PQexecPrepared(s->pg, name, n, vals, NULL, NULL, 0),
+	                out, err);
 }
 
 /* Read the results of query i of a batch: one result then NULL. */
@@ -167,28 +196,74 @@ static PGresult *batch_result(sdns_store *s)
 	return r;
 }
 
+/* Queue q: prepared when its text is cached (or can be: *fresh is then the
+ * new entry, whose prepare answers first), otherwise as is. */
+static bool send_one(sdns_store *s, const st_stmt *q, st_prep **fresh)
+{
+	*fresh = NULL;
+	st_prep *p = st_prep_find(s, q->sql);
+	if (!p) {
+		p = st_prep_add(s, q->sql);
+		if (!p)
+			return PQsendQueryParams(s->pg, q->sql, q->n, NULL, q->vals,
+			                         NULL, NULL, 0);
+		*fresh = p;
+	}
+	char name[16];
+	st_prep_name(p, name);
+	if (*fresh && !PQsendPrepare(s->pg, name, q->sql, q->n, NULL))
+		return false;
+	return PQsendQueryPrepared(s->pg, name, q->n, q->vals, NULL, NULL, 0);
+}
+
+/* Keep the first failure of a batch in *bad (the server skips everything
+ * after it: their answers say aborted); clear every other r. */
+static void note_bad(sdns_store *s, PGresult *r, int i, PGresult **bad,
+                     int *failed)
+{
+	ExecStatusType t = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+	if (*bad || t == PGRES_PIPELINE_ABORTED) {
+		PQclear(r);
+		return;
+	}
+	*bad = r ? r : PQmakeEmptyPGresult(s->pg, PGRES_FATAL_ERROR);
+	if (failed) *failed = i;
+}
+
 int st_batch(sdns_store *s, const st_stmt *q, int n, PGresult **res,
              int *failed, sdns_store_err *err)
 {
 	for (int i = 0; res && i < n; i++) res[i] = NULL;
 	if (failed) *failed = -1;
+	if (n < 1 || n > ST_BATCH_MAX)
+		return st_err(err, SDNS_EINVAL, NULL, "batch of %d statements", n);
 	if (s->broken || PQstatus(s->pg) != CONNECTION_OK ||
 	    !PQenterPipelineMode(s->pg)) {
 		s->broken = true;
 		return st_err(err, SDNS_EUNAVAIL, NULL,
 		              "database unavailable: connection lost");
 	}
+	st_prep *fresh[ST_BATCH_MAX];
 	int sent = 0;
-	while (sent < n && PQsendQueryParams(s->pg, q[sent].sql, q[sent].n, NULL,
-	                                     q[sent].vals, NULL, NULL, 0))
+	while (sent < n && send_one(s, &q[sent], &fresh[sent]))
 		sent++;
 	if (sent < n || PQpipelineSync(s->pg) != 1) {
 		/* Nothing will answer an unsynced pipeline: start over. */
 		s->broken = true;
+		st_prep_settle(s);
 		return fail(s, NULL, err);
 	}
 	PGresult *bad = NULL;
 	for (int i = 0; i < n; i++) {
+		if (fresh[i]) {
+			PGresult *pr = batch_result(s);
+			if (pr && PQresultStatus(pr) == PGRES_COMMAND_OK) {
+				fresh[i]->ready = true;
+				PQclear(pr);
+			} else {
+				note_bad(s, pr, i, &bad, failed);
+			}
+		}
 		PGresult *r = batch_result(s);
 		ExecStatusType t = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
 		if (t == PGRES_COMMAND_OK || t == PGRES_TUPLES_OK) {
@@ -196,14 +271,9 @@ int st_batch(sdns_store *s, const st_stmt *q, int n, PGresult **res,
 			else PQclear(r);
 			continue;
 		}
-		/* The server skips everything after the first failure. */
-		if (!bad && t != PGRES_PIPELINE_ABORTED) {
-			bad = r ? r : PQmakeEmptyPGresult(s->pg, PGRES_FATAL_ERROR);
-			if (failed) *failed = i;
-		} else {
-			PQclear(r);
-		}
+		note_bad(s, r, i, &bad, failed);
 	}
+	st_prep_settle(s);
 	PGresult *sync = PQgetResult(s->pg);
 	if (!sync || PQresultStatus(sync) != PGRES_PIPELINE_SYNC ||
 	    !PQexitPipelineMode(s->pg))

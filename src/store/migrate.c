@@ -105,7 +105,7 @@ static int mig_apply(sdns_store *s, const char *dir, const mig *m,
 	char v[16];
 	snprintf(v, sizeof v, "%d", m->version);
 	const char *p[2] = { v, m->file };
-	rc = st_q(s, "INSERT INTO schema_migrations (version, name, applied_at) "
+	rc = st_q_once(s, "INSERT INTO schema_migrations (version, name, applied_at) "
 	             "VALUES ($1, $2, now())", 2, p, NULL, err);
 	return st_finish(s, rc, err);
 }
@@ -113,13 +113,13 @@ static int mig_apply(sdns_store *s, const char *dir, const mig *m,
 static int mig_run(sdns_store *s, const char *dir, const mig *m, int n,
                    int *applied, sdns_store_err *err)
 {
-	int rc = st_q(s, "CREATE TABLE IF NOT EXISTS schema_migrations ("
+	int rc = st_q_once(s, "CREATE TABLE IF NOT EXISTS schema_migrations ("
 	                 "version integer PRIMARY KEY, name text NOT NULL, "
 	                 "applied_at timestamptz NOT NULL DEFAULT now())",
 	              0, NULL, NULL, err);
 	if (rc) return rc;
 	PGresult *r;
-	rc = st_q(s, "SELECT version FROM schema_migrations ORDER BY version",
+	rc = st_q_once(s, "SELECT version FROM schema_migrations ORDER BY version",
 	          0, NULL, &r, err);
 	if (rc) return rc;
 	int rows = PQntuples(r);
@@ -158,10 +158,10 @@ int sdns_store_migrate(sdns_store *s, const char *dir, int *applied,
 	char lock[32];
 	snprintf(lock, sizeof lock, "%lld", (long long)ST_MIGRATE_LOCK);
 	const char *p[1] = { lock };
-	rc = st_q(s, "SELECT pg_advisory_lock($1::bigint)", 1, p, NULL, err);
+	rc = st_q_once(s, "SELECT pg_advisory_lock($1::bigint)", 1, p, NULL, err);
 	if (rc == SDNS_OK) {
 		rc = mig_run(s, dir, m, n, applied, err);
-		st_q(s, "SELECT pg_advisory_unlock($1::bigint)", 1, p, NULL, NULL);
+		st_q_once(s, "SELECT pg_advisory_unlock($1::bigint)", 1, p, NULL, NULL);
 	}
 	free(m);
 	return rc;

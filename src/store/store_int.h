@@ -8,12 +8,41 @@
 #include <stdarg.h>
 #include "sdns/store.h"
 
+/* A statement prepared on this connection under the name "s<id>". */
+typedef struct {
+	char *sql;         /* copy of the text: the key */
+	uint32_t hash;
+	unsigned id;
+	bool ready;        /* the server confirmed the prepare */
+} st_prep;
+/* Enough for every statement text of the store; more run unprepared. */
+#define ST_PREP_MAX 64
+
 struct sdns_store {
 	PGconn *pg;
 	bool broken;
 	bool have_key;
 	sdns_audit_key key;
+	/* Parse and plan once per connection, not per statement. */
+	int nprep;
+	unsigned prep_seq;
+	st_prep prep[ST_PREP_MAX];
 };
+
+/* The entry of sql (ready or pending in the current batch), NULL if none. */
+st_prep *st_prep_find(sdns_store *s, const char *sql);
+/* Whether sql would get an entry (st_prep_add). */
+bool st_prep_can(const sdns_store *s, const char *sql);
+/* A new pending entry for sql, NULL when sql is not a plain SELECT/INSERT/
+ * UPDATE/DELETE/WITH (utility statements stay unprepared), the cache is
+ * full or memory is short: then run it unprepared. */
+st_prep *st_prep_add(sdns_store *s, const char *sql);
+/* Its statement name. */
+void st_prep_name(const st_prep *p, char name[16]);
+/* Drop the entries whose prepare the server did not confirm. */
+void st_prep_settle(sdns_store *s);
+/* Forget them all (the connection is going away). */
+void st_prep_free(sdns_store *s);
 
 /* Lock serialising audit appends (chain order = commit order):
  * 0x5d4e5a0d1 (PostgreSQL 15 reads no hexadecimal literals). */
@@ -32,6 +61,10 @@ int st_err(sdns_store_err *err, int code, const char *field, const char *fmt,
  * store is then marked broken), others SDNS_EIO; err gets the server's words. */
 int st_q(sdns_store *s, const char *sql, int n, const char *const *vals,
          PGresult **out, sdns_store_err *err);
+/* The same, never prepared: statements run once per connection
+ * (migrations), so they take no cache slot. */
+int st_q_once(sdns_store *s, const char *sql, int n, const char *const *vals,
+              PGresult **out, sdns_store_err *err);
 /* One statement of a batch. */
 typedef struct {
 	const char *sql;
@@ -43,7 +76,8 @@ typedef struct {
  * caller PQclears them). The server skips what follows a failure; the first
  * failure is mapped as st_q does, *failed (may be NULL) gets its index and
  * every res[i] is NULL. Writers use it to keep the round trips made while
- * holding the zone and audit locks to a minimum. */
+ * holding the zone and audit locks to a minimum. 1 <= n <= ST_BATCH_MAX. */
+#define ST_BATCH_MAX 16
 int st_batch(sdns_store *s, const st_stmt *q, int n, PGresult **res,
              int *failed, sdns_store_err *err);
 int st_begin(sdns_store *s, sdns_store_err *err);
