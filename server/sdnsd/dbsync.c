@@ -26,6 +26,7 @@
 
 enum { DIRTY_ZONES = 1, DIRTY_REVOKED = 2, DIRTY_SOME_ZONES = 4 };
 #define RETRY_MS 500
+#define RELOAD_PACE_MAX_NS 20000000u /* 20 ms: propagation stays < 50 ms */
 /* More zones changed at once than this: one full reload is cheaper. */
 #define MAX_ZONE_RELOADS 32
 
@@ -237,20 +238,41 @@ static int reload_revoked(sdnsd_dbsync *d)
 
 /* Wait for work; false when asked to stop. ids gets the zones to reload
  * when *flags has DIRTY_SOME_ZONES. */
+static uint64_t mono_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* Wait on the condition variable (CLOCK_REALTIME) for at most ns. */
+static void wait_ns(sdnsd_dbsync *d, uint64_t ns)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += (time_t)(ns / 1000000000u);
+	until.tv_nsec += (long)(ns % 1000000000u);
+	until.tv_sec += until.tv_nsec / 1000000000L;
+	until.tv_nsec %= 1000000000L;
+	pthread_cond_timedwait(&d->cv, &d->mu, &until);
+}
+
+/* Wait for work; false when asked to stop. Zone reloads are paced under a
+ * backlog: a burst of writes would otherwise keep this thread rebuilding the
+ * same zone back to back, taking a core from the writers. Until
+ * not_before_ns, changes are only collected (revocations are never held). */
 static bool take_work(sdnsd_dbsync *d, unsigned *flags, int64_t *ids,
-                      size_t *n, bool backoff)
+                      size_t *n, bool backoff, uint64_t not_before_ns)
 {
 	pthread_mutex_lock(&d->mu);
-	if (backoff && !d->stop) {
-		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_nsec += RETRY_MS * 1000000L;
-		until.tv_sec += until.tv_nsec / 1000000000L;
-		until.tv_nsec %= 1000000000L;
-		pthread_cond_timedwait(&d->cv, &d->mu, &until);
-	}
+	if (backoff && !d->stop)
+		wait_ns(d, (uint64_t)RETRY_MS * 1000000u);
 	while (!d->dirty && !d->stop)
 		pthread_cond_wait(&d->cv, &d->mu);
+	uint64_t now;
+	while (!d->stop && !(d->dirty & DIRTY_REVOKED) &&
+	       (now = mono_ns()) < not_before_ns)
+		wait_ns(d, not_before_ns - now);
 	*flags = d->dirty;
 	*n = d->n_zone_ids;
 	memcpy(ids, d->zone_ids, *n * sizeof(*ids));
@@ -268,12 +290,25 @@ static void *sync_thread(void *arg)
 	int64_t ids[MAX_ZONE_RELOADS];
 	size_t n;
 	bool backoff = false;
-	while (take_work(d, &flags, ids, &n, backoff)) {
+	uint64_t not_before = 0;
+	while (take_work(d, &flags, ids, &n, backoff, not_before)) {
 		int rc = ensure_db(d);
+		uint64_t t0 = mono_ns();
 		if (rc == SDNS_OK && (flags & DIRTY_ZONES))
 			rc = reload_zones(d);
 		else if (rc == SDNS_OK && (flags & DIRTY_SOME_ZONES))
 			rc = reload_some(d, ids, n);
+		/* Changes that arrived during this reload mean reloads cannot
+		 * keep up: then the next one waits twice this one's cost
+		 * (capped), so reloads take at most about a third of a core.
+		 * A change arriving on a quiet thread is reloaded at once. */
+		uint64_t t1 = mono_ns(), cost = t1 - t0;
+		pthread_mutex_lock(&d->mu);
+		bool backlog = d->dirty != 0;
+		pthread_mutex_unlock(&d->mu);
+		not_before = !backlog ? 0
+		             : t1 + (cost * 2 < RELOAD_PACE_MAX_NS ? cost * 2
+		                                                   : RELOAD_PACE_MAX_NS);
 		if (rc == SDNS_OK && (flags & DIRTY_REVOKED))
 			rc = reload_revoked(d);
 		backoff = rc < 0;
