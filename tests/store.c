@@ -197,6 +197,25 @@ START_TEST(test_duplicate_record_is_eexist)
 }
 END_TEST
 
+/* Statements are prepared on first use, in the same round trip: a first use
+ * that fails (here: a duplicate) must leave the connection able to run the
+ * same statement again. */
+START_TEST(test_statement_whose_first_use_failed_works_again)
+{
+	sdns_store *s1 = open_zone();
+	ck_assert_int_eq(add(s1, "www.node-alpha.mesh", "A", "10.0.0.5", -1, NULL), 0);
+	sdns_store *s2 = connect_db(); /* new connection: nothing prepared yet */
+	ck_assert_int_eq(add(s2, "www.node-alpha.mesh", "A", "10.0.0.5", -1, NULL),
+	                 SDNS_EEXIST);
+	ck_assert_int_eq(add(s2, "www.node-alpha.mesh", "A", "10.0.0.6", -1, NULL), 0);
+	ck_assert_int_eq(add(s2, "www.node-alpha.mesh", "A", "10.0.0.6", -1, NULL),
+	                 SDNS_EEXIST);
+	ck_assert_int_eq(add(s2, "mail.node-alpha.mesh", "A", "10.0.0.7", -1, NULL), 0);
+	sdns_store_close(s2);
+	sdns_store_close(s1);
+}
+END_TEST
+
 START_TEST(test_cname_clash_is_ezone_in_both_orders)
 {
 	sdns_store *s = open_zone();
@@ -875,6 +894,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_record_writes_bump_the_serial);
 	tcase_add_test(tc, test_if_match_mismatch_writes_nothing);
 	tcase_add_test(tc, test_duplicate_record_is_eexist);
+	tcase_add_test(tc, test_statement_whose_first_use_failed_works_again);
 	tcase_add_test(tc, test_cname_clash_is_ezone_in_both_orders);
 	tcase_add_test(tc, test_bad_record_fields_are_named);
 	tcase_add_test(tc, test_soa_cannot_be_deleted);
