@@ -622,6 +622,17 @@ START_TEST(test_padding_fills_what_fits_when_block_does_not)
 }
 END_TEST
 
+START_TEST(test_rcode_names_follow_rfc_6895_mnemonics)
+{
+	char buf[16];
+	ck_assert_str_eq(sdns_rcode_to_str(0, buf, sizeof(buf)), "NOERROR");
+	ck_assert_str_eq(sdns_rcode_to_str(3, buf, sizeof(buf)), "NXDOMAIN");
+	ck_assert_str_eq(sdns_rcode_to_str(5, buf, sizeof(buf)), "REFUSED");
+	ck_assert_str_eq(sdns_rcode_to_str(16, buf, sizeof(buf)), "BADVERS");
+	ck_assert_str_eq(sdns_rcode_to_str(23, buf, sizeof(buf)), "RCODE23");
+}
+END_TEST
+
 static Suite *msg_suite(void)
 {
 	Suite *s = suite_create("msg");
@@ -656,6 +667,7 @@ static Suite *msg_suite(void)
 	tcase_add_test(tc, test_padding_makes_response_a_multiple_of_468);
 	tcase_add_test(tc, test_query_padding_to_128);
 	tcase_add_test(tc, test_padding_fills_what_fits_when_block_does_not);
+	tcase_add_test(tc, test_rcode_names_follow_rfc_6895_mnemonics);
 	suite_add_tcase(s, tc);
 	return s;
 }

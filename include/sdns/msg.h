@@ -31,6 +31,10 @@ enum sdns_rcode {
 };
 enum sdns_section { SDNS_SEC_AN = 0, SDNS_SEC_NS = 1, SDNS_SEC_AR = 2 };
 
+/* "NOERROR", "NXDOMAIN", ... (RFC 6895 mnemonics), "BADVERS" for 16, else
+ * "RCODE<n>" written into buf (cap >= 12). */
+const char *sdns_rcode_to_str(unsigned rcode, char *buf, size_t cap);
+
 /* EDNS option codes we act on. */
 enum sdns_edns_opt {
 	SDNS_EOPT_KEEPALIVE = 11, /* RFC 7828: forbidden on DoQ (RFC 9250 §5.5.2) */

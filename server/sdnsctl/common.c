@@ -124,16 +124,10 @@ int ctl_dispatch(const char *cmd, const ctl_sub *subs, size_t n,
 	return 2;
 }
 
-static const char *const rcode_names[] = {
-	"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED",
-	"YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE",
-};
-
 const char *ctl_rcode_name(unsigned rcode)
 {
-	if (rcode < sizeof(rcode_names) / sizeof(rcode_names[0]))
-		return rcode_names[rcode];
-	return rcode == 16 ? "BADVERS" : "RCODE?";
+	static _Thread_local char buf[16];
+	return sdns_rcode_to_str(rcode, buf, sizeof(buf));
 }
 
 static unsigned full_rcode(const sdns_msg *m)

@@ -13,6 +13,7 @@
 #include "sdns/metrics.h"
 #include "sdns/rrl.h"
 #include "sdns/stub.h"
+#include "sdns/msg.h"
 #include "sdnsd.h"
 
 static const char *const transports[] = {"udp", "tcp"};
@@ -305,9 +306,9 @@ static void copy_stub_stats(struct sdnsd_stub *s)
 		for (int r = 0; r < 24; r++) {
 			if (!ss.responses[t][r])
 				continue;
-			char rc[12];
-			snprintf(rc, sizeof(rc), "%d", r);
-			const char *l[] = {transports[t], rc};
+			char buf[16];
+			const char *l[] = {transports[t],
+			                   sdns_rcode_to_str((unsigned)r, buf, sizeof(buf))};
 			set_series(s->responses, l, (int64_t)ss.responses[t][r]);
 		}
 	}

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "sdns/msg.h"
 #include "sdns/rr.h"
 
 static const struct {
@@ -86,4 +87,18 @@ bool sdns_type_compressible(uint16_t type)
 {
 	return type == SDNS_T_NS || type == SDNS_T_CNAME || type == SDNS_T_SOA ||
 	       type == SDNS_T_PTR || type == SDNS_T_MX;
+}
+
+const char *sdns_rcode_to_str(unsigned rcode, char *buf, size_t cap)
+{
+	static const char *const names[] = {
+		"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED",
+		"YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE",
+	};
+	if (rcode < sizeof(names) / sizeof(names[0]))
+		return names[rcode];
+	if (rcode == SDNS_RC_BADVERS)
+		return "BADVERS";
+	snprintf(buf, cap, "RCODE%u", rcode);
+	return buf;
 }
