@@ -119,6 +119,37 @@ static int worker_init(sdns_stub *s, stub_worker *w,
 	return SDNS_OK;
 }
 
+static void worker_free(stub_worker *w);
+
+static uint16_t ss_port(const struct sockaddr_storage *ss)
+{
+	return ntohs(ss->ss_family == AF_INET
+	                 ? ((const struct sockaddr_in *)ss)->sin_port
+	                 : ((const struct sockaddr_in6 *)ss)->sin6_port);
+}
+
+/* With port 0 the first UDP socket picks a free UDP port and TCP must take
+ * the same number, which another program may hold: then start over with a
+ * new pick rather than fail. */
+static int bind_workers(sdns_stub *s, struct sockaddr_storage *ss,
+                        socklen_t len)
+{
+	const struct sockaddr_storage want = *ss;
+	for (int attempt = 0;; attempt++) {
+		int rc = SDNS_OK;
+		for (unsigned i = 0; i < s->nworkers && rc == SDNS_OK; i++)
+			rc = worker_init(s, &s->workers[i], ss, len);
+		if (rc == SDNS_OK || ss_port(&want) != 0 || errno != EADDRINUSE ||
+		    attempt == 15)
+			return rc;
+		for (unsigned i = 0; i < s->nworkers; i++) {
+			worker_free(&s->workers[i]);
+			memset(&s->workers[i], 0, sizeof(s->workers[i]));
+		}
+		*ss = want;
+	}
+}
+
 static void conf_defaults(sdns_stub_conf *c)
 {
 	if (!c->workers)
@@ -154,8 +185,8 @@ int sdns_stub_new(const sdns_stub_conf *conf, sdns_stub **out, char *err,
 	s->nworkers = s->conf.workers;
 	s->workers = calloc(s->nworkers, sizeof(*s->workers));
 	int rc = s->workers && s->listen ? SDNS_OK : SDNS_ENOMEM;
-	for (unsigned i = 0; i < s->nworkers && rc == SDNS_OK; i++)
-		rc = worker_init(s, &s->workers[i], &ss, len);
+	if (rc == SDNS_OK)
+		rc = bind_workers(s, &ss, len);
 	if (rc < 0) {
 		snprintf(err, err_cap, "stub: cannot listen on %s: %s", listen_at,
 		         rc == SDNS_EIO ? strerror(errno) : sdns_strerror(rc));
@@ -253,6 +284,9 @@ void sdns_stub_stop(sdns_stub *s)
 
 static void worker_free(stub_worker *w)
 {
+	/* Never initialised (its fields are zero, and fd 0 is not ours). */
+	if (!w->s)
+		return;
 	stub_pending *p = w->replies;
 	while (p) {
 		stub_pending *next = p->next;
@@ -273,8 +307,7 @@ static void worker_free(stub_worker *w)
 		close(w->ep);
 	free(w->scratch);
 	free(w->ubuf);
-	if (w->s)
-		pthread_mutex_destroy(&w->mu);
+	pthread_mutex_destroy(&w->mu);
 }
 
 void sdns_stub_free(sdns_stub *s)
