@@ -165,12 +165,6 @@ static int cb_recv_new_token(ngtcp2_conn *qc, const ngtcp2_vec *tok,
 	return 0;
 }
 
-static void cb_rand(uint8_t *dst, size_t len, const ngtcp2_rand_ctx *ctx)
-{
-	(void)ctx;
-	doq_rand(dst, len);
-}
-
 static int cb_new_cid(ngtcp2_conn *qc, ngtcp2_cid *cid, uint8_t *token,
                       size_t cidlen, void *user)
 {
@@ -201,7 +195,7 @@ static void client_callbacks(ngtcp2_callbacks *cb)
 	cb->stream_close = cb_stream_close;
 	cb->handshake_confirmed = cb_handshake_confirmed;
 	cb->recv_new_token = cb_recv_new_token;
-	cb->rand = cb_rand;
+	cb->rand = doq_cb_rand;
 	cb->get_new_connection_id = cb_new_cid;
 }
 

@@ -376,12 +376,6 @@ static int cb_handshake_completed(ngtcp2_conn *qc, void *user)
 	return 0;
 }
 
-static void cb_rand(uint8_t *dst, size_t len, const ngtcp2_rand_ctx *ctx)
-{
-	(void)ctx;
-	doq_rand(dst, len);
-}
-
 static int cb_new_cid(ngtcp2_conn *qc, ngtcp2_cid *cid, uint8_t *token,
                       size_t cidlen, void *user)
 {
@@ -422,7 +416,7 @@ void doq_conn_callbacks(ngtcp2_callbacks *cb)
 	cb->stream_close = cb_stream_close;
 	cb->stream_reset = cb_stream_reset;
 	cb->acked_stream_data_offset = cb_acked;
-	cb->rand = cb_rand;
+	cb->rand = doq_cb_rand;
 	cb->get_new_connection_id = cb_new_cid;
 	cb->remove_connection_id = cb_remove_cid;
 }

@@ -37,6 +37,8 @@ int doq_parse_addr(const char *s, bool resolve, struct sockaddr_storage *ss,
                    socklen_t *len, char *host, size_t host_cap);
 void doq_format_addr(const struct sockaddr *sa, char *buf, size_t cap);
 void doq_rand(uint8_t *dst, size_t len);
+/* ngtcp2 rand callback (client and server alike). */
+void doq_cb_rand(uint8_t *dst, size_t len, const ngtcp2_rand_ctx *ctx);
 void doq_errf(char *err, size_t cap, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

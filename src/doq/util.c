@@ -103,3 +103,9 @@ void doq_format_addr(const struct sockaddr *sa, char *buf, size_t cap)
 		snprintf(buf, cap, "?");
 	}
 }
+
+void doq_cb_rand(uint8_t *dst, size_t len, const ngtcp2_rand_ctx *ctx)
+{
+	(void)ctx;
+	doq_rand(dst, len);
+}
