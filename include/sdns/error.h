@@ -41,7 +41,9 @@ enum sdns_err {
 	SDNS_EUNAVAIL = -32,  /* a service we depend on is unreachable (database) */
 	SDNS_ETOOBIG = -33,   /* request or body over its size limit */
 	SDNS_EAUTH = -34,     /* no valid credentials presented */
-	SDNS_ERR_MIN = -34,
+	SDNS_EPENDING = -35,  /* accepted; the answer comes later (async) */
+	SDNS_EBOGUS = -36,    /* DNSSEC validation failed */
+	SDNS_ERR_MIN = -36,
 };
 
 /* Never NULL; unknown codes map to "unknown error". */

@@ -39,6 +39,8 @@ static const char *const messages[] = {
 	[32] = "service unavailable",
 	[33] = "request too large",
 	[34] = "authentication required",
+	[35] = "answer pending",
+	[36] = "DNSSEC validation failed",
 };
 
 const char *sdns_strerror(int err)
