@@ -18,7 +18,8 @@ TEST_PKGS := check
 DEBS := gcc make pkg-config clang libclang-rt-14-dev valgrind \
 	libngtcp2-dev libngtcp2-crypto-gnutls-dev libgnutls28-dev libssl-dev \
 	libjansson-dev libsodium-dev libmicrohttpd-dev libpq-dev postgresql \
-	check openssl python3 python3-dnspython curl unbound dnsperf bind9-dnsutils
+	check openssl python3 python3-dnspython python3-cryptography python3-yaml \
+	curl unbound dnsperf bind9-dnsutils chromium
 
 ifeq ($(SAN),1)
 B := build-san
