@@ -117,6 +117,7 @@ static void stream_drop_buf(doq_stream *st)
 
 static void stream_free(doq_conn *c, doq_stream *st)
 {
+	doq_defer_drop(c->w, st);
 	dlist_del(c, st);
 	wlist_del(c, st);
 	acct_give(c, st, st->accounted);
@@ -161,6 +162,7 @@ static int excessive_load(doq_conn *c, const char *why)
 /* The stream cannot be answered: RESET_STREAM + STOP_SENDING with code. */
 static void stream_reset(doq_conn *c, doq_stream *st, uint64_t code)
 {
+	doq_defer_drop(c->w, st);
 	dlist_del(c, st);
 	acct_give(c, st, st->accounted);
 	stream_drop_buf(st);
@@ -182,10 +184,82 @@ static void log_refusal(doq_conn *c, const char *reason)
 
 /* --- queries --- */
 
+static void close_requested(doq_conn *c);
+
+/* Put the framed response on the stream for sending. owned, when not NULL,
+ * is framed itself (malloc'd) and becomes the stream's or is freed. */
+static int stream_respond(doq_conn *c, doq_stream *st, const uint8_t *framed,
+                          size_t flen, uint8_t *owned)
+{
+	dlist_del(c, st);
+	st->phase = ST_TX;
+	/* The request bytes are no longer needed. */
+	acct_give(c, st, st->accounted);
+	if (!acct_take(c, st, flen)) {
+		free(owned);
+		return excessive_load(c, "buffer_limit");
+	}
+	if (flen > sizeof(st->inl)) {
+		uint8_t *b = owned ? owned : malloc(flen);
+		if (!b) {
+			stream_reset(c, st, SDNS_DOQ_INTERNAL_ERROR);
+			return 0;
+		}
+		if (!owned) memcpy(b, framed, flen);
+		owned = NULL;
+		if (st->buf != st->inl) free(st->buf);
+		st->buf = b;
+		st->cap = flen;
+	} else {
+		stream_drop_buf(st);
+		memcpy(st->buf, framed, flen);
+		free(owned);
+	}
+	st->len = flen;
+	st->sent = st->acked = 0;
+	wlist_add(c, st);
+	return 0;
+}
+
+/* The asynchronous handler: answered now (returned or replied through the
+ * ticket from inside the call), or parked until sdns_doq_server_reply.
+ * *done: the stream was dealt with here, the result is for ngtcp2;
+ * otherwise it is the handler's, as from on_query. */
+static int call_async(doq_conn *c, doq_stream *st, const sdns_msg *m,
+                      const uint8_t *q, size_t len, size_t *rlen, bool *done)
+{
+	sdns_doq_server *srv = SRV(c);
+	doq_worker *w = c->w;
+	sdns_doq_ticket t = {(uint32_t)w->idx, c->serial, st->id};
+	doq_defer_begin(w, &t);
+	int rc = srv->conf.on_query_async(srv->conf.ctx, &c->id, m, q, len, &t,
+	                                  w->resp + 2, sizeof(w->resp) - 2,
+	                                  rlen);
+	uint8_t *framed;
+	size_t flen;
+	*done = true;
+	if (doq_defer_end(&framed, &flen)) {
+		if (framed) return stream_respond(c, st, framed, flen, framed);
+		stream_reset(c, st, SDNS_DOQ_INTERNAL_ERROR);
+		return 0;
+	}
+	if (rc != SDNS_EPENDING) {
+		*done = false;
+		return rc;
+	}
+	atomic_fetch_add_explicit(&w->ctr.deferred, 1, memory_order_relaxed);
+	if (doq_defer_add(w, st) != SDNS_OK) {
+		stream_reset(c, st, SDNS_DOQ_INTERNAL_ERROR);
+		return 0;
+	}
+	/* Parked: keeps its deadline and its place in the limits. */
+	st->phase = ST_PEND;
+	return 0;
+}
+
 static int answer(doq_conn *c, doq_stream *st, const uint8_t *q, size_t len)
 {
 	sdns_doq_server *srv = SRV(c);
-	dlist_del(c, st);
 	st->phase = ST_TX;
 	if (len >= 2 && (q[0] | q[1]) != 0)
 		return protocol_error(c, "nonzero_message_id");
@@ -203,37 +277,35 @@ static int answer(doq_conn *c, doq_stream *st, const uint8_t *q, size_t len)
 	}
 	doq_worker *w = c->w;
 	size_t rlen = 0;
-	int rc = srv->conf.on_query(srv->conf.ctx, &c->id, &m, q, len,
-	                            w->resp + 2, sizeof(w->resp) - 2, &rlen);
+	bool done = false;
+	int rc = srv->conf.on_query_async
+	                 ? call_async(c, st, &m, q, len, &rlen, &done)
+	                 : srv->conf.on_query(srv->conf.ctx, &c->id, &m, q, len,
+	                                      w->resp + 2, sizeof(w->resp) - 2,
+	                                      &rlen);
 	sdns_msg_free(&m);
 	atomic_fetch_add_explicit(&w->ctr.queries, 1, memory_order_relaxed);
-	/* The request bytes are no longer needed. */
-	acct_give(c, st, st->accounted);
+	if (done) return rc;
 	if (rc < 0 || rlen > sizeof(w->resp) - 2) {
 		stream_reset(c, st, SDNS_DOQ_INTERNAL_ERROR);
 		return 0;
 	}
-	size_t flen = rlen + 2;
 	w->resp[0] = (uint8_t)(rlen >> 8);
 	w->resp[1] = (uint8_t)rlen;
-	if (!acct_take(c, st, flen))
-		return excessive_load(c, "buffer_limit");
-	if (flen > sizeof(st->inl)) {
-		uint8_t *b = malloc(flen);
-		if (!b) {
-			acct_give(c, st, flen);
-			stream_reset(c, st, SDNS_DOQ_INTERNAL_ERROR);
-			return 0;
-		}
-		if (st->buf != st->inl) free(st->buf);
-		st->buf = b;
-		st->cap = flen;
+	return stream_respond(c, st, w->resp, rlen + 2, NULL);
+}
+
+void doq_stream_deliver(doq_stream *st, uint8_t *framed, size_t flen)
+{
+	doq_conn *c = st->conn;
+	if (c->state != CS_OPEN || st->phase != ST_PEND) {
+		free(framed);
+		return;
 	}
-	memcpy(st->buf, w->resp, flen);
-	st->len = flen;
-	st->sent = st->acked = 0;
-	wlist_add(c, st);
-	return 0;
+	if (!framed) stream_reset(c, st, SDNS_DOQ_INTERNAL_ERROR);
+	else if (stream_respond(c, st, framed, flen, framed) != 0)
+		close_requested(c);
+	doq_conn_mark_dirty(c);
 }
 
 static size_t frame_need(const uint8_t *p)
@@ -331,7 +403,7 @@ static int cb_stream_reset(ngtcp2_conn *qc, int64_t id, uint64_t final_size,
 	(void)app_error;
 	doq_stream *st = sud;
 	/* The client gave up on this query: drop its state, stop our side. */
-	if (st && st->phase == ST_RX)
+	if (st && (st->phase == ST_RX || st->phase == ST_PEND))
 		stream_reset(CONN(user), st, SDNS_DOQ_REQUEST_CANCELLED);
 	return 0;
 }
@@ -705,9 +777,18 @@ void doq_conn_free(doq_conn *c)
 	free(c);
 }
 
+/* A closing connection answers nothing more: its tickets are refused from
+ * now on, not when the connection is finally freed. */
+static void drop_pending(doq_conn *c)
+{
+	for (doq_stream *st = c->streams; st && c->npending; st = st->anext)
+		doq_defer_drop(c->w, st);
+}
+
 void doq_conn_flush(doq_conn *c)
 {
 	c->dirty = false;
+	if (c->state != CS_OPEN && c->npending) drop_pending(c);
 	if (c->state == CS_OPEN) {
 		apply_resets(c);
 		int rv = write_streams(c);
