@@ -11,7 +11,9 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -158,6 +160,7 @@ typedef struct {
 	const uint8_t *token;
 	size_t token_len;
 	const char *host;   /* NULL = 127.0.0.1; "[::1]" for IPv6 */
+	const char *uri;    /* expect_uri */
 } cli_opts;
 
 static int cli_connect_opts(uint16_t port, const cli_opts *o,
@@ -174,6 +177,7 @@ static int cli_connect_opts(uint16_t port, const cli_opts *o,
 		.timeout_ms = 5000,
 		.token = o->token,
 		.token_len = o->token_len,
+		.expect_uri = o->uri,
 	};
 	if (o->cert) {
 		snprintf(cert, sizeof(cert), "%s.pem", o->cert);
@@ -1547,6 +1551,144 @@ START_TEST(test_pending_streams_count_against_the_stream_limit)
 }
 END_TEST
 
+/* --- client: wake fd, expect_uri --- */
+
+START_TEST(test_readable_wake_fd_makes_poll_return_at_once_without_reading_it)
+{
+	uint16_t port = srv_default();
+	sdns_doq_client *c = cli_good(port);
+	int efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	ck_assert_int_ge(efd, 0);
+	sdns_doq_client_set_wake_fd(c, efd);
+	uint64_t one = 1;
+	ck_assert_int_eq(write(efd, &one, sizeof(one)), (ssize_t)sizeof(one));
+	struct timespec a, b;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	ck_assert_int_eq(sdns_doq_client_poll(c, 30000, NULL, NULL), 0);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	/* Far below the 30 s asked for: it did not wait. */
+	ck_assert_int_lt(b.tv_sec - a.tv_sec, 10);
+	/* Answers still come in while the fd stays readable. */
+	uint8_t q[512];
+	size_t qlen = make_query(q, sizeof(q), "wake.example.");
+	int64_t id;
+	ck_assert_int_eq(sdns_doq_client_send(c, q, qlen, &id), SDNS_OK);
+	one_result r = {0};
+	for (int i = 0; i < 5000 && r.n == 0; i++)
+		ck_assert_int_ge(sdns_doq_client_poll(c, 1000, record, &r), 0);
+	ck_assert_int_eq(r.n, 1);
+	ck_assert_int_eq(r.id, id);
+	ck_assert_int_eq(r.status, SDNS_OK);
+	/* The blocking query is not cut short by it. */
+	uint8_t ans[512];
+	size_t alen;
+	ck_assert_int_eq(sdns_doq_client_query(c, q, qlen, ans, sizeof(ans),
+	                                       &alen),
+	                 SDNS_OK);
+	uint64_t v = 0;
+	ck_assert_int_eq(read(efd, &v, sizeof(v)), (ssize_t)sizeof(v));
+	ck_assert_uint_eq(v, 1);
+	sdns_doq_client_set_wake_fd(c, -1);
+	ck_assert_int_eq(sdns_doq_client_poll(c, 10, NULL, NULL), 0);
+	sdns_doq_client_free(c);
+	close(efd);
+}
+END_TEST
+
+START_TEST(test_expect_uri_accepts_server_with_that_spiffe_id)
+{
+	uint16_t port = srv_default();
+	sdns_doq_client *c = NULL;
+	char err[256] = "";
+	cli_opts o = {.cert = "client", .uri = "spiffe://test.mesh/node/server"};
+	ck_assert_msg(cli_connect_opts(port, &o, &c, err, sizeof(err)) == SDNS_OK,
+	              "%s", err);
+	uint8_t q[512], a[512];
+	size_t qlen = make_query(q, sizeof(q), "uri.example."), alen;
+	ck_assert_int_eq(sdns_doq_client_query(c, q, qlen, a, sizeof(a), &alen),
+	                 SDNS_OK);
+	sdns_doq_client_free(c);
+}
+END_TEST
+
+START_TEST(test_expect_uri_skips_host_name_unless_one_is_given)
+{
+	/* node2's certificate names localhost/127.0.0.1 too, so ask for a
+	 * host it does not carry: only the URI decides. */
+	sdns_doq_server_conf sc;
+	srv_conf(&sc);
+	sc.cert_path = pki("node2.pem");
+	sc.key_path = pki("node2.key");
+	uint16_t port = srv_start(&sc);
+	sdns_doq_client *c = NULL;
+	char err[256] = "";
+	cli_opts o = {.cert = "client", .uri = "spiffe://test.mesh/node/node2"};
+	ck_assert_msg(cli_connect_opts(port, &o, &c, err, sizeof(err)) == SDNS_OK,
+	              "%s", err);
+	sdns_doq_client_free(c);
+	c = NULL;
+	o.name = "wrong.example";
+	ck_assert_int_eq(cli_connect_opts(port, &o, &c, err, sizeof(err)),
+	                 SDNS_ECERT);
+	ck_assert_ptr_null(c);
+	ck_assert_msg(strstr(err, "server certificate rejected"), "%s", err);
+}
+END_TEST
+
+START_TEST(test_expect_uri_refuses_server_with_another_spiffe_id)
+{
+	uint16_t port = srv_default();
+	sdns_doq_client *c = NULL;
+	char err[256] = "";
+	cli_opts o = {.cert = "client", .uri = "spiffe://test.mesh/node/node2"};
+	ck_assert_int_eq(cli_connect_opts(port, &o, &c, err, sizeof(err)),
+	                 SDNS_ECERT);
+	ck_assert_ptr_null(c);
+	ck_assert_msg(strstr(err, "URI SAN is not spiffe://test.mesh/node/node2"),
+	              "%s", err);
+	/* A prefix of the real id is not the id. */
+	o.uri = "spiffe://test.mesh/node/serv";
+	ck_assert_int_eq(cli_connect_opts(port, &o, &c, err, sizeof(err)),
+	                 SDNS_ECERT);
+	ck_assert_ptr_null(c);
+}
+END_TEST
+
+START_TEST(test_expect_uri_still_checks_chain_and_purpose)
+{
+	/* The right URI on a clientAuth-only certificate is not enough. */
+	sdns_doq_server_conf sc;
+	srv_conf(&sc);
+	sc.cert_path = pki("client.pem");
+	sc.key_path = pki("client.key");
+	uint16_t port = srv_start(&sc);
+	sdns_doq_client *c = NULL;
+	char err[256] = "";
+	cli_opts o = {.cert = "admin", .uri = "spiffe://test.mesh/client/client"};
+	ck_assert_int_eq(cli_connect_opts(port, &o, &c, err, sizeof(err)),
+	                 SDNS_ECERT);
+	ck_assert_ptr_null(c);
+	ck_assert_msg(strstr(err, "purpose"), "%s", err);
+}
+END_TEST
+
+START_TEST(test_expect_uri_refuses_server_from_rogue_ca)
+{
+	sdns_doq_server_conf sc;
+	srv_conf(&sc);
+	sc.cert_path = pki("rogue.pem");
+	sc.key_path = pki("rogue.key");
+	uint16_t port = srv_start(&sc);
+	sdns_doq_client *c = NULL;
+	char err[256] = "";
+	cli_opts o = {.cert = "client", .uri = "spiffe://test.mesh/client/rogue"};
+	ck_assert_int_eq(cli_connect_opts(port, &o, &c, err, sizeof(err)),
+	                 SDNS_ECERT);
+	ck_assert_ptr_null(c);
+	ck_assert_msg(strstr(err, "server certificate rejected"), "%s", err);
+}
+END_TEST
+
 Suite *doq_suite(void)
 {
 	Suite *s = suite_create("doq");
@@ -1603,6 +1745,12 @@ Suite *doq_suite(void)
 	tcase_add_test(tc, test_reply_from_inside_the_callback_is_sent_at_once);
 	tcase_add_test(tc, test_reply_refuses_bad_tickets_and_lengths);
 	tcase_add_test(tc, test_pending_streams_count_against_the_stream_limit);
+	tcase_add_test(tc, test_readable_wake_fd_makes_poll_return_at_once_without_reading_it);
+	tcase_add_test(tc, test_expect_uri_accepts_server_with_that_spiffe_id);
+	tcase_add_test(tc, test_expect_uri_skips_host_name_unless_one_is_given);
+	tcase_add_test(tc, test_expect_uri_refuses_server_with_another_spiffe_id);
+	tcase_add_test(tc, test_expect_uri_still_checks_chain_and_purpose);
+	tcase_add_test(tc, test_expect_uri_refuses_server_from_rogue_ca);
 	suite_add_tcase(s, tc);
 	return s;
 }

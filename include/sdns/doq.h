@@ -168,6 +168,12 @@ typedef struct {
 	const uint8_t *token;      /* NEW_TOKEN from an earlier connection to
 	                              this server (skips Retry); may be NULL */
 	size_t token_len;
+	const char *expect_uri;    /* when set: the server certificate must
+	                              carry URI SANs all equal to this (e.g.
+	                              spiffe://mesh/node/name), else the
+	                              handshake fails with SDNS_ECERT; then the
+	                              host name is checked only when server_name
+	                              is given (peers are known by SPIFFE id) */
 } sdns_doq_client_conf;
 
 /* Connect and finish the handshake (blocking up to timeout_ms). On refusal
@@ -210,6 +216,12 @@ uint64_t sdns_doq_client_streams_left(const sdns_doq_client *c);
 size_t sdns_doq_client_token(const sdns_doq_client *c, uint8_t *buf,
                              size_t cap);
 int sdns_doq_client_fd(const sdns_doq_client *c);
+/* For a thread that drives the client and also serves a mailbox:
+ * sdns_doq_client_poll also waits on fd (-1 = none) and, when it is
+ * readable, returns at once with the streams finished so far (often 0). It
+ * never reads fd: drain it yourself or poll returns at once again.
+ * sdns_doq_client_query ignores it. */
+void sdns_doq_client_set_wake_fd(sdns_doq_client *c, int fd);
 
 /* Test hooks for the protocol-error cases: raw bytes on a new stream
  * (framing is the caller's), optionally without FIN or on a unidirectional
