@@ -595,6 +595,23 @@ START_TEST(test_unreachable_peer_servfail_then_skipped_in_backoff)
 }
 END_TEST
 
+START_TEST(test_peer_with_wrong_identity_is_not_trusted)
+{
+	/* "other" listed at the endpoint of "server": the handshake must fail
+	 * on the URI SAN, so other.test.mesh names get nothing. */
+	sdns_mesh_peer p = owner_peer(&g_owner_key);
+	snprintf(p.name, sizeof p.name, "other");
+	ck_assert_int_eq(sdns_mesh_set_peers(g_mesh, &p, 1), SDNS_OK);
+	answer a;
+	sdns_msg m;
+	resolve("www.other.test.mesh.", SDNS_T_A, true, &a, &m);
+	ck_assert_uint_eq(SDNS_RCODE(m.flags), SDNS_RC_SERVFAIL);
+	ck_assert_uint_eq(m.edns.ede_code, SDNS_EDE_NO_REACHABLE_AUTHORITY);
+	sdns_msg_free(&m);
+	ck_assert_int_eq(g_f.queries, 0);
+}
+END_TEST
+
 START_TEST(test_new_rejects_missing_conf)
 {
 	sdns_mesh_conf c = { .mesh = "test.mesh", .self = "a" };
@@ -631,6 +648,7 @@ static Suite *mesh_suite(void)
 	tcase_add_test(tc, test_peer_set_replacement_keeps_and_drops);
 	tcase_add_test(tc, test_non_mesh_and_bad_queries_not_taken);
 	tcase_add_test(tc, test_unreachable_peer_servfail_then_skipped_in_backoff);
+	tcase_add_test(tc, test_peer_with_wrong_identity_is_not_trusted);
 	tcase_add_test(tc, test_new_rejects_missing_conf);
 	suite_add_tcase(s, tc);
 	return s;

@@ -16,15 +16,7 @@
 #include "sdns/log.h"
 #include "mesh_int.h"
 
-/* The doq client's wake fd and expect_uri (branch doqasync, client half)
- * are not merged yet: until then poll in short slices and check the peer's
- * identity after the handshake is not possible (TODO: flip to 1). */
-#define MESH_HAVE_WAKE_FD 0
-#if MESH_HAVE_WAKE_FD
 #define POLL_IDLE_MS 1000
-#else
-#define POLL_IDLE_MS 2
-#endif
 
 void mesh_job_free(mesh_job *j)
 {
@@ -118,9 +110,7 @@ static int connect_peer(mesh_peer *p, sdns_doq_client **out)
 		.server = p->info.endpoint,
 		.ca_path = m->ca, .cert_path = m->cert, .key_path = m->key,
 		.timeout_ms = m->conf.timeout_ms,
-#if MESH_HAVE_WAKE_FD
-		.expect_uri = uri,
-#endif
+		.expect_uri = uri, /* peers are known by SPIFFE id */
 	};
 	rc = sdns_doq_client_connect(&cc, out, err, sizeof err);
 	if (rc)
@@ -216,9 +206,7 @@ static void *peer_main(void *arg)
 			backoff = 0;
 			atomic_store(&p->down_until_ns, 0);
 			atomic_store(&p->up, true);
-#if MESH_HAVE_WAKE_FD
 			sdns_doq_client_set_wake_fd(c, p->efd);
-#endif
 		}
 		drain(p);
 		send_queued(&io, c);
