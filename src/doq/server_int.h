@@ -220,6 +220,17 @@ void doq_conn_flush(doq_conn *c);
 void doq_conn_close(doq_conn *c, bool app, uint64_t code);
 void doq_conn_free(doq_conn *c);
 void doq_conn_mark_dirty(doq_conn *c);
+/* stream.c: stream pool, the connection's lists, buffer accounting (a
+ * stream's request while assembled, its response until acknowledged,
+ * counted per connection and server-wide; take fails over a limit). */
+doq_stream *doq_stream_new(doq_conn *c, int64_t id);
+void doq_stream_free(doq_conn *c, doq_stream *st);
+void doq_stream_drop_buf(doq_stream *st);
+void doq_dlist_del(doq_conn *c, doq_stream *st);
+void doq_wlist_add(doq_conn *c, doq_stream *st);
+void doq_wlist_del(doq_conn *c, doq_stream *st);
+bool doq_acct_take(doq_conn *c, doq_stream *st, size_t n);
+void doq_acct_give(doq_conn *c, doq_stream *st, size_t n);
 /* Send a deferred answer on a parked stream: framed (malloc'd, with the
  * length prefix) becomes the stream's, or NULL resets it with
  * DOQ_INTERNAL_ERROR. The stream is no longer parked (defer.c detached
