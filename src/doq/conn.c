@@ -119,18 +119,20 @@ static int call_async(doq_conn *c, doq_stream *st, const sdns_msg *m,
 	                                  rlen);
 	uint8_t *framed;
 	size_t flen;
+	bool pending = rc == SDNS_EPENDING;
+	int er = doq_defer_end(w, st, pending, &framed, &flen);
 	*done = true;
-	if (doq_defer_end(&framed, &flen)) {
+	if (er == 1) {
 		if (framed) return stream_respond(c, st, framed, flen, framed);
 		stream_reset(c, st, SDNS_DOQ_INTERNAL_ERROR);
 		return 0;
 	}
-	if (rc != SDNS_EPENDING) {
+	if (!pending) {
 		*done = false;
 		return rc;
 	}
 	atomic_fetch_add_explicit(&w->ctr.deferred, 1, memory_order_relaxed);
-	if (doq_defer_add(w, st) != SDNS_OK) {
+	if (er != SDNS_OK) {
 		stream_reset(c, st, SDNS_DOQ_INTERNAL_ERROR);
 		return 0;
 	}
