@@ -1219,7 +1219,7 @@ END_TEST
 
 /* --- deferred answers (on_query_async) --- */
 
-enum { A_PARK = 0, A_INLINE = 1, A_INLINE_RESET = 2 };
+enum { A_PARK = 0, A_INLINE = 1, A_INLINE_RESET = 2, A_HANDOFF = 3 };
 
 /* Tickets parked by the async handler (worker threads), with the query. */
 static struct {
@@ -1238,6 +1238,20 @@ static int echo_into(const uint8_t *wire, size_t len, uint8_t *out,
 	memcpy(out, wire, len);
 	out[2] |= 0x80;
 	return SDNS_OK;
+}
+
+typedef struct {
+	sdns_doq_ticket t;
+	uint8_t resp[512];
+	size_t len;
+	int rc;
+} handoff;
+
+static void *reply_handoff(void *arg)
+{
+	handoff *h = arg;
+	h->rc = sdns_doq_server_reply(g_srv, &h->t, h->resp, h->len);
+	return NULL;
 }
 
 static int park(void *ctx, const sdns_identity *peer, const sdns_msg *q,
@@ -1267,6 +1281,15 @@ static int park(void *ctx, const sdns_identity *peer, const sdns_msg *q,
 		                 SDNS_ECLOSED);
 	} else if (mode == A_INLINE_RESET) {
 		ck_assert_int_eq(sdns_doq_server_reply(srv, t, NULL, 0), SDNS_OK);
+	} else if (mode == A_HANDOFF) {
+		/* Another thread answers before this callback returns. */
+		handoff h = {.t = *t, .len = len};
+		ck_assert_int_eq(echo_into(wire, len, h.resp, sizeof(h.resp)),
+		                 SDNS_OK);
+		pthread_t thr;
+		ck_assert_int_eq(pthread_create(&thr, NULL, reply_handoff, &h), 0);
+		pthread_join(thr, NULL);
+		ck_assert_int_eq(h.rc, SDNS_OK);
 	}
 	return SDNS_EPENDING;
 }
@@ -1470,6 +1493,24 @@ START_TEST(test_reply_from_inside_the_callback_is_sent_at_once)
 	sdns_doq_server_stats(g_srv, &st);
 	ck_assert_uint_eq(st.deferred, 0);
 	ck_assert_uint_eq(st.queries, 2);
+	sdns_doq_client_free(c);
+}
+END_TEST
+
+START_TEST(test_reply_from_another_thread_before_the_callback_returns_is_sent)
+{
+	uint16_t port = srv_async(0);
+	g_a.mode = A_HANDOFF;
+	sdns_doq_client *c = cli_good(port);
+	for (int i = 0; i < 20; i++) {
+		uint8_t q[512], a[512];
+		size_t qlen = make_query(q, sizeof(q), "quick.example."), alen;
+		ck_assert_int_eq(sdns_doq_client_query(c, q, qlen, a, sizeof(a),
+		                                       &alen),
+		                 SDNS_OK);
+		ck_assert_uint_eq(alen, qlen);
+		ck_assert_uint_eq(a[2] & 0x80, 0x80);
+	}
 	sdns_doq_client_free(c);
 }
 END_TEST
@@ -1743,6 +1784,7 @@ Suite *doq_suite(void)
 	tcase_add_test(tc, test_pending_stream_is_reset_when_deadline_passes);
 	tcase_add_test(tc, test_reply_without_response_resets_stream_with_internal_error);
 	tcase_add_test(tc, test_reply_from_inside_the_callback_is_sent_at_once);
+	tcase_add_test(tc, test_reply_from_another_thread_before_the_callback_returns_is_sent);
 	tcase_add_test(tc, test_reply_refuses_bad_tickets_and_lengths);
 	tcase_add_test(tc, test_pending_streams_count_against_the_stream_limit);
 	tcase_add_test(tc, test_readable_wake_fd_makes_poll_return_at_once_without_reading_it);

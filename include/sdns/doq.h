@@ -54,8 +54,9 @@ typedef struct {
 	int64_t stream_id;
 } sdns_doq_ticket;
 /* Like sdns_doq_query_fn, plus a ticket for this query. Return SDNS_EPENDING
- * to answer later with sdns_doq_server_reply (from any thread, once; also
- * allowed from inside this callback, e.g. a cache hit delivered at once).
+ * to answer later with sdns_doq_server_reply (from any thread, once; it
+ * may even come before this callback returned: from inside it, e.g. a
+ * cache hit delivered at once, or from a thread it handed the query to).
  * Until then the stream keeps its place in the limits and its deadline
  * (stream_timeout_ms): when that passes it is reset with REQUEST_CANCELLED
  * and the ticket is refused. Any other return is handled as by on_query

@@ -6,7 +6,12 @@
  * stream died, is refused at once with SDNS_ECLOSED), hangs the copied
  * answer on the worker's ready list and wakes it through its eventfd, like
  * close requests (closereq.c). The replying thread never touches a stream:
- * the ticket's stream pointer is read and cleared by the worker alone. */
+ * the ticket's stream pointer is read and cleared by the worker alone.
+ *
+ * A reply may come before the callback that issued the ticket returned
+ * (from the callback itself on a cache hit, or from a thread it handed the
+ * query to): the worker names the ticket in flight, and such a reply waits
+ * in the early slot until the callback returns. */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -23,16 +28,6 @@ struct doq_pend {
 	uint8_t *framed;    /* answer with length prefix; NULL = reset */
 	size_t flen;
 };
-
-/* A reply made from inside the callback that produced the ticket: the
- * stream is not parked yet, and the worker is this very thread. */
-static _Thread_local struct {
-	const doq_worker *w;
-	sdns_doq_ticket t;
-	bool active, replied;
-	uint8_t *framed;
-	size_t flen;
-} inline_reply;
 
 #define INITIAL_BUCKETS 64
 
@@ -60,6 +55,7 @@ void doq_defer_free(doq_defer *d)
 		d->ready = p->hnext;
 		pend_free(p);
 	}
+	free(d->early);
 	free(d->b);
 	d->b = NULL;
 	pthread_mutex_destroy(&d->mu);
@@ -108,24 +104,53 @@ static doq_pend *table_take(doq_defer *d, uint64_t serial, int64_t sid)
 	return p;
 }
 
-int doq_defer_add(doq_worker *w, doq_stream *st)
+/* Called with d->mu held. */
+static void table_put(doq_defer *d, doq_pend *p)
 {
-	doq_pend *p = calloc(1, sizeof(*p));
-	if (!p) return SDNS_ENOMEM;
-	p->serial = st->conn->serial;
-	p->sid = st->id;
-	p->st = st;
-	doq_defer *d = &w->defer;
-	pthread_mutex_lock(&d->mu);
 	if (d->n >= d->nb) grow(d);
 	size_t k = bucket(d, p->serial, p->sid);
 	p->hnext = d->b[k];
 	d->b[k] = p;
 	d->n++;
+}
+
+void doq_defer_begin(doq_worker *w, const sdns_doq_ticket *t)
+{
+	/* Whoever replies learnt the ticket from the callback, so it sees
+	 * these stores. */
+	atomic_store_explicit(&w->defer.cur_sid, t->stream_id,
+	                      memory_order_relaxed);
+	atomic_store_explicit(&w->defer.cur_serial, t->conn_serial,
+	                      memory_order_relaxed);
+}
+
+int doq_defer_end(doq_worker *w, doq_stream *st, bool pending,
+                  uint8_t **framed, size_t *flen)
+{
+	doq_pend *p = pending ? calloc(1, sizeof(*p)) : NULL;
+	doq_defer *d = &w->defer;
+	pthread_mutex_lock(&d->mu);
+	atomic_store_explicit(&d->cur_serial, 0, memory_order_relaxed);
+	bool early = d->has_early;
+	*framed = d->early;
+	*flen = d->early_len;
+	d->has_early = false;
+	d->early = NULL;
+	if (!early && p) {
+		p->serial = st->conn->serial;
+		p->sid = st->id;
+		p->st = st;
+		table_put(d, p);
+	}
 	pthread_mutex_unlock(&d->mu);
+	if (early) {
+		free(p);
+		return 1;
+	}
+	if (!p) return pending ? SDNS_ENOMEM : 0;
 	st->pend = p;
 	st->conn->npending++;
-	return SDNS_OK;
+	return 0;
 }
 
 void doq_defer_drop(doq_worker *w, doq_stream *st)
@@ -166,30 +191,15 @@ void doq_defer_run(doq_worker *w)
 	}
 }
 
-void doq_defer_begin(doq_worker *w, const sdns_doq_ticket *t)
+/* The ticket of the callback running on the worker now. Called with
+ * d->mu held. */
+static bool is_current(doq_defer *d, const sdns_doq_ticket *t)
 {
-	inline_reply.w = w;
-	inline_reply.t = *t;
-	inline_reply.active = true;
-	inline_reply.replied = false;
-	inline_reply.framed = NULL;
-	inline_reply.flen = 0;
-}
-
-bool doq_defer_end(uint8_t **framed, size_t *flen)
-{
-	inline_reply.active = false;
-	*framed = inline_reply.framed;
-	*flen = inline_reply.flen;
-	inline_reply.framed = NULL;
-	return inline_reply.replied;
-}
-
-static bool is_inline(const doq_worker *w, const sdns_doq_ticket *t)
-{
-	return inline_reply.active && inline_reply.w == w &&
-	       inline_reply.t.conn_serial == t->conn_serial &&
-	       inline_reply.t.stream_id == t->stream_id;
+	return atomic_load_explicit(&d->cur_serial, memory_order_relaxed) ==
+	               t->conn_serial &&
+	       t->conn_serial != 0 &&
+	       atomic_load_explicit(&d->cur_sid, memory_order_relaxed) ==
+	               t->stream_id;
 }
 
 static uint8_t *frame(const uint8_t *resp, size_t len)
@@ -211,21 +221,12 @@ int sdns_doq_server_reply(sdns_doq_server *s, const sdns_doq_ticket *t,
 	if (resp && !(framed = frame(resp, len))) return SDNS_ENOMEM;
 	size_t flen = resp ? len + 2 : 0;
 	doq_worker *w = s->workers[t->worker];
-	if (is_inline(w, t)) {
-		if (inline_reply.replied) {
-			free(framed);
-			return SDNS_ECLOSED;
-		}
-		inline_reply.replied = true;
-		inline_reply.framed = framed;
-		inline_reply.flen = flen;
-		return SDNS_OK;
-	}
 	doq_defer *d = &w->defer;
 	pthread_mutex_lock(&d->mu);
 	doq_pend *p = table_take(d, t->conn_serial, t->stream_id);
 	/* A non-empty list means the worker has a wake-up coming. */
 	bool wake = p && !d->ready;
+	bool early = false;
 	if (p) {
 		p->answered = true;
 		p->framed = framed;
@@ -233,8 +234,14 @@ int sdns_doq_server_reply(sdns_doq_server *s, const sdns_doq_ticket *t,
 		if (d->ready_tail) d->ready_tail->hnext = p;
 		else d->ready = p;
 		d->ready_tail = p;
+	} else if (is_current(d, t) && !d->has_early) {
+		/* The callback has not returned yet: doq_defer_end sends it. */
+		early = d->has_early = true;
+		d->early = framed;
+		d->early_len = flen;
 	}
 	pthread_mutex_unlock(&d->mu);
+	if (early) return SDNS_OK;
 	if (!p) {
 		free(framed);
 		return SDNS_ECLOSED;

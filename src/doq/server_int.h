@@ -110,6 +110,13 @@ typedef struct {
 	doq_pend **b;        /* (serial, stream id) -> unanswered ticket */
 	size_t nb, n;
 	doq_pend *ready, *ready_tail; /* answered, not yet sent */
+	/* The ticket whose callback runs now (serial 0 = none), and a reply
+	 * to it that came before the callback returned. */
+	atomic_uint_fast64_t cur_serial;
+	atomic_int_fast64_t cur_sid;
+	bool has_early;
+	uint8_t *early;      /* framed; NULL = reset */
+	size_t early_len;
 } doq_defer;
 
 struct doq_worker {
@@ -126,8 +133,9 @@ struct doq_worker {
 	doq_stream *pool;
 	size_t pool_n;
 	doq_counters ctr;
-	/* Mailbox for sdns_doq_server_close_matching, the only lock a worker
-	 * takes outside connection open/close, and only when woken for it. */
+	/* Mailbox for sdns_doq_server_close_matching: its lock is taken only
+	 * when woken for it (the other lock off connection open/close is
+	 * defer's, for deferred queries only). */
 	pthread_mutex_t mbox_mu;
 	doq_close_req *mbox;  /* posted, not yet taken */
 	bool alive;           /* taking requests (thread started, not retired) */
@@ -173,22 +181,21 @@ void doq_worker_retire(doq_worker *w);
 /* Before the thread starts (or after it failed to). */
 void doq_worker_set_alive(doq_worker *w, bool alive);
 
-/* defer.c: deferred answers. init/free around the worker's life; add parks
- * a stream that on_query_async left pending (SDNS_ENOMEM: answer it now
- * with a reset); drop forgets a parked stream (reset, freed, connection
- * closing): its ticket is refused from then on; run sends the replies that
- * came in (worker thread, when its eventfd fires). */
+/* defer.c: deferred answers. init/free around the worker's life. begin
+ * and end go around the on_query_async call: end returns 1 when the ticket
+ * was answered while the callback ran (*framed, malloc'd and
+ * length-prefixed or NULL for a reset, is then the caller's); otherwise,
+ * with pending, it parks the stream (0, or SDNS_ENOMEM: answer it now
+ * with a reset). drop forgets a parked stream (reset, freed, connection
+ * closing): its ticket is refused from then on. run sends the replies
+ * that came in (worker thread, when its eventfd fires). */
 int doq_defer_init(doq_defer *d);
 void doq_defer_free(doq_defer *d);
-int doq_defer_add(doq_worker *w, doq_stream *st);
+void doq_defer_begin(doq_worker *w, const sdns_doq_ticket *t);
+int doq_defer_end(doq_worker *w, doq_stream *st, bool pending,
+                  uint8_t **framed, size_t *flen);
 void doq_defer_drop(doq_worker *w, doq_stream *st);
 void doq_defer_run(doq_worker *w);
-/* Around the on_query_async call: a reply made from inside the callback
- * (same thread, same ticket) is kept here instead of the mailbox. end
- * returns whether one was made; *framed (malloc'd, length-prefixed, or
- * NULL for a reset) is then the caller's. */
-void doq_defer_begin(doq_worker *w, const sdns_doq_ticket *t);
-bool doq_defer_end(uint8_t **framed, size_t *flen);
 
 /* cidtab.c */
 int doq_cidtab_init(doq_cidtab *t);
@@ -220,6 +227,17 @@ void doq_conn_flush(doq_conn *c);
 void doq_conn_close(doq_conn *c, bool app, uint64_t code);
 void doq_conn_free(doq_conn *c);
 void doq_conn_mark_dirty(doq_conn *c);
+/* stream.c: stream pool, the connection's lists, buffer accounting (a
+ * stream's request while assembled, its response until acknowledged,
+ * counted per connection and server-wide; take fails over a limit). */
+doq_stream *doq_stream_new(doq_conn *c, int64_t id);
+void doq_stream_free(doq_conn *c, doq_stream *st);
+void doq_stream_drop_buf(doq_stream *st);
+void doq_dlist_del(doq_conn *c, doq_stream *st);
+void doq_wlist_add(doq_conn *c, doq_stream *st);
+void doq_wlist_del(doq_conn *c, doq_stream *st);
+bool doq_acct_take(doq_conn *c, doq_stream *st, size_t n);
+void doq_acct_give(doq_conn *c, doq_stream *st, size_t n);
 /* Send a deferred answer on a parked stream: framed (malloc'd, with the
  * length prefix) becomes the stream's, or NULL resets it with
  * DOQ_INTERNAL_ERROR. The stream is no longer parked (defer.c detached

@@ -1,6 +1,7 @@
 /* GnuTLS credentials and sessions for DoQ: TLS 1.3 only, ALPN "doq",
  * no early data, the client certificate required and verified during the
- * handshake (see verify.c), the server certificate checked by name. */
+ * handshake (see verify.c), the server certificate checked by name or,
+ * for mesh peers, by its URI SAN (client.c). */
 #include <arpa/inet.h>
 #include <gnutls/x509.h>
 #include <stdio.h>
