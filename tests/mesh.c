@@ -636,6 +636,51 @@ START_TEST(test_answer_padded_only_when_query_padded)
 }
 END_TEST
 
+static void remake_mesh(uint32_t timeout_ms, uint32_t backoff_ms)
+{
+	sdns_mesh_free(g_mesh);
+	sdns_mesh_conf c = {
+		.mesh = SDNS_TESTPKI_MESH, .self = "node2", .ca_path = g_ca,
+		.cert_path = g_ncert, .key_path = g_nkey, .timeout_ms = timeout_ms,
+		.backoff_min_ms = backoff_ms, .backoff_max_ms = backoff_ms,
+	};
+	char err[256];
+	ck_assert_int_eq(sdns_mesh_new(&c, &g_mesh, err, sizeof err), SDNS_OK);
+	sdns_mesh_peer p = owner_peer(&g_owner_key);
+	ck_assert_int_eq(sdns_mesh_set_peers(g_mesh, &p, 1), SDNS_OK);
+}
+
+START_TEST(test_stalled_peer_detected_then_skipped)
+{
+	/* The owner takes queries and never answers: the resolution fails
+	 * at its deadline, the peer is marked down, and the next one is
+	 * answered without asking it. */
+	remake_mesh(300, 60000);
+	g_f.gate_closed = true;
+	answer a;
+	sdns_msg m;
+	resolve(WWW, SDNS_T_A, true, &a, &m);
+	ck_assert_uint_eq(SDNS_RCODE(m.flags), SDNS_RC_SERVFAIL);
+	ck_assert_uint_eq(m.edns.ede_code, SDNS_EDE_NO_REACHABLE_AUTHORITY);
+	sdns_msg_free(&m);
+	sdns_mesh_stats st;
+	for (int i = 0; i < 2000; i++) { /* until the peer thread notices */
+		sdns_mesh_stats_get(g_mesh, &st);
+		if (!st.peers_up) break;
+		struct timespec ts = { 0, 5000000 };
+		nanosleep(&ts, NULL);
+	}
+	ck_assert_uint_eq(st.peers_up, 0);
+	uint64_t sent = st.upstream;
+	resolve(WWW, SDNS_T_TXT, true, &a, &m);
+	ck_assert_uint_eq(SDNS_RCODE(m.flags), SDNS_RC_SERVFAIL);
+	ck_assert_uint_eq(m.edns.ede_code, SDNS_EDE_NO_REACHABLE_AUTHORITY);
+	sdns_msg_free(&m);
+	sdns_mesh_stats_get(g_mesh, &st);
+	ck_assert_uint_eq(st.upstream, sent);
+}
+END_TEST
+
 START_TEST(test_new_rejects_missing_conf)
 {
 	sdns_mesh_conf c = { .mesh = "test.mesh", .self = "a" };
@@ -674,6 +719,7 @@ static Suite *mesh_suite(void)
 	tcase_add_test(tc, test_unreachable_peer_servfail_then_skipped_in_backoff);
 	tcase_add_test(tc, test_peer_with_wrong_identity_is_not_trusted);
 	tcase_add_test(tc, test_answer_padded_only_when_query_padded);
+	tcase_add_test(tc, test_stalled_peer_detected_then_skipped);
 	tcase_add_test(tc, test_new_rejects_missing_conf);
 	suite_add_tcase(s, tc);
 	return s;
