@@ -554,6 +554,7 @@ START_TEST(test_dnskey_cname_and_referral_with_do)
 	r = ask_do("www.example.", SDNS_T_ANY, true, &key);
 	ck_assert_int_eq(r->m.count[SDNS_SEC_AN], 3);
 	assert_secure(r);
+	resp_free(r);
 }
 END_TEST
 
