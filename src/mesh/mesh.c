@@ -216,6 +216,8 @@ void sdns_mesh_stats_get(sdns_mesh *m, sdns_mesh_stats *out)
 {
 	pthread_mutex_lock(&m->mu);
 	*out = m->st;
+	out->resolves = atomic_load(&m->resolves);
+	out->cache_hits = atomic_load(&m->cache_hits);
 	out->peers_up = 0;
 	for (size_t i = 0; i < m->npeers; i++)
 		out->peers_up += atomic_load(&m->peers[i]->up);

@@ -89,6 +89,8 @@ struct sdns_mesh {
 	pthread_t timer;
 	uint64_t epoch;
 	sdns_mesh_stats st;
+	/* the hot path's counters, without the lock */
+	atomic_ullong resolves, cache_hits;
 };
 
 /* Clocks. */

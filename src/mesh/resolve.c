@@ -72,11 +72,7 @@ int sdns_mesh_answer_cached(sdns_mesh *m, const uint8_t *query, size_t len,
 	if (mesh_q_from_query(query, len, &q)) return SDNS_EMALF;
 	if (!is_mesh_q(m, &q)) return SDNS_ENOTFOUND;
 	int rc = from_cache(m, &q, resp, cap, resp_len);
-	if (!rc) {
-		pthread_mutex_lock(&m->mu);
-		m->st.cache_hits++;
-		pthread_mutex_unlock(&m->mu);
-	}
+	if (!rc) atomic_fetch_add_explicit(&m->cache_hits, 1, memory_order_relaxed);
 	return rc;
 }
 
@@ -226,13 +222,9 @@ int sdns_mesh_resolve(sdns_mesh *m, const uint8_t *query, size_t len,
 	if (!is_mesh_q(m, &q)) return SDNS_ENOTFOUND;
 	uint8_t out[CACHE_STACK];
 	size_t olen = 0;
-	pthread_mutex_lock(&m->mu);
-	m->st.resolves++;
-	pthread_mutex_unlock(&m->mu);
+	atomic_fetch_add_explicit(&m->resolves, 1, memory_order_relaxed);
 	if (from_cache(m, &q, out, sizeof out, &olen) == SDNS_OK) {
-		pthread_mutex_lock(&m->mu);
-		m->st.cache_hits++;
-		pthread_mutex_unlock(&m->mu);
+		atomic_fetch_add_explicit(&m->cache_hits, 1, memory_order_relaxed);
 		cb(ctx, out, olen);
 		return SDNS_OK;
 	}
