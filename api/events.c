@@ -335,8 +335,10 @@ static void on_change(void *ctx, const char *table, const char *op,
 	bool nobody = ev->subs == NULL;
 	pthread_mutex_unlock(&ev->lock);
 	bool gone = strcmp(op, "DELETE") == 0;
-	/* Keep the zone cache right even with nobody listening. */
-	if (nobody && strcmp(kind, "zone") != 0) return;
+	/* Keep the zone cache right even with nobody listening (names never
+	 * change: UPDATEs, one per write, need no read then). */
+	if (nobody && (strcmp(kind, "zone") != 0 || strcmp(op, "UPDATE") == 0))
+		return;
 	char zone[256];
 	json_t *obj = load_object(ev, kind, id, zone_id, gone, zone,
 	                          sizeof(zone));
