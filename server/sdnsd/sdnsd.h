@@ -37,6 +37,8 @@ typedef struct {
 	long long sig_validity;  /* RRSIG validity, seconds (default 14 days) */
 	char *public_url;
 	char *migrations;        /* default: <binary>/../migrations */
+	char *web_root;          /* console files; default <binary>/../web */
+	long long events_max;    /* GET /events subscribers; 0 = API default */
 	long long api_threads;
 	int workers;
 	int log_level;
@@ -158,5 +160,8 @@ bool sdnsd_mesh_name(sdnsd_state *st, const sdns_name *qname);
 size_t sdnsd_mesh_metrics(sdnsd_state *st, char *buf, size_t cap);
 int sdnsd_mesh_stub_forward(sdnsd_state *st, const uint8_t *wire,
                             size_t len, sdns_stub_done_fn done, void *token);
+
+/* web.c: <binary>/../web (resolved), for the console files. */
+void sdnsd_web_root_default(char *out, size_t cap);
 
 #endif
