@@ -233,11 +233,13 @@ static int start_parts(const sdnsd_conf *c, struct sdnsd_stub *s)
 	return rc;
 }
 
-static void free_parts(struct sdnsd_stub *s)
+static void free_parts(struct sdnsd_stub *s, bool with_mesh)
 {
 	sdns_stub_stop(s->stub);
-	/* The mesh answers what it still holds while the stub exists. */
-	sdnsd_mesh_stop(s->st);
+	/* At shutdown the mesh answers what it still holds while the stub
+	 * exists (the DoQ workers are stopped by then). */
+	if (with_mesh)
+		sdnsd_mesh_stop(s->st);
 	/* The forwarder calls back every query still pending; the stub must
 	 * still exist for that. */
 	sdns_fwd_free(s->fwd);
@@ -258,7 +260,7 @@ int sdnsd_stub_start(const sdnsd_conf *c, sdnsd_state *st)
 	s->st = st;
 	int rc = start_parts(c, s);
 	if (rc < 0) {
-		free_parts(s);
+		free_parts(s, false);
 		return rc;
 	}
 	st->stub = s;
@@ -297,7 +299,7 @@ int sdnsd_stub_reconfigure(const sdnsd_conf *c, sdnsd_state *st)
 void sdnsd_stub_stop(sdnsd_state *st)
 {
 	if (st->stub)
-		free_parts(st->stub);
+		free_parts(st->stub, true);
 	st->stub = NULL;
 }
 
