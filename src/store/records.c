@@ -243,3 +243,60 @@ int sdns_store_record_delete(sdns_store *s, const sdns_actor *actor,
 	const st_rec_change w = { "record.delete", z, if_match, id, NULL };
 	return rec_write(s, actor, &w, NULL, serial, err);
 }
+
+/* Validate change c of an apply into job (its st_rec in *sr). */
+static int apply_prepare(const char *z, const sdns_name *apex,
+                         sdns_store_change *c, st_rec *sr, st_rec_job *job)
+{
+	c->out = NULL;
+	c->serial = 0;
+	memset(&c->err, 0, sizeof c->err);
+	c->rc = c->rec ? st_rec_from_json(c->rec, z, apex, sr, &c->err)
+	               : (c->id ? SDNS_OK : st_err(&c->err, SDNS_EINVAL, "id",
+	                                           "a delete needs a record id"));
+	if (c->rc) return c->rc;
+	job->w = (st_rec_change){ !c->rec ? "record.delete" : c->id ?
+	                          "record.update" : "record.create", z,
+	                          c->if_match, c->id, c->rec ? sr : NULL };
+	return SDNS_OK;
+}
+
+int sdns_store_records_apply(sdns_store *s, const sdns_actor *actor,
+                             const char *zone, sdns_store_change *ch,
+                             size_t n, sdns_store_err *err)
+{
+	char z[256];
+	sdns_name apex;
+	int rc = n < 1 || n > SDNS_STORE_APPLY_MAX
+	         ? st_err(err, SDNS_EINVAL, NULL, "%zu changes (1..%d)", n,
+	                  SDNS_STORE_APPLY_MAX)
+	         : !s->have_key ? st_err(err, SDNS_ECONFIG, NULL,
+	                                 "no audit key configured")
+	         : st_zone_norm(zone, z, sizeof z, &apex, err);
+	for (size_t i = 0; rc && i < n && i < SDNS_STORE_APPLY_MAX; i++) {
+		ch[i].rc = rc;
+		ch[i].out = NULL;
+		st_err(&ch[i].err, rc, NULL, "the batch was refused as a whole");
+	}
+	if (rc) return rc;
+	st_rec sr[SDNS_STORE_APPLY_MAX];
+	st_rec_job job[SDNS_STORE_APPLY_MAX];
+	st_rec_job *run[SDNS_STORE_APPLY_MAX];
+	int k = 0;
+	memset(sr, 0, sizeof sr);
+	for (size_t i = 0; i < n; i++) {
+		job[i] = (st_rec_job){ .s = s, .actor = actor };
+		if (apply_prepare(z, &apex, &ch[i], &sr[i], &job[i]) == SDNS_OK)
+			run[k++] = &job[i];
+	}
+	if (k) st_rec_run(s, run, k);
+	for (size_t i = 0; i < n; i++) {
+		st_rec_clear(&sr[i]);
+		if (!job[i].w.action) continue; /* refused before the run */
+		ch[i].rc = job[i].rc;
+		ch[i].err = job[i].err;
+		ch[i].serial = job[i].rc ? 0 : job[i].serial;
+		ch[i].out = job[i].after;
+	}
+	return SDNS_OK;
+}
