@@ -756,6 +756,198 @@ START_TEST(test_concurrent_writers_keep_one_chain)
 }
 END_TEST
 
+/* --- batches: several changes of a zone in one transaction --- */
+
+static void change_add(sdns_store_change *c, json_t *r, int64_t if_match)
+{
+	memset(c, 0, sizeof *c);
+	c->rec = r;
+	c->if_match = if_match;
+}
+
+static void changes_free(sdns_store_change *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		json_decref((json_t *)c[i].rec);
+		json_decref(c[i].out);
+	}
+}
+
+static void assert_chain_ok(sdns_store *s, long entries)
+{
+	json_t *v = NULL;
+	ck_assert_int_eq(sdns_store_audit_verify(s, &v, &e), 0);
+	ck_assert(json_is_true(json_object_get(v, "ok")));
+	ck_assert_int_eq(json_integer_value(json_object_get(v, "checked")),
+	                 entries);
+	json_decref(v);
+	ck_assert_int_eq(q1("SELECT count(*) FROM audit"), entries);
+}
+
+START_TEST(test_batch_change_that_conflicts_fails_alone_others_commit)
+{
+	sdns_store *s = open_zone();
+	ck_assert_int_eq(add(s, "www.node-alpha.mesh", "A", "10.0.0.5", -1, NULL),
+	                 0);
+	uint32_t s0 = serial_of(s);
+	long soa = q1("SELECT id FROM records WHERE type = 6");
+	sdns_store_change c[6];
+	change_add(&c[0], rec("a.node-alpha.mesh", "A", "10.0.0.1"), -1);
+	change_add(&c[1], rec("www.node-alpha.mesh", "A", "10.0.0.5"), -1);
+	change_add(&c[2], rec("www.node-alpha.mesh", "CNAME", "a"), -1);
+	change_add(&c[3], rec("b.node-alpha.mesh", "A", "10.0.0.2"), -1);
+	change_add(&c[4], NULL, -1);
+	c[4].id = soa;
+	change_add(&c[5], rec("bad name!", "A", "10.0.0.3"), -1);
+	ck_assert_int_eq(sdns_store_records_apply(s, &admin, "node-alpha.mesh",
+	                                          c, 6, &e), 0);
+	ck_assert_int_eq(c[0].rc, 0);
+	ck_assert_int_eq(c[1].rc, SDNS_EEXIST);
+	ck_assert(strstr(c[1].err.message, "already exists"));
+	ck_assert_int_eq(c[2].rc, SDNS_EZONE);
+	ck_assert_int_eq(c[3].rc, 0);
+	ck_assert_int_eq(c[4].rc, SDNS_EZONE);
+	ck_assert_str_eq(c[4].err.field, "id");
+	ck_assert_int_eq(c[5].rc, SDNS_EINVAL);
+	ck_assert_str_eq(c[5].err.field, "name");
+	ck_assert_uint_eq(c[0].serial, s0 + 1);
+	ck_assert_uint_eq(c[3].serial, s0 + 2);
+	ck_assert_uint_eq(serial_of(s), s0 + 2);
+	ck_assert_str_eq(json_string_value(json_object_get(c[3].out, "name")),
+	                 "b.node-alpha.mesh");
+	ck_assert_ptr_null(c[1].out);
+	ck_assert_int_eq(q1("SELECT count(*) FROM records WHERE name IN "
+	                    "('a.node-alpha.mesh', 'b.node-alpha.mesh')"), 2);
+	ck_assert_int_eq(q1("SELECT count(*) FROM records WHERE type = 5"), 0);
+	/* zone create, www, then a and b: one entry per change that took */
+	assert_chain_ok(s, 4);
+	ck_assert_int_eq(q1("SELECT count(*) FROM audit WHERE object LIKE "
+	                    "'record:node-alpha.mesh/%' AND action = "
+	                    "'record.create'"), 3);
+	changes_free(c, 6);
+	sdns_store_close(s);
+}
+END_TEST
+
+START_TEST(test_batch_if_match_sees_the_serial_earlier_changes_left)
+{
+	sdns_store *s = open_zone();
+	uint32_t s0 = serial_of(s);
+	sdns_store_change c[3];
+	change_add(&c[0], rec("a.node-alpha.mesh", "A", "10.0.0.1"), s0);
+	change_add(&c[1], rec("b.node-alpha.mesh", "A", "10.0.0.2"), s0);
+	change_add(&c[2], rec("c.node-alpha.mesh", "A", "10.0.0.3"), s0 + 1);
+	ck_assert_int_eq(sdns_store_records_apply(s, &admin, "node-alpha.mesh",
+	                                          c, 3, &e), 0);
+	ck_assert_int_eq(c[0].rc, 0);
+	ck_assert_int_eq(c[1].rc, SDNS_EPRECOND);
+	ck_assert_int_eq(c[2].rc, 0);
+	ck_assert_uint_eq(c[2].serial, s0 + 2);
+	assert_chain_ok(s, 3);
+	changes_free(c, 3);
+	sdns_store_close(s);
+}
+END_TEST
+
+START_TEST(test_batch_where_nothing_takes_writes_nothing)
+{
+	sdns_store *s = open_zone();
+	ck_assert_int_eq(add(s, "www.node-alpha.mesh", "A", "10.0.0.5", -1, NULL),
+	                 0);
+	uint32_t s0 = serial_of(s);
+	sdns_store_change c[2];
+	change_add(&c[0], rec("www.node-alpha.mesh", "A", "10.0.0.5"), -1);
+	change_add(&c[1], NULL, -1);
+	c[1].id = 999999;
+	ck_assert_int_eq(sdns_store_records_apply(s, &admin, "node-alpha.mesh",
+	                                          c, 2, &e), 0);
+	ck_assert_int_eq(c[0].rc, SDNS_EEXIST);
+	ck_assert_int_eq(c[1].rc, SDNS_ENOTFOUND);
+	ck_assert_uint_eq(serial_of(s), s0);
+	assert_chain_ok(s, 2);
+	/* the connection is usable afterwards: no transaction left open */
+	ck_assert_int_eq(add(s, "x.node-alpha.mesh", "A", "10.0.0.9", -1, NULL),
+	                 0);
+	assert_chain_ok(s, 3);
+	changes_free(c, 2);
+	sdns_store_close(s);
+}
+END_TEST
+
+START_TEST(test_batch_refused_as_a_whole)
+{
+	sdns_store *s = open_zone();
+	sdns_store_change c[1];
+	change_add(&c[0], rec("a.node-alpha.mesh", "A", "10.0.0.1"), -1);
+	ck_assert_int_eq(sdns_store_records_apply(s, &admin, "node-alpha.mesh",
+	                                          c, 0, &e), SDNS_EINVAL);
+	ck_assert_int_eq(sdns_store_records_apply(s, &admin, "bad zone!", c, 1,
+	                                          &e), SDNS_EINVAL);
+	ck_assert_int_eq(c[0].rc, SDNS_EINVAL);
+	sdns_store_change other[1];
+	change_add(&other[0], rec("a.nope.mesh", "A", "10.0.0.1"), -1);
+	ck_assert_int_eq(sdns_store_records_apply(s, &admin, "nope.mesh", other,
+	                                          1, &e), 0);
+	ck_assert_int_eq(other[0].rc, SDNS_ENOTFOUND);
+	changes_free(other, 1);
+	sdns_store_set_audit_key(s, NULL);
+	ck_assert_int_eq(sdns_store_records_apply(s, &admin, "node-alpha.mesh",
+	                                          c, 1, &e), SDNS_ECONFIG);
+	ck_assert_int_eq(q1("SELECT count(*) FROM records WHERE name = "
+	                    "'a.node-alpha.mesh'"), 0);
+	changes_free(c, 1);
+	sdns_store_close(s);
+}
+END_TEST
+
+/* Concurrent writers of one zone, some of them adding the same record:
+ * whatever batches they were grouped into, each duplicate fails alone. */
+static void *dup_writer(void *arg)
+{
+	long n = (long)arg;
+	sdns_store *s = NULL;
+	sdns_store_err we;
+	if (sdns_store_connect(ci, &s, &we)) return (void *)-1;
+	sdns_store_set_audit_key(s, &key);
+	long dups = 0;
+	for (int i = 0; i < PER_WRITER; i++) {
+		char name[64];
+		/* even writers collide with their odd neighbour */
+		snprintf(name, sizeof name, "d%ld-%d.node-alpha.mesh", n / 2, i);
+		json_t *r = rec(name, "A", "10.2.0.1");
+		int rc = sdns_store_record_add(s, &admin, "node-alpha.mesh", r, -1,
+		                               NULL, NULL, &we);
+		json_decref(r);
+		if (rc == SDNS_EEXIST) dups++;
+		else if (rc) dups += 1000;
+	}
+	sdns_store_close(s);
+	return (void *)dups;
+}
+
+START_TEST(test_concurrent_duplicates_fail_alone_chain_unforked)
+{
+	sdns_store *s = open_zone();
+	pthread_t t[WRITERS];
+	for (long i = 0; i < WRITERS; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, dup_writer, (void *)i),
+		                 0);
+	long dups = 0;
+	for (int i = 0; i < WRITERS; i++) {
+		void *r;
+		pthread_join(t[i], &r);
+		dups += (long)r;
+	}
+	long took = WRITERS / 2 * PER_WRITER;
+	ck_assert_int_eq(dups, WRITERS / 2 * PER_WRITER);
+	ck_assert_uint_eq(serial_of(s), 1 + took);
+	ck_assert_int_eq(q1("SELECT count(*) FROM audit a JOIN audit b ON "
+	                    "b.id = a.id + 1 WHERE b.prev_hash = a.hash"), took);
+	assert_chain_ok(s, 1 + took);
+	sdns_store_close(s);
+}
+END_TEST
+
 /* --- listener and outages --- */
 
 typedef struct {
@@ -912,6 +1104,11 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_audit_refuses_update_delete_truncate);
 	tcase_add_test(tc, test_audit_verify_finds_row_edited_behind_our_back);
 	tcase_add_test(tc, test_concurrent_writers_keep_one_chain);
+	tcase_add_test(tc, test_batch_change_that_conflicts_fails_alone_others_commit);
+	tcase_add_test(tc, test_batch_if_match_sees_the_serial_earlier_changes_left);
+	tcase_add_test(tc, test_batch_where_nothing_takes_writes_nothing);
+	tcase_add_test(tc, test_batch_refused_as_a_whole);
+	tcase_add_test(tc, test_concurrent_duplicates_fail_alone_chain_unforked);
 	tcase_add_test(tc, test_listener_reports_committed_change);
 	tcase_add_test(tc, test_outage_unavailable_then_listener_resyncs);
 	tcase_add_test(tc, test_peer_closed_sees_a_restart_without_a_round_trip);

@@ -140,6 +140,33 @@ int sdns_store_record_delete(sdns_store *s, const sdns_actor *actor,
                              const char *zone, int64_t id, int64_t if_match,
                              uint32_t *serial, sdns_store_err *err);
 
+/* One change of sdns_store_records_apply: add (id 0, rec), update (id,
+ * rec) or delete (id, rec NULL), with its If-Match (or
+ * SDNS_STORE_NO_MATCH). The call sets rc and err, and on success serial
+ * (the zone serial right after this change) and out (add and update: the
+ * stored record; the caller decrefs it). */
+typedef struct {
+	int64_t id;
+	const json_t *rec;
+	int64_t if_match;
+	int rc;
+	json_t *out;
+	uint32_t serial;
+	sdns_store_err err;
+} sdns_store_change;
+#define SDNS_STORE_APPLY_MAX 16
+/* The n changes (1..SDNS_STORE_APPLY_MAX) of zone in order, as ONE
+ * transaction with one audit entry per change that took: a change that
+ * fails (bad input, 404, 409, 412) fails alone, and the next ones see the
+ * zone without it (If-Match compares with the serial the earlier changes
+ * left). Concurrent single writes of a zone are batched the same way.
+ * Returns SDNS_OK once the changes ran, each with its own rc (a lost
+ * database shows as SDNS_EUNAVAIL in every rc, nothing written); else the
+ * refusal of the whole (no key, bad zone name, n out of range). */
+int sdns_store_records_apply(sdns_store *s, const sdns_actor *actor,
+                             const char *zone, sdns_store_change *ch,
+                             size_t n, sdns_store_err *err);
+
 /* --- enrollment (src/store/tokens.c) --- */
 
 /* A one-time token for node name with role, valid ttl_seconds (1..30 days):

@@ -230,8 +230,8 @@ static void note_bad(sdns_store *s, PGresult *r, int i, PGresult **bad,
 	if (failed) *failed = i;
 }
 
-int st_batch(sdns_store *s, const st_stmt *q, int n, PGresult **res,
-             int *failed, sdns_store_err *err)
+static int batch_run(sdns_store *s, const st_stmt *q, int n, PGresult **res,
+                     int *failed, bool keep, sdns_store_err *err)
 {
 	for (int i = 0; res && i < n; i++) res[i] = NULL;
 	if (failed) *failed = -1;
@@ -280,11 +280,26 @@ int st_batch(sdns_store *s, const st_stmt *q, int n, PGresult **res,
 		s->broken = true; /* out of step with the server: start over */
 	PQclear(sync);
 	if (!bad && !s->broken) return SDNS_OK;
+	/* What answered before the failure stays, unless nothing can be
+	 * trusted any more. */
 	for (int i = 0; res && i < n; i++) {
+		if (keep && bad && failed && i < *failed && !s->broken) continue;
 		PQclear(res[i]);
 		res[i] = NULL;
 	}
 	return fail(s, bad, err);
+}
+
+int st_batch(sdns_store *s, const st_stmt *q, int n, PGresult **res,
+             int *failed, sdns_store_err *err)
+{
+	return batch_run(s, q, n, res, failed, false, err);
+}
+
+int st_batch_keep(sdns_store *s, const st_stmt *q, int n, PGresult **res,
+                  int *failed, sdns_store_err *err)
+{
+	return batch_run(s, q, n, res, failed, true, err);
 }
 
 int st_begin(sdns_store *s, sdns_store_err *err)

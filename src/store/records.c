@@ -1,6 +1,7 @@
 /* Records of a zone: list, add, update, delete. Each write locks the zone
  * row, checks If-Match, bumps the serial and appends the audit entry in the
- * same transaction. */
+ * same transaction, which may carry the concurrent writes of the same zone
+ * (group.c, recwrite.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,14 +59,7 @@ static char *hex_of(const uint8_t *b, size_t n)
 	return h;
 }
 
-/* Parameters of a record row: name, type, ttl, text, hex wire. */
-typedef struct {
-	char type[8], ttl[16];
-	char *hex;
-	const char *p[6];
-} rec_params;
-
-static int rec_params_set(rec_params *rp, const st_rec *r, const char *first)
+int st_rec_params_set(st_rec_params *rp, const st_rec *r, const char *first)
 {
 	snprintf(rp->type, sizeof rp->type, "%u", r->type);
 	snprintf(rp->ttl, sizeof rp->ttl, "%u", r->ttl);
@@ -91,8 +85,8 @@ int st_rec_insert2(sdns_store *s, int64_t zone_id, const st_rec *r,
 {
 	char zid[24];
 	snprintf(zid, sizeof zid, "%lld", (long long)zone_id);
-	rec_params rp;
-	if (rec_params_set(&rp, r, zid))
+	st_rec_params rp;
+	if (st_rec_params_set(&rp, r, zid))
 		return st_err(err, SDNS_ENOMEM, NULL, "out of memory");
 	PGresult *res;
 	int rc = st_q(s, skip_dup ? "INSERT INTO records (zone_id, name, type, "
@@ -132,8 +126,7 @@ static char *soa_with_serial(const char *text, uint32_t serial)
 	return out;
 }
 
-/* Record object from columns c..c+4 (id, name, type, ttl, rdata_text). */
-static json_t *rec_json_at(PGresult *r, int i, int c, uint32_t serial)
+json_t *st_rec_json_at(PGresult *r, int i, int c, uint32_t serial)
 {
 	uint16_t type = (uint16_t)st_i64(r, i, c + 2);
 	char tbuf[16];
@@ -151,7 +144,7 @@ static json_t *rec_json_at(PGresult *r, int i, int c, uint32_t serial)
 
 json_t *st_rec_row_json(PGresult *r, int i, uint32_t serial)
 {
-	return rec_json_at(r, i, 0, serial);
+	return st_rec_json_at(r, i, 0, serial);
 }
 
 int sdns_store_records_list(sdns_store *s, const char *zone, json_t **out,
@@ -182,199 +175,20 @@ int sdns_store_records_list(sdns_store *s, const char *zone, json_t **out,
 	return a ? SDNS_OK : st_err(err, SDNS_ENOMEM, NULL, "out of memory");
 }
 
-static char *rec_object(const char *zone, int64_t id)
-{
-	char *o = malloc(strlen(zone) + 32);
-	if (o) sprintf(o, "record:%s/%lld", zone, (long long)id);
-	return o;
-}
-
-/* A record write is two round trips whatever happens in between:
- *   1. BEGIN; lock the zone row; one statement that checks If-Match and
- *      the record, writes it and bumps the serial (its snapshot is taken
- *      once the zone lock is held, so it sees the previous writer's
- *      commit); take the audit lock; read the chain head.
- *   2. INSERT the signed audit entry; COMMIT.
- * Each write statement answers one row: zone id, serial before, serial
- * after (NULL when nothing was written), the record before (5 columns,
- * NULL for adds) and the record after (5 columns, NULL for deletes). The
- * caller tells 404/412/409 apart from what is NULL. */
-#define REC_SERIAL_BUMP \
-	"u AS (UPDATE zones SET serial = CASE WHEN zones.serial >= 4294967295 " \
-	"THEN 1 ELSE zones.serial + 1 END, updated_at = now() FROM ok WHERE " \
-	"zones.id = ok.id RETURNING zones.id, zones.serial) "
-#define REC_OLD(idp) \
-	"o AS (SELECT r.id, r.name, r.type, r.ttl, r.rdata_text FROM records r " \
-	"JOIN z ON r.zone_id = z.id WHERE r.id = " idp "::bigint), "
-#define REC_ANSWER(old) \
-	"SELECT z.id, z.serial, u.serial, " old ", n.id, n.name, n.type, " \
-	"n.ttl, n.rdata_text FROM z LEFT JOIN u ON true LEFT JOIN n ON true"
-
-/* $1 zone, $2 name, $3 type, $4 ttl, $5 text, $6 hex, $7 if_match. */
-static const char rec_add_sql[] =
-	"WITH z AS (SELECT id, serial FROM zones WHERE name = $1), "
-	"ok AS (SELECT id FROM z WHERE ($7::bigint < 0 OR serial = $7) "
-	"AND $3::int <> 6), " REC_SERIAL_BUMP ", "
-	"n AS (INSERT INTO records (zone_id, name, type, ttl, rdata_text, rdata) "
-	"SELECT u.id, $2, $3::int, $4::int, $5, decode($6, 'hex') FROM u "
-	"RETURNING id, name, type, ttl, rdata_text) "
-	REC_ANSWER("NULL::bigint, NULL::text, NULL::int, NULL::int, NULL::text");
-
-/* The same and $8 the record id; the SOA stays an SOA. */
-static const char rec_update_sql[] =
-	"WITH z AS (SELECT id, serial FROM zones WHERE name = $1), "
-	REC_OLD("$8")
-	"ok AS (SELECT z.id FROM z, o WHERE ($7::bigint < 0 OR z.serial = $7) "
-	"AND (o.type = 6) = ($3::int = 6)), " REC_SERIAL_BUMP ", "
-	"n AS (UPDATE records SET name = $2, type = $3::int, ttl = $4::int, "
-	"rdata_text = $5, rdata = decode($6, 'hex'), updated_at = now() FROM u "
-	"WHERE records.id = $8::bigint RETURNING records.id, records.name, "
-	"records.type, records.ttl, records.rdata_text) "
-	"SELECT z.id, z.serial, u.serial, o.id, o.name, o.type, o.ttl, "
-	"o.rdata_text, n.id, n.name, n.type, n.ttl, n.rdata_text FROM z "
-	"LEFT JOIN o ON true LEFT JOIN u ON true LEFT JOIN n ON true";
-
-/* $1 zone, $2 if_match, $3 record id; never the SOA. */
-static const char rec_delete_sql[] =
-	"WITH z AS (SELECT id, serial FROM zones WHERE name = $1), "
-	REC_OLD("$3")
-	"ok AS (SELECT z.id FROM z, o WHERE ($2::bigint < 0 OR z.serial = $2) "
-	"AND o.type <> 6), " REC_SERIAL_BUMP ", "
-	"d AS (DELETE FROM records USING u WHERE records.id = $3::bigint "
-	"RETURNING records.id) "
-	"SELECT z.id, z.serial, u.serial, o.id, o.name, o.type, o.ttl, "
-	"o.rdata_text, NULL::bigint, NULL::text, NULL::int, NULL::int, "
-	"NULL::text FROM z LEFT JOIN o ON true LEFT JOIN u ON true "
-	"LEFT JOIN d ON true";
-
-enum { RC_ZID, RC_SERIAL, RC_NEW_SERIAL, RC_OLD, RC_NEW = RC_OLD + 5 };
-
-typedef struct {
-	const char *action;   /* record.create / update / delete */
-	const char *zone;     /* normalised */
-	int64_t if_match, id; /* id: of update and delete */
-	const st_rec *rec;    /* add and update */
-} rec_change;
-
-/* Why nothing was written, from the answer row of a write statement. */
-static int rec_refused(const rec_change *w, PGresult *r, sdns_store_err *err)
-{
-	if (PQntuples(r) != 1)
-		return st_err(err, SDNS_ENOTFOUND, "zone", "zone %s not found",
-		              w->zone);
-	int64_t serial = st_i64(r, 0, RC_SERIAL);
-	if (w->if_match >= 0 && w->if_match != serial)
-		return st_err(err, SDNS_EPRECOND, NULL,
-		              "zone %s is at serial %lld, not %lld", w->zone,
-		              (long long)serial, (long long)w->if_match);
-	if (w->id && PQgetisnull(r, 0, RC_OLD))
-		return st_err(err, SDNS_ENOTFOUND, "id", "record %lld not found",
-		              (long long)w->id);
-	if (!strcmp(w->action, "record.create"))
-		return st_err(err, SDNS_EZONE, "type", "zone %s already has an SOA "
-		              "record (update it instead)", w->zone);
-	if (!strcmp(w->action, "record.update"))
-		return st_err(err, SDNS_EZONE, "type", "zone %s must keep exactly "
-		              "one SOA record", w->zone);
-	return st_err(err, SDNS_EZONE, "id", "the SOA record of %s cannot be "
-	              "deleted", w->zone);
-}
-
-/* Round trip 1: *res = the answer row and *head = the chain head, inside
- * the open transaction (rolled back on failure). */
-static int rec_write1(sdns_store *s, const rec_change *w, PGresult **res,
-                      st_audit_head *head, sdns_store_err *err)
-{
-	char im[24], id[24];
-	snprintf(im, sizeof im, "%lld", (long long)w->if_match);
-	snprintf(id, sizeof id, "%lld", (long long)w->id);
-	rec_params rp = { .hex = NULL };
-	const char *const *vals;
-	const char *sql;
-	const char *dp[3] = { w->zone, im, id };
-	const char *wp[8];
-	if (w->rec) {
-		if (rec_params_set(&rp, w->rec, w->zone))
-			return st_err(err, SDNS_ENOMEM, NULL, "out of memory");
-		memcpy(wp, rp.p, sizeof rp.p);
-		wp[6] = im;
-		wp[7] = id;
-		vals = wp;
-		sql = w->id ? rec_update_sql : rec_add_sql;
-	} else {
-		vals = dp;
-		sql = rec_delete_sql;
-	}
-	const char *zp[1] = { w->zone };
-	const st_stmt q[5] = {
-		{ "BEGIN", 0, NULL },
-		{ "SELECT 1 FROM zones WHERE name = $1 FOR UPDATE", 1, zp },
-		{ sql, w->rec ? (w->id ? 8 : 7) : 3, vals },
-		{ ST_AUDIT_LOCK_SQL, 0, NULL },
-		{ ST_AUDIT_HEAD_SQL, 0, NULL },
-	};
-	PGresult *r[5];
-	int failed;
-	int rc = st_batch(s, q, 5, r, &failed, err);
-	free(rp.hex);
-	if (rc) {
-		st_rollback(s);
-		if (rc == SDNS_EEXIST && failed == 2 && w->rec)
-			return st_err(err, rc, NULL, "record %s %s %s already exists",
-			              w->rec->name, rp.type, w->rec->text);
-		return rc;
-	}
-	PQclear(r[0]);
-	PQclear(r[1]);
-	PQclear(r[3]);
-	st_audit_head_of(r[4], head);
-	PQclear(r[4]);
-	if (PQntuples(r[2]) != 1 || PQgetisnull(r[2], 0, RC_NEW_SERIAL)) {
-		rc = rec_refused(w, r[2], err);
-		PQclear(r[2]);
-		st_rollback(s);
-		return rc;
-	}
-	*res = r[2];
-	return SDNS_OK;
-}
-
+/* One write: through its zone's group commit (group.c). */
 static int rec_write(sdns_store *s, const sdns_actor *actor,
-                     const rec_change *w, json_t **out, uint32_t *serial,
+                     const st_rec_change *w, json_t **out, uint32_t *serial,
                      sdns_store_err *err)
 {
 	if (out) *out = NULL;
 	if (!s->have_key) /* fail before taking any lock */
 		return st_err(err, SDNS_ECONFIG, NULL, "no audit key configured");
-	PGresult *r = NULL;
-	st_audit_head head;
-	int rc = rec_write1(s, w, &r, &head, err);
-	if (rc) return rc;
-	uint32_t old = (uint32_t)st_i64(r, 0, RC_SERIAL);
-	uint32_t ser = (uint32_t)st_i64(r, 0, RC_NEW_SERIAL);
-	bool has_old = !PQgetisnull(r, 0, RC_OLD);
-	bool has_new = !PQgetisnull(r, 0, RC_NEW);
-	int64_t id = has_new ? st_i64(r, 0, RC_NEW) : w->id;
-	json_t *before = has_old ? rec_json_at(r, 0, RC_OLD, old) : NULL;
-	json_t *after = has_new ? rec_json_at(r, 0, RC_NEW, ser) : NULL;
-	PQclear(r);
-	char *obj = rec_object(w->zone, id);
-	st_audit_row row;
-	memset(&row, 0, sizeof row);
-	if ((has_old && !before) || (has_new && !after) || !obj)
-		rc = st_err(err, SDNS_ENOMEM, NULL, "out of memory");
-	if (rc == SDNS_OK)
-		rc = st_audit_row_make(s, &head, st_actor_uri(actor),
-		                       st_actor_fp(actor), w->action, obj, before,
-		                       after, &row, err);
-	if (rc == SDNS_OK) rc = st_audit_commit(s, &row, err);
-	else st_rollback(s);
-	st_audit_row_clear(&row);
-	free(obj);
-	json_decref(before);
-	if (rc == SDNS_OK && serial) *serial = ser;
-	if (rc == SDNS_OK && out) *out = after;
-	else json_decref(after);
+	st_rec_job job = { .s = s, .actor = actor, .w = *w };
+	int rc = st_rec_group(s, &job);
+	if (rc && err) *err = job.err;
+	if (rc == SDNS_OK && serial) *serial = job.serial;
+	if (rc == SDNS_OK && out) *out = job.after;
+	else json_decref(job.after);
 	return rc;
 }
 
@@ -397,7 +211,7 @@ int sdns_store_record_add(sdns_store *s, const sdns_actor *actor,
 	st_rec sr;
 	int rc = rec_prepare(zone, rec, z, &sr, err);
 	if (rc) return rc;
-	const rec_change w = { "record.create", z, if_match, 0, &sr };
+	const st_rec_change w = { "record.create", z, if_match, 0, &sr };
 	rc = rec_write(s, actor, &w, out, serial, err);
 	st_rec_clear(&sr);
 	return rc;
@@ -413,7 +227,7 @@ int sdns_store_record_update(sdns_store *s, const sdns_actor *actor,
 	st_rec sr;
 	int rc = rec_prepare(zone, rec, z, &sr, err);
 	if (rc) return rc;
-	const rec_change w = { "record.update", z, if_match, id, &sr };
+	const st_rec_change w = { "record.update", z, if_match, id, &sr };
 	rc = rec_write(s, actor, &w, out, serial, err);
 	st_rec_clear(&sr);
 	return rc;
@@ -426,6 +240,63 @@ int sdns_store_record_delete(sdns_store *s, const sdns_actor *actor,
 	char z[256];
 	int rc = st_zone_norm(zone, z, sizeof z, NULL, err);
 	if (rc) return rc;
-	const rec_change w = { "record.delete", z, if_match, id, NULL };
+	const st_rec_change w = { "record.delete", z, if_match, id, NULL };
 	return rec_write(s, actor, &w, NULL, serial, err);
+}
+
+/* Validate change c of an apply into job (its st_rec in *sr). */
+static int apply_prepare(const char *z, const sdns_name *apex,
+                         sdns_store_change *c, st_rec *sr, st_rec_job *job)
+{
+	c->out = NULL;
+	c->serial = 0;
+	memset(&c->err, 0, sizeof c->err);
+	c->rc = c->rec ? st_rec_from_json(c->rec, z, apex, sr, &c->err)
+	               : (c->id ? SDNS_OK : st_err(&c->err, SDNS_EINVAL, "id",
+	                                           "a delete needs a record id"));
+	if (c->rc) return c->rc;
+	job->w = (st_rec_change){ !c->rec ? "record.delete" : c->id ?
+	                          "record.update" : "record.create", z,
+	                          c->if_match, c->id, c->rec ? sr : NULL };
+	return SDNS_OK;
+}
+
+int sdns_store_records_apply(sdns_store *s, const sdns_actor *actor,
+                             const char *zone, sdns_store_change *ch,
+                             size_t n, sdns_store_err *err)
+{
+	char z[256];
+	sdns_name apex;
+	int rc = n < 1 || n > SDNS_STORE_APPLY_MAX
+	         ? st_err(err, SDNS_EINVAL, NULL, "%zu changes (1..%d)", n,
+	                  SDNS_STORE_APPLY_MAX)
+	         : !s->have_key ? st_err(err, SDNS_ECONFIG, NULL,
+	                                 "no audit key configured")
+	         : st_zone_norm(zone, z, sizeof z, &apex, err);
+	for (size_t i = 0; rc && i < n && i < SDNS_STORE_APPLY_MAX; i++) {
+		ch[i].rc = rc;
+		ch[i].out = NULL;
+		st_err(&ch[i].err, rc, NULL, "the batch was refused as a whole");
+	}
+	if (rc) return rc;
+	st_rec sr[SDNS_STORE_APPLY_MAX];
+	st_rec_job job[SDNS_STORE_APPLY_MAX];
+	st_rec_job *run[SDNS_STORE_APPLY_MAX];
+	int k = 0;
+	memset(sr, 0, sizeof sr);
+	for (size_t i = 0; i < n; i++) {
+		job[i] = (st_rec_job){ .s = s, .actor = actor };
+		if (apply_prepare(z, &apex, &ch[i], &sr[i], &job[i]) == SDNS_OK)
+			run[k++] = &job[i];
+	}
+	if (k) st_rec_run(s, run, k);
+	for (size_t i = 0; i < n; i++) {
+		st_rec_clear(&sr[i]);
+		if (!job[i].w.action) continue; /* refused before the run */
+		ch[i].rc = job[i].rc;
+		ch[i].err = job[i].err;
+		ch[i].serial = job[i].rc ? 0 : job[i].serial;
+		ch[i].out = job[i].after;
+	}
+	return SDNS_OK;
 }

@@ -77,9 +77,14 @@ typedef struct {
  * failure is mapped as st_q does, *failed (may be NULL) gets its index and
  * every res[i] is NULL. Writers use it to keep the round trips made while
  * holding the zone and audit locks to a minimum. 1 <= n <= ST_BATCH_MAX. */
-#define ST_BATCH_MAX 16
+#define ST_BATCH_MAX 40
 int st_batch(sdns_store *s, const st_stmt *q, int n, PGresult **res,
              int *failed, sdns_store_err *err);
+/* The same, except that on failure res[i] for i < *failed (answered before
+ * it) are kept for the caller to clear: the transaction continues after a
+ * ROLLBACK TO SAVEPOINT. */
+int st_batch_keep(sdns_store *s, const st_stmt *q, int n, PGresult **res,
+                  int *failed, sdns_store_err *err);
 int st_begin(sdns_store *s, sdns_store_err *err);
 int st_commit(sdns_store *s, sdns_store_err *err);
 void st_rollback(sdns_store *s);
@@ -123,6 +128,56 @@ int st_rec_insert2(sdns_store *s, int64_t zone_id, const st_rec *r,
 /* Record object of row i of a result with columns id,name,type,ttl,
  * rdata_text; SOA serial replaced by serial. */
 json_t *st_rec_row_json(PGresult *r, int i, uint32_t serial);
+/* A record's row parameters: first (zone id or name), name, type, ttl,
+ * text, hex wire. Free hex (malloc'd) after use. */
+typedef struct {
+	char type[8], ttl[16];
+	char *hex;
+	const char *p[6];
+} st_rec_params;
+/* SDNS_ENOMEM when hex cannot be made. */
+int st_rec_params_set(st_rec_params *rp, const st_rec *r, const char *first);
+
+/* Record object from columns c..c+4 (id, name, type, ttl, rdata_text) of
+ * row i; SOA serial replaced by serial. */
+json_t *st_rec_json_at(PGresult *r, int i, int c, uint32_t serial);
+
+/* One record change: add (id 0, rec), update (id, rec), delete (id). */
+typedef struct {
+	const char *action;   /* record.create / update / delete */
+	const char *zone;     /* normalised */
+	int64_t if_match, id;
+	const st_rec *rec;
+} st_rec_change;
+
+/* A change with its caller and, once done, its outcome. */
+typedef struct st_rec_job {
+	sdns_store *s;            /* the caller's: its key signs the entry */
+	const sdns_actor *actor;
+	st_rec_change w;
+	int rc;
+	sdns_store_err err;
+	json_t *after;            /* the stored record (add, update) */
+	uint32_t serial;          /* the zone serial after this change */
+	bool done;
+	struct st_rec_job *next;  /* in its zone group's queue */
+} st_rec_job;
+
+/* Most changes one transaction carries. */
+#define ST_REC_RUN_MAX 16
+/* Run jobs (1..ST_REC_RUN_MAX, all of one zone, callers with audit keys)
+ * in order as ONE transaction on s (recwrite.c): one zone lock, each
+ * change under its own savepoint (so one that fails fails alone and the
+ * next sees the state without it), one audit lock, one chained entry per
+ * change that took, one commit. Sets every job's rc, err, after, serial;
+ * when the whole fails, every change that had taken gets that failure. */
+void st_rec_run(sdns_store *s, st_rec_job *const *jobs, int n);
+/* Group commit (group.c): queue job behind the other writers of its zone
+ * in this process. With none in flight, the caller runs it at once on s;
+ * otherwise the queue is run as one st_rec_run by the next caller whose
+ * turn it is, on that caller's store. Returns job->rc. */
+int st_rec_group(sdns_store *s, st_rec_job *job);
+
 /* The standard record columns, for SELECT lists. */
 #define ST_REC_COLS "id, name, type, ttl, rdata_text"
 
