@@ -67,6 +67,15 @@ const sdns_rrset *sdns_zone_find(const sdns_zone *z, const sdns_name *name,
  * an empty non-terminal, RFC 4592 §2.2.2). */
 bool sdns_zone_name_exists(const sdns_zone *z, const sdns_name *name);
 
+/* Every RRset of z, node by node (owner in its original case).
+ * authoritative is false for the NS RRset of a zone cut and for everything
+ * below a cut or beside NS at it (glue), except DS and NSEC at the cut,
+ * which belong to this side (RFC 4035 §2.2). fn returning non-zero stops
+ * the walk and is returned. */
+typedef int (*sdns_zone_walk_fn)(void *ctx, const sdns_name *owner,
+                                 const sdns_rrset *set, bool authoritative);
+int sdns_zone_walk(const sdns_zone *z, sdns_zone_walk_fn fn, void *ctx);
+
 /* --- sets --- */
 /* Takes ownership of the zones (the array itself is copied). Refcount 1.
  * Two zones with the same apex: SDNS_EEXIST. On any error the caller keeps

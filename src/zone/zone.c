@@ -107,3 +107,39 @@ int sdns_zone_target_off(uint16_t type)
 	default: return -1;
 	}
 }
+
+/* True when a strict ancestor of nd (below the apex) is a zone cut. */
+static bool below_cut(const sdns_zone *z, const sdns_znode *nd)
+{
+	sdns_name n;
+	n.len = nd->len;
+	memcpy(n.data, nd->name, nd->len);
+	int depth = sdns_name_labels(&n) - z->apex_labels;
+	for (int i = 1; i < depth; i++) {
+		sdns_name_parent(&n);
+		const sdns_znode *up = sdns_zone_node(z, &n, sdns_name_hash_ci(&n));
+		if (up && (up->flags & SDNS_ZNODE_DELEG)) return true;
+	}
+	return false;
+}
+
+int sdns_zone_walk(const sdns_zone *z, sdns_zone_walk_fn fn, void *ctx)
+{
+	if (!z || !fn) return SDNS_EINVAL;
+	for (size_t i = 0; i < z->n_nodes; i++) {
+		const sdns_znode *nd = &z->nodes[i];
+		if (!nd->nrrsets) continue;
+		bool glue = z->has_deleg && below_cut(z, nd);
+		bool cut = (nd->flags & SDNS_ZNODE_DELEG) != 0;
+		sdns_name owner;
+		sdns_znode_name(nd, &owner);
+		for (uint16_t j = 0; j < nd->nrrsets; j++) {
+			const sdns_rrset *s = &z->rrsets[nd->rrset0 + j];
+			bool parent_side = s->type == 43 || s->type == SDNS_T_NSEC;
+			bool auth = !glue && (!cut || parent_side);
+			int rc = fn(ctx, &owner, s, auth);
+			if (rc) return rc;
+		}
+	}
+	return SDNS_OK;
+}

@@ -1,0 +1,286 @@
+/* Validation of a whole response against one zone key: signatures over
+ * every RRset of the answer and authority sections, then the denial proof
+ * when the answer does not hold what was asked (RFC 9824 compact NSEC or a
+ * classic covering NSEC with its wildcard proof, RFC 4035 §5.4). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dnssec_int.h"
+#include "sdns/error.h"
+#include "sdns/msg.h"
+
+#define CNAME_HOPS 16
+
+typedef struct {
+	const sdns_dnssec_key *k;
+	const sdns_name *apex;
+	const sdns_msg *m;
+	const sdns_rr *rrs;   /* answer then authority */
+	size_t n;
+	uint32_t now;
+	char *why;
+	size_t why_cap;
+	uint16_t *rdlen;      /* scratch for one RRset */
+	const uint8_t **rdata;
+	bool *done;
+	bool wild;            /* some RRset was a wildcard expansion */
+	sdns_name wild_owner;
+} vctx;
+
+static int bogus(vctx *v, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int bogus(vctx *v, const char *fmt, ...)
+{
+	if (v->why && v->why_cap) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(v->why, v->why_cap, fmt, ap);
+		va_end(ap);
+	}
+	return SDNS_EBOGUS;
+}
+
+static const char *nstr(const sdns_name *n, char *buf, size_t cap)
+{
+	if (sdns_name_to_str(n, buf, cap)) snprintf(buf, cap, "?");
+	return buf;
+}
+
+static bool same_set(const sdns_rr *a, const sdns_rr *b)
+{
+	return a->type == b->type && a->rclass == b->rclass &&
+	       sdns_name_eq_ci(&a->owner, &b->owner);
+}
+
+static uint16_t covered(const sdns_rr *rr)
+{
+	return rr->rdlen >= 2 ? (uint16_t)(rr->rdata[0] << 8 | rr->rdata[1]) : 0;
+}
+
+static uint8_t sig_labels(const sdns_rr *rr)
+{
+	return rr->rdlen >= 4 ? rr->rdata[3] : 0;
+}
+
+/* Try every RRSIG for the set; the last failure explains. */
+static int check_set(vctx *v, size_t first, sdns_rrset *set)
+{
+	const sdns_rr *head = &v->rrs[first];
+	char w[200] = "", nb[SDNS_NAME_STR_MAX], tb[16];
+	bool any = false;
+	for (size_t i = 0; i < v->n; i++) {
+		const sdns_rr *s = &v->rrs[i];
+		if (s->type != SDNS_T_RRSIG || covered(s) != head->type ||
+		    !sdns_name_eq_ci(&s->owner, &head->owner))
+			continue;
+		any = true;
+		if (sdns_dnssec_verify_rrset(v->k, v->apex, &head->owner, set,
+		                             s->rdata, s->rdlen, v->now, w,
+		                             sizeof(w)) == SDNS_OK) {
+			if (sig_labels(s) < sdns_name_labels(&head->owner)) {
+				v->wild = true;
+				v->wild_owner = head->owner;
+			}
+			return SDNS_OK;
+		}
+	}
+	nstr(&head->owner, nb, sizeof(nb));
+	sdns_type_to_str(head->type, tb, sizeof(tb));
+	if (!any) return bogus(v, "no RRSIG for %s %s", nb, tb);
+	return bogus(v, "%s %s: %s", nb, tb, w);
+}
+
+static int check_sigs(vctx *v)
+{
+	for (size_t i = 0; i < v->n; i++) {
+		const sdns_rr *rr = &v->rrs[i];
+		if (v->done[i] || rr->type == SDNS_T_RRSIG) continue;
+		sdns_rrset set = { rr->type, rr->ttl, 0, v->rdlen, v->rdata };
+		for (size_t j = i; j < v->n; j++) {
+			if (v->done[j] || !same_set(rr, &v->rrs[j])) continue;
+			v->done[j] = true;
+			v->rdlen[set.count] = v->rrs[j].rdlen;
+			v->rdata[set.count++] = v->rrs[j].rdata;
+		}
+		int rc = check_set(v, i, &set);
+		if (rc) return rc;
+	}
+	return SDNS_OK;
+}
+
+static bool next_name(const sdns_rr *nsec, sdns_name *out)
+{
+	size_t p = 0, n = 0;
+	for (;;) {
+		if (p >= nsec->rdlen) return false;
+		uint8_t ll = nsec->rdata[p];
+		if (ll > SDNS_LABEL_MAX || nsec->rdlen - p < 1u + ll ||
+		    n + 1u + ll > SDNS_NAME_MAX)
+			return false;
+		memcpy(out->data + n, nsec->rdata + p, 1u + ll);
+		n += 1u + ll;
+		p += 1u + ll;
+		if (!ll) break;
+	}
+	out->len = (uint8_t)n;
+	return true;
+}
+
+/* owner < name < next, with the last NSEC of a zone wrapping to the apex. */
+static bool covers(const sdns_rr *nsec, const sdns_name *name)
+{
+	sdns_name next;
+	if (!next_name(nsec, &next)) return false;
+	int lo = sdns_name_canon_cmp(&nsec->owner, name);
+	int hi = sdns_name_canon_cmp(name, &next);
+	if (sdns_name_canon_cmp(&nsec->owner, &next) >= 0)
+		return lo < 0 && (hi < 0 || sdns_name_canon_cmp(name,
+		                  &nsec->owner) > 0);
+	return lo < 0 && hi < 0;
+}
+
+static const sdns_rr *find_nsec(vctx *v, const sdns_name *name, bool match)
+{
+	for (size_t i = 0; i < v->n; i++) {
+		const sdns_rr *rr = &v->rrs[i];
+		if (rr->type != SDNS_T_NSEC) continue;
+		if (match ? sdns_name_eq_ci(&rr->owner, name) : covers(rr, name))
+			return rr;
+	}
+	return NULL;
+}
+
+static int common_labels(const sdns_name *a, const sdns_name *b)
+{
+	sdns_name x = *a, y = *b;
+	int la = sdns_name_labels(&x), lb = sdns_name_labels(&y);
+	while (la > lb) { sdns_name_parent(&x); la--; }
+	while (lb > la) { sdns_name_parent(&y); lb--; }
+	while (!sdns_name_eq_ci(&x, &y)) {
+		sdns_name_parent(&x);
+		sdns_name_parent(&y);
+		la--;
+	}
+	return la;
+}
+
+/* Closest encloser from a covering NSEC (RFC 4035 §5.4): the deeper of the
+ * common ancestors with its owner and its next name. */
+static bool wildcard_denied(vctx *v, const sdns_rr *cov, const sdns_name *sname,
+                            uint16_t qtype)
+{
+	sdns_name next, ce = *sname;
+	if (!next_name(cov, &next)) return false;
+	int a = common_labels(sname, &cov->owner), b = common_labels(sname, &next);
+	int want = a > b ? a : b;
+	while (sdns_name_labels(&ce) > want) sdns_name_parent(&ce);
+	if (sdns_name_prepend(&ce, (const uint8_t *)"*", 1)) return false;
+	if (find_nsec(v, &ce, false)) return true;
+	const sdns_rr *m = find_nsec(v, &ce, true);
+	return m && !sdns_dnssec_nsec_has(m->rdata, m->rdlen, qtype) &&
+	       !sdns_dnssec_nsec_has(m->rdata, m->rdlen, SDNS_T_CNAME);
+}
+
+static int denial(vctx *v, const sdns_name *sname, uint16_t qtype)
+{
+	char nb[SDNS_NAME_STR_MAX], tb[16];
+	nstr(sname, nb, sizeof(nb));
+	sdns_type_to_str(qtype, tb, sizeof(tb));
+	const sdns_rr *m = find_nsec(v, sname, true);
+	if (m) {
+		if (sdns_dnssec_nsec_has(m->rdata, m->rdlen, qtype) ||
+		    sdns_dnssec_nsec_has(m->rdata, m->rdlen, SDNS_T_CNAME))
+			return bogus(v, "NSEC at %s says %s exists", nb, tb);
+		return SDNS_OK;
+	}
+	const sdns_rr *cov = find_nsec(v, sname, false);
+	if (!cov) return bogus(v, "no NSEC proof for %s %s", nb, tb);
+	if (!wildcard_denied(v, cov, sname, qtype))
+		return bogus(v, "no NSEC proof against a wildcard for %s", nb);
+	return SDNS_OK;
+}
+
+/* Follow the CNAME chain in the answer; true when it ends in data. */
+static bool answered(vctx *v, sdns_name *sname, uint16_t qtype)
+{
+	for (int hop = 0; hop < CNAME_HOPS; hop++) {
+		const sdns_rr *cname = NULL;
+		for (size_t i = 0; i < v->m->count[SDNS_SEC_AN]; i++) {
+			const sdns_rr *rr = &v->rrs[i];
+			if (!sdns_name_eq_ci(&rr->owner, sname) ||
+			    rr->type == SDNS_T_RRSIG)
+				continue;
+			if (rr->type == qtype || qtype == SDNS_T_ANY) return true;
+			if (rr->type == SDNS_T_CNAME) cname = rr;
+		}
+		if (!cname) return false;
+		sdns_name t;
+		if (sdns_name_from_wire(cname->rdata, cname->rdlen, &t))
+			return false;
+		*sname = t;
+	}
+	return false;
+}
+
+static int validate(vctx *v)
+{
+	const sdns_msg *m = v->m;
+	char nb[SDNS_NAME_STR_MAX], rb[16];
+	uint8_t rcode = SDNS_RCODE(m->flags);
+	if (rcode != SDNS_RC_NOERROR && rcode != SDNS_RC_NXDOMAIN)
+		return bogus(v, "rcode %s", sdns_rcode_to_str(rcode, rb,
+		                                              sizeof(rb)));
+	if (m->qdcount != 1) return bogus(v, "no question");
+	if (!sdns_name_is_sub_ci(&m->qname, v->apex))
+		return bogus(v, "%s is outside the zone",
+		             nstr(&m->qname, nb, sizeof(nb)));
+	int rc = check_sigs(v);
+	if (rc) return rc;
+	sdns_name sname = m->qname;
+	bool pos = answered(v, &sname, m->qtype);
+	if (pos && rcode == SDNS_RC_NOERROR) {
+		/* A wildcard expansion also needs the qname's non-existence. */
+		if (v->wild && !find_nsec(v, &v->wild_owner, false))
+			return bogus(v, "wildcard answer without NSEC proof");
+		return SDNS_OK;
+	}
+	if (!sdns_name_is_sub_ci(&sname, v->apex))
+		return bogus(v, "CNAME leaves the zone at %s",
+		             nstr(&sname, nb, sizeof(nb)));
+	return denial(v, &sname, m->qtype);
+}
+
+int sdns_dnssec_validate_msg(const sdns_dnssec_key *k, const sdns_name *apex,
+                             const uint8_t *wire, size_t len, uint32_t now,
+                             char *why, size_t why_cap)
+{
+	if (!k || !apex || !wire) return SDNS_EINVAL;
+	if (why && why_cap) why[0] = '\0';
+	sdns_msg m;
+	if (sdns_msg_parse(wire, len, &m)) {
+		if (why && why_cap) snprintf(why, why_cap, "malformed response");
+		return SDNS_EMALF;
+	}
+	vctx v;
+	memset(&v, 0, sizeof(v));
+	v.k = k;
+	v.apex = apex;
+	v.m = &m;
+	v.rrs = m.rrs;
+	v.n = (size_t)m.count[SDNS_SEC_AN] + m.count[SDNS_SEC_NS];
+	v.now = now;
+	v.why = why;
+	v.why_cap = why_cap;
+	size_t n = v.n ? v.n : 1;
+	v.rdlen = malloc(n * sizeof(*v.rdlen));
+	v.rdata = malloc(n * sizeof(*v.rdata));
+	v.done = calloc(n, sizeof(*v.done));
+	int rc = (!v.rdlen || !v.rdata || !v.done) ? SDNS_ENOMEM : validate(&v);
+	free(v.rdlen);
+	free(v.rdata);
+	free(v.done);
+	sdns_msg_free(&m);
+	return rc;
+}
