@@ -21,5 +21,6 @@ int ctl_zonekey_write(const char *dir, char *pub_b64, size_t cap);
 int ctl_audit(int argc, char **argv);  /* audit.c: API audit list, verify */
 int ctl_enroll(int argc, char **argv); /* enroll.c: key + CSR → certificate */
 int ctl_bench_api(int argc, char **argv); /* bench_api.c: API writes/s, propagation */
+int ctl_bench_mesh(int argc, char **argv); /* bench_mesh.c: owner change -> peers */
 
 #endif
