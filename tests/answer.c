@@ -61,7 +61,8 @@ static void teardown(void)
 	zs = NULL;
 }
 
-static const sdns_answer_opts udp = { 65535, 0, 1232 };
+static const sdns_answer_opts udp = {
+	.max_size = 65535, .pad_block = 0, .our_udp_size = 1232 };
 
 typedef struct {
 	uint8_t q[512];
@@ -593,7 +594,8 @@ END_TEST
 
 START_TEST(test_padding_to_468_block_when_edns)
 {
-	static const sdns_answer_opts doq = { 65535, 468, 1232 };
+	static const sdns_answer_opts doq = {
+		.max_size = 65535, .pad_block = 468, .our_udp_size = 1232 };
 	exch *x = ex_new();
 	sdns_edns e = { .present = true, .udp_size = 4096, .do_bit = true };
 	make_q(x, 14, "www.example.", SDNS_T_A, &e);
@@ -612,7 +614,8 @@ END_TEST
 
 START_TEST(test_no_opt_without_edns_in_query)
 {
-	static const sdns_answer_opts doq = { 65535, 468, 1232 };
+	static const sdns_answer_opts doq = {
+		.max_size = 65535, .pad_block = 468, .our_udp_size = 1232 };
 	exch *x = ex_new();
 	make_q(x, 15, "www.example.", SDNS_T_A, NULL);
 	run(x, &doq);
@@ -719,7 +722,8 @@ START_TEST(test_truncation_sets_tc)
 {
 	sdns_zoneset *saved = zs;
 	zs = big_set();
-	static const sdns_answer_opts small = { 512, 0, 1232 };
+	static const sdns_answer_opts small = {
+		.max_size = 512, .pad_block = 0, .our_udp_size = 1232 };
 	exch *x = ex_new();
 	sdns_edns e = { .present = true, .udp_size = 512 };
 	make_q(x, 19, "big.big.", SDNS_T_TXT, &e);
@@ -745,7 +749,8 @@ END_TEST
 
 START_TEST(test_max_size_below_question_gives_bare_tc_header)
 {
-	static const sdns_answer_opts tiny = { 20, 0, 1232 };
+	static const sdns_answer_opts tiny = {
+		.max_size = 20, .pad_block = 0, .our_udp_size = 1232 };
 	exch *x = ex_new();
 	make_q(x, 21, "www.example.", SDNS_T_A, NULL);
 	run(x, &tiny);

@@ -45,7 +45,7 @@ static int h_local(void *ctx, const sdns_msg *q, size_t max, uint8_t *out,
 	fixture *f = ctx;
 	if (!sdns_zoneset_find(f->zs, &q->qname))
 		return SDNS_ENOTFOUND;
-	sdns_answer_opts o = {max, 0, 1232};
+	sdns_answer_opts o = {.max_size = max, .our_udp_size = 1232};
 	return sdns_answer_msg(f->zs, q, &o, out, cap, out_len);
 }
 

@@ -2,14 +2,19 @@
  * AA, NOERROR/NODATA with the SOA in authority (negative TTL = min(SOA TTL,
  * SOA MINIMUM), RFC 2308), NXDOMAIN with SOA, in-zone CNAME chasing,
  * wildcards (RFC 4592), REFUSED outside every zone, the question echoed with
- * the query's case. Pure: no I/O, no clock. */
+ * the query's case. Pure: no I/O, no clock (opts carry the time). */
 #ifndef SDNS_ANSWER_H
 #define SDNS_ANSWER_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include "sdns/dnssec.h"
 #include "sdns/msg.h"
 #include "sdns/zone.h"
+
+/* Validity of signatures made while answering (negative answers, wildcard
+ * expansions, referral NSEC): short, they are made again for every query. */
+#define SDNS_ANSWER_ONLINE_VALIDITY 86400u
 
 typedef struct {
 	size_t max_size;   /* largest response allowed (UDP: min(client EDNS
@@ -17,6 +22,12 @@ typedef struct {
 	size_t pad_block;  /* RFC 8467 block padding when the query had EDNS;
 	                      0 = none. DoQ uses 468. */
 	uint16_t our_udp_size; /* advertised in our OPT (1232 by default) */
+	/* DNSSEC: with a key and a query with the DO bit, RRSIGs go beside
+	 * every answer and authority RRset (from the zone, or made online),
+	 * negative answers carry an RFC 9824 compact NSEC signed online, with
+	 * rcode NOERROR. NULL = unsigned answers. Borrowed. */
+	const sdns_dnssec_key *key;
+	uint32_t now;      /* Unix seconds, for online signatures */
 } sdns_answer_opts;
 
 /* Answer query (raw wire form q, qlen) into out. Always produces a response

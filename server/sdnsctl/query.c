@@ -8,16 +8,21 @@
 #include "common.h"
 #include "ctl.h"
 #include "sdns/error.h"
+#include "validate.h"
 
 static void usage(FILE *f)
 {
 	fputs("usage: sdnsctl query [--server HOST:PORT] [--server-name NAME]\n"
 	      "                     [--ca F --cert F --key F] [--timeout-ms MS]\n"
-	      "                     [--dnssec] [--json] [--wire-out FILE] NAME [TYPE]\n\n"
+	      "                     [--dnssec] [--validate [--zone-key-pub B64|FILE]]\n"
+	      "                     [--json] [--wire-out FILE] NAME [TYPE]\n\n"
 	      "Asks NAME (TYPE, default A) over DNS-over-QUIC. The server certificate\n"
 	      "is checked against --ca and the host (or --server-name). Defaults:\n"
 	      "SDNS_SERVER (else " CTL_DEFAULT_SERVER "), SDNS_CA, SDNS_CERT, SDNS_KEY.\n"
 	      "  --dnssec         set the DO bit\n"
+	      "  --validate       check the DNSSEC signatures (implies --dnssec; exit 1\n"
+	      "                   when bogus) against --zone-key-pub, else against\n"
+	      "                   the server's own DNSKEY\n"
 	      "  --json           print the answer as JSON\n"
 	      "  --wire-out FILE  also write the raw response (for other tools)\n", f);
 }
@@ -40,8 +45,8 @@ static int write_file(const char *path, const uint8_t *buf, size_t len)
 
 typedef struct {
 	ctl_conn_opts conn;
-	bool dnssec, json;
-	const char *wire_out, *name, *type;
+	bool dnssec, json, validate;
+	const char *wire_out, *name, *type, *zone_key_pub;
 } query_args;
 
 static int parse_args(query_args *a, int argc, char **argv)
@@ -59,6 +64,10 @@ static int parse_args(query_args *a, int argc, char **argv)
 			return 1;
 		} else if (!strcmp(argv[i], "--dnssec")) {
 			a->dnssec = true;
+		} else if (!strcmp(argv[i], "--validate")) {
+			a->validate = a->dnssec = true;
+		} else if (!strcmp(argv[i], "--zone-key-pub") && i + 1 < argc) {
+			a->zone_key_pub = argv[++i];
 		} else if (!strcmp(argv[i], "--json")) {
 			a->json = true;
 		} else if (!strcmp(argv[i], "--wire-out") && i + 1 < argc) {
@@ -109,7 +118,7 @@ int ctl_query(int argc, char **argv)
 	rc = resp ? sdns_doq_client_query(cl, q, qlen, resp, SDNS_MSG_MAX, &rlen)
 	          : SDNS_ENOMEM;
 	double elapsed = now_ms() - t0;
-	sdns_doq_client_free(cl);
+	int vrc = 0;
 	sdns_msg m;
 	if (rc == SDNS_OK && (rc = sdns_msg_parse(resp, rlen, &m)) < 0)
 		fprintf(stderr, "sdnsctl query: unparseable answer: %s\n",
@@ -126,11 +135,13 @@ int ctl_query(int argc, char **argv)
 			       "(DoQ, mutual TLS)\n", elapsed, a.conn.server);
 		}
 		sdns_msg_free(&m);
+		if (a.validate) vrc = ctl_validate(cl, a.zone_key_pub, resp, rlen);
 	}
+	sdns_doq_client_free(cl);
 	if (rlen && a.wire_out && write_file(a.wire_out, resp, rlen) < 0) {
 		fprintf(stderr, "sdnsctl query: cannot write %s\n", a.wire_out);
 		rc = SDNS_EIO;
 	}
 	free(resp);
-	return rc == SDNS_OK ? 0 : 1;
+	return rc != SDNS_OK ? 1 : vrc;
 }

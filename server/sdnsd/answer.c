@@ -1,4 +1,6 @@
 /* The DoQ query handler: answer from the zone set current at the time. */
+#include <time.h>
+
 #include "sdns/answer.h"
 #include "sdns/error.h"
 #include "sdnsd.h"
@@ -16,10 +18,13 @@ int sdnsd_answer(void *ctx, const sdns_identity *peer, const sdns_msg *query,
 	if (worker_slot < 0 &&
 	    (worker_slot = sdns_snapshot_slot_new(&st->zones)) < 0)
 		return SDNS_ELIMIT;
+	const sdns_dnssec_key *key = sdnsd_sign_key(st);
 	const sdns_answer_opts opts = {
 		.max_size = SDNS_MSG_MAX,
 		.pad_block = SDNS_DOQ_PAD_BLOCK,
 		.our_udp_size = 1232,
+		.key = key,
+		.now = key ? (uint32_t)time(NULL) : 0,
 	};
 	const sdns_zoneset *zs = sdns_snapshot_enter(&st->zones, worker_slot);
 	int rc = zs ? sdns_answer_msg(zs, query, &opts, resp, cap, resp_len)

@@ -44,6 +44,10 @@ static const struct opt {
 	 "mesh CA key: lets POST /enroll issue certificates"},
 	{"audit-key", KIND_STR, offsetof(sdnsd_conf, audit_key), "FILE",
 	 "Ed25519 seed that signs audit entries (default: --tls-key when Ed25519)"},
+	{"zone-key", KIND_STR, offsetof(sdnsd_conf, zone_key), "FILE",
+	 "Ed25519 seed (sdnsctl enroll's zone.key): DNSSEC-sign every zone"},
+	{"sig-validity", KIND_INT, offsetof(sdnsd_conf, sig_validity), "SECONDS",
+	 "RRSIG validity with --zone-key (default 1209600 = 14 days)"},
 	{"public-url", KIND_STR, offsetof(sdnsd_conf, public_url), "URL",
 	 "how clients reach the API, for enrollment commands"},
 	{"migrations", KIND_STR, offsetof(sdnsd_conf, migrations), "DIR",
@@ -403,6 +407,7 @@ void sdnsd_conf_free(sdnsd_conf *c)
 	free(c->api_listen);
 	free(c->ca_key);
 	free(c->audit_key);
+	free(c->zone_key);
 	free(c->public_url);
 	free(c->migrations);
 	for (size_t i = 0; i < c->n_zone_files; i++)

@@ -55,6 +55,11 @@ static void mark(sdnsd_dbsync *d, unsigned what)
 	pthread_mutex_unlock(&d->mu);
 }
 
+void sdnsd_dbsync_resync(void *ctx)
+{
+	mark(ctx, DIRTY_ZONES);
+}
+
 /* Zone zone_id changed; a full reload pending covers it. */
 static void mark_zone(sdnsd_dbsync *d, int64_t zone_id)
 {
@@ -167,6 +172,8 @@ static int reload_zones(sdnsd_dbsync *d)
 	sdns_zoneset *zs = NULL;
 	sdns_store_err err = {0};
 	int rc = sdns_store_load_zoneset(d->db, &zs, &err);
+	if (rc == SDNS_OK && (rc = sdnsd_sign_set(d->st, &zs)) < 0)
+		sdns_zoneset_unref(zs);
 	if (rc < 0)
 		return rc;
 	publish_zones(d, zs);
@@ -184,6 +191,8 @@ static int reload_one(sdnsd_dbsync *d, const sdns_zoneset *zs, int64_t id,
 	sdns_zone *z = NULL;
 	sdns_store_err err = {0};
 	int rc = sdns_store_load_zone(d->db, id, &apex, &z, &err);
+	if (rc == SDNS_OK && (rc = sdnsd_sign_one(d->st, &z)) < 0)
+		sdns_zone_free(z);
 	if (rc < 0)
 		return rc;
 	rc = sdns_zoneset_replace(zs, &apex, z, next);

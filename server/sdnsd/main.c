@@ -109,7 +109,11 @@ static void wait_for_signals(const sdnsd_conf *c, sdnsd_state *st,
 			sdns_log(SDNS_LOG_WARN, "reload_failed", "keeping=previous_zones");
 			continue;
 		}
-		sdns_snapshot_publish(&st->zones, zs);
+		if (sdnsd_sign_publish(st, &zs) < 0) {
+			sdns_zoneset_unref(zs);
+			sdns_log(SDNS_LOG_WARN, "reload_failed", "keeping=previous_zones");
+			continue;
+		}
 		log_zones(zs, "reloaded");
 	}
 }
@@ -191,12 +195,17 @@ static int run(const sdnsd_conf *c, sdnsd_state *st, const sigset_t *set)
 	if (rc == SDNS_OK && c->db) {
 		rc = sdnsd_dbsync_start(c, st, &sync);
 		if (rc == SDNS_OK)
+			sdnsd_sign_on_resign(st, sdnsd_dbsync_resync, sync);
+		if (rc == SDNS_OK)
 			rc = start_api(c, st, &key, &api);
 	}
 	if (rc == SDNS_OK)
 		rc = sdnsd_stub_start(c, st);
 	if (rc == SDNS_OK)
+		rc = sdnsd_sign_timer_start(st);
+	if (rc == SDNS_OK)
 		wait_for_signals(c, st, set);
+	sdnsd_sign_stop(st);
 	sdns_api_stop(api);
 	sdnsd_stub_stop(st);
 	sdnsd_dbsync_stop(sync);
@@ -225,18 +234,22 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL); /* inherited by every thread */
 	signal(SIGPIPE, SIG_IGN);
 
-	sdns_zoneset *zs;
-	if (initial_zones(&c, &zs) < 0) {
+	sdns_zoneset *zs = NULL;
+	sdnsd_state st = {0};
+	if (sdnsd_sign_start(&c, &st) < 0 || initial_zones(&c, &zs) < 0 ||
+	    sdnsd_sign_set(&st, &zs) < 0) {
+		sdns_zoneset_unref(zs);
+		sdnsd_sign_free(&st);
 		sdnsd_conf_free(&c);
 		return 1;
 	}
-	sdnsd_state st = {0};
 	sdns_snapshot_init(&st.zones, zs, release_zoneset);
 	sdns_snapshot_init(&st.revoked, NULL, release_revoked);
 
 	rc = run(&c, &st, &set);
 	sdns_snapshot_destroy(&st.zones);
 	sdns_snapshot_destroy(&st.revoked);
+	sdnsd_sign_free(&st);
 	bool failed = rc < 0 || atomic_load(&st.fatal);
 	sdns_log(SDNS_LOG_INFO, "stopped", "clean=%s", failed ? "no" : "yes");
 	sdnsd_conf_free(&c);

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "sdns/dnssec.h"
 #include "sdns/doq.h"
 #include "sdns/snapshot.h"
 
@@ -31,6 +32,8 @@ typedef struct {
 	char *api_listen;        /* default 127.0.0.1:8443 with --db */
 	char *ca_key;            /* enables POST /enroll */
 	char *audit_key;         /* seed file; default: the Ed25519 --tls-key */
+	char *zone_key;          /* Ed25519 seed: DNSSEC-sign every zone */
+	long long sig_validity;  /* RRSIG validity, seconds (default 14 days) */
 	char *public_url;
 	char *migrations;        /* default: <binary>/../migrations */
 	long long api_threads;
@@ -75,6 +78,7 @@ typedef struct {
 	atomic_int fatal;       /* a thread asked main to stop with exit 1 */
 	atomic_ullong swaps;    /* snapshots published */
 	struct sdnsd_stub *stub; /* NULL when the stub is off */
+	struct sdnsd_signer *signer; /* NULL without --zone-key */
 } sdnsd_state;
 
 /* admit.c: revocation checks against the current revoked set. */
@@ -93,6 +97,23 @@ typedef struct sdnsd_dbsync sdnsd_dbsync;
 int sdnsd_dbsync_start(const sdnsd_conf *c, sdnsd_state *st,
                        sdnsd_dbsync **out);
 void sdnsd_dbsync_stop(sdnsd_dbsync *d);
+
+/* sign.c: DNSSEC signing with --zone-key (all no-ops without it). */
+typedef void (*sdnsd_resign_fn)(void *ctx);
+int sdnsd_sign_start(const sdnsd_conf *c, sdnsd_state *st); /* loads the key */
+const sdns_dnssec_key *sdnsd_sign_key(const sdnsd_state *st); /* or NULL */
+/* Replace *z / *zs by a signed copy (unchanged on error). */
+int sdnsd_sign_one(sdnsd_state *st, sdns_zone **z);
+int sdnsd_sign_set(sdnsd_state *st, sdns_zoneset **zs);
+/* Static mode: sign *zs and publish it, serialized with the re-sign timer. */
+int sdnsd_sign_publish(sdnsd_state *st, sdns_zoneset **zs);
+/* Store mode: the timer calls fn (a full reload) instead of re-signing. */
+void sdnsd_sign_on_resign(sdnsd_state *st, sdnsd_resign_fn fn, void *ctx);
+int sdnsd_sign_timer_start(sdnsd_state *st);
+void sdnsd_sign_stop(sdnsd_state *st);   /* stops the timer */
+void sdnsd_sign_free(sdnsd_state *st);
+/* dbsync.c: ask for a full reload (ctx = sdnsd_dbsync). */
+void sdnsd_dbsync_resync(void *ctx);
 
 /* sdns_doq_query_fn: answer from the current zone set. ctx = sdnsd_state. */
 int sdnsd_answer(void *ctx, const sdns_identity *peer, const sdns_msg *query,

@@ -3,6 +3,7 @@
  * DoT forwarder, and keeps the Prometheus families for all of them. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sdns/answer.h"
@@ -48,7 +49,10 @@ static int h_local(void *ctx, const sdns_msg *q, size_t max, uint8_t *out,
 	const sdns_zoneset *zs = sdns_snapshot_enter(&st->zones, stub_slot);
 	int rc = SDNS_ENOTFOUND;
 	if (zs && sdns_zoneset_find(zs, &q->qname)) {
-		const sdns_answer_opts o = {.max_size = max, .our_udp_size = 1232};
+		const sdns_dnssec_key *key = sdnsd_sign_key(st);
+		const sdns_answer_opts o = {.max_size = max, .our_udp_size = 1232,
+		                            .key = key,
+		                            .now = key ? (uint32_t)time(NULL) : 0};
 		rc = sdns_answer_msg(zs, q, &o, out, cap, out_len);
 	}
 	sdns_snapshot_leave(&st->zones, stub_slot);

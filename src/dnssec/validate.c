@@ -87,9 +87,9 @@ static int check_set(vctx *v, size_t first, sdns_rrset *set)
 		}
 	}
 	nstr(&head->owner, nb, sizeof(nb));
-	sdns_type_to_str(head->type, tb, sizeof(tb));
-	if (!any) return bogus(v, "no RRSIG for %s %s", nb, tb);
-	return bogus(v, "%s %s: %s", nb, tb, w);
+	const char *ts = sdns_type_to_str(head->type, tb, sizeof(tb));
+	if (!any) return bogus(v, "no RRSIG for %s %s", nb, ts);
+	return bogus(v, "%s %s: %s", nb, ts, w);
 }
 
 static int check_sigs(vctx *v)
@@ -187,16 +187,16 @@ static int denial(vctx *v, const sdns_name *sname, uint16_t qtype)
 {
 	char nb[SDNS_NAME_STR_MAX], tb[16];
 	nstr(sname, nb, sizeof(nb));
-	sdns_type_to_str(qtype, tb, sizeof(tb));
+	const char *ts = sdns_type_to_str(qtype, tb, sizeof(tb));
 	const sdns_rr *m = find_nsec(v, sname, true);
 	if (m) {
 		if (sdns_dnssec_nsec_has(m->rdata, m->rdlen, qtype) ||
 		    sdns_dnssec_nsec_has(m->rdata, m->rdlen, SDNS_T_CNAME))
-			return bogus(v, "NSEC at %s says %s exists", nb, tb);
+			return bogus(v, "NSEC at %s says %s exists", nb, ts);
 		return SDNS_OK;
 	}
 	const sdns_rr *cov = find_nsec(v, sname, false);
-	if (!cov) return bogus(v, "no NSEC proof for %s %s", nb, tb);
+	if (!cov) return bogus(v, "no NSEC proof for %s %s", nb, ts);
 	if (!wildcard_denied(v, cov, sname, qtype))
 		return bogus(v, "no NSEC proof against a wildcard for %s", nb);
 	return SDNS_OK;

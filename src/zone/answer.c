@@ -23,8 +23,10 @@ typedef struct {
 typedef struct {
 	const sdns_zoneset *zs;
 	const sdns_msg *q;
+	const sdns_answer_opts *opts;
 	sdns_bld b;
 	bool tc, aa;
+	bool dnssec;    /* DO bit and a key: sign what we return */
 	uint8_t rcode;
 	int n_extra;
 	extra extra[EXTRA_MAX];
@@ -59,6 +61,109 @@ static int add_rrset(actx *a, enum sdns_section sec, const sdns_name *owner,
 		}
 	}
 	return SDNS_OK;
+}
+
+static int answer_add_sigs(actx *a, const sdns_zone *z, const sdns_znode *nd,
+                           enum sdns_section sec, const sdns_name *owner,
+                           const sdns_rrset *set, uint32_t ttl);
+
+/* The set and its RRSIGs (answer and authority only), all or nothing. */
+static int add_set(actx *a, const sdns_zone *z, const sdns_znode *nd,
+                   enum sdns_section sec, const sdns_name *owner,
+                   const sdns_rrset *set, uint32_t ttl)
+{
+	if (!a->dnssec || set->type == SDNS_T_RRSIG)
+		return add_rrset(a, sec, owner, set, ttl, true);
+	sdns_bld save = a->b;
+	int rc = add_rrset(a, sec, owner, set, ttl, true);
+	if (!rc) rc = answer_add_sigs(a, z, nd, sec, owner, set, ttl);
+	if (rc) {
+		a->b = save;
+		if (rc == SDNS_ESPACE) a->tc = true;
+	}
+	return rc;
+}
+
+/* --- DNSSEC (only when the query has DO and we hold a key) --- */
+
+static int add_rr1(actx *a, enum sdns_section sec, const sdns_name *owner,
+                   uint16_t type, uint32_t ttl, const uint8_t *rd, size_t len)
+{
+	sdns_rr rr;
+	rr.owner = *owner;
+	rr.type = type;
+	rr.rclass = SDNS_C_IN;
+	rr.ttl = ttl;
+	rr.rdlen = (uint16_t)len;
+	rr.rdata = rd;
+	return sdns_bld_rr(&a->b, sec, &rr);
+}
+
+static int sign_online(actx *a, const sdns_zone *z, enum sdns_section sec,
+                       const sdns_name *owner, const sdns_rrset *set,
+                       uint32_t ttl)
+{
+	sdns_dnssec_window w;
+	sdns_dnssec_window_at(a->opts->now, SDNS_ANSWER_ONLINE_VALIDITY, &w);
+	uint8_t sig[SDNS_DNSSEC_RRSIG_MAX];
+	size_t len = 0;
+	int rc = sdns_dnssec_sign_rrset(a->opts->key, &z->apex, &w, owner, set,
+	                                sig, sizeof(sig), &len);
+	if (rc) return rc;
+	return add_rr1(a, sec, owner, SDNS_T_RRSIG, ttl, sig, len);
+}
+
+/* The zone's RRSIGs for set when owner is the node itself; online ones
+ * for wildcard expansions (signed at the qname, RFC 9824 style) and for
+ * zones loaded without signatures. */
+static int answer_add_sigs(actx *a, const sdns_zone *z, const sdns_znode *nd,
+                           enum sdns_section sec, const sdns_name *owner,
+                           const sdns_rrset *set, uint32_t ttl)
+{
+	sdns_name nn;
+	const sdns_rrset *sigs = NULL;
+	if (nd) {
+		sdns_znode_name(nd, &nn);
+		if (sdns_name_eq_ci(&nn, owner))
+			sigs = sdns_znode_rrset(z, nd, SDNS_T_RRSIG);
+	}
+	bool any = false;
+	for (uint16_t i = 0; sigs && i < sigs->count; i++) {
+		const uint8_t *rd = sigs->rdata[i];
+		if (sigs->rdlen[i] < 2 || (uint16_t)(rd[0] << 8 | rd[1]) != set->type)
+			continue;
+		int rc = add_rr1(a, sec, owner, SDNS_T_RRSIG, ttl, rd,
+		                 sigs->rdlen[i]);
+		if (rc) return rc;
+		any = true;
+	}
+	return any ? SDNS_OK : sign_online(a, z, sec, owner, set, ttl);
+}
+
+/* RFC 9824 compact denial: an NSEC at name whose next name is \000.name.
+ * nd NULL: the name does not exist (bitmap RRSIG NSEC NXNAME); else the
+ * types at nd. Signed online; TTL as the SOA's negative TTL. */
+static void add_nsec(actx *a, const sdns_zone *z, const sdns_name *name,
+                     const sdns_znode *nd, const uint16_t *extra_types,
+                     size_t n_extra, uint32_t ttl)
+{
+	uint16_t types[64];
+	size_t n = 0;
+	types[n++] = SDNS_T_RRSIG;
+	types[n++] = SDNS_T_NSEC;
+	for (size_t i = 0; i < n_extra; i++) types[n++] = extra_types[i];
+	for (uint16_t i = 0; nd && i < nd->nrrsets && n < 64; i++)
+		types[n++] = z->rrsets[nd->rrset0 + i].type;
+	sdns_name low = *name;
+	sdns_name_lower(&low);
+	uint8_t rd[SDNS_NAME_MAX + 2 + 64 * 34];
+	size_t len = 0;
+	if (sdns_dnssec_compact_nsec(&low, types, n, rd, sizeof(rd), &len))
+		return;
+	uint16_t rdlen = (uint16_t)len;
+	const uint8_t *rdp = rd;
+	sdns_rrset set = { SDNS_T_NSEC, ttl, 1, &rdlen, &rdp };
+	add_set(a, z, NULL, SDNS_SEC_NS, name, &set, ttl);
 }
 
 static void want_extra(actx *a, const sdns_rrset *set, const sdns_name *cut)
@@ -142,7 +247,7 @@ static void lookup(const sdns_zone *z, const sdns_name *name, uint16_t qtype,
 	}
 }
 
-static void add_negative(actx *a, const sdns_zone *z)
+static uint32_t add_negative(actx *a, const sdns_zone *z)
 {
 	size_t off = 0;
 	sdns_name tmp;
@@ -156,7 +261,8 @@ static void add_negative(actx *a, const sdns_zone *z)
 	uint32_t ttl = z->soa->ttl < minimum ? z->soa->ttl : minimum;
 	sdns_name apex;
 	sdns_znode_name(z->apex_node, &apex);
-	add_rrset(a, SDNS_SEC_NS, &apex, z->soa, ttl, true);
+	add_set(a, z, z->apex_node, SDNS_SEC_NS, &apex, z->soa, ttl);
+	return ttl;
 }
 
 static void add_referral(actx *a, const sdns_zone *z, const sdns_znode *cut)
@@ -164,8 +270,11 @@ static void add_referral(actx *a, const sdns_zone *z, const sdns_znode *cut)
 	sdns_name owner;
 	sdns_znode_name(cut, &owner);
 	const sdns_rrset *ns = sdns_znode_rrset(z, cut, SDNS_T_NS);
-	if (add_rrset(a, SDNS_SEC_NS, &owner, ns, ns->ttl, true) == SDNS_OK)
-		want_extra(a, ns, &owner);
+	if (add_rrset(a, SDNS_SEC_NS, &owner, ns, ns->ttl, true) != SDNS_OK)
+		return;
+	/* Insecure delegation: a signed NSEC at the cut without DS. */
+	if (a->dnssec) add_nsec(a, z, &owner, cut, NULL, 0, ns->ttl);
+	want_extra(a, ns, &owner);
 }
 
 static void add_all(actx *a, const sdns_zone *z, const sdns_znode *nd,
@@ -173,7 +282,8 @@ static void add_all(actx *a, const sdns_zone *z, const sdns_znode *nd,
 {
 	for (uint16_t i = 0; i < nd->nrrsets; i++) {
 		const sdns_rrset *set = &z->rrsets[nd->rrset0 + i];
-		if (add_rrset(a, SDNS_SEC_AN, owner, set, set->ttl, true)) return;
+		if (a->dnssec && set->type == SDNS_T_RRSIG) continue;
+		if (add_set(a, z, nd, SDNS_SEC_AN, owner, set, set->ttl)) return;
 		want_extra(a, set, NULL);
 	}
 }
@@ -189,6 +299,7 @@ static bool seen(const sdns_name *v, int n, const sdns_name *name)
  * outside every zone. */
 static bool resolve(actx *a, const sdns_name *qname, uint16_t qtype)
 {
+	static const uint16_t nxname = SDNS_T_NXNAME;
 	sdns_name chain[CHAIN_MAX + 1];
 	chain[0] = *qname;
 	const sdns_zone *z = sdns_zoneset_find(a->zs, qname);
@@ -204,8 +315,10 @@ static bool resolve(actx *a, const sdns_name *qname, uint16_t qtype)
 			return true;
 		}
 		if (lk.kind == L_NXDOMAIN) {
-			a->rcode = SDNS_RC_NXDOMAIN;
-			add_negative(a, z);
+			/* RFC 9824 §3: compact denial answers NOERROR. */
+			if (!a->dnssec) a->rcode = SDNS_RC_NXDOMAIN;
+			uint32_t ttl = add_negative(a, z);
+			if (a->dnssec) add_nsec(a, z, cur, NULL, &nxname, 1, ttl);
 			return true;
 		}
 		const sdns_znode *nd = lk.node;
@@ -215,16 +328,17 @@ static bool resolve(actx *a, const sdns_name *qname, uint16_t qtype)
 		}
 		const sdns_rrset *set = sdns_znode_rrset(z, nd, qtype);
 		if (set) {
-			if (add_rrset(a, SDNS_SEC_AN, cur, set, set->ttl, true) == 0)
+			if (add_set(a, z, nd, SDNS_SEC_AN, cur, set, set->ttl) == 0)
 				want_extra(a, set, NULL);
 			return true;
 		}
 		const sdns_rrset *cn = sdns_znode_rrset(z, nd, SDNS_T_CNAME);
 		if (!cn) {
-			add_negative(a, z);
+			uint32_t ttl = add_negative(a, z);
+			if (a->dnssec) add_nsec(a, z, cur, nd, NULL, 0, ttl);
 			return true;
 		}
-		if (add_rrset(a, SDNS_SEC_AN, cur, cn, cn->ttl, true)) return true;
+		if (add_set(a, z, nd, SDNS_SEC_AN, cur, cn, cn->ttl)) return true;
 		size_t off = 0;
 		sdns_name *next = &chain[hop + 1];
 		if (hop + 1 >= CHAIN_MAX ||
@@ -290,6 +404,8 @@ int sdns_answer_msg(const sdns_zoneset *zs, const sdns_msg *query,
 	actx a;
 	a.zs = zs;
 	a.q = query;
+	a.opts = opts;
+	a.dnssec = opts->key && query->edns.present && query->edns.do_bit;
 	a.tc = a.aa = false;
 	a.n_extra = 0;
 	int rc = sdns_bld_init(&a.b, out, lim, query->id, flags);

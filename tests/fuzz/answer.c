@@ -91,7 +91,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!zs) build();
 	/* The first byte picks the transport shape, the rest is the query. */
 	if (size < 1) return 0;
-	sdns_answer_opts o = { 512, 0, 1232 };
+	sdns_answer_opts o = { .max_size = 512, .our_udp_size = 1232 };
 	if (data[0] & 1) o.max_size = 65535;
 	if (data[0] & 2) o.pad_block = 468;
 	if (data[0] & 4) o.max_size = (size_t)data[0] * 4;
