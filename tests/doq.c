@@ -11,7 +11,9 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -158,6 +160,7 @@ typedef struct {
 	const uint8_t *token;
 	size_t token_len;
 	const char *host;   /* NULL = 127.0.0.1; "[::1]" for IPv6 */
+	const char *uri;    /* expect_uri */
 } cli_opts;
 
 static int cli_connect_opts(uint16_t port, const cli_opts *o,
@@ -174,6 +177,7 @@ static int cli_connect_opts(uint16_t port, const cli_opts *o,
 		.timeout_ms = 5000,
 		.token = o->token,
 		.token_len = o->token_len,
+		.expect_uri = o->uri,
 	};
 	if (o->cert) {
 		snprintf(cert, sizeof(cert), "%s.pem", o->cert);
@@ -1213,6 +1217,519 @@ START_TEST(test_close_matching_on_idle_server_returns_zero)
 }
 END_TEST
 
+/* --- deferred answers (on_query_async) --- */
+
+enum { A_PARK = 0, A_INLINE = 1, A_INLINE_RESET = 2, A_HANDOFF = 3 };
+
+/* Tickets parked by the async handler (worker threads), with the query. */
+static struct {
+	pthread_mutex_t mu;
+	int mode;
+	int n;
+	sdns_doq_ticket t[256];
+	uint8_t wire[256][512];
+	size_t len[256];
+} g_a = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static int echo_into(const uint8_t *wire, size_t len, uint8_t *out,
+                     size_t cap)
+{
+	if (len > cap) return SDNS_ESPACE;
+	memcpy(out, wire, len);
+	out[2] |= 0x80;
+	return SDNS_OK;
+}
+
+typedef struct {
+	sdns_doq_ticket t;
+	uint8_t resp[512];
+	size_t len;
+	int rc;
+} handoff;
+
+static void *reply_handoff(void *arg)
+{
+	handoff *h = arg;
+	h->rc = sdns_doq_server_reply(g_srv, &h->t, h->resp, h->len);
+	return NULL;
+}
+
+static int park(void *ctx, const sdns_identity *peer, const sdns_msg *q,
+                const uint8_t *wire, size_t len, const sdns_doq_ticket *t,
+                uint8_t *resp, size_t cap, size_t *resp_len)
+{
+	(void)peer;
+	(void)q;
+	(void)ctx;
+	(void)resp_len;
+	/* Set before the workers started. */
+	sdns_doq_server *srv = g_srv;
+	pthread_mutex_lock(&g_a.mu);
+	int mode = g_a.mode, k = g_a.n;
+	if (mode == A_PARK && k < 256 && len <= sizeof(g_a.wire[0])) {
+		g_a.t[k] = *t;
+		memcpy(g_a.wire[k], wire, len);
+		g_a.len[k] = len;
+		g_a.n++;
+	}
+	pthread_mutex_unlock(&g_a.mu);
+	if (mode == A_INLINE) {
+		ck_assert_int_eq(echo_into(wire, len, resp, cap), SDNS_OK);
+		ck_assert_int_eq(sdns_doq_server_reply(srv, t, resp, len), SDNS_OK);
+		/* Once per ticket, inline too. */
+		ck_assert_int_eq(sdns_doq_server_reply(srv, t, resp, len),
+		                 SDNS_ECLOSED);
+	} else if (mode == A_INLINE_RESET) {
+		ck_assert_int_eq(sdns_doq_server_reply(srv, t, NULL, 0), SDNS_OK);
+	} else if (mode == A_HANDOFF) {
+		/* Another thread answers before this callback returns. */
+		handoff h = {.t = *t, .len = len};
+		ck_assert_int_eq(echo_into(wire, len, h.resp, sizeof(h.resp)),
+		                 SDNS_OK);
+		pthread_t thr;
+		ck_assert_int_eq(pthread_create(&thr, NULL, reply_handoff, &h), 0);
+		pthread_join(thr, NULL);
+		ck_assert_int_eq(h.rc, SDNS_OK);
+	}
+	return SDNS_EPENDING;
+}
+
+static uint16_t srv_async(uint32_t stream_timeout_ms)
+{
+	sdns_doq_server_conf sc;
+	srv_conf(&sc);
+	sc.on_query = NULL;
+	sc.on_query_async = park;
+	if (stream_timeout_ms) sc.stream_timeout_ms = stream_timeout_ms;
+	g_a.mode = A_PARK;
+	g_a.n = 0;
+	return srv_start(&sc);
+}
+
+static int parked(void)
+{
+	pthread_mutex_lock(&g_a.mu);
+	int n = g_a.n;
+	pthread_mutex_unlock(&g_a.mu);
+	return n;
+}
+
+/* Drive the client until the server parked want queries. */
+static void wait_parked(sdns_doq_client *c, int want)
+{
+	for (int i = 0; i < 100 && parked() < want; i++)
+		ck_assert_int_ge(sdns_doq_client_poll(c, 50, NULL, NULL), 0);
+	ck_assert_int_eq(parked(), want);
+}
+
+static void *reply_reversed(void *arg)
+{
+	int *rcs = arg;
+	for (int k = g_a.n - 1; k >= 0; k--) {
+		uint8_t r[512];
+		echo_into(g_a.wire[k], g_a.len[k], r, sizeof(r));
+		rcs[k] = sdns_doq_server_reply(g_srv, &g_a.t[k], r, g_a.len[k]);
+	}
+	return NULL;
+}
+
+START_TEST(test_deferred_answers_from_another_thread_arrive_out_of_order)
+{
+	uint16_t port = srv_async(0);
+	sdns_doq_client *c = cli_good(port);
+	static many_ctx m;
+	memset(&m, 0, sizeof(m));
+	m.n = 100;
+	for (int i = 0; i < m.n; i++) {
+		uint8_t q[512];
+		snprintf(m.names[i], sizeof(m.names[i]), "late%d.example.", i);
+		size_t qlen = make_query(q, sizeof(q), m.names[i]);
+		ck_assert_int_eq(sdns_doq_client_send(c, q, qlen, &m.ids[i]), SDNS_OK);
+	}
+	wait_parked(c, m.n);
+	ck_assert_int_eq(m.done, 0);
+	static int rcs[256];
+	pthread_t thr;
+	ck_assert_int_eq(pthread_create(&thr, NULL, reply_reversed, rcs), 0);
+	for (int i = 0; i < 200 && m.done < m.n; i++)
+		ck_assert_int_ge(sdns_doq_client_poll(c, 100, check_answer, &m), 0);
+	pthread_join(thr, NULL);
+	for (int k = 0; k < m.n; k++) ck_assert_int_eq(rcs[k], SDNS_OK);
+	ck_assert_int_eq(m.done, m.n);
+	ck_assert_int_eq(m.bad, 0);
+	/* Once per ticket. */
+	ck_assert_int_eq(sdns_doq_server_reply(g_srv, &g_a.t[0], g_a.wire[0],
+	                                       g_a.len[0]),
+	                 SDNS_ECLOSED);
+	sdns_doq_stats st;
+	sdns_doq_server_stats(g_srv, &st);
+	ck_assert_uint_eq(st.deferred, 100);
+	ck_assert_uint_eq(st.queries, 100);
+	sdns_doq_client_free(c);
+}
+END_TEST
+
+START_TEST(test_reply_after_client_went_away_is_closed)
+{
+	uint16_t port = srv_async(0);
+	sdns_doq_client *c = cli_good(port);
+	uint8_t q[512];
+	size_t qlen = make_query(q, sizeof(q), "gone.example.");
+	ck_assert_int_eq(sdns_doq_client_send(c, q, qlen, NULL), SDNS_OK);
+	wait_parked(c, 1);
+	sdns_doq_client_free(c);
+	/* The server drops the ticket when the close arrives. */
+	int rv = SDNS_OK;
+	uint8_t r[512];
+	echo_into(g_a.wire[0], g_a.len[0], r, sizeof(r));
+	for (int i = 0; i < 200; i++) {
+		sdns_doq_stats st;
+		sdns_doq_server_stats(g_srv, &st);
+		if (st.conns_open == 0) break;
+		usleep(10000);
+	}
+	rv = sdns_doq_server_reply(g_srv, &g_a.t[0], r, g_a.len[0]);
+	ck_assert_int_eq(rv, SDNS_ECLOSED);
+	ck_assert_int_eq(sdns_doq_server_reply(g_srv, &g_a.t[0], NULL, 0),
+	                 SDNS_ECLOSED);
+}
+END_TEST
+
+START_TEST(test_reply_racing_the_connection_close_is_dropped_safely)
+{
+	uint16_t port = srv_async(0);
+	sdns_doq_client *c = cli_good(port);
+	uint8_t q[512];
+	for (int i = 0; i < 20; i++) {
+		size_t qlen = make_query(q, sizeof(q), "race.example.");
+		ck_assert_int_eq(sdns_doq_client_send(c, q, qlen, NULL), SDNS_OK);
+	}
+	wait_parked(c, 20);
+	static int rcs[256];
+	pthread_t thr;
+	ck_assert_int_eq(pthread_create(&thr, NULL, reply_reversed, rcs), 0);
+	sdns_doq_client_free(c);
+	pthread_join(thr, NULL);
+	for (int k = 0; k < 20; k++)
+		ck_assert(rcs[k] == SDNS_OK || rcs[k] == SDNS_ECLOSED);
+	/* Stopping with replies possibly still queued frees them (ASan). */
+	sdns_doq_server_stop(g_srv);
+	ck_assert_int_eq(sdns_doq_server_reply(g_srv, &g_a.t[0], NULL, 0),
+	                 SDNS_ECLOSED);
+}
+END_TEST
+
+START_TEST(test_pending_stream_is_reset_when_deadline_passes)
+{
+	uint16_t port = srv_async(200);
+	sdns_doq_client *c = cli_good(port);
+	uint8_t q[512];
+	size_t qlen = make_query(q, sizeof(q), "slow.example.");
+	int64_t id;
+	ck_assert_int_eq(sdns_doq_client_send(c, q, qlen, &id), SDNS_OK);
+	one_result r = wait_one(c);
+	ck_assert_int_eq(parked(), 1);
+	ck_assert_int_eq(r.id, id);
+	ck_assert_int_eq(r.status, SDNS_ECLOSED);
+	ck_assert_uint_eq(r.app, SDNS_DOQ_REQUEST_CANCELLED);
+	sdns_doq_stats st;
+	sdns_doq_server_stats(g_srv, &st);
+	ck_assert_uint_eq(st.stream_timeouts, 1);
+	ck_assert_uint_eq(st.deferred, 1);
+	uint8_t resp[512];
+	echo_into(g_a.wire[0], g_a.len[0], resp, sizeof(resp));
+	ck_assert_int_eq(sdns_doq_server_reply(g_srv, &g_a.t[0], resp,
+	                                       g_a.len[0]),
+	                 SDNS_ECLOSED);
+	/* The connection itself is fine. */
+	g_a.mode = A_INLINE;
+	uint8_t a[512];
+	size_t alen;
+	ck_assert_int_eq(sdns_doq_client_query(c, q, qlen, a, sizeof(a), &alen),
+	                 SDNS_OK);
+	sdns_doq_client_free(c);
+}
+END_TEST
+
+START_TEST(test_reply_without_response_resets_stream_with_internal_error)
+{
+	uint16_t port = srv_async(0);
+	sdns_doq_client *c = cli_good(port);
+	uint8_t q[512];
+	size_t qlen = make_query(q, sizeof(q), "reset.example.");
+	int64_t id;
+	ck_assert_int_eq(sdns_doq_client_send(c, q, qlen, &id), SDNS_OK);
+	wait_parked(c, 1);
+	ck_assert_int_eq(sdns_doq_server_reply(g_srv, &g_a.t[0], NULL, 0),
+	                 SDNS_OK);
+	one_result r = wait_one(c);
+	ck_assert_int_eq(r.id, id);
+	ck_assert_int_eq(r.status, SDNS_ECLOSED);
+	ck_assert_uint_eq(r.app, SDNS_DOQ_INTERNAL_ERROR);
+	ck_assert(!sdns_doq_client_closed(c, NULL, NULL));
+	sdns_doq_client_free(c);
+}
+END_TEST
+
+START_TEST(test_reply_from_inside_the_callback_is_sent_at_once)
+{
+	uint16_t port = srv_async(0);
+	g_a.mode = A_INLINE;
+	sdns_doq_client *c = cli_good(port);
+	uint8_t q[512], a[512];
+	size_t qlen = make_query(q, sizeof(q), "hit.example."), alen;
+	ck_assert_int_eq(sdns_doq_client_query(c, q, qlen, a, sizeof(a), &alen),
+	                 SDNS_OK);
+	ck_assert_uint_eq(alen, qlen);
+	ck_assert_uint_eq(a[2] & 0x80, 0x80);
+	ck_assert_mem_eq(a + 3, q + 3, qlen - 3);
+	g_a.mode = A_INLINE_RESET;
+	int64_t id;
+	ck_assert_int_eq(sdns_doq_client_send(c, q, qlen, &id), SDNS_OK);
+	one_result r = wait_one(c);
+	ck_assert_int_eq(r.status, SDNS_ECLOSED);
+	ck_assert_uint_eq(r.app, SDNS_DOQ_INTERNAL_ERROR);
+	sdns_doq_stats st;
+	sdns_doq_server_stats(g_srv, &st);
+	ck_assert_uint_eq(st.deferred, 0);
+	ck_assert_uint_eq(st.queries, 2);
+	sdns_doq_client_free(c);
+}
+END_TEST
+
+START_TEST(test_reply_from_another_thread_before_the_callback_returns_is_sent)
+{
+	uint16_t port = srv_async(0);
+	g_a.mode = A_HANDOFF;
+	sdns_doq_client *c = cli_good(port);
+	for (int i = 0; i < 20; i++) {
+		uint8_t q[512], a[512];
+		size_t qlen = make_query(q, sizeof(q), "quick.example."), alen;
+		ck_assert_int_eq(sdns_doq_client_query(c, q, qlen, a, sizeof(a),
+		                                       &alen),
+		                 SDNS_OK);
+		ck_assert_uint_eq(alen, qlen);
+		ck_assert_uint_eq(a[2] & 0x80, 0x80);
+	}
+	sdns_doq_client_free(c);
+}
+END_TEST
+
+START_TEST(test_reply_refuses_bad_tickets_and_lengths)
+{
+	uint16_t port = srv_async(0);
+	sdns_doq_client *c = cli_good(port);
+	uint8_t q[512];
+	size_t qlen = make_query(q, sizeof(q), "bad.example.");
+	ck_assert_int_eq(sdns_doq_client_send(c, q, qlen, NULL), SDNS_OK);
+	wait_parked(c, 1);
+	sdns_doq_ticket t = g_a.t[0];
+	static uint8_t big[70000];
+	ck_assert_int_eq(sdns_doq_server_reply(g_srv, &t, q, 0), SDNS_EINVAL);
+	ck_assert_int_eq(sdns_doq_server_reply(g_srv, &t, big, sizeof(big)),
+	                 SDNS_EINVAL);
+	ck_assert_int_eq(sdns_doq_server_reply(g_srv, NULL, q, qlen),
+	                 SDNS_EINVAL);
+	ck_assert_int_eq(sdns_doq_server_reply(NULL, &t, q, qlen), SDNS_EINVAL);
+	sdns_doq_ticket w = t;
+	w.worker = 2; /* the server has two: 0 and 1 */
+	ck_assert_int_eq(sdns_doq_server_reply(g_srv, &w, q, qlen), SDNS_EINVAL);
+	sdns_doq_ticket other = t;
+	other.conn_serial += 1000;
+	ck_assert_int_eq(sdns_doq_server_reply(g_srv, &other, q, qlen),
+	                 SDNS_ECLOSED);
+	other = t;
+	other.stream_id += 4;
+	ck_assert_int_eq(sdns_doq_server_reply(g_srv, &other, q, qlen),
+	                 SDNS_ECLOSED);
+	/* The refusals left the real ticket usable. */
+	uint8_t r[512];
+	echo_into(g_a.wire[0], g_a.len[0], r, sizeof(r));
+	ck_assert_int_eq(sdns_doq_server_reply(g_srv, &t, r, g_a.len[0]),
+	                 SDNS_OK);
+	one_result res = wait_one(c);
+	ck_assert_int_eq(res.status, SDNS_OK);
+	sdns_doq_client_free(c);
+}
+END_TEST
+
+START_TEST(test_pending_streams_count_against_the_stream_limit)
+{
+	sdns_doq_server_conf sc;
+	srv_conf(&sc);
+	sc.on_query = NULL;
+	sc.on_query_async = park;
+	sc.max_streams = 4;
+	g_a.mode = A_PARK;
+	g_a.n = 0;
+	uint16_t port = srv_start(&sc);
+	sdns_doq_client *c = cli_good(port);
+	uint8_t q[512];
+	size_t qlen = make_query(q, sizeof(q), "limit.example.");
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(sdns_doq_client_send(c, q, qlen, NULL), SDNS_OK);
+	ck_assert_int_eq(sdns_doq_client_send(c, q, qlen, NULL), SDNS_ELIMIT);
+	wait_parked(c, 4);
+	ck_assert_uint_eq(sdns_doq_client_streams_left(c), 0);
+	for (int k = 0; k < 4; k++) {
+		uint8_t r[512];
+		echo_into(g_a.wire[k], g_a.len[k], r, sizeof(r));
+		ck_assert_int_eq(sdns_doq_server_reply(g_srv, &g_a.t[k], r,
+		                                       g_a.len[k]),
+		                 SDNS_OK);
+	}
+	int got = 0;
+	for (int i = 0; i < 100 && got < 4; i++) {
+		int n = sdns_doq_client_poll(c, 50, NULL, NULL);
+		ck_assert_int_ge(n, 0);
+		got += n;
+	}
+	ck_assert_int_eq(got, 4);
+	for (int i = 0; i < 100 && sdns_doq_client_streams_left(c) == 0; i++)
+		sdns_doq_client_poll(c, 20, NULL, NULL);
+	ck_assert_uint_gt(sdns_doq_client_streams_left(c), 0);
+	sdns_doq_client_free(c);
+}
+END_TEST
+
+/* --- client: wake fd, expect_uri --- */
+
+START_TEST(test_readable_wake_fd_makes_poll_return_at_once_without_reading_it)
+{
+	uint16_t port = srv_default();
+	sdns_doq_client *c = cli_good(port);
+	int efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	ck_assert_int_ge(efd, 0);
+	sdns_doq_client_set_wake_fd(c, efd);
+	uint64_t one = 1;
+	ck_assert_int_eq(write(efd, &one, sizeof(one)), (ssize_t)sizeof(one));
+	struct timespec a, b;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	ck_assert_int_eq(sdns_doq_client_poll(c, 30000, NULL, NULL), 0);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	/* Far below the 30 s asked for: it did not wait. */
+	ck_assert_int_lt(b.tv_sec - a.tv_sec, 10);
+	/* Answers still come in while the fd stays readable. */
+	uint8_t q[512];
+	size_t qlen = make_query(q, sizeof(q), "wake.example.");
+	int64_t id;
+	ck_assert_int_eq(sdns_doq_client_send(c, q, qlen, &id), SDNS_OK);
+	one_result r = {0};
+	for (int i = 0; i < 5000 && r.n == 0; i++)
+		ck_assert_int_ge(sdns_doq_client_poll(c, 1000, record, &r), 0);
+	ck_assert_int_eq(r.n, 1);
+	ck_assert_int_eq(r.id, id);
+	ck_assert_int_eq(r.status, SDNS_OK);
+	/* The blocking query is not cut short by it. */
+	uint8_t ans[512];
+	size_t alen;
+	ck_assert_int_eq(sdns_doq_client_query(c, q, qlen, ans, sizeof(ans),
+	                                       &alen),
+	                 SDNS_OK);
+	uint64_t v = 0;
+	ck_assert_int_eq(read(efd, &v, sizeof(v)), (ssize_t)sizeof(v));
+	ck_assert_uint_eq(v, 1);
+	sdns_doq_client_set_wake_fd(c, -1);
+	ck_assert_int_eq(sdns_doq_client_poll(c, 10, NULL, NULL), 0);
+	sdns_doq_client_free(c);
+	close(efd);
+}
+END_TEST
+
+START_TEST(test_expect_uri_accepts_server_with_that_spiffe_id)
+{
+	uint16_t port = srv_default();
+	sdns_doq_client *c = NULL;
+	char err[256] = "";
+	cli_opts o = {.cert = "client", .uri = "spiffe://test.mesh/node/server"};
+	ck_assert_msg(cli_connect_opts(port, &o, &c, err, sizeof(err)) == SDNS_OK,
+	              "%s", err);
+	uint8_t q[512], a[512];
+	size_t qlen = make_query(q, sizeof(q), "uri.example."), alen;
+	ck_assert_int_eq(sdns_doq_client_query(c, q, qlen, a, sizeof(a), &alen),
+	                 SDNS_OK);
+	sdns_doq_client_free(c);
+}
+END_TEST
+
+START_TEST(test_expect_uri_skips_host_name_unless_one_is_given)
+{
+	/* node2's certificate names localhost/127.0.0.1 too, so ask for a
+	 * host it does not carry: only the URI decides. */
+	sdns_doq_server_conf sc;
+	srv_conf(&sc);
+	sc.cert_path = pki("node2.pem");
+	sc.key_path = pki("node2.key");
+	uint16_t port = srv_start(&sc);
+	sdns_doq_client *c = NULL;
+	char err[256] = "";
+	cli_opts o = {.cert = "client", .uri = "spiffe://test.mesh/node/node2"};
+	ck_assert_msg(cli_connect_opts(port, &o, &c, err, sizeof(err)) == SDNS_OK,
+	              "%s", err);
+	sdns_doq_client_free(c);
+	c = NULL;
+	o.name = "wrong.example";
+	ck_assert_int_eq(cli_connect_opts(port, &o, &c, err, sizeof(err)),
+	                 SDNS_ECERT);
+	ck_assert_ptr_null(c);
+	ck_assert_msg(strstr(err, "server certificate rejected"), "%s", err);
+}
+END_TEST
+
+START_TEST(test_expect_uri_refuses_server_with_another_spiffe_id)
+{
+	uint16_t port = srv_default();
+	sdns_doq_client *c = NULL;
+	char err[256] = "";
+	cli_opts o = {.cert = "client", .uri = "spiffe://test.mesh/node/node2"};
+	ck_assert_int_eq(cli_connect_opts(port, &o, &c, err, sizeof(err)),
+	                 SDNS_ECERT);
+	ck_assert_ptr_null(c);
+	ck_assert_msg(strstr(err, "URI SAN is not spiffe://test.mesh/node/node2"),
+	              "%s", err);
+	/* A prefix of the real id is not the id. */
+	o.uri = "spiffe://test.mesh/node/serv";
+	ck_assert_int_eq(cli_connect_opts(port, &o, &c, err, sizeof(err)),
+	                 SDNS_ECERT);
+	ck_assert_ptr_null(c);
+}
+END_TEST
+
+START_TEST(test_expect_uri_still_checks_chain_and_purpose)
+{
+	/* The right URI on a clientAuth-only certificate is not enough. */
+	sdns_doq_server_conf sc;
+	srv_conf(&sc);
+	sc.cert_path = pki("client.pem");
+	sc.key_path = pki("client.key");
+	uint16_t port = srv_start(&sc);
+	sdns_doq_client *c = NULL;
+	char err[256] = "";
+	cli_opts o = {.cert = "admin", .uri = "spiffe://test.mesh/client/client"};
+	ck_assert_int_eq(cli_connect_opts(port, &o, &c, err, sizeof(err)),
+	                 SDNS_ECERT);
+	ck_assert_ptr_null(c);
+	ck_assert_msg(strstr(err, "purpose"), "%s", err);
+}
+END_TEST
+
+START_TEST(test_expect_uri_refuses_server_from_rogue_ca)
+{
+	sdns_doq_server_conf sc;
+	srv_conf(&sc);
+	sc.cert_path = pki("rogue.pem");
+	sc.key_path = pki("rogue.key");
+	uint16_t port = srv_start(&sc);
+	sdns_doq_client *c = NULL;
+	char err[256] = "";
+	cli_opts o = {.cert = "client", .uri = "spiffe://test.mesh/client/rogue"};
+	ck_assert_int_eq(cli_connect_opts(port, &o, &c, err, sizeof(err)),
+	                 SDNS_ECERT);
+	ck_assert_ptr_null(c);
+	ck_assert_msg(strstr(err, "server certificate rejected"), "%s", err);
+}
+END_TEST
+
 Suite *doq_suite(void)
 {
 	Suite *s = suite_create("doq");
@@ -1261,6 +1778,21 @@ Suite *doq_suite(void)
 	tcase_add_test(tc, test_close_matching_without_match_leaves_connections_open);
 	tcase_add_test(tc, test_close_matching_sees_every_connection_across_workers);
 	tcase_add_test(tc, test_close_matching_on_idle_server_returns_zero);
+	tcase_add_test(tc, test_deferred_answers_from_another_thread_arrive_out_of_order);
+	tcase_add_test(tc, test_reply_after_client_went_away_is_closed);
+	tcase_add_test(tc, test_reply_racing_the_connection_close_is_dropped_safely);
+	tcase_add_test(tc, test_pending_stream_is_reset_when_deadline_passes);
+	tcase_add_test(tc, test_reply_without_response_resets_stream_with_internal_error);
+	tcase_add_test(tc, test_reply_from_inside_the_callback_is_sent_at_once);
+	tcase_add_test(tc, test_reply_from_another_thread_before_the_callback_returns_is_sent);
+	tcase_add_test(tc, test_reply_refuses_bad_tickets_and_lengths);
+	tcase_add_test(tc, test_pending_streams_count_against_the_stream_limit);
+	tcase_add_test(tc, test_readable_wake_fd_makes_poll_return_at_once_without_reading_it);
+	tcase_add_test(tc, test_expect_uri_accepts_server_with_that_spiffe_id);
+	tcase_add_test(tc, test_expect_uri_skips_host_name_unless_one_is_given);
+	tcase_add_test(tc, test_expect_uri_refuses_server_with_another_spiffe_id);
+	tcase_add_test(tc, test_expect_uri_still_checks_chain_and_purpose);
+	tcase_add_test(tc, test_expect_uri_refuses_server_from_rogue_ca);
 	suite_add_tcase(s, tc);
 	return s;
 }

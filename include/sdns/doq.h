@@ -3,7 +3,8 @@
  * Server: N worker threads, each with its own SO_REUSEPORT UDP socket and
  * event loop; a connection and its GnuTLS session live on one worker for
  * their whole life, so the query path takes no lock. Queries are answered by
- * a callback on the worker thread.
+ * a callback on the worker thread, at once or later (on_query_async +
+ * sdns_doq_server_reply from any thread).
  *
  * Client: one connection, driven by the caller's thread (send, then poll),
  * used by `sdnsctl query`, `sdnsctl bench` (one client per connection, on the
@@ -44,6 +45,29 @@ typedef int (*sdns_doq_query_fn)(void *ctx, const sdns_identity *peer,
 /* Extra admission check after the chain verified (revocation, roles):
  * return SDNS_OK to accept, SDNS_EDENIED to fail the handshake. May run on
  * any worker thread concurrently. NULL = accept every verified identity. */
+/* Names one query for a later sdns_doq_server_reply. Plain values: copy it
+ * anywhere; a ticket whose stream is gone is refused, never misrouted
+ * (connection serials are not reused). */
+typedef struct {
+	uint32_t worker;
+	uint64_t conn_serial;
+	int64_t stream_id;
+} sdns_doq_ticket;
+/* Like sdns_doq_query_fn, plus a ticket for this query. Return SDNS_EPENDING
+ * to answer later with sdns_doq_server_reply (from any thread, once; it
+ * may even come before this callback returned: from inside it, e.g. a
+ * cache hit delivered at once, or from a thread it handed the query to).
+ * Until then the stream keeps its place in the limits and its deadline
+ * (stream_timeout_ms): when that passes it is reset with REQUEST_CANCELLED
+ * and the ticket is refused. Any other return is handled as by on_query
+ * (unless the query was already answered through the ticket: that answer
+ * wins). */
+typedef int (*sdns_doq_query_async_fn)(void *ctx, const sdns_identity *peer,
+                                       const sdns_msg *query,
+                                       const uint8_t *wire, size_t len,
+                                       const sdns_doq_ticket *ticket,
+                                       uint8_t *resp, size_t cap,
+                                       size_t *resp_len);
 typedef int (*sdns_doq_admit_fn)(void *ctx, const sdns_identity *peer);
 
 typedef struct {
@@ -67,6 +91,9 @@ typedef struct {
 	                                / 2); sdns_doq_server_new fills the other
 	                                zero fields but keeps this one as given */
 	sdns_doq_query_fn on_query;
+	sdns_doq_query_async_fn on_query_async; /* used instead of on_query
+	                                           when set (then on_query may
+	                                           be NULL) */
 	sdns_doq_admit_fn admit;     /* may be NULL */
 	void *ctx;                   /* passed to the callbacks */
 } sdns_doq_server_conf;
@@ -82,6 +109,7 @@ typedef struct {
 	uint64_t conns_open;
 	uint64_t stream_timeouts;      /* streams reset by stream_timeout_ms */
 	uint64_t closed_by_request;    /* by sdns_doq_server_close_matching */
+	uint64_t deferred;             /* queries answered SDNS_EPENDING */
 } sdns_doq_stats;
 
 /* Fill defaults for every zero field. */
@@ -118,6 +146,16 @@ int sdns_doq_server_close_matching(sdns_doq_server *s,
                                    bool (*match)(void *ctx,
                                                  const sdns_identity *id),
                                    void *ctx);
+/* Answer a deferred query: copies resp (len bytes, a whole DNS message) and
+ * has the owning worker send it on its own loop (mailbox + eventfd). resp
+ * NULL = reset the stream with DOQ_INTERNAL_ERROR. Any thread, once per
+ * ticket. SDNS_OK = handed to the worker (the connection may still die
+ * before it leaves); SDNS_ECLOSED when the connection or stream is gone,
+ * the deadline passed or the ticket was already answered (nothing sent);
+ * SDNS_EINVAL for a bad ticket or len (0 or > 65535 with resp);
+ * SDNS_ENOMEM. Not after sdns_doq_server_free. */
+int sdns_doq_server_reply(sdns_doq_server *s, const sdns_doq_ticket *t,
+                          const uint8_t *resp, size_t len);
 void sdns_doq_server_stats(const sdns_doq_server *s, sdns_doq_stats *out);
 
 typedef struct {
@@ -131,6 +169,12 @@ typedef struct {
 	const uint8_t *token;      /* NEW_TOKEN from an earlier connection to
 	                              this server (skips Retry); may be NULL */
 	size_t token_len;
+	const char *expect_uri;    /* when set: the server certificate must
+	                              carry URI SANs all equal to this (e.g.
+	                              spiffe://mesh/node/name), else the
+	                              handshake fails with SDNS_ECERT; then the
+	                              host name is checked only when server_name
+	                              is given (peers are known by SPIFFE id) */
 } sdns_doq_client_conf;
 
 /* Connect and finish the handshake (blocking up to timeout_ms). On refusal
@@ -173,6 +217,12 @@ uint64_t sdns_doq_client_streams_left(const sdns_doq_client *c);
 size_t sdns_doq_client_token(const sdns_doq_client *c, uint8_t *buf,
                              size_t cap);
 int sdns_doq_client_fd(const sdns_doq_client *c);
+/* For a thread that drives the client and also serves a mailbox:
+ * sdns_doq_client_poll also waits on fd (-1 = none) and, when it is
+ * readable, returns at once with the streams finished so far (often 0). It
+ * never reads fd: drain it yourself or poll returns at once again.
+ * sdns_doq_client_query ignores it. */
+void sdns_doq_client_set_wake_fd(sdns_doq_client *c, int fd);
 
 /* Test hooks for the protocol-error cases: raw bytes on a new stream
  * (framing is the caller's), optionally without FIN or on a unidirectional

@@ -14,7 +14,7 @@
 #define DEFAULT_API_LISTEN "127.0.0.1:8443"
 #define DEFAULT_STUB_LISTEN "127.0.0.1:5353"
 
-enum { KIND_STR, KIND_INT, KIND_ZONES, KIND_LEVEL, KIND_LIST };
+enum { KIND_STR, KIND_INT, KIND_ZONES, KIND_LEVEL, KIND_LIST, KIND_FLAG };
 
 /* One table drives the flags, the JSON keys and the help text. */
 static const struct opt {
@@ -108,6 +108,10 @@ static const struct opt {
 	 "stub rate-limit burst (default 2 x rate)"},
 	{"rate-slip", KIND_INT, offsetof(sdnsd_conf, rate_slip), "N",
 	 "every Nth limited UDP query answered TC=1 (default 2; 0 = never)"},
+	{"mesh-timeout", KIND_INT, offsetof(sdnsd_conf, mesh_timeout), "MS",
+	 "mesh name resolution deadline over DoQ peers (default 1500)"},
+	{"no-mesh", KIND_FLAG, offsetof(sdnsd_conf, no_mesh), "",
+	 "do not resolve peers' names (JSON: true)"},
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 
@@ -177,6 +181,9 @@ static int set_value(sdnsd_conf *c, const struct opt *o, const char *v)
 		l->v[l->n++] = strdup(v);
 		return 0;
 	}
+	case KIND_FLAG:
+		*(long long *)((char *)c + o->off) = 1;
+		return 0;
 	case KIND_LEVEL:
 		c->log_level = sdns_log_level_from_str(v);
 		if (c->log_level < 0) {
@@ -223,6 +230,14 @@ static int apply_json_value(sdnsd_conf *c, const struct opt *o, json_t *v,
 			if (set_value(c, o, json_string_value(e)))
 				return 2;
 		}
+		return 0;
+	}
+	if (o->kind == KIND_FLAG) {
+		if (!json_is_boolean(v)) {
+			fprintf(stderr, "sdnsd: config: %s must be true or false\n", key);
+			return 2;
+		}
+		*(long long *)((char *)c + o->off) = json_is_true(v);
 		return 0;
 	}
 	if (o->kind == KIND_INT) {
@@ -296,7 +311,9 @@ static int parse_flags(sdnsd_conf *c, int argc, char **argv)
 	clear_lists_given(c, argc, argv);
 	struct option lo[NOPTS + 3];
 	for (size_t i = 0; i < NOPTS; i++)
-		lo[i] = (struct option){opts[i].flag, required_argument, NULL, (int)i};
+		lo[i] = (struct option){opts[i].flag, opts[i].kind == KIND_FLAG
+		                        ? no_argument : required_argument, NULL,
+		                        (int)i};
 	lo[NOPTS] = (struct option){"config", required_argument, NULL, 'c'};
 	lo[NOPTS + 1] = (struct option){"help", no_argument, NULL, 'h'};
 	lo[NOPTS + 2] = (struct option){NULL, 0, NULL, 0};

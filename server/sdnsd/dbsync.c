@@ -177,6 +177,7 @@ static int reload_zones(sdnsd_dbsync *d)
 	if (rc < 0)
 		return rc;
 	publish_zones(d, zs);
+	sdnsd_mesh_zones_changed(d->st, zs);
 	sdns_log(SDNS_LOG_DEBUG, "snapshot_swapped", "kind=zones zones=%zu ms=%.2f",
 	         sdns_zoneset_count(zs), ms_since(&t0));
 	return SDNS_OK;
@@ -185,7 +186,7 @@ static int reload_zones(sdnsd_dbsync *d)
 /* zs with zone id reloaded: *next (a new set), or SDNS_ENOTFOUND when the
  * zone is gone (a full reload then finds out the rest). */
 static int reload_one(sdnsd_dbsync *d, const sdns_zoneset *zs, int64_t id,
-                      sdns_zoneset **next)
+                      sdns_zoneset **next, sdns_name *apex_out)
 {
 	sdns_name apex;
 	sdns_zone *z = NULL;
@@ -195,6 +196,7 @@ static int reload_one(sdnsd_dbsync *d, const sdns_zoneset *zs, int64_t id,
 		sdns_zone_free(z);
 	if (rc < 0)
 		return rc;
+	*apex_out = apex;
 	rc = sdns_zoneset_replace(zs, &apex, z, next);
 	if (rc < 0)
 		sdns_zone_free(z);
@@ -210,9 +212,10 @@ static int reload_some(sdnsd_dbsync *d, const int64_t *ids, size_t n)
 	sdns_zoneset *zs = d->cur;
 	sdns_zoneset_ref(zs);
 	int rc = SDNS_OK;
+	sdns_name apexes[MAX_ZONE_RELOADS];
 	for (size_t i = 0; i < n && rc == SDNS_OK; i++) {
 		sdns_zoneset *next = NULL;
-		rc = reload_one(d, zs, ids[i], &next);
+		rc = reload_one(d, zs, ids[i], &next, &apexes[i]);
 		if (rc == SDNS_OK) {
 			sdns_zoneset_unref(zs);
 			zs = next;
@@ -223,6 +226,8 @@ static int reload_some(sdnsd_dbsync *d, const int64_t *ids, size_t n)
 		return rc == SDNS_ENOTFOUND ? reload_zones(d) : rc;
 	}
 	publish_zones(d, zs); /* our reference becomes the snapshot's */
+	for (size_t i = 0; i < n; i++) /* peers drop their cached copies */
+		sdnsd_mesh_zone_changed(d->st, &apexes[i]);
 	sdns_log(SDNS_LOG_DEBUG, "snapshot_swapped", "kind=zone changed=%zu "
 	         "zones=%zu ms=%.2f", n, sdns_zoneset_count(zs), ms_since(&t0));
 	return SDNS_OK;
@@ -240,6 +245,7 @@ static int reload_revoked(sdnsd_dbsync *d)
 	sdns_snapshot_publish(&d->st->revoked, r);
 	atomic_fetch_add(&d->st->swaps, 1);
 	sdnsd_close_revoked(d->st);
+	sdnsd_mesh_reload_peers(d->st, d->db);
 	sdns_log(SDNS_LOG_DEBUG, "snapshot_swapped", "kind=revoked count=%zu",
 	         sdns_revoked_count(r));
 	return SDNS_OK;

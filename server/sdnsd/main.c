@@ -68,6 +68,8 @@ static void fill_doq_conf(const sdnsd_conf *c, sdnsd_state *st,
 	if (c->retry_threshold_set)
 		d->retry_threshold = (uint32_t)c->retry_threshold;
 	d->on_query = sdnsd_answer;
+	if (st->mesh)
+		d->on_query_async = sdnsd_answer_async;
 	d->admit = sdnsd_admit;
 	d->ctx = st;
 }
@@ -191,6 +193,8 @@ static int run(const sdnsd_conf *c, sdnsd_state *st, const sigset_t *set)
 	sdns_api *api = NULL;
 	int rc = c->db ? load_audit_key(c, &key) : SDNS_OK;
 	if (rc == SDNS_OK)
+		rc = sdnsd_mesh_start(c, st);
+	if (rc == SDNS_OK)
 		rc = start_doq(c, st);
 	if (rc == SDNS_OK && c->db) {
 		rc = sdnsd_dbsync_start(c, st, &sync);
@@ -207,10 +211,13 @@ static int run(const sdnsd_conf *c, sdnsd_state *st, const sigset_t *set)
 		wait_for_signals(c, st, set);
 	sdnsd_sign_stop(st);
 	sdns_api_stop(api);
-	sdnsd_stub_stop(st);
 	sdnsd_dbsync_stop(sync);
+	/* DoQ workers and stub workers may be in the mesh: stop them, then
+	 * the mesh (the stub stops it while its queries can still land). */
 	if (st->doq)
 		sdns_doq_server_stop(st->doq);
+	sdnsd_stub_stop(st);
+	sdnsd_mesh_stop(st);
 	sdns_doq_server_free(st->doq);
 	st->doq = NULL;
 	return rc;

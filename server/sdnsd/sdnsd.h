@@ -11,6 +11,7 @@
 #include "sdns/dnssec.h"
 #include "sdns/doq.h"
 #include "sdns/snapshot.h"
+#include "sdns/stub.h"
 
 #define SDNSD_MAX_ZONES 256
 #define SDNSD_MAX_LIST 8   /* --resolver-addr, --resolver-pin */
@@ -57,6 +58,9 @@ typedef struct {
 	long long cache_max_entries, cache_min_ttl, cache_max_ttl;
 	long long rate_limit, rate_burst, rate_slip;
 	int rate_slip_set;
+	/* the mesh (with --db and a node certificate) */
+	long long mesh_timeout;  /* ms, whole resolution (default 1500) */
+	long long no_mesh;       /* --no-mesh */
 	/* kept to re-read the settings on SIGHUP */
 	int argc;
 	char **argv;
@@ -79,6 +83,7 @@ typedef struct {
 	atomic_ullong swaps;    /* snapshots published */
 	struct sdnsd_stub *stub; /* NULL when the stub is off */
 	struct sdnsd_signer *signer; /* NULL without --zone-key */
+	struct sdns_mesh *mesh;  /* NULL when the mesh is off */
 } sdnsd_state;
 
 /* admit.c: revocation checks against the current revoked set. */
@@ -129,5 +134,27 @@ int sdnsd_stub_reconfigure(const sdnsd_conf *c, sdnsd_state *st);
 void sdnsd_stub_stop(sdnsd_state *st);
 /* Appends the stub's families (queries, responses, cache, upstreams...). */
 size_t sdnsd_stub_metrics(sdnsd_state *st, char *buf, size_t cap);
+
+/* mesh.c: swarm resolution of names under peers' zones (src/mesh). */
+struct sdns_store;
+struct sdns_zoneset;
+bool sdnsd_mesh_wanted(const sdnsd_conf *c);
+/* Before the DoQ server: it then answers through sdnsd_answer_async. */
+int sdnsd_mesh_start(const sdnsd_conf *c, sdnsd_state *st);
+void sdnsd_mesh_stop(sdnsd_state *st);
+/* dbsync: the nodes table changed / zones were reloaded (NOTIFY peers). */
+void sdnsd_mesh_reload_peers(sdnsd_state *st, struct sdns_store *db);
+void sdnsd_mesh_zone_changed(sdnsd_state *st, const sdns_name *apex);
+void sdnsd_mesh_zones_changed(sdnsd_state *st, const struct sdns_zoneset *zs);
+/* sdns_doq_query_async_fn: local zones, then mesh names over the mesh
+ * (node callers: cache only), NOTIFY from the owning peer. */
+int sdnsd_answer_async(void *ctx, const sdns_identity *peer,
+                       const sdns_msg *query, const uint8_t *wire, size_t len,
+                       const sdns_doq_ticket *ticket, uint8_t *resp,
+                       size_t cap, size_t *resp_len);
+/* The stub's forward hook for mesh names (SDNS_ENOTFOUND: not one). */
+bool sdnsd_mesh_name(sdnsd_state *st, const sdns_name *qname);
+int sdnsd_mesh_stub_forward(sdnsd_state *st, const uint8_t *wire,
+                            size_t len, sdns_stub_done_fn done, void *token);
 
 #endif

@@ -63,6 +63,8 @@ static int h_cache_get(void *ctx, const sdns_msg *q, uint64_t now,
                        uint8_t *out, size_t cap, size_t *out_len)
 {
 	struct sdnsd_stub *s = ctx;
+	if (sdnsd_mesh_name(s->st, &q->qname))
+		return SDNS_ENOTFOUND; /* the mesh keeps its own verified cache */
 	sdns_cache_q cq = {&q->qname, q->qtype, q->qclass, q->edns.do_bit, q->id,
 	                   (q->flags & SDNS_F_RD) != 0};
 	return sdns_cache_lookup(s->cache, &cq, now, out, cap, out_len, NULL);
@@ -72,6 +74,8 @@ static void h_cache_put(void *ctx, const sdns_msg *q, const uint8_t *resp,
                         size_t len, uint64_t now)
 {
 	struct sdnsd_stub *s = ctx;
+	if (sdnsd_mesh_name(s->st, &q->qname))
+		return; /* a NOTIFY must be able to drop it */
 	sdns_cache_insert(s->cache, q->edns.do_bit, resp, len, now, NULL);
 }
 
@@ -79,6 +83,9 @@ static int h_forward(void *ctx, const uint8_t *wire, size_t len,
                      sdns_stub_done_fn done, void *token)
 {
 	struct sdnsd_stub *s = ctx;
+	int rc = sdnsd_mesh_stub_forward(s->st, wire, len, done, token);
+	if (rc != SDNS_ENOTFOUND)
+		return rc;
 	return s->fwd ? sdns_fwd_query(s->fwd, wire, len, done, token)
 	              : SDNS_EUNAVAIL;
 }
@@ -229,6 +236,8 @@ static int start_parts(const sdnsd_conf *c, struct sdnsd_stub *s)
 static void free_parts(struct sdnsd_stub *s)
 {
 	sdns_stub_stop(s->stub);
+	/* The mesh answers what it still holds while the stub exists. */
+	sdnsd_mesh_stop(s->st);
 	/* The forwarder calls back every query still pending; the stub must
 	 * still exist for that. */
 	sdns_fwd_free(s->fwd);

@@ -56,6 +56,7 @@ int doq_conn_new(doq_worker *w, const ngtcp2_pkt_hd *hd,
 	c->ref.get_conn = get_conn;
 	c->ref.user_data = c;
 	c->w = w;
+	c->serial = ++w->next_serial;
 	c->heap_idx = (size_t)-1;
 	memcpy(&c->remote, sa, salen);
 	c->remotelen = salen;

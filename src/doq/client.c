@@ -46,6 +46,11 @@ struct sdns_doq_client {
 	char why[192];
 	char name[256];           /* GnuTLS keeps pointers to these two */
 	gnutls_typed_vdata_st vdata[2];
+	unsigned nvdata;
+	char expect_uri[512];     /* "" = server known by name only */
+	bool uri_refused;
+	unsigned verify_status;   /* from verify_uri */
+	int wake_fd;              /* -1 = none */
 	cstream *streams;
 	cstream *wq_head, *wq_tail;
 	cstream *dq_head, *dq_tail;
@@ -245,14 +250,37 @@ static void local_close(sdns_doq_client *c, const ngtcp2_connection_close_error 
 	doq_tx_flush(&c->tx);
 }
 
+/* Session verify function when expect_uri is set: GnuTLS then leaves the
+ * whole check to us (chain, purpose, name when asked, then the URI). */
+static int verify_uri(gnutls_session_t s)
+{
+	ngtcp2_crypto_conn_ref *ref = gnutls_session_get_ptr(s);
+	sdns_doq_client *c = CLI(ref->user_data);
+	unsigned status = 0;
+	if (gnutls_certificate_verify_peers(s, c->vdata, c->nvdata, &status) < 0)
+		status = GNUTLS_CERT_INVALID;
+	c->verify_status = status;
+	if (status) return -1;
+	if (doq_tls_peer_uri_is(s, c->expect_uri)) return 0;
+	c->uri_refused = true;
+	return -1;
+}
+
 static void tls_failed(sdns_doq_client *c)
 {
 	uint8_t alert = ngtcp2_conn_get_tls_alert(c->qc);
 	char d[96];
 	doq_tls_describe_code(NGTCP2_CRYPTO_ERROR | alert, false, d, sizeof(d));
 	gnutls_datum_t out = {0};
-	unsigned status = gnutls_session_get_verify_cert_status(c->tls);
-	if (status && gnutls_certificate_verification_status_print(
+	/* With our verify function GnuTLS has no status of its own. */
+	unsigned status = c->expect_uri[0]
+	                          ? c->verify_status
+	                          : gnutls_session_get_verify_cert_status(c->tls);
+	if (c->uri_refused) {
+		snprintf(c->why, sizeof(c->why),
+		         "server certificate rejected: URI SAN is not %.140s",
+		         c->expect_uri);
+	} else if (status && gnutls_certificate_verification_status_print(
 		              status, GNUTLS_CRT_X509, &out, 0) == 0) {
 		snprintf(c->why, sizeof(c->why),
 		         "server certificate rejected: %s", (char *)out.data);
@@ -382,27 +410,34 @@ static void read_in(sdns_doq_client *c)
 	}
 }
 
-/* One round: send, wait for a datagram or a timer (at most until
- * deadline), read, run timers, send. */
-static void drive(sdns_doq_client *c, uint64_t deadline)
+/* One round: send, wait for a datagram, a timer (at most until deadline)
+ * or the wake fd, read, run timers, send. Returns whether the wake fd is
+ * readable. */
+static bool drive(sdns_doq_client *c, uint64_t deadline)
 {
-	if (write_out(c) != SDNS_OK) return;
+	if (write_out(c) != SDNS_OK) return false;
 	uint64_t now = doq_now();
 	uint64_t exp = ngtcp2_conn_get_expiry(c->qc);
 	uint64_t until = exp < deadline ? exp : deadline;
 	int ms = until <= now ? 0 : (int)((until - now + 999999) / 1000000);
-	struct pollfd p = {.fd = c->fd, .events = POLLIN};
-	if (poll(&p, 1, ms) > 0) read_in(c);
-	if (c->closed) return;
+	struct pollfd p[2] = {{.fd = c->fd, .events = POLLIN},
+	                      {.fd = c->wake_fd, .events = POLLIN}};
+	bool woken = false;
+	if (poll(p, c->wake_fd >= 0 ? 2 : 1, ms) > 0) {
+		if (p[0].revents) read_in(c);
+		woken = c->wake_fd >= 0 && (p[1].revents & POLLIN);
+	}
+	if (c->closed) return woken;
 	now = doq_now();
 	if (ngtcp2_conn_get_expiry(c->qc) <= now) {
 		int rv = ngtcp2_conn_handle_expiry(c->qc, now);
 		if (rv != 0) {
 			conn_failed(c, rv);
-			return;
+			return woken;
 		}
 	}
 	write_out(c);
+	return woken;
 }
 
 /* --- public API --- */
@@ -467,9 +502,14 @@ static int setup(sdns_doq_client *c, const sdns_doq_client_conf *cf,
 	}
 	snprintf(c->name, sizeof(c->name), "%s",
 	         cf->server_name ? cf->server_name : host);
-	if (doq_tls_client_session(&c->creds, &c->ref, c->name,
-	                           cf->alpn ? cf->alpn : SDNS_DOQ_ALPN,
-	                           c->vdata, &c->tls) != SDNS_OK) {
+	/* A peer known by its SPIFFE id needs no host name in its
+	 * certificate, unless one was asked for. */
+	bool by_name = !cf->expect_uri || cf->server_name;
+	c->nvdata = by_name ? 2 : 1;
+	if (doq_tls_client_session(&c->creds, &c->ref, by_name ? c->name : NULL,
+	                           cf->alpn ? cf->alpn : SDNS_DOQ_ALPN, c->vdata,
+	                           cf->expect_uri ? verify_uri : NULL,
+	                           &c->tls) != SDNS_OK) {
 		doq_errf(err, cap, "TLS session setup failed");
 		return SDNS_ETLS;
 	}
@@ -487,7 +527,15 @@ int sdns_doq_client_connect(const sdns_doq_client_conf *cf,
 	c->ref.get_conn = get_conn;
 	c->ref.user_data = c;
 	c->timeout_ms = cf->timeout_ms ? cf->timeout_ms : 5000;
-	int rv = setup(c, cf, err, err_cap);
+	c->wake_fd = -1;
+	int rv = SDNS_ECONFIG;
+	if (cf->expect_uri && strlen(cf->expect_uri) >= sizeof(c->expect_uri)) {
+		doq_errf(err, err_cap, "expect_uri too long");
+		goto fail;
+	}
+	if (cf->expect_uri)
+		memcpy(c->expect_uri, cf->expect_uri, strlen(cf->expect_uri) + 1);
+	rv = setup(c, cf, err, err_cap);
 	if (rv) goto fail;
 	uint64_t deadline = doq_now() + (uint64_t)c->timeout_ms * NGTCP2_MILLISECONDS;
 	while (!c->confirmed && !c->closed && doq_now() < deadline)
@@ -631,7 +679,7 @@ int sdns_doq_client_poll(sdns_doq_client *c, int timeout_ms,
 		int n = deliver(c, cb, ctx);
 		if (n > 0) return n;
 		if (c->closed) return c->fail ? c->fail : SDNS_ECLOSED;
-		drive(c, deadline);
+		if (drive(c, deadline)) return deliver(c, cb, ctx);
 		if (doq_now() >= deadline && !c->dq_head) return 0;
 	}
 }
@@ -668,14 +716,21 @@ int sdns_doq_client_query(sdns_doq_client *c, const uint8_t *q, size_t len,
 	int rv = sdns_doq_client_send(c, q, len, &oq.id);
 	if (rv) return rv;
 	uint64_t deadline = doq_now() + (uint64_t)c->timeout_ms * NGTCP2_MILLISECONDS;
+	/* Blocking: a readable wake fd would only make this spin. */
+	int wake = c->wake_fd;
+	c->wake_fd = -1;
 	while (!oq.found) {
 		uint64_t now = doq_now();
-		if (now >= deadline) return SDNS_ETIMEOUT;
+		if (now >= deadline) {
+			rv = SDNS_ETIMEOUT;
+			break;
+		}
 		rv = sdns_doq_client_poll(c, (int)((deadline - now) / 1000000) + 1,
 		                          on_one, &oq);
-		if (rv < 0 && !oq.found) return rv;
+		if (rv < 0 && !oq.found) break;
 	}
-	return oq.status;
+	c->wake_fd = wake;
+	return oq.found ? oq.status : rv;
 }
 
 uint64_t sdns_doq_client_streams_left(const sdns_doq_client *c)
@@ -686,6 +741,11 @@ uint64_t sdns_doq_client_streams_left(const sdns_doq_client *c)
 int sdns_doq_client_fd(const sdns_doq_client *c)
 {
 	return c->fd;
+}
+
+void sdns_doq_client_set_wake_fd(sdns_doq_client *c, int fd)
+{
+	c->wake_fd = fd;
 }
 
 size_t sdns_doq_client_token(const sdns_doq_client *c, uint8_t *buf,

@@ -10,129 +10,12 @@
 #include "sdns/error.h"
 #include "sdns/log.h"
 
-#define POOL_KEEP 4096
-
 #define CONN(u) ((doq_conn *)(u))
 #define SRV(c) ((c)->w->srv)
 
 static uint64_t pto3(doq_conn *c)
 {
 	return 3 * ngtcp2_conn_get_pto(c->qc);
-}
-
-/* --- stream pool and lists --- */
-
-static doq_stream *stream_new(doq_conn *c, int64_t id)
-{
-	doq_worker *w = c->w;
-	doq_stream *st = w->pool;
-	if (st) {
-		w->pool = st->free_next;
-		w->pool_n--;
-	} else if (!(st = malloc(sizeof(*st)))) {
-		return NULL;
-	}
-	memset(st, 0, offsetof(doq_stream, inl));
-	st->id = id;
-	st->conn = c;
-	st->buf = st->inl;
-	st->cap = sizeof(st->inl);
-	st->phase = ST_RX;
-	st->deadline = doq_now() +
-	               (uint64_t)SRV(c)->conf.stream_timeout_ms * NGTCP2_MILLISECONDS;
-	/* Same timeout for every stream: appending keeps the list sorted. */
-	st->dprev = c->dtail;
-	if (c->dtail) c->dtail->dnext = st;
-	else c->dhead = st;
-	c->dtail = st;
-	st->in_dlist = true;
-	st->anext = c->streams;
-	if (c->streams) c->streams->aprev = st;
-	c->streams = st;
-	c->nstreams++;
-	return st;
-}
-
-static void dlist_del(doq_conn *c, doq_stream *st)
-{
-	if (!st->in_dlist) return;
-	if (st->dprev) st->dprev->dnext = st->dnext;
-	else c->dhead = st->dnext;
-	if (st->dnext) st->dnext->dprev = st->dprev;
-	else c->dtail = st->dprev;
-	st->dprev = st->dnext = NULL;
-	st->in_dlist = false;
-}
-
-static void wlist_add(doq_conn *c, doq_stream *st)
-{
-	if (st->in_wlist) return;
-	st->wprev = c->wlist.tail;
-	st->wnext = NULL;
-	if (c->wlist.tail) c->wlist.tail->wnext = st;
-	else c->wlist.head = st;
-	c->wlist.tail = st;
-	st->in_wlist = true;
-	doq_conn_mark_dirty(c);
-}
-
-static void wlist_del(doq_conn *c, doq_stream *st)
-{
-	if (!st->in_wlist) return;
-	if (st->wprev) st->wprev->wnext = st->wnext;
-	else c->wlist.head = st->wnext;
-	if (st->wnext) st->wnext->wprev = st->wprev;
-	else c->wlist.tail = st->wprev;
-	st->wprev = st->wnext = NULL;
-	st->in_wlist = false;
-}
-
-/* Buffered-byte accounting (requests being assembled, responses until
- * acknowledged), per connection and server-wide. */
-static bool acct_take(doq_conn *c, doq_stream *st, size_t n)
-{
-	if (c->buffered + n > SRV(c)->conf.max_conn_buffer ||
-	    !doq_limits_buf_take(&SRV(c)->limits, n))
-		return false;
-	c->buffered += n;
-	st->accounted += n;
-	return true;
-}
-
-static void acct_give(doq_conn *c, doq_stream *st, size_t n)
-{
-	if (n > st->accounted) n = st->accounted;
-	c->buffered -= n;
-	st->accounted -= n;
-	doq_limits_buf_give(&SRV(c)->limits, n);
-}
-
-static void stream_drop_buf(doq_stream *st)
-{
-	if (st->buf != st->inl) free(st->buf);
-	st->buf = st->inl;
-	st->cap = sizeof(st->inl);
-	st->len = st->sent = st->acked = 0;
-}
-
-static void stream_free(doq_conn *c, doq_stream *st)
-{
-	dlist_del(c, st);
-	wlist_del(c, st);
-	acct_give(c, st, st->accounted);
-	stream_drop_buf(st);
-	if (st->aprev) st->aprev->anext = st->anext;
-	else c->streams = st->anext;
-	if (st->anext) st->anext->aprev = st->aprev;
-	c->nstreams--;
-	doq_worker *w = c->w;
-	if (w->pool_n < POOL_KEEP) {
-		st->free_next = w->pool;
-		w->pool = st;
-		w->pool_n++;
-	} else {
-		free(st);
-	}
 }
 
 /* --- errors --- */
@@ -161,13 +44,14 @@ static int excessive_load(doq_conn *c, const char *why)
 /* The stream cannot be answered: RESET_STREAM + STOP_SENDING with code. */
 static void stream_reset(doq_conn *c, doq_stream *st, uint64_t code)
 {
-	dlist_del(c, st);
-	acct_give(c, st, st->accounted);
-	stream_drop_buf(st);
+	doq_defer_drop(c->w, st);
+	doq_dlist_del(c, st);
+	doq_acct_give(c, st, st->accounted);
+	doq_stream_drop_buf(st);
 	st->phase = ST_DONE;
 	st->has_reset = true;
 	st->reset_code = code;
-	wlist_add(c, st);
+	doq_wlist_add(c, st);
 }
 
 static void log_refusal(doq_conn *c, const char *reason)
@@ -182,10 +66,84 @@ static void log_refusal(doq_conn *c, const char *reason)
 
 /* --- queries --- */
 
+static void close_requested(doq_conn *c);
+
+/* Put the framed response on the stream for sending. owned, when not NULL,
+ * is framed itself (malloc'd) and becomes the stream's or is freed. */
+static int stream_respond(doq_conn *c, doq_stream *st, const uint8_t *framed,
+                          size_t flen, uint8_t *owned)
+{
+	doq_dlist_del(c, st);
+	st->phase = ST_TX;
+	/* The request bytes are no longer needed. */
+	doq_acct_give(c, st, st->accounted);
+	if (!doq_acct_take(c, st, flen)) {
+		free(owned);
+		return excessive_load(c, "buffer_limit");
+	}
+	if (flen > sizeof(st->inl)) {
+		uint8_t *b = owned ? owned : malloc(flen);
+		if (!b) {
+			stream_reset(c, st, SDNS_DOQ_INTERNAL_ERROR);
+			return 0;
+		}
+		if (!owned) memcpy(b, framed, flen);
+		owned = NULL;
+		if (st->buf != st->inl) free(st->buf);
+		st->buf = b;
+		st->cap = flen;
+	} else {
+		doq_stream_drop_buf(st);
+		memcpy(st->buf, framed, flen);
+		free(owned);
+	}
+	st->len = flen;
+	st->sent = st->acked = 0;
+	doq_wlist_add(c, st);
+	return 0;
+}
+
+/* The asynchronous handler: answered now (returned or replied through the
+ * ticket from inside the call), or parked until sdns_doq_server_reply.
+ * *done: the stream was dealt with here, the result is for ngtcp2;
+ * otherwise it is the handler's, as from on_query. */
+static int call_async(doq_conn *c, doq_stream *st, const sdns_msg *m,
+                      const uint8_t *q, size_t len, size_t *rlen, bool *done)
+{
+	sdns_doq_server *srv = SRV(c);
+	doq_worker *w = c->w;
+	sdns_doq_ticket t = {(uint32_t)w->idx, c->serial, st->id};
+	doq_defer_begin(w, &t);
+	int rc = srv->conf.on_query_async(srv->conf.ctx, &c->id, m, q, len, &t,
+	                                  w->resp + 2, sizeof(w->resp) - 2,
+	                                  rlen);
+	uint8_t *framed;
+	size_t flen;
+	bool pending = rc == SDNS_EPENDING;
+	int er = doq_defer_end(w, st, pending, &framed, &flen);
+	*done = true;
+	if (er == 1) {
+		if (framed) return stream_respond(c, st, framed, flen, framed);
+		stream_reset(c, st, SDNS_DOQ_INTERNAL_ERROR);
+		return 0;
+	}
+	if (!pending) {
+		*done = false;
+		return rc;
+	}
+	atomic_fetch_add_explicit(&w->ctr.deferred, 1, memory_order_relaxed);
+	if (er != SDNS_OK) {
+		stream_reset(c, st, SDNS_DOQ_INTERNAL_ERROR);
+		return 0;
+	}
+	/* Parked: keeps its deadline and its place in the limits. */
+	st->phase = ST_PEND;
+	return 0;
+}
+
 static int answer(doq_conn *c, doq_stream *st, const uint8_t *q, size_t len)
 {
 	sdns_doq_server *srv = SRV(c);
-	dlist_del(c, st);
 	st->phase = ST_TX;
 	if (len >= 2 && (q[0] | q[1]) != 0)
 		return protocol_error(c, "nonzero_message_id");
@@ -203,37 +161,35 @@ static int answer(doq_conn *c, doq_stream *st, const uint8_t *q, size_t len)
 	}
 	doq_worker *w = c->w;
 	size_t rlen = 0;
-	int rc = srv->conf.on_query(srv->conf.ctx, &c->id, &m, q, len,
-	                            w->resp + 2, sizeof(w->resp) - 2, &rlen);
+	bool done = false;
+	int rc = srv->conf.on_query_async
+	                 ? call_async(c, st, &m, q, len, &rlen, &done)
+	                 : srv->conf.on_query(srv->conf.ctx, &c->id, &m, q, len,
+	                                      w->resp + 2, sizeof(w->resp) - 2,
+	                                      &rlen);
 	sdns_msg_free(&m);
 	atomic_fetch_add_explicit(&w->ctr.queries, 1, memory_order_relaxed);
-	/* The request bytes are no longer needed. */
-	acct_give(c, st, st->accounted);
+	if (done) return rc;
 	if (rc < 0 || rlen > sizeof(w->resp) - 2) {
 		stream_reset(c, st, SDNS_DOQ_INTERNAL_ERROR);
 		return 0;
 	}
-	size_t flen = rlen + 2;
 	w->resp[0] = (uint8_t)(rlen >> 8);
 	w->resp[1] = (uint8_t)rlen;
-	if (!acct_take(c, st, flen))
-		return excessive_load(c, "buffer_limit");
-	if (flen > sizeof(st->inl)) {
-		uint8_t *b = malloc(flen);
-		if (!b) {
-			acct_give(c, st, flen);
-			stream_reset(c, st, SDNS_DOQ_INTERNAL_ERROR);
-			return 0;
-		}
-		if (st->buf != st->inl) free(st->buf);
-		st->buf = b;
-		st->cap = flen;
+	return stream_respond(c, st, w->resp, rlen + 2, NULL);
+}
+
+void doq_stream_deliver(doq_stream *st, uint8_t *framed, size_t flen)
+{
+	doq_conn *c = st->conn;
+	if (c->state != CS_OPEN || st->phase != ST_PEND) {
+		free(framed);
+		return;
 	}
-	memcpy(st->buf, w->resp, flen);
-	st->len = flen;
-	st->sent = st->acked = 0;
-	wlist_add(c, st);
-	return 0;
+	if (!framed) stream_reset(c, st, SDNS_DOQ_INTERNAL_ERROR);
+	else if (stream_respond(c, st, framed, flen, framed) != 0)
+		close_requested(c);
+	doq_conn_mark_dirty(c);
 }
 
 static size_t frame_need(const uint8_t *p)
@@ -246,7 +202,7 @@ static int stream_append(doq_conn *c, doq_stream *st, const uint8_t *data,
 {
 	size_t total = st->len + len;
 	if (total > DOQ_FRAME_MAX) return protocol_error(c, "trailing_data");
-	if (!acct_take(c, st, len)) return excessive_load(c, "buffer_limit");
+	if (!doq_acct_take(c, st, len)) return excessive_load(c, "buffer_limit");
 	if (total > st->cap) {
 		size_t cap = st->cap * 2 > total ? st->cap * 2 : total;
 		if (cap > DOQ_FRAME_MAX) cap = DOQ_FRAME_MAX;
@@ -299,7 +255,7 @@ static int cb_recv_stream_data(ngtcp2_conn *qc, uint32_t flags, int64_t id,
 	if (!ngtcp2_is_bidi_stream(id) || ngtcp2_conn_is_local_stream(qc, id))
 		return protocol_error(c, "unidirectional_stream");
 	if (!st) {
-		if (!(st = stream_new(c, id)))
+		if (!(st = doq_stream_new(c, id)))
 			return excessive_load(c, "out_of_memory");
 		ngtcp2_conn_set_stream_user_data(qc, id, st);
 	}
@@ -316,7 +272,7 @@ static int cb_stream_close(ngtcp2_conn *qc, uint32_t flags, int64_t id,
 	(void)flags;
 	(void)app_error;
 	doq_conn *c = CONN(user);
-	if (sud) stream_free(c, sud);
+	if (sud) doq_stream_free(c, sud);
 	if (!ngtcp2_conn_is_local_stream(qc, id) && ngtcp2_is_bidi_stream(id))
 		ngtcp2_conn_extend_max_streams_bidi(qc, 1);
 	return 0;
@@ -331,7 +287,7 @@ static int cb_stream_reset(ngtcp2_conn *qc, int64_t id, uint64_t final_size,
 	(void)app_error;
 	doq_stream *st = sud;
 	/* The client gave up on this query: drop its state, stop our side. */
-	if (st && st->phase == ST_RX)
+	if (st && (st->phase == ST_RX || st->phase == ST_PEND))
 		stream_reset(CONN(user), st, SDNS_DOQ_REQUEST_CANCELLED);
 	return 0;
 }
@@ -345,7 +301,7 @@ static int cb_acked(ngtcp2_conn *qc, int64_t id, uint64_t off, uint64_t n,
 	if (!st || st->phase != ST_TX) return 0;
 	size_t upto = (size_t)(off + n);
 	if (upto > st->acked) {
-		acct_give(CONN(user), st, upto - st->acked);
+		doq_acct_give(CONN(user), st, upto - st->acked);
 		st->acked = upto;
 	}
 	return 0;
@@ -603,7 +559,7 @@ static void apply_resets(doq_conn *c)
 	while (st) {
 		doq_stream *next = st->wnext;
 		if (st->has_reset) {
-			wlist_del(c, st);
+			doq_wlist_del(c, st);
 			st->has_reset = false;
 			ngtcp2_conn_shutdown_stream(c->qc, st->id, st->reset_code);
 		}
@@ -640,7 +596,7 @@ static int write_streams(doq_conn *c)
 			st->sent += (size_t)nd;
 			if (st->sent == st->len) {
 				doq_stream *next = st->wnext;
-				wlist_del(c, st);
+				doq_wlist_del(c, st);
 				st = next;
 			} else if (n == NGTCP2_ERR_WRITE_MORE) {
 				st = st->wnext; /* flow-limited: try others */
@@ -652,7 +608,7 @@ static int write_streams(doq_conn *c)
 		    n == NGTCP2_ERR_STREAM_NOT_FOUND) {
 			doq_stream *next = st ? st->wnext : NULL;
 			if (st && n != NGTCP2_ERR_STREAM_DATA_BLOCKED)
-				wlist_del(c, st);
+				doq_wlist_del(c, st);
 			st = next;
 			continue;
 		}
@@ -696,7 +652,7 @@ void doq_conn_free(doq_conn *c)
 	else if (w->conns == c) w->conns = c->next;
 	if (c->next) c->next->prev = c->prev;
 	/* ngtcp2_conn_del does not call stream_close: free ours here. */
-	while (c->streams) stream_free(c, c->streams);
+	while (c->streams) doq_stream_free(c, c->streams);
 	if (c->counted)
 		doq_limits_conn_close(&SRV(c)->limits, (struct sockaddr *)&c->remote);
 	if (c->qc) ngtcp2_conn_del(c->qc);
@@ -705,9 +661,18 @@ void doq_conn_free(doq_conn *c)
 	free(c);
 }
 
+/* A closing connection answers nothing more: its tickets are refused from
+ * now on, not when the connection is finally freed. */
+static void drop_pending(doq_conn *c)
+{
+	for (doq_stream *st = c->streams; st && c->npending; st = st->anext)
+		doq_defer_drop(c->w, st);
+}
+
 void doq_conn_flush(doq_conn *c)
 {
 	c->dirty = false;
+	if (c->state != CS_OPEN && c->npending) drop_pending(c);
 	if (c->state == CS_OPEN) {
 		apply_resets(c);
 		int rv = write_streams(c);

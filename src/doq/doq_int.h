@@ -58,14 +58,19 @@ int doq_tls_client_init(doq_tls *t, const char *ca, const char *cert,
 void doq_tls_deinit(doq_tls *t);
 int doq_tls_server_session(const doq_tls *t, ngtcp2_crypto_conn_ref *ref,
                            gnutls_session_t *out);
-/* The server certificate is checked against name and the serverAuth
+/* The server certificate is checked against name (NULL = no name check,
+ * for peers known by URI SAN; see doq_tls_peer_uri_is) and the serverAuth
  * purpose. name and vdata must outlive the session: GnuTLS keeps both
- * pointers. */
+ * pointers. verify, when not NULL, replaces GnuTLS's own check: it must
+ * run gnutls_certificate_verify_peers with vdata itself. */
 int doq_tls_client_session(const doq_tls *t, ngtcp2_crypto_conn_ref *ref,
                            const char *name, const char *alpn,
                            gnutls_typed_vdata_st vdata[2],
+                           gnutls_certificate_verify_function *verify,
                            gnutls_session_t *out);
 bool doq_tls_alpn_is_doq(gnutls_session_t s);
+/* The peer's leaf certificate carries URI SANs, every one equal to uri. */
+bool doq_tls_peer_uri_is(gnutls_session_t s, const char *uri);
 /* "TLS alert 42 bad_certificate" for a CRYPTO_ERROR transport code. */
 void doq_tls_describe_code(uint64_t code, bool app, char *buf, size_t cap);
 

@@ -89,6 +89,7 @@ static void worker_free(doq_worker *w)
 	if (w->efd >= 0) close(w->efd);
 	if (w->epfd >= 0) close(w->epfd);
 	pthread_mutex_destroy(&w->mbox_mu);
+	doq_defer_free(&w->defer);
 	doq_cidtab_free(&w->cids);
 	doq_heap_free(&w->heap);
 	free(w->rbuf);
@@ -106,7 +107,9 @@ static int worker_new(sdns_doq_server *s, int idx, doq_worker **out,
 	pthread_mutex_init(&w->mbox_mu, NULL);
 	*out = w;
 	w->rbuf = malloc((size_t)DOQ_BATCH * DOQ_RX_MAX);
-	if (!w->rbuf || doq_cidtab_init(&w->cids) != SDNS_OK) return SDNS_ENOMEM;
+	if (doq_defer_init(&w->defer) != SDNS_OK || !w->rbuf ||
+	    doq_cidtab_init(&w->cids) != SDNS_OK)
+		return SDNS_ENOMEM;
 	if ((w->fd = open_socket(s, err, cap)) < 0) return SDNS_EIO;
 	if (idx == 0 && learn_port(s, w->fd) != SDNS_OK) return SDNS_EIO;
 	w->tx.fd = w->fd;
@@ -144,7 +147,7 @@ int sdns_doq_server_new(const sdns_doq_server_conf *c, sdns_doq_server **out,
                         char *err, size_t err_cap)
 {
 	*out = NULL;
-	if (!c || !c->on_query || !c->listen) {
+	if (!c || !(c->on_query || c->on_query_async) || !c->listen) {
 		doq_errf(err, err_cap, "listen and on_query are required");
 		return SDNS_ECONFIG;
 	}
@@ -279,6 +282,7 @@ static void *worker_main(void *arg)
 				uint64_t v;
 				if (read(w->efd, &v, sizeof(v)) < 0) {}
 				doq_worker_mailbox(w);
+				doq_defer_run(w);
 			} else {
 				recv_all(w);
 			}
@@ -360,6 +364,7 @@ void sdns_doq_server_stats(const sdns_doq_server *s, sdns_doq_stats *out)
 		SUM(retries_sent);
 		SUM(stream_timeouts);
 		SUM(closed_by_request);
+		SUM(deferred);
 #undef SUM
 	}
 	out->conns_open = atomic_load_explicit(&s->limits.conns,

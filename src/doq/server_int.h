@@ -9,15 +9,17 @@
 typedef struct doq_conn doq_conn;
 typedef struct doq_worker doq_worker;
 typedef struct doq_close_req doq_close_req;
+typedef struct doq_pend doq_pend;
 
 /* Per-worker counters; summed by sdns_doq_server_stats. */
 typedef struct {
 	atomic_uint_fast64_t handshakes_ok, handshakes_refused, queries,
 		protocol_errors, excessive_load, retries_sent, stream_timeouts,
-		closed_by_request;
+		closed_by_request, deferred;
 } doq_counters;
 
-enum doq_stream_phase { ST_RX, ST_TX, ST_DONE };
+/* ST_PEND: handed to on_query_async, waiting for sdns_doq_server_reply. */
+enum doq_stream_phase { ST_RX, ST_PEND, ST_TX, ST_DONE };
 
 /* One query/response exchange. buf holds the request while it is being
  * assembled, then the framed response until it is acknowledged. */
@@ -25,9 +27,11 @@ typedef struct doq_stream {
 	int64_t id;
 	doq_conn *conn;
 	struct doq_stream *wprev, *wnext;   /* conn's write list */
-	struct doq_stream *dprev, *dnext;   /* conn's deadline list (ST_RX) */
+	struct doq_stream *dprev, *dnext;   /* conn's deadline list (ST_RX,
+	                                       ST_PEND) */
 	struct doq_stream *aprev, *anext;   /* all of the conn's streams */
 	struct doq_stream *free_next;       /* worker's pool */
+	doq_pend *pend;                     /* ST_PEND: its ticket (defer.c) */
 	uint64_t deadline;
 	uint8_t *buf;
 	size_t len, cap;
@@ -61,6 +65,8 @@ struct doq_conn {
 	bool counted;        /* holds a slot in doq_limits */
 	bool handshake_done;
 	enum doq_conn_state state;
+	uint64_t serial;     /* per worker, never reused: tickets name it */
+	uint32_t npending;   /* streams in ST_PEND */
 	ngtcp2_cid odcid;    /* the client's first DCID, also in the table */
 	/* Set by a callback that found a DoQ error; acted on after
 	 * ngtcp2_conn_read_pkt returns. */
@@ -96,6 +102,23 @@ typedef struct {
 	size_t n, cap;
 } doq_heap;
 
+/* Tickets of a worker's deferred queries. Shared with the threads calling
+ * sdns_doq_server_reply, hence the lock; the worker takes it only for a
+ * deferred query (park, drop) and when woken for replies. */
+typedef struct {
+	pthread_mutex_t mu;
+	doq_pend **b;        /* (serial, stream id) -> unanswered ticket */
+	size_t nb, n;
+	doq_pend *ready, *ready_tail; /* answered, not yet sent */
+	/* The ticket whose callback runs now (serial 0 = none), and a reply
+	 * to it that came before the callback returned. */
+	atomic_uint_fast64_t cur_serial;
+	atomic_int_fast64_t cur_sid;
+	bool has_early;
+	uint8_t *early;      /* framed; NULL = reset */
+	size_t early_len;
+} doq_defer;
+
 struct doq_worker {
 	sdns_doq_server *srv;
 	int idx;
@@ -110,11 +133,14 @@ struct doq_worker {
 	doq_stream *pool;
 	size_t pool_n;
 	doq_counters ctr;
-	/* Mailbox for sdns_doq_server_close_matching, the only lock a worker
-	 * takes outside connection open/close, and only when woken for it. */
+	/* Mailbox for sdns_doq_server_close_matching: its lock is taken only
+	 * when woken for it (the other lock off connection open/close is
+	 * defer's, for deferred queries only). */
 	pthread_mutex_t mbox_mu;
 	doq_close_req *mbox;  /* posted, not yet taken */
 	bool alive;           /* taking requests (thread started, not retired) */
+	doq_defer defer;      /* deferred answers (defer.c) */
+	uint64_t next_serial;
 	doq_tx tx;
 	uint8_t resp[DOQ_FRAME_MAX];   /* handler output, framed */
 	struct mmsghdr rmsg[DOQ_BATCH];
@@ -155,6 +181,22 @@ void doq_worker_retire(doq_worker *w);
 /* Before the thread starts (or after it failed to). */
 void doq_worker_set_alive(doq_worker *w, bool alive);
 
+/* defer.c: deferred answers. init/free around the worker's life. begin
+ * and end go around the on_query_async call: end returns 1 when the ticket
+ * was answered while the callback ran (*framed, malloc'd and
+ * length-prefixed or NULL for a reset, is then the caller's); otherwise,
+ * with pending, it parks the stream (0, or SDNS_ENOMEM: answer it now
+ * with a reset). drop forgets a parked stream (reset, freed, connection
+ * closing): its ticket is refused from then on. run sends the replies
+ * that came in (worker thread, when its eventfd fires). */
+int doq_defer_init(doq_defer *d);
+void doq_defer_free(doq_defer *d);
+void doq_defer_begin(doq_worker *w, const sdns_doq_ticket *t);
+int doq_defer_end(doq_worker *w, doq_stream *st, bool pending,
+                  uint8_t **framed, size_t *flen);
+void doq_defer_drop(doq_worker *w, doq_stream *st);
+void doq_defer_run(doq_worker *w);
+
 /* cidtab.c */
 int doq_cidtab_init(doq_cidtab *t);
 void doq_cidtab_free(doq_cidtab *t);
@@ -185,6 +227,22 @@ void doq_conn_flush(doq_conn *c);
 void doq_conn_close(doq_conn *c, bool app, uint64_t code);
 void doq_conn_free(doq_conn *c);
 void doq_conn_mark_dirty(doq_conn *c);
+/* stream.c: stream pool, the connection's lists, buffer accounting (a
+ * stream's request while assembled, its response until acknowledged,
+ * counted per connection and server-wide; take fails over a limit). */
+doq_stream *doq_stream_new(doq_conn *c, int64_t id);
+void doq_stream_free(doq_conn *c, doq_stream *st);
+void doq_stream_drop_buf(doq_stream *st);
+void doq_dlist_del(doq_conn *c, doq_stream *st);
+void doq_wlist_add(doq_conn *c, doq_stream *st);
+void doq_wlist_del(doq_conn *c, doq_stream *st);
+bool doq_acct_take(doq_conn *c, doq_stream *st, size_t n);
+void doq_acct_give(doq_conn *c, doq_stream *st, size_t n);
+/* Send a deferred answer on a parked stream: framed (malloc'd, with the
+ * length prefix) becomes the stream's, or NULL resets it with
+ * DOQ_INTERNAL_ERROR. The stream is no longer parked (defer.c detached
+ * it). */
+void doq_stream_deliver(doq_stream *st, uint8_t *framed, size_t flen);
 int doq_verify_cb(gnutls_session_t s);
 
 #endif

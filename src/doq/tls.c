@@ -1,6 +1,7 @@
 /* GnuTLS credentials and sessions for DoQ: TLS 1.3 only, ALPN "doq",
  * no early data, the client certificate required and verified during the
- * handshake (see verify.c), the server certificate checked by name. */
+ * handshake (see verify.c), the server certificate checked by name or,
+ * for mesh peers, by its URI SAN (client.c). */
 #include <arpa/inet.h>
 #include <gnutls/x509.h>
 #include <stdio.h>
@@ -148,6 +149,7 @@ static bool is_ip_literal(const char *name)
 int doq_tls_client_session(const doq_tls *t, ngtcp2_crypto_conn_ref *ref,
                            const char *name, const char *alpn,
                            gnutls_typed_vdata_st vdata[2],
+                           gnutls_certificate_verify_function *verify,
                            gnutls_session_t *out)
 {
 	gnutls_session_t s;
@@ -158,25 +160,57 @@ int doq_tls_client_session(const doq_tls *t, ngtcp2_crypto_conn_ref *ref,
 		goto fail;
 	/* SNI carries host names only (RFC 6066 §3); GnuTLS matches an IP
 	 * literal against the IP SANs. */
-	if (!is_ip_literal(name) &&
+	if (name && !is_ip_literal(name) &&
 	    gnutls_server_name_set(s, GNUTLS_NAME_DNS, name, strlen(name)) < 0)
 		goto fail;
 	/* Name (DNS or IP SAN) and the serverAuth purpose; GnuTLS keeps the
 	 * vdata pointer, so it lives as long as the session. */
-	vdata[0] = (gnutls_typed_vdata_st){
-		.type = GNUTLS_DT_DNS_HOSTNAME,
-		.data = (unsigned char *)(uintptr_t)name,
-	};
-	vdata[1] = (gnutls_typed_vdata_st){
+	unsigned n = 0;
+	if (name)
+		vdata[n++] = (gnutls_typed_vdata_st){
+			.type = GNUTLS_DT_DNS_HOSTNAME,
+			.data = (unsigned char *)(uintptr_t)name,
+		};
+	vdata[n++] = (gnutls_typed_vdata_st){
 		.type = GNUTLS_DT_KEY_PURPOSE_OID,
 		.data = (unsigned char *)(uintptr_t)GNUTLS_KP_TLS_WWW_SERVER,
 	};
-	gnutls_session_set_verify_cert2(s, vdata, 2, 0);
+	gnutls_session_set_verify_cert2(s, vdata, n, 0);
+	if (verify) gnutls_session_set_verify_function(s, verify);
 	*out = s;
 	return SDNS_OK;
 fail:
 	gnutls_deinit(s);
 	return SDNS_ETLS;
+}
+
+bool doq_tls_peer_uri_is(gnutls_session_t s, const char *uri)
+{
+	unsigned n = 0;
+	const gnutls_datum_t *certs = gnutls_certificate_get_peers(s, &n);
+	gnutls_x509_crt_t crt;
+	if (!certs || n == 0 || gnutls_x509_crt_init(&crt) < 0) return false;
+	bool seen = false, other = false;
+	if (gnutls_x509_crt_import(crt, &certs[0], GNUTLS_X509_FMT_DER) == 0) {
+		size_t want = strlen(uri);
+		for (unsigned i = 0;; i++) {
+			char san[1024];
+			size_t len = sizeof(san);
+			int type = gnutls_x509_crt_get_subject_alt_name(crt, i, san,
+			                                                &len, NULL);
+			if (type == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE) break;
+			/* Too long for us is not the one we want either. */
+			if (type < 0) {
+				other = true;
+				break;
+			}
+			if (type != GNUTLS_SAN_URI) continue;
+			if (len == want && memcmp(san, uri, want) == 0) seen = true;
+			else other = true;
+		}
+	}
+	gnutls_x509_crt_deinit(crt);
+	return seen && !other;
 }
 
 bool doq_tls_alpn_is_doq(gnutls_session_t s)

@@ -1,0 +1,197 @@
+/* sdnsd's side of the mesh: starting it from our own node certificate,
+ * the asynchronous DoQ handler (local zones first, then mesh names over the
+ * mesh, NOTIFY from peers), and the hooks dbsync and the stub call. */
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sdns/error.h"
+#include "sdns/identity.h"
+#include "sdns/log.h"
+#include "sdns/mesh.h"
+#include "sdns/meshpeers.h"
+#include "sdns/msg.h"
+#include "sdnsd.h"
+
+/* Our identity from the URI SAN of --tls-cert (the leaf comes first). */
+static int own_identity(const char *cert_path, sdns_identity *id)
+{
+	gnutls_datum_t pem = { NULL, 0 };
+	gnutls_x509_crt_t crt;
+	if (gnutls_load_file(cert_path, &pem) < 0) return SDNS_EIO;
+	int rc = SDNS_ENOTFOUND;
+	if (gnutls_x509_crt_init(&crt) < 0) {
+		gnutls_free(pem.data);
+		return SDNS_ENOMEM;
+	}
+	if (gnutls_x509_crt_import(crt, &pem, GNUTLS_X509_FMT_PEM) < 0)
+		rc = SDNS_ECERT;
+	for (unsigned i = 0; rc == SDNS_ENOTFOUND; i++) {
+		char san[SDNS_ID_URI_MAX];
+		size_t sz = sizeof san;
+		int t = gnutls_x509_crt_get_subject_alt_name(crt, i, san, &sz, NULL);
+		if (t == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE) break;
+		if (t == GNUTLS_SAN_URI && !strncmp(san, "spiffe://", 9) &&
+		    sdns_identity_parse_uri(san, sz, id) == SDNS_OK)
+			rc = SDNS_OK;
+	}
+	gnutls_x509_crt_deinit(crt);
+	gnutls_free(pem.data);
+	return rc;
+}
+
+bool sdnsd_mesh_wanted(const sdnsd_conf *c)
+{
+	return c->db && !c->no_mesh && c->tls_cert && c->tls_key && c->tls_ca;
+}
+
+int sdnsd_mesh_start(const sdnsd_conf *c, sdnsd_state *st)
+{
+	if (!sdnsd_mesh_wanted(c)) return SDNS_OK;
+	sdns_identity id;
+	int rc = own_identity(c->tls_cert, &id);
+	if (rc || id.role != SDNS_ROLE_NODE) {
+		sdns_log(SDNS_LOG_INFO, "mesh_off", "reason=\"--tls-cert is not a "
+		         "node certificate\"");
+		return SDNS_OK;
+	}
+	sdns_mesh_conf mc = {
+		.mesh = id.mesh, .self = id.name, .ca_path = c->tls_ca,
+		.cert_path = c->tls_cert, .key_path = c->tls_key,
+		.timeout_ms = (uint32_t)c->mesh_timeout,
+		.pad_block = SDNS_DOQ_PAD_BLOCK,
+	};
+	char err[256] = "";
+	rc = sdns_mesh_new(&mc, &st->mesh, err, sizeof err);
+	if (rc) {
+		sdns_log(SDNS_LOG_ERROR, "start_failed", "error=\"%s\"", err);
+		return rc;
+	}
+	sdns_log(SDNS_LOG_INFO, "mesh_started", "mesh=%s self=%s timeout_ms=%u",
+	         id.mesh, id.name, mc.timeout_ms ? mc.timeout_ms : 1500u);
+	return SDNS_OK;
+}
+
+void sdnsd_mesh_stop(sdnsd_state *st)
+{
+	sdns_mesh_free(st->mesh);
+	st->mesh = NULL;
+}
+
+void sdnsd_mesh_reload_peers(sdnsd_state *st, sdns_store *db)
+{
+	if (!st->mesh) return;
+	sdns_mesh_peer *p = NULL;
+	size_t n = 0;
+	sdns_store_err err = {0};
+	if (sdns_store_mesh_peers(db, &p, &n, &err) == SDNS_OK)
+		sdns_mesh_set_peers(st->mesh, p, n);
+	else
+		sdns_log(SDNS_LOG_WARN, "mesh_peers_failed", "error=\"%s\"",
+		         err.message);
+	free(p);
+}
+
+void sdnsd_mesh_zone_changed(sdnsd_state *st, const sdns_name *apex)
+{
+	if (st->mesh) sdns_mesh_notify(st->mesh, apex);
+}
+
+void sdnsd_mesh_zones_changed(sdnsd_state *st, const sdns_zoneset *zs)
+{
+	for (size_t i = 0; st->mesh && zs && i < sdns_zoneset_count(zs); i++)
+		sdns_mesh_notify(st->mesh, sdns_zone_apex(sdns_zoneset_at(zs, i)));
+}
+
+/* --- the DoQ handler --- */
+
+typedef struct {
+	sdns_doq_server *doq;
+	sdns_doq_ticket t;
+} mesh_wait;
+
+static void on_mesh_answer(void *ctx, const uint8_t *resp, size_t len)
+{
+	mesh_wait *w = ctx;
+	sdns_doq_server_reply(w->doq, &w->t, resp, resp ? len : 0);
+	free(w);
+}
+
+static int notify_in(sdnsd_state *st, const sdns_identity *peer,
+                     const sdns_msg *q, const uint8_t *wire, size_t len,
+                     uint8_t *resp, size_t cap, size_t *resp_len)
+{
+	int rc = SDNS_EDENIED;
+	if (st->mesh && peer->role == SDNS_ROLE_NODE && q->qdcount == 1 &&
+	    q->qtype == SDNS_T_SOA)
+		rc = sdns_mesh_notify_in(st->mesh, peer->name, &q->qname);
+	return sdns_mesh_notify_reply(wire, len, rc, resp, cap, resp_len);
+}
+
+static bool refused(const uint8_t *resp, size_t len)
+{
+	return len >= SDNS_HDR_LEN && (resp[3] & 0xf) == SDNS_RC_REFUSED;
+}
+
+int sdnsd_answer_async(void *ctx, const sdns_identity *peer,
+                       const sdns_msg *query, const uint8_t *wire, size_t len,
+                       const sdns_doq_ticket *ticket, uint8_t *resp,
+                       size_t cap, size_t *resp_len)
+{
+	sdnsd_state *st = ctx;
+	if (SDNS_OPCODE(query->flags) == SDNS_OP_NOTIFY)
+		return notify_in(st, peer, query, wire, len, resp, cap, resp_len);
+	int rc = sdnsd_answer(ctx, peer, query, wire, len, resp, cap, resp_len);
+	if (!st->mesh || rc != SDNS_OK || !refused(resp, *resp_len) ||
+	    !sdns_mesh_is_mesh_name(st->mesh, &query->qname))
+		return rc;
+	/* Node callers get local data and the verified cache only: loop
+	 * safety, a peer never asks further on another's behalf. */
+	if (sdns_mesh_answer_cached(st->mesh, wire, len, resp, cap,
+	                            resp_len) == SDNS_OK)
+		return SDNS_OK;
+	if (peer->role == SDNS_ROLE_NODE)
+		return sdnsd_answer(ctx, peer, query, wire, len, resp, cap,
+		                    resp_len);
+	mesh_wait *w = malloc(sizeof *w);
+	if (!w) return SDNS_ENOMEM;
+	w->doq = st->doq;
+	w->t = *ticket;
+	if (sdns_mesh_resolve(st->mesh, wire, len, on_mesh_answer, w) ==
+	    SDNS_OK)
+		return SDNS_EPENDING;
+	free(w);
+	return sdnsd_answer(ctx, peer, query, wire, len, resp, cap, resp_len);
+}
+
+/* --- the stub --- */
+
+typedef struct {
+	sdns_stub_done_fn done;
+	void *token;
+} stub_wait;
+
+static void on_stub_answer(void *ctx, const uint8_t *resp, size_t len)
+{
+	stub_wait *w = ctx;
+	w->done(w->token, resp ? SDNS_OK : SDNS_EIO, resp, resp ? len : 0);
+	free(w);
+}
+
+int sdnsd_mesh_stub_forward(sdnsd_state *st, const uint8_t *wire,
+                            size_t len, sdns_stub_done_fn done, void *token)
+{
+	if (!st->mesh) return SDNS_ENOTFOUND;
+	stub_wait *w = malloc(sizeof *w);
+	if (!w) return SDNS_ENOMEM;
+	*w = (stub_wait){ done, token };
+	int rc = sdns_mesh_resolve(st->mesh, wire, len, on_stub_answer, w);
+	if (rc) free(w);
+	return rc;
+}
+
+bool sdnsd_mesh_name(sdnsd_state *st, const sdns_name *qname)
+{
+	return st->mesh && sdns_mesh_is_mesh_name(st->mesh, qname);
+}

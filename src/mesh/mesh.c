@@ -1,0 +1,277 @@
+/* The mesh object: configuration, the peer set and the push (NOTIFY) side. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "sdns/error.h"
+#include "sdns/identity.h"
+#include "sdns/log.h"
+#include "sdns/msg.h"
+#include "mesh_int.h"
+
+uint64_t mesh_mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t mesh_cache_ns(const sdns_mesh *m)
+{
+	return m->conf.clock_ns ? m->conf.clock_ns() : mesh_mono_ns();
+}
+
+static int say(char *err, size_t cap, int rc, const char *what)
+{
+	if (err && cap) snprintf(err, cap, "%s", what);
+	return rc;
+}
+
+/* "<label>.<mesh>." as a name. */
+static int zone_of(const char *label, const char *mesh, sdns_name *out)
+{
+	char text[160];
+	int n = snprintf(text, sizeof text, "%s.%s.", label, mesh);
+	if (n < 0 || (size_t)n >= sizeof text) return SDNS_ENAME;
+	return sdns_name_from_str(out, text, (size_t)n, NULL);
+}
+
+static void conf_defaults(sdns_mesh_conf *c)
+{
+	if (!c->timeout_ms) c->timeout_ms = 1500;
+	if (!c->backoff_min_ms) c->backoff_min_ms = 100;
+	if (!c->backoff_max_ms) c->backoff_max_ms = 5000;
+	if (c->backoff_max_ms < c->backoff_min_ms)
+		c->backoff_max_ms = c->backoff_min_ms;
+	if (!c->cache_entries) c->cache_entries = 10000;
+}
+
+static int check_conf(const sdns_mesh_conf *c, char *err, size_t cap)
+{
+	if (!c->mesh || !c->self || !c->ca_path || !c->cert_path || !c->key_path)
+		return say(err, cap, SDNS_EINVAL,
+		           "mesh: mesh, self, ca, cert and key are required");
+	if (sdns_identity_check_part(c->mesh, strlen(c->mesh)) ||
+	    sdns_identity_check_part(c->self, strlen(c->self)))
+		return say(err, cap, SDNS_EINVAL, "mesh: bad mesh or node name");
+	return SDNS_OK;
+}
+
+static int make_cache(sdns_mesh *m)
+{
+	sdns_cache_conf cc;
+	sdns_cache_conf_default(&cc);
+	cc.max_entries = m->conf.cache_entries;
+	cc.servfail_ttl = 0;
+	return sdns_cache_new(&cc, &m->cache);
+}
+
+static int start_timer(sdns_mesh *m)
+{
+	pthread_condattr_t a;
+	pthread_condattr_init(&a);
+	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+	pthread_cond_init(&m->cv, &a);
+	pthread_condattr_destroy(&a);
+	pthread_mutex_init(&m->mu, NULL);
+	return pthread_create(&m->timer, NULL, mesh_timer_main, m) ? SDNS_ENOMEM
+	                                                          : SDNS_OK;
+}
+
+int sdns_mesh_new(const sdns_mesh_conf *c, sdns_mesh **out, char *err,
+                  size_t err_cap)
+{
+	*out = NULL;
+	int rc = check_conf(c, err, err_cap);
+	if (rc) return rc;
+	sdns_mesh *m = calloc(1, sizeof *m);
+	if (!m) return say(err, err_cap, SDNS_ENOMEM, "out of memory");
+	m->conf = *c;
+	conf_defaults(&m->conf);
+	snprintf(m->mesh, sizeof m->mesh, "%s", c->mesh);
+	snprintf(m->self, sizeof m->self, "%s", c->self);
+	m->conf.mesh = m->mesh;
+	m->conf.self = m->self;
+	m->ca = strdup(c->ca_path);
+	m->cert = strdup(c->cert_path);
+	m->key = strdup(c->key_path);
+	rc = (!m->ca || !m->cert || !m->key) ? SDNS_ENOMEM : SDNS_OK;
+	if (!rc) {
+		char t[80];
+		int n = snprintf(t, sizeof t, "%s.", m->mesh);
+		rc = sdns_name_from_str(&m->mesh_name, t, (size_t)n, NULL);
+	}
+	if (!rc) rc = zone_of(m->self, m->mesh, &m->self_apex);
+	if (!rc) rc = make_cache(m);
+	if (rc) {
+		sdns_cache_free(m->cache);
+		free(m->ca), free(m->cert), free(m->key), free(m);
+		return say(err, err_cap, rc, "mesh: cannot set up");
+	}
+	rc = start_timer(m);
+	if (rc) {
+		pthread_cond_destroy(&m->cv);
+		pthread_mutex_destroy(&m->mu);
+		sdns_cache_free(m->cache);
+		free(m->ca), free(m->cert), free(m->key), free(m);
+		return say(err, err_cap, rc, "mesh: cannot start the timer");
+	}
+	*out = m;
+	return SDNS_OK;
+}
+
+void sdns_mesh_free(sdns_mesh *m)
+{
+	if (!m) return;
+	sdns_mesh_set_peers(m, NULL, 0);
+	pthread_mutex_lock(&m->mu);
+	while (m->threads) pthread_cond_wait(&m->cv, &m->mu);
+	m->stopping = true;
+	pthread_cond_broadcast(&m->cv);
+	pthread_mutex_unlock(&m->mu);
+	pthread_join(m->timer, NULL); /* fails what is still pending */
+	free(m->peers);
+	sdns_cache_free(m->cache);
+	pthread_cond_destroy(&m->cv);
+	pthread_mutex_destroy(&m->mu);
+	free(m->ca), free(m->cert), free(m->key);
+	free(m);
+}
+
+static bool same_peer(const mesh_peer *p, const sdns_mesh_peer *q)
+{
+	return !strcmp(p->info.name, q->name) &&
+	       !strcmp(p->info.endpoint, q->endpoint) &&
+	       !memcmp(p->info.zone_key, q->zone_key, 32);
+}
+
+static bool peer_usable(const sdns_mesh *m, const sdns_mesh_peer *q)
+{
+	size_t nl = strnlen(q->name, sizeof q->name);
+	return nl < sizeof q->name && strcmp(q->name, m->self) &&
+	       !sdns_identity_check_part(q->name, nl) && q->endpoint[0] &&
+	       strnlen(q->endpoint, sizeof q->endpoint) < sizeof q->endpoint;
+}
+
+/* The kept or new peer for q; NULL when q is unusable or on failure. */
+static mesh_peer *peer_for(sdns_mesh *m, mesh_peer **old, size_t nold,
+                           const sdns_mesh_peer *q)
+{
+	for (size_t i = 0; i < nold; i++) {
+		if (old[i] && same_peer(old[i], q)) {
+			mesh_peer *p = old[i];
+			old[i] = NULL;
+			return p;
+		}
+	}
+	sdns_name apex;
+	sdns_dnssec_key k;
+	if (zone_of(q->name, m->mesh, &apex) ||
+	    sdns_dnssec_key_from_pub(q->zone_key, &k))
+		return NULL;
+	return mesh_peer_start(m, q, &apex, &k);
+}
+
+int sdns_mesh_set_peers(sdns_mesh *m, const sdns_mesh_peer *p, size_t n)
+{
+	mesh_peer **next = calloc(n ? n : 1, sizeof *next);
+	if (!next) return SDNS_ENOMEM;
+	pthread_mutex_lock(&m->mu);
+	mesh_peer **old = m->peers;
+	size_t nold = m->npeers;
+	m->peers = NULL;
+	m->npeers = 0;
+	pthread_mutex_unlock(&m->mu);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!peer_usable(m, &p[i])) continue;
+		bool dup = false;
+		for (size_t j = 0; j < k; j++)
+			dup |= !strcmp(next[j]->info.name, p[i].name);
+		if (dup) continue;
+		mesh_peer *np = peer_for(m, old, nold, &p[i]);
+		if (np) next[k++] = np;
+	}
+	pthread_mutex_lock(&m->mu);
+	m->peers = next;
+	m->npeers = k;
+	m->st.peers = k;
+	pthread_mutex_unlock(&m->mu);
+	for (size_t i = 0; i < nold; i++)
+		if (old[i]) mesh_peer_stop(old[i]);
+	free(old);
+	sdns_log(SDNS_LOG_INFO, "mesh_peers", "count=%zu", k);
+	return SDNS_OK;
+}
+
+void sdns_mesh_stats_get(sdns_mesh *m, sdns_mesh_stats *out)
+{
+	pthread_mutex_lock(&m->mu);
+	*out = m->st;
+	out->peers_up = 0;
+	for (size_t i = 0; i < m->npeers; i++)
+		out->peers_up += atomic_load(&m->peers[i]->up);
+	pthread_mutex_unlock(&m->mu);
+}
+
+/* --- push --- */
+
+static mesh_job *notify_job(const sdns_name *apex)
+{
+	mesh_job *j = calloc(1, sizeof *j);
+	uint8_t *w = malloc(SDNS_NAME_MAX + 64);
+	sdns_bld b;
+	size_t len = 0;
+	uint16_t f = SDNS_F_AA | (SDNS_OP_NOTIFY << 11);
+	int rc = (j && w) ? sdns_bld_init(&b, w, SDNS_NAME_MAX + 64, 0, f)
+	                  : SDNS_ENOMEM;
+	if (!rc) rc = sdns_bld_question(&b, apex, SDNS_T_SOA, 1);
+	if (!rc) rc = sdns_bld_finish(&b, &len);
+	if (rc) {
+		free(j), free(w);
+		return NULL;
+	}
+	j->kind = MESH_JOB_NOTIFY;
+	j->wire = w;
+	j->len = len;
+	return j;
+}
+
+int sdns_mesh_notify(sdns_mesh *m, const sdns_name *apex)
+{
+	int rc = SDNS_OK;
+	pthread_mutex_lock(&m->mu);
+	for (size_t i = 0; i < m->npeers; i++) {
+		mesh_job *j = notify_job(apex);
+		if (!j) {
+			rc = SDNS_ENOMEM;
+			break;
+		}
+		if (mesh_peer_push(m->peers[i], j)) m->st.notify_sent++;
+		else mesh_job_free(j);
+	}
+	pthread_mutex_unlock(&m->mu);
+	return rc;
+}
+
+int sdns_mesh_notify_in(sdns_mesh *m, const char *from, const sdns_name *apex)
+{
+	sdns_name owner;
+	bool ok = from && !sdns_identity_check_part(from, strlen(from)) &&
+	          !zone_of(from, m->mesh, &owner) && sdns_name_eq_ci(&owner, apex);
+	pthread_mutex_lock(&m->mu);
+	if (ok) {
+		m->st.notify_in++;
+		m->epoch++;
+	} else {
+		m->st.notify_refused++;
+	}
+	pthread_mutex_unlock(&m->mu);
+	if (!ok) return SDNS_EDENIED;
+	size_t n = sdns_cache_drop_zone(m->cache, apex);
+	char t[SDNS_NAME_STR_MAX];
+	sdns_name_to_str(apex, t, sizeof t);
+	sdns_log(SDNS_LOG_INFO, "mesh_notify_in", "from=%s zone=%s dropped=%zu",
+	         from, t, n);
+	return SDNS_OK;
+}

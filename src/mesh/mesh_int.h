@@ -1,0 +1,125 @@
+/* Internals of src/mesh: the mesh object, peers with their threads, pending
+ * resolutions and the jobs that carry one message to one peer. */
+#ifndef SDNS_MESH_INT_H
+#define SDNS_MESH_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include "sdns/cache.h"
+#include "sdns/dnssec.h"
+#include "sdns/mesh.h"
+
+/* The question of one waiting caller, enough to shape its answer. */
+typedef struct {
+	uint16_t id;
+	bool rd, do_bit, edns;
+	sdns_name qname;        /* case as received */
+	uint16_t qtype, qclass;
+} mesh_q;
+
+typedef struct {
+	mesh_q q;
+	sdns_mesh_cb cb;
+	void *ctx;
+} mesh_waiter;
+
+/* One resolution in flight; shared by the callers it coalesces. Guarded by
+ * the mesh lock; freed when refs drops to 0 (the table's and each job's). */
+typedef struct mesh_pending {
+	struct mesh_pending *prev, *next;
+	unsigned refs;
+	bool done;
+	sdns_name key;          /* lowercase qname */
+	uint16_t qtype, qclass;
+	sdns_name apex;         /* the owner's zone */
+	sdns_dnssec_key owner_key;
+	uint64_t deadline_ns;   /* CLOCK_MONOTONIC */
+	int outstanding;        /* jobs not yet answered */
+	bool bogus_seen;
+	char why[96];
+	mesh_waiter *w;
+	size_t nw, capw;
+} mesh_pending;
+
+enum { MESH_JOB_QUERY = 0, MESH_JOB_NOTIFY = 1 };
+
+typedef struct mesh_job {
+	struct mesh_job *next;
+	int kind;
+	int tries;
+	uint8_t *wire;
+	size_t len;
+	int64_t stream;
+	uint64_t epoch;         /* mesh epoch when sent (stale after NOTIFY) */
+	mesh_pending *p;        /* QUERY: one ref held */
+} mesh_job;
+
+typedef struct mesh_peer {
+	sdns_mesh_peer info;
+	sdns_name apex;         /* info.name + "." + mesh */
+	sdns_dnssec_key key;
+	struct sdns_mesh *m;
+	pthread_t thr;
+	int efd;                /* eventfd: jobs queued or stop */
+	pthread_mutex_t mu;     /* guards the queue and refs */
+	mesh_job *q_head, *q_tail;
+	bool stop;
+	unsigned refs;          /* the set's and the thread's */
+	atomic_ullong down_until_ns; /* in backoff until then (0 = not) */
+	atomic_bool up;
+} mesh_peer;
+
+struct sdns_mesh {
+	char mesh[64], self[64];
+	char *ca, *cert, *key;
+	char self_uri[160];
+	sdns_name mesh_name, self_apex;
+	sdns_mesh_conf conf;
+	sdns_cache *cache;
+
+	pthread_mutex_t mu;     /* peers, pending, stats, epoch */
+	pthread_cond_t cv;      /* timer wake-up; thread exits */
+	mesh_peer **peers;
+	size_t npeers;
+	mesh_pending *pend;     /* list of live resolutions */
+	unsigned threads;       /* peer threads still running */
+	bool stopping;
+	pthread_t timer;
+	uint64_t epoch;
+	sdns_mesh_stats st;
+};
+
+/* Clocks. */
+uint64_t mesh_mono_ns(void);
+uint64_t mesh_cache_ns(const struct sdns_mesh *m);
+
+/* peer.c */
+mesh_peer *mesh_peer_start(struct sdns_mesh *m, const sdns_mesh_peer *info,
+                           const sdns_name *apex, const sdns_dnssec_key *k);
+/* Ask the thread to finish; it fails its jobs and drops its ref. */
+void mesh_peer_stop(mesh_peer *p);
+/* Queue a job (ownership passes); false when the peer is stopping (job is
+ * then the caller's). */
+bool mesh_peer_push(mesh_peer *p, mesh_job *j);
+void mesh_peer_unref(mesh_peer *p);
+bool mesh_peer_in_backoff(const mesh_peer *p);
+void mesh_job_free(mesh_job *j);
+
+/* resolve.c: a peer thread's outcome for a job (resp NULL on failure). */
+void mesh_job_done(struct sdns_mesh *m, mesh_peer *peer, mesh_job *j,
+                   int status, const uint8_t *resp, size_t len);
+/* Finish p (already unlinked and marked done) with SERVFAIL. */
+void mesh_pending_fail(struct sdns_mesh *m, mesh_pending *p);
+void mesh_pending_unref(struct sdns_mesh *m, mesh_pending *p);
+void *mesh_timer_main(void *arg);
+
+/* reply.c */
+int mesh_q_from_query(const uint8_t *wire, size_t len, mesh_q *q);
+/* The upstream answer up reshaped for q (ID, RD, question case, DNSSEC
+ * records only with DO, AD with DO, OPT when q had EDNS). */
+int mesh_reply_adapt(const mesh_q *q, const uint8_t *up, size_t len,
+                     size_t pad, uint8_t *out, size_t cap, size_t *olen);
+int mesh_reply_fail(const mesh_q *q, uint16_t ede, const char *why,
+                    size_t pad, uint8_t *out, size_t cap, size_t *olen);
+
+#endif
