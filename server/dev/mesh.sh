@@ -76,20 +76,15 @@ start_db() {
 
 # start_node I: sdnsd for node I in the background, pid in $VAR/NODE.pid
 start_node() {
-	local i=$1 n=${NODES[$1]} zk=()
+	local i=$1 n=${NODES[$1]}
 	local ci=${CONNINFO/dbname=sdns/dbname=$(db_of "$n")}
-	if "$BIN/sdnsd" --help 2>&1 | grep -q -- --zone-key; then
-		zk=(--zone-key "$VAR/pki/$n/zone.key")
-	else
-		echo "mesh.sh: this sdnsd has no --zone-key: zones are served unsigned" >&2
-	fi
 	# shellcheck disable=SC2086
 	"$BIN/sdnsd" --db "$ci" --doq-listen "127.0.0.1:$((DOQ0 + i))" \
 		--api-listen "127.0.0.1:$((API0 + i))" --public-url "$(api_of "$i")" \
 		--stub-listen "127.0.0.1:$((STUB0 + i))" \
 		--tls-cert "$VAR/pki/$n/node.pem" --tls-key "$VAR/pki/$n/node.key" \
 		--tls-ca "$VAR/pki/ca.pem" --mesh "$MESH" \
-		"${zk[@]}" --migrations "$ROOT/migrations" \
+		--zone-key "$VAR/pki/$n/zone.key" --migrations "$ROOT/migrations" \
 		${SDNS_NODE_ARGS:-} >>"$VAR/$n.log" 2>&1 &
 	echo $! >"$VAR/$n.pid"
 }
