@@ -29,9 +29,9 @@ typedef struct {
 	sdns_name wild_owner;
 } vctx;
 
-static int bogus(vctx *v, const char *fmt, ...)
+static int vbogus(vctx *v, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-static int bogus(vctx *v, const char *fmt, ...)
+static int vbogus(vctx *v, const char *fmt, ...)
 {
 	if (v->why && v->why_cap) {
 		va_list ap;
@@ -88,8 +88,8 @@ static int check_set(vctx *v, size_t first, sdns_rrset *set)
 	}
 	nstr(&head->owner, nb, sizeof(nb));
 	const char *ts = sdns_type_to_str(head->type, tb, sizeof(tb));
-	if (!any) return bogus(v, "no RRSIG for %s %s", nb, ts);
-	return bogus(v, "%s %s: %s", nb, ts, w);
+	if (!any) return vbogus(v, "no RRSIG for %s %s", nb, ts);
+	return vbogus(v, "%s %s: %s", nb, ts, w);
 }
 
 static int check_sigs(vctx *v)
@@ -192,13 +192,13 @@ static int denial(vctx *v, const sdns_name *sname, uint16_t qtype)
 	if (m) {
 		if (sdns_dnssec_nsec_has(m->rdata, m->rdlen, qtype) ||
 		    sdns_dnssec_nsec_has(m->rdata, m->rdlen, SDNS_T_CNAME))
-			return bogus(v, "NSEC at %s says %s exists", nb, ts);
+			return vbogus(v, "NSEC at %s says %s exists", nb, ts);
 		return SDNS_OK;
 	}
 	const sdns_rr *cov = find_nsec(v, sname, false);
-	if (!cov) return bogus(v, "no NSEC proof for %s %s", nb, ts);
+	if (!cov) return vbogus(v, "no NSEC proof for %s %s", nb, ts);
 	if (!wildcard_denied(v, cov, sname, qtype))
-		return bogus(v, "no NSEC proof against a wildcard for %s", nb);
+		return vbogus(v, "no NSEC proof against a wildcard for %s", nb);
 	return SDNS_OK;
 }
 
@@ -230,11 +230,11 @@ static int validate(vctx *v)
 	char nb[SDNS_NAME_STR_MAX], rb[16];
 	uint8_t rcode = SDNS_RCODE(m->flags);
 	if (rcode != SDNS_RC_NOERROR && rcode != SDNS_RC_NXDOMAIN)
-		return bogus(v, "rcode %s", sdns_rcode_to_str(rcode, rb,
+		return vbogus(v, "rcode %s", sdns_rcode_to_str(rcode, rb,
 		                                              sizeof(rb)));
-	if (m->qdcount != 1) return bogus(v, "no question");
+	if (m->qdcount != 1) return vbogus(v, "no question");
 	if (!sdns_name_is_sub_ci(&m->qname, v->apex))
-		return bogus(v, "%s is outside the zone",
+		return vbogus(v, "%s is outside the zone",
 		             nstr(&m->qname, nb, sizeof(nb)));
 	int rc = check_sigs(v);
 	if (rc) return rc;
@@ -243,11 +243,11 @@ static int validate(vctx *v)
 	if (pos && rcode == SDNS_RC_NOERROR) {
 		/* A wildcard expansion also needs the qname's non-existence. */
 		if (v->wild && !find_nsec(v, &v->wild_owner, false))
-			return bogus(v, "wildcard answer without NSEC proof");
+			return vbogus(v, "wildcard answer without NSEC proof");
 		return SDNS_OK;
 	}
 	if (!sdns_name_is_sub_ci(&sname, v->apex))
-		return bogus(v, "CNAME leaves the zone at %s",
+		return vbogus(v, "CNAME leaves the zone at %s",
 		             nstr(&sname, nb, sizeof(nb)));
 	return denial(v, &sname, m->qtype);
 }
