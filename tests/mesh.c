@@ -209,7 +209,7 @@ static void each_setup(void)
 		.mesh = SDNS_TESTPKI_MESH, .self = "node2", .ca_path = g_ca,
 		.cert_path = g_ncert, .key_path = g_nkey, .timeout_ms = 3000,
 		.backoff_min_ms = 50, .backoff_max_ms = 200,
-		.clock_ns = test_clock,
+		.clock_ns = test_clock, .pad_block = SDNS_DOQ_PAD_BLOCK,
 	};
 	char err[256];
 	ck_assert_int_eq(sdns_mesh_new(&c, &g_mesh, err, sizeof err), SDNS_OK);
@@ -612,6 +612,30 @@ START_TEST(test_peer_with_wrong_identity_is_not_trusted)
 }
 END_TEST
 
+START_TEST(test_answer_padded_only_when_query_padded)
+{
+	answer a;
+	sdns_msg m;
+	resolve(WWW, SDNS_T_A, true, &a, &m);
+	ck_assert(!m.edns.has_padding);
+	sdns_msg_free(&m);
+	sdns_name n = nm(WWW);
+	sdns_edns e = { .present = true, .udp_size = 1232, .do_bit = true };
+	uint8_t q[512];
+	size_t ql = 0;
+	ck_assert_int_eq(sdns_msg_make_query(q, sizeof q, &ql, 9, &n, SDNS_T_A,
+	                                     false, &e, 128), SDNS_OK);
+	answer_init(&a);
+	ck_assert_int_eq(sdns_mesh_resolve(g_mesh, q, ql, on_answer, &a), 0);
+	answer_wait(&a);
+	ck_assert_uint_eq(a.len % SDNS_DOQ_PAD_BLOCK, 0);
+	ck_assert_int_eq(sdns_msg_parse(a.resp, a.len, &m), SDNS_OK);
+	ck_assert(m.edns.has_padding);
+	ck_assert(!(m.flags & SDNS_F_RD));
+	sdns_msg_free(&m);
+}
+END_TEST
+
 START_TEST(test_new_rejects_missing_conf)
 {
 	sdns_mesh_conf c = { .mesh = "test.mesh", .self = "a" };
@@ -649,6 +673,7 @@ static Suite *mesh_suite(void)
 	tcase_add_test(tc, test_non_mesh_and_bad_queries_not_taken);
 	tcase_add_test(tc, test_unreachable_peer_servfail_then_skipped_in_backoff);
 	tcase_add_test(tc, test_peer_with_wrong_identity_is_not_trusted);
+	tcase_add_test(tc, test_answer_padded_only_when_query_padded);
 	tcase_add_test(tc, test_new_rejects_missing_conf);
 	suite_add_tcase(s, tc);
 	return s;

@@ -195,3 +195,43 @@ bool sdnsd_mesh_name(sdnsd_state *st, const sdns_name *qname)
 {
 	return st->mesh && sdns_mesh_is_mesh_name(st->mesh, qname);
 }
+
+/* --- metrics --- */
+
+size_t sdnsd_mesh_metrics(sdnsd_state *st, char *buf, size_t cap)
+{
+	if (!st->mesh || !cap) return 0;
+	sdns_mesh_stats s;
+	sdns_mesh_stats_get(st->mesh, &s);
+	int n = snprintf(buf, cap,
+	    "# HELP sdns_mesh_peers Mesh peers by state.\n"
+	    "# TYPE sdns_mesh_peers gauge\n"
+	    "sdns_mesh_peers{state=\"up\"} %llu\n"
+	    "sdns_mesh_peers{state=\"down\"} %llu\n"
+	    "# HELP sdns_mesh_resolutions_total Mesh name lookups by outcome.\n"
+	    "# TYPE sdns_mesh_resolutions_total counter\n"
+	    "sdns_mesh_resolutions_total{result=\"cache_hit\"} %llu\n"
+	    "sdns_mesh_resolutions_total{result=\"coalesced\"} %llu\n"
+	    "sdns_mesh_resolutions_total{result=\"servfail\"} %llu\n"
+	    "# HELP sdns_mesh_answers_total Peer answers by validation result.\n"
+	    "# TYPE sdns_mesh_answers_total counter\n"
+	    "sdns_mesh_answers_total{result=\"verified\"} %llu\n"
+	    "sdns_mesh_answers_total{result=\"bogus\"} %llu\n"
+	    "# HELP sdns_mesh_upstream_queries_total Queries sent to peers.\n"
+	    "# TYPE sdns_mesh_upstream_queries_total counter\n"
+	    "sdns_mesh_upstream_queries_total %llu\n"
+	    "# HELP sdns_mesh_notify_total NOTIFY messages by direction.\n"
+	    "# TYPE sdns_mesh_notify_total counter\n"
+	    "sdns_mesh_notify_total{dir=\"out\"} %llu\n"
+	    "sdns_mesh_notify_total{dir=\"in\"} %llu\n"
+	    "sdns_mesh_notify_total{dir=\"refused\"} %llu\n",
+	    (unsigned long long)s.peers_up,
+	    (unsigned long long)(s.peers - s.peers_up),
+	    (unsigned long long)s.cache_hits, (unsigned long long)s.coalesced,
+	    (unsigned long long)s.servfail, (unsigned long long)s.verified,
+	    (unsigned long long)s.bogus, (unsigned long long)s.upstream,
+	    (unsigned long long)s.notify_sent, (unsigned long long)s.notify_in,
+	    (unsigned long long)s.notify_refused);
+	if (n < 0) return 0;
+	return (size_t)n < cap ? (size_t)n : cap - 1;
+}

@@ -87,5 +87,7 @@ size_t sdnsd_metrics(void *ctx, char *buf, size_t cap)
 	        atomic_load(&st->swaps));
 	if (o.len < o.cap)
 		o.len += sdnsd_stub_metrics(st, o.buf + o.len, o.cap - o.len);
+	if (o.len < o.cap)
+		o.len += sdnsd_mesh_metrics(st, o.buf + o.len, o.cap - o.len);
 	return o.len;
 }

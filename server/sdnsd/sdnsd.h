@@ -154,6 +154,8 @@ int sdnsd_answer_async(void *ctx, const sdns_identity *peer,
                        size_t cap, size_t *resp_len);
 /* The stub's forward hook for mesh names (SDNS_ENOTFOUND: not one). */
 bool sdnsd_mesh_name(sdnsd_state *st, const sdns_name *qname);
+/* Appends the sdns_mesh_* families (nothing when the mesh is off). */
+size_t sdnsd_mesh_metrics(sdnsd_state *st, char *buf, size_t cap);
 int sdnsd_mesh_stub_forward(sdnsd_state *st, const uint8_t *wire,
                             size_t len, sdns_stub_done_fn done, void *token);
 

@@ -13,6 +13,7 @@
 typedef struct {
 	uint16_t id;
 	bool rd, do_bit, edns;
+	bool padded;            /* RFC 8467: pad the answer only then */
 	sdns_name qname;        /* case as received */
 	uint16_t qtype, qclass;
 } mesh_q;

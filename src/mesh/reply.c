@@ -21,6 +21,7 @@ int mesh_q_from_query(const uint8_t *wire, size_t len, mesh_q *q)
 	q->rd = (m.flags & SDNS_F_RD) != 0;
 	q->edns = m.edns.present;
 	q->do_bit = m.edns.present && m.edns.do_bit;
+	q->padded = m.edns.present && m.edns.has_padding;
 	q->qname = m.qname;
 	q->qtype = m.qtype;
 	q->qclass = m.qclass;
@@ -40,7 +41,7 @@ static int finish_opt(const mesh_q *q, sdns_bld *b, const sdns_edns *e,
                       size_t pad, size_t *olen)
 {
 	if (q->edns) {
-		int rc = sdns_bld_opt(b, e, pad);
+		int rc = sdns_bld_opt(b, e, q->padded ? pad : 0);
 		if (rc) return rc;
 	}
 	return sdns_bld_finish(b, olen);
