@@ -95,6 +95,8 @@ for i in 1 2; do
 	t_match "$n's answer validates (dnspython) against A's bound zone key" '^secure' \
 		"$(validate_last node-alpha.mesh)"
 done
+t_match "C's plain-DNS stub (TCP) answers it, validated by dnspython" '^NOERROR 10.0.0.1: secure' \
+	"$($PY "$MESHCHECK" "tcp:$((STUB0 + 2))" www.node-alpha.mesh node-alpha.mesh "$(pub_of node-alpha)" 2>&1)"
 q 1 nothere.node-alpha.mesh >/dev/null
 t_match "B relays A's signed denial (validated)" '^secure' "$(validate_last node-alpha.mesh)"
 t_ok "sdnsctl query --validate accepts B's answer with A's key" \

@@ -155,7 +155,7 @@ Try:
   # node-alpha's name, answered by node-beta from the mesh (verified):
   $BIN/sdnsctl query --server 127.0.0.1:$((DOQ0 + 1)) --server-name localhost \\
       --ca $VAR/pki/ca.pem --cert $VAR/pki/admin.pem --key $VAR/pki/admin.key \\
-      --dnssec --validate www.node-alpha.mesh
+      --dnssec --validate --zone-key-pub $VAR/pki/node-alpha/zone.pub www.node-alpha.mesh
   dig @127.0.0.1 -p $((STUB0 + 2)) +dnssec www.node-alpha.mesh
   # change it on node-alpha; node-beta and node-gamma follow at once:
   $BIN/sdnsctl record add node-alpha.mesh new.node-alpha.mesh A 10.0.0.99 \\

@@ -5,6 +5,8 @@ independent library (dnspython's dns.dnssec, Debian python3-dnspython).
   meshcheck.py FILE validate APEX PUB  -> "secure N" (RRsets validated
       against DNSKEY 257 3 15 PUB at APEX, the owner's bound zone key), or
       "bogus: why" with exit 1
+  meshcheck.py tcp:PORT NAME APEX PUB  -> the same for NAME/A asked with DO
+      over TCP to 127.0.0.1:PORT (a node's plain-DNS stub)
 """
 import sys
 import time
@@ -58,7 +60,14 @@ def validate(m, apex, pub):
 
 
 def main():
-    m = load(sys.argv[1])
+    if sys.argv[1].startswith("tcp:"):
+        import dns.query
+        q = dns.message.make_query(sys.argv[2], "A", want_dnssec=True)
+        m = dns.query.tcp(q, "127.0.0.1", port=int(sys.argv[1][4:]), timeout=5)
+        sys.argv[2:] = ["validate"] + sys.argv[3:]
+        print(summary(m), end=": ")
+    else:
+        m = load(sys.argv[1])
     if sys.argv[2] == "summary":
         print(summary(m))
         return 0
