@@ -89,15 +89,16 @@ for k in re.findall(r"\$\{(SDNS_[A-Z_]+)(?::[?]|\})", text):
     if not any(k in (s.get("environment") or {}) for s in svcs.values()): bad(k + " required but never set")
 '
 
-check "ports: host ports distinct, container ports what sdnsd listens on and EXPOSE" '
+check "ports: host ports distinct, stub on loopback, container ports what sdnsd listens on and EXPOSE" '
 seen = {}
 node = open("deploy/node.sh").read()
 expose = set(re.findall(r"(\d+/(?:udp|tcp))", " ".join(re.findall(r"^EXPOSE (.*)$", docker, re.M))))
 for n, s in svcs.items():
     for p in s.get("ports", []):
-        m = re.fullmatch(r"\$\{[A-Z_]+:-(\d+)\}:(\d+)/(udp|tcp)", p)
+        m = re.fullmatch(r"(127\.0\.0\.1:)?\$\{[A-Z_]+:-(\d+)\}:(\d+)/(udp|tcp)", p)
         if not m: bad(n + ": port " + p); continue
-        host, cport, proto = m.groups()
+        lo, host, cport, proto = m.groups()
+        if cport == "5353" and not lo: bad(n + ": the plain-DNS stub must publish on host loopback only")
         key = host + "/" + proto
         if key in seen: bad("host port " + key + " used by " + seen[key] + " and " + n)
         seen[key] = n
