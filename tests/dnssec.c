@@ -541,6 +541,19 @@ START_TEST(test_dnskey_cname_and_referral_with_do)
 	ck_assert_uint_eq(nsec->type, SDNS_T_NSEC);
 	ck_assert(sdns_dnssec_nsec_has(nsec->rdata, nsec->rdlen, SDNS_T_NS));
 	ck_assert(!sdns_dnssec_nsec_has(nsec->rdata, nsec->rdlen, 43));
+	assert_secure(r);
+	resp_free(r);
+	/* The same referral without its NSEC is bogus. */
+	r = ask_do("x.deleg.example.", SDNS_T_A, false, &key);
+	char why[256];
+	ck_assert_int_eq(validate(r, &key, "example.", NOW, why, sizeof(why)),
+	                 SDNS_EBOGUS);
+	ck_assert_str_eq(why, "referral to deleg.example. without an NSEC proof");
+	resp_free(r);
+	/* ANY with DO: every RRset with its RRSIG beside it. */
+	r = ask_do("www.example.", SDNS_T_ANY, true, &key);
+	ck_assert_int_eq(r->m.count[SDNS_SEC_AN], 3);
+	assert_secure(r);
 	resp_free(r);
 }
 END_TEST

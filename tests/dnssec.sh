@@ -118,4 +118,46 @@ out=$("$BIN/sdnsd" --doq-listen 127.0.0.1:1 --tls-cert pki/node.pem --tls-key pk
 	--tls-ca pki/ca.pem --zone-file zone.txt --zone-key zone.pub 2>&1); rc=$?
 t_eq "a zone key that is not a 32-byte seed stops the start (exit 1)" "1" "$rc"
 t_match "naming the file" 'zone key zone.pub: malformed' "$out"
+
+# Re-signing: with a 16 s validity the timer re-signs once less than 4 s is
+# left (static mode re-signs itself; store mode asks for a full reload).
+chmod 755 "$T_DIR" # the postgres user (when we are root) must reach pg/
+PORT2=$(t_free_port); STUB2=$(t_free_port)
+t_bg resign "$BIN/sdnsd" --doq-listen "127.0.0.1:$PORT2" --tls-cert pki/node.pem \
+	--tls-key pki/node.key --tls-ca pki/ca.pem --zone-file zone.txt \
+	--zone-key zone.key --sig-validity 16 --workers 1 --stub-listen "127.0.0.1:$STUB2"
+
+PGPORT=$(t_free_port)
+CONNINFO=$("$ROOT/server/dev/pg.sh" start "$T_DIR/pg" "$PGPORT")
+pg_stop() { "$ROOT/server/dev/pg.sh" stop "$T_DIR/pg"; }
+trap 'pg_stop >/dev/null 2>&1; t_cleanup' EXIT
+DOQ=$(t_free_port); API=$(t_free_port); STUB=$(t_free_port)
+t_bg store "$BIN/sdnsd" --db "$CONNINFO" --doq-listen "127.0.0.1:$DOQ" \
+	--api-listen "127.0.0.1:$API" --tls-cert pki/node.pem --tls-key pki/node.key \
+	--tls-ca pki/ca.pem --mesh test.mesh --migrations "$ROOT/migrations" \
+	--zone-key zone.key --sig-validity 16 --stub-listen "127.0.0.1:$STUB" \
+	--log-level debug
+t_ok "store mode starts with --zone-key" t_wait_log store.log 'event=db_ready' 15
+api() { curl -sS --cacert pki/ca.pem --cert pki/admin.pem --key pki/admin.key -X "$1" \
+	-o /dev/null -w '%{http_code}' ${3:+-H 'Content-Type: application/json' --data "$3"} \
+	"https://localhost:$API$2"; }
+t_eq "zone created over the API" 201 "$(api POST /zones/node-alpha.mesh)"
+t_eq "record created over the API" 201 "$(api POST /zones/node-alpha.mesh/records \
+	'{"name":"db.node-alpha.mesh","type":"A","value":"10.0.9.9","ttl":300}')"
+ok=""
+for i in $(seq 50); do
+	ok=$(check db.node-alpha.mesh. A - 2>&1) && [ "$ok" = "NOERROR 1" ] && break
+	sleep 0.1
+done
+t_eq "a record from the database is served signed and validates" "NOERROR 1" "$ok"
+t_eq "its NXDOMAIN is signed compact denial too" \
+	"NOERROR 2 NSEC \\000.none.node-alpha.mesh. NSEC,RRSIG,TYPE128" \
+	"$(check none.node-alpha.mesh. A -)"
+
+t_ok "static mode re-signs before the signatures expire" \
+	t_wait_log resign.log 'event=zones_resigned mode=static ok=yes' 20
+t_ok "store mode re-signs through a full reload" \
+	t_wait_log store.log 'event=zones_resigned mode=store' 20
+sleep 5 # past the first signatures' expiry: answers must still validate
+t_eq "after the first window, answers still validate" "NOERROR 1" "$(check db.node-alpha.mesh. A -)"
 t_done

@@ -135,7 +135,8 @@ int ctl_query(int argc, char **argv)
 			       "(DoQ, mutual TLS)\n", elapsed, a.conn.server);
 		}
 		sdns_msg_free(&m);
-		if (a.validate) vrc = ctl_validate(cl, a.zone_key_pub, resp, rlen);
+		if (a.validate) vrc = ctl_validate(cl, a.zone_key_pub, resp, rlen,
+		                                         a.json);
 	}
 	sdns_doq_client_free(cl);
 	if (rlen && a.wire_out && write_file(a.wire_out, resp, rlen) < 0) {

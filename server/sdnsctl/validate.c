@@ -78,8 +78,10 @@ static int fetch_key(sdns_doq_client *cl, const sdns_name *apex, uint32_t now,
 }
 
 int ctl_validate(sdns_doq_client *cl, const char *key_arg,
-                 const uint8_t *resp, size_t len)
+                 const uint8_t *resp, size_t len, bool json)
 {
+	/* JSON on stdout stays parseable: the verdict goes to stderr. */
+	FILE *out = json ? stderr : stdout;
 	uint32_t now = (uint32_t)time(NULL);
 	char why[300] = "";
 	sdns_name apex;
@@ -97,11 +99,11 @@ int ctl_validate(sdns_doq_client *cl, const char *key_arg,
 	char zone[SDNS_NAME_STR_MAX] = "?";
 	sdns_name_to_str(&apex, zone, sizeof(zone));
 	if (rc) {
-		printf(";; DNSSEC: bogus: %s\n", why);
+		if (!json) printf(";; DNSSEC: bogus: %s\n", why);
 		fprintf(stderr, "sdnsctl query: DNSSEC validation failed: %s\n", why);
 		return 1;
 	}
-	printf(";; DNSSEC: secure (zone %s, Ed25519 key tag %u, trust: %s)\n",
+	fprintf(out, ";; DNSSEC: secure (zone %s, Ed25519 key tag %u, trust: %s)\n",
 	       zone, k.tag, key_arg ? "--zone-key-pub"
 	                            : "the server's own DNSKEY");
 	return 0;

@@ -27,6 +27,8 @@ typedef struct {
 	bool *done;
 	bool wild;            /* some RRset was a wildcard expansion */
 	sdns_name wild_owner;
+	bool referral;        /* unsigned NS of a zone cut in authority */
+	sdns_name cut;
 } vctx;
 
 static int vbogus(vctx *v, const char *fmt, ...)
@@ -92,11 +94,26 @@ static int check_set(vctx *v, size_t first, sdns_rrset *set)
 	return vbogus(v, "%s %s: %s", nb, ts, w);
 }
 
+/* A referral's NS RRset is not signed (RFC 4035 §2.2): authority section,
+ * below the apex, and nothing in the answer. */
+static bool cut_ns(vctx *v, size_t i)
+{
+	const sdns_rr *rr = &v->rrs[i];
+	return rr->type == SDNS_T_NS && v->m->count[SDNS_SEC_AN] == 0 &&
+	       i >= v->m->count[SDNS_SEC_AN] &&
+	       !sdns_name_eq_ci(&rr->owner, v->apex);
+}
+
 static int check_sigs(vctx *v)
 {
 	for (size_t i = 0; i < v->n; i++) {
 		const sdns_rr *rr = &v->rrs[i];
 		if (v->done[i] || rr->type == SDNS_T_RRSIG) continue;
+		if (cut_ns(v, i)) {
+			v->referral = true;
+			v->cut = rr->owner;
+			continue;
+		}
 		sdns_rrset set = { rr->type, rr->ttl, 0, v->rdlen, v->rdata };
 		for (size_t j = i; j < v->n; j++) {
 			if (v->done[j] || !same_set(rr, &v->rrs[j])) continue;
@@ -238,6 +255,16 @@ static int validate(vctx *v)
 		             nstr(&m->qname, nb, sizeof(nb)));
 	int rc = check_sigs(v);
 	if (rc) return rc;
+	if (v->referral) {
+		/* Insecure delegation: a signed NSEC at the cut, NS without DS. */
+		const sdns_rr *n = find_nsec(v, &v->cut, true);
+		if (n && sdns_dnssec_nsec_has(n->rdata, n->rdlen, SDNS_T_NS) &&
+		    !sdns_dnssec_nsec_has(n->rdata, n->rdlen, 43) &&
+		    sdns_name_is_sub_ci(&m->qname, &v->cut))
+			return SDNS_OK;
+		return vbogus(v, "referral to %s without an NSEC proof",
+		              nstr(&v->cut, nb, sizeof(nb)));
+	}
 	sdns_name sname = m->qname;
 	bool pos = answered(v, &sname, m->qtype);
 	if (pos && rcode == SDNS_RC_NOERROR) {
