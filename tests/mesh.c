@@ -57,6 +57,8 @@ static sdns_name nm(const char *s)
 
 /* --- the fake owner's answers --- */
 
+static _Thread_local const sdns_dnssec_key *g_sign_key; /* this answer's */
+
 static void add_signed(sdns_bld *b, enum sdns_section sec, const char *owner,
                        uint16_t type, uint32_t ttl, const uint8_t *rd,
                        uint16_t rdlen)
@@ -73,7 +75,7 @@ static void add_signed(sdns_bld *b, enum sdns_section sec, const char *owner,
 	sdns_dnssec_window_at((uint32_t)time(NULL), 86400, &w);
 	uint8_t sig[SDNS_DNSSEC_RRSIG_MAX];
 	size_t slen = 0;
-	ck_assert_int_eq(sdns_dnssec_sign_rrset(&g_f.key, &apex, &w, &o, &set,
+	ck_assert_int_eq(sdns_dnssec_sign_rrset(g_sign_key, &apex, &w, &o, &set,
 	                                        sig, sizeof sig, &slen), SDNS_OK);
 	sdns_rr rs = { .owner = o, .type = SDNS_T_RRSIG, .rclass = 1,
 	               .ttl = ttl, .rdlen = (uint16_t)slen, .rdata = sig };
@@ -117,14 +119,19 @@ static int fake_query(void *ctx, const sdns_identity *peer,
                       const sdns_msg *q, const uint8_t *wire, size_t len,
                       uint8_t *resp, size_t cap, size_t *resp_len)
 {
-	(void)ctx;
+	/* ctx: the second peer's key; NULL = the owner's current one. */
 	if (SDNS_OPCODE(q->flags) == SDNS_OP_NOTIFY)
 		return fake_notify(peer, wire, len, q, resp, cap, resp_len);
 	pthread_mutex_lock(&g_f.mu);
-	g_f.queries++;
-	pthread_cond_broadcast(&g_f.cv);
-	while (g_f.gate_closed) pthread_cond_wait(&g_f.cv, &g_f.mu);
+	if (!ctx) {
+		g_f.queries++;
+		pthread_cond_broadcast(&g_f.cv);
+		while (g_f.gate_closed) pthread_cond_wait(&g_f.cv, &g_f.mu);
+	}
+	static _Thread_local sdns_dnssec_key key;
+	key = ctx ? *(const sdns_dnssec_key *)ctx : g_f.key;
 	pthread_mutex_unlock(&g_f.mu);
+	g_sign_key = &key;
 	sdns_name www = nm(WWW);
 	bool at_www = sdns_name_eq_ci(&q->qname, &www);
 	uint16_t f = SDNS_F_QR | SDNS_F_AA;
@@ -166,17 +173,25 @@ static void pki_teardown(void)
 	sdns_test_rmtree(g_dir);
 }
 
-static void server_start(void)
+static sdns_doq_server *start_fake(const char *cert, const char *key,
+                                   void *ctx)
 {
 	sdns_doq_server_conf c = {
-		.listen = "127.0.0.1:0", .cert_path = g_cert, .key_path = g_key,
+		.listen = "127.0.0.1:0", .cert_path = cert, .key_path = key,
 		.ca_path = g_ca, .mesh = SDNS_TESTPKI_MESH, .workers = 1,
-		.on_query = fake_query,
+		.on_query = fake_query, .ctx = ctx,
 	};
 	sdns_doq_server_conf_defaults(&c);
 	char err[256];
-	ck_assert_int_eq(sdns_doq_server_new(&c, &g_srv, err, sizeof err), 0);
-	ck_assert_int_eq(sdns_doq_server_start(g_srv), SDNS_OK);
+	sdns_doq_server *s = NULL;
+	ck_assert_int_eq(sdns_doq_server_new(&c, &s, err, sizeof err), 0);
+	ck_assert_int_eq(sdns_doq_server_start(s), SDNS_OK);
+	return s;
+}
+
+static void server_start(void)
+{
+	g_srv = start_fake(g_cert, g_key, NULL);
 }
 
 static void server_stop(void)
@@ -318,6 +333,8 @@ START_TEST(test_verified_answer_returned_with_rrsig_and_ad)
 	ck_assert_uint_eq(SDNS_RCODE(m.flags), SDNS_RC_NOERROR);
 	ck_assert(m.flags & SDNS_F_AD);
 	ck_assert(m.flags & SDNS_F_RD);
+	ck_assert(m.flags & SDNS_F_RA);
+	ck_assert(!(m.flags & SDNS_F_AA)); /* relayed, not ours */
 	ck_assert_int_eq(count_type(&m, SDNS_SEC_AN, SDNS_T_A), 1);
 	ck_assert_int_eq(count_type(&m, SDNS_SEC_AN, SDNS_T_RRSIG), 1);
 	const sdns_rr *rr = sdns_msg_rr(&m, SDNS_SEC_AN, 0);
@@ -636,6 +653,110 @@ START_TEST(test_answer_padded_only_when_query_padded)
 }
 END_TEST
 
+static void remake_mesh(uint32_t timeout_ms, uint32_t backoff_ms)
+{
+	sdns_mesh_free(g_mesh);
+	sdns_mesh_conf c = {
+		.mesh = SDNS_TESTPKI_MESH, .self = "node2", .ca_path = g_ca,
+		.cert_path = g_ncert, .key_path = g_nkey, .timeout_ms = timeout_ms,
+		.backoff_min_ms = backoff_ms, .backoff_max_ms = backoff_ms,
+	};
+	char err[256];
+	ck_assert_int_eq(sdns_mesh_new(&c, &g_mesh, err, sizeof err), SDNS_OK);
+	sdns_mesh_peer p = owner_peer(&g_owner_key);
+	ck_assert_int_eq(sdns_mesh_set_peers(g_mesh, &p, 1), SDNS_OK);
+}
+
+START_TEST(test_stalled_peer_detected_then_skipped)
+{
+	/* The owner takes queries and never answers: the resolution fails
+	 * at its deadline, the peer is marked down, and the next one is
+	 * answered without asking it. */
+	remake_mesh(300, 60000);
+	g_f.gate_closed = true;
+	answer a;
+	sdns_msg m;
+	resolve(WWW, SDNS_T_A, true, &a, &m);
+	ck_assert_uint_eq(SDNS_RCODE(m.flags), SDNS_RC_SERVFAIL);
+	ck_assert_uint_eq(m.edns.ede_code, SDNS_EDE_NO_REACHABLE_AUTHORITY);
+	sdns_msg_free(&m);
+	sdns_mesh_stats st;
+	for (int i = 0; i < 2000; i++) { /* until the peer thread notices */
+		sdns_mesh_stats_get(g_mesh, &st);
+		if (!st.peers_up) break;
+		struct timespec ts = { 0, 5000000 };
+		nanosleep(&ts, NULL);
+	}
+	ck_assert_uint_eq(st.peers_up, 0);
+	uint64_t sent = st.upstream;
+	resolve(WWW, SDNS_T_TXT, true, &a, &m);
+	ck_assert_uint_eq(SDNS_RCODE(m.flags), SDNS_RC_SERVFAIL);
+	ck_assert_uint_eq(m.edns.ede_code, SDNS_EDE_NO_REACHABLE_AUTHORITY);
+	sdns_msg_free(&m);
+	sdns_mesh_stats_get(g_mesh, &st);
+	ck_assert_uint_eq(st.upstream, sent);
+}
+END_TEST
+
+/* The mesh is node "relay" (with node2's certificate as its client
+ * identity) and has two peers: the owner "server" and "node2", which holds
+ * a copy of the owner's data (as a peer's verified cache would). */
+static sdns_doq_server *two_peers(void)
+{
+	sdns_doq_server *second = start_fake(g_ncert, g_nkey, &g_owner_key);
+	sdns_mesh_free(g_mesh);
+	sdns_mesh_conf c = {
+		.mesh = SDNS_TESTPKI_MESH, .self = "relay", .ca_path = g_ca,
+		.cert_path = g_ncert, .key_path = g_nkey, .timeout_ms = 3000,
+		.backoff_min_ms = 50, .backoff_max_ms = 200,
+	};
+	char err[256];
+	ck_assert_int_eq(sdns_mesh_new(&c, &g_mesh, err, sizeof err), SDNS_OK);
+	sdns_mesh_peer p[2] = { owner_peer(&g_owner_key),
+	                        owner_peer(&g_owner_key) };
+	snprintf(p[1].name, sizeof p[1].name, "node2");
+	snprintf(p[1].endpoint, sizeof p[1].endpoint, "127.0.0.1:%u",
+	         sdns_doq_server_port(second));
+	ck_assert_int_eq(sdns_mesh_set_peers(g_mesh, p, 2), SDNS_OK);
+	return second;
+}
+
+START_TEST(test_other_peer_answer_verified_against_owner_key_wins)
+{
+	g_f.key = g_other_key; /* the owner's answers are now forged */
+	sdns_doq_server *second = two_peers();
+	answer a;
+	sdns_msg m;
+	resolve(WWW, SDNS_T_A, true, &a, &m);
+	ck_assert_uint_eq(SDNS_RCODE(m.flags), SDNS_RC_NOERROR);
+	ck_assert_int_eq(count_type(&m, SDNS_SEC_AN, SDNS_T_A), 1);
+	sdns_msg_free(&m);
+	sdns_mesh_stats st;
+	sdns_mesh_stats_get(g_mesh, &st);
+	ck_assert_uint_eq(st.upstream, 2);   /* asked in parallel */
+	ck_assert_uint_ge(st.verified, 1);
+	sdns_mesh_free(g_mesh);
+	g_mesh = NULL;
+	sdns_doq_server_free(second);
+}
+END_TEST
+
+START_TEST(test_owner_down_other_peer_still_answers)
+{
+	sdns_doq_server *second = two_peers();
+	server_stop();
+	answer a;
+	sdns_msg m;
+	resolve(WWW, SDNS_T_TXT, true, &a, &m);
+	ck_assert_uint_eq(SDNS_RCODE(m.flags), SDNS_RC_NOERROR);
+	ck_assert_int_eq(count_type(&m, SDNS_SEC_NS, SDNS_T_SOA), 1);
+	sdns_msg_free(&m);
+	sdns_mesh_free(g_mesh);
+	g_mesh = NULL;
+	sdns_doq_server_free(second);
+}
+END_TEST
+
 START_TEST(test_new_rejects_missing_conf)
 {
 	sdns_mesh_conf c = { .mesh = "test.mesh", .self = "a" };
@@ -674,6 +795,9 @@ static Suite *mesh_suite(void)
 	tcase_add_test(tc, test_unreachable_peer_servfail_then_skipped_in_backoff);
 	tcase_add_test(tc, test_peer_with_wrong_identity_is_not_trusted);
 	tcase_add_test(tc, test_answer_padded_only_when_query_padded);
+	tcase_add_test(tc, test_stalled_peer_detected_then_skipped);
+	tcase_add_test(tc, test_other_peer_answer_verified_against_owner_key_wins);
+	tcase_add_test(tc, test_owner_down_other_peer_still_answers);
 	tcase_add_test(tc, test_new_rejects_missing_conf);
 	suite_add_tcase(s, tc);
 	return s;

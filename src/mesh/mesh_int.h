@@ -51,6 +51,7 @@ typedef struct mesh_job {
 	uint8_t *wire;
 	size_t len;
 	int64_t stream;
+	uint64_t sent_ns;       /* when it left (stall detection) */
 	uint64_t epoch;         /* mesh epoch when sent (stale after NOTIFY) */
 	mesh_pending *p;        /* QUERY: one ref held */
 } mesh_job;

@@ -172,11 +172,24 @@ static void send_queued(peer_io *io, sdns_doq_client *c)
 			mesh_job_done(io->p->m, io->p, j, SDNS_ECLOSED, NULL, 0);
 			continue;
 		}
+		j->sent_ns = mesh_mono_ns();
 		j->next = io->sent;
 		io->sent = j;
 		queued = true;
 	}
 	if (queued) sdns_doq_client_flush(c);
+}
+
+/* A query unanswered for a whole resolution timeout: the peer vanished
+ * without closing (killed, network gone). Waiting for the QUIC idle timeout
+ * would make every resolution pay the full deadline meanwhile. */
+static bool stalled(const peer_io *io)
+{
+	uint64_t limit = (uint64_t)io->p->m->conf.timeout_ms * 1000000u,
+	         now = mesh_mono_ns();
+	for (const mesh_job *j = io->sent; j; j = j->next)
+		if (now - j->sent_ns > limit) return true;
+	return false;
 }
 
 static void set_down(mesh_peer *p, uint32_t backoff_ms)
@@ -194,13 +207,19 @@ static void *peer_main(void *arg)
 	uint32_t backoff = 0;
 	while (!stopping(p)) {
 		if (!c) {
+			uint64_t until = atomic_load(&p->down_until_ns),
+			         now = mesh_mono_ns();
+			if (until > now) {
+				/* In backoff: what arrives fails at once. */
+				fail_queued(p, SDNS_EUNAVAIL);
+				wait_wake(p, (uint32_t)((until - now) / 1000000u) + 1);
+				continue;
+			}
 			if (connect_peer(p, &c)) {
 				c = NULL;
 				backoff = next_backoff(p->m, backoff);
-				uint32_t b = jitter(backoff);
-				set_down(p, b);
+				set_down(p, jitter(backoff));
 				fail_queued(p, SDNS_EUNAVAIL);
-				wait_wake(p, b);
 				continue;
 			}
 			backoff = 0;
@@ -210,14 +229,23 @@ static void *peer_main(void *arg)
 		}
 		drain(p);
 		send_queued(&io, c);
-		if (sdns_doq_client_poll(c, POLL_IDLE_MS, on_resp, &io) < 0) {
+		bool gone = sdns_doq_client_poll(c, POLL_IDLE_MS, on_resp, &io) < 0;
+		bool stall = !gone && stalled(&io);
+		if (gone || stall) {
 			/* Gone (idle timeout, peer restart): reconnect at once;
-			 * only a failed connect means backoff. */
+			 * only a failed connect or a stall means backoff. */
+			if (stall)
+				sdns_log(SDNS_LOG_WARN, "mesh_peer_stalled", "peer=%s",
+				         p->info.name);
 			sdns_doq_client_free(c);
 			c = NULL;
 			atomic_store(&p->up, false);
 			fail_list(p, io.sent, SDNS_ECLOSED);
 			io.sent = NULL;
+			if (stall) {
+				backoff = next_backoff(p->m, backoff);
+				set_down(p, jitter(backoff));
+			}
 		}
 	}
 	fail_list(p, io.sent, SDNS_ECLOSED);

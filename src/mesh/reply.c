@@ -47,9 +47,10 @@ static int finish_opt(const mesh_q *q, sdns_bld *b, const sdns_edns *e,
 	return sdns_bld_finish(b, olen);
 }
 
+/* We relay the owner's data, not our own: no AA; RA since we resolved. */
 static uint16_t adapt_flags(const mesh_q *q, uint16_t up)
 {
-	uint16_t f = SDNS_F_QR | (up & (SDNS_F_AA | 0xfu));
+	uint16_t f = SDNS_F_QR | SDNS_F_RA | (up & 0xfu);
 	if (q->rd) f |= SDNS_F_RD;
 	if (q->do_bit) f |= SDNS_F_AD; /* validated against the owner's key */
 	return f;
@@ -84,7 +85,8 @@ int mesh_reply_fail(const mesh_q *q, uint16_t ede, const char *why,
 	                .has_ede = true, .ede_code = ede };
 	if (why) snprintf(e.ede_text, sizeof e.ede_text, "%s", why);
 	sdns_bld b;
-	uint16_t f = SDNS_F_QR | SDNS_RC_SERVFAIL | (q->rd ? SDNS_F_RD : 0);
+	uint16_t f = SDNS_F_QR | SDNS_F_RA | SDNS_RC_SERVFAIL |
+	             (q->rd ? SDNS_F_RD : 0);
 	int rc = sdns_bld_init(&b, out, cap, q->id, f);
 	if (!rc) rc = sdns_bld_question(&b, &q->qname, q->qtype, q->qclass);
 	if (!rc) rc = finish_opt(q, &b, &e, pad, olen);
