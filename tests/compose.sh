@@ -132,7 +132,7 @@ for d in dbs:
 names = [svcs[n]["environment"]["SDNS_NODE"] for n in ("node-alpha", "node-beta", "node-gamma")]
 if names != ["node-alpha", "node-beta", "node-gamma"]: bad("SDNS_NODE: %s" % names)
 hc = " ".join(svcs["postgres"]["healthcheck"]["test"])
-if "pg_isready" not in hc: bad("postgres healthcheck")
+if "pg_isready -h 127.0.0.1" not in hc: bad("postgres healthcheck must use TCP (init runs on the socket only)")
 '
 
 check "named volumes pgdata and pki are declared and used" '
