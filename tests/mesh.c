@@ -572,6 +572,22 @@ START_TEST(test_peer_set_replacement_keeps_and_drops)
 }
 END_TEST
 
+START_TEST(test_peer_key_change_drops_what_the_old_key_verified)
+{
+	answer a;
+	sdns_msg m;
+	resolve(WWW, SDNS_T_A, true, &a, &m);
+	sdns_msg_free(&m);
+	sdns_mesh_peer p = owner_peer(&g_other_key);
+	ck_assert_int_eq(sdns_mesh_set_peers(g_mesh, &p, 1), SDNS_OK);
+	resolve(WWW, SDNS_T_A, true, &a, &m);
+	ck_assert_uint_eq(SDNS_RCODE(m.flags), SDNS_RC_SERVFAIL);
+	ck_assert_uint_eq(m.edns.ede_code, SDNS_EDE_DNSSEC_BOGUS);
+	sdns_msg_free(&m);
+	ck_assert_int_eq(g_f.queries, 2);
+}
+END_TEST
+
 START_TEST(test_non_mesh_and_bad_queries_not_taken)
 {
 	uint8_t q[512];
@@ -791,6 +807,7 @@ static Suite *mesh_suite(void)
 	tcase_add_test(tc, test_notify_out_reaches_peer_with_our_identity);
 	tcase_add_test(tc, test_notify_reply_bytes);
 	tcase_add_test(tc, test_peer_set_replacement_keeps_and_drops);
+	tcase_add_test(tc, test_peer_key_change_drops_what_the_old_key_verified);
 	tcase_add_test(tc, test_non_mesh_and_bad_queries_not_taken);
 	tcase_add_test(tc, test_unreachable_peer_servfail_then_skipped_in_backoff);
 	tcase_add_test(tc, test_peer_with_wrong_identity_is_not_trusted);

@@ -197,8 +197,16 @@ int sdns_mesh_set_peers(sdns_mesh *m, const sdns_mesh_peer *p, size_t n)
 	m->npeers = k;
 	m->st.peers = k;
 	pthread_mutex_unlock(&m->mu);
-	for (size_t i = 0; i < nold; i++)
-		if (old[i]) mesh_peer_stop(old[i]);
+	/* A peer gone or with another key: what its key verified is no
+	 * longer trusted (in-flight answers included, through the epoch). */
+	for (size_t i = 0; i < nold; i++) {
+		if (!old[i]) continue;
+		pthread_mutex_lock(&m->mu);
+		m->epoch++;
+		pthread_mutex_unlock(&m->mu);
+		sdns_cache_drop_zone(m->cache, &old[i]->apex);
+		mesh_peer_stop(old[i]);
+	}
 	free(old);
 	sdns_log(SDNS_LOG_INFO, "mesh_peers", "count=%zu", k);
 	return SDNS_OK;
