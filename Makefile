@@ -4,6 +4,7 @@
 #   make test       deps, build, unit + integration + short fuzz runs
 #   make run        deps, build, dev PKI and zone under ./var, start sdnsd
 #   make bench      benchmark figures (sdnsctl bench against a local sdnsd)
+#   make mesh       a three-node mesh on loopback (PostgreSQL, PKI, 3 sdnsd)
 #   make fuzz       long libFuzzer runs (FUZZ_SECONDS each)
 #   make deps       install missing Debian packages (or print the command)
 
@@ -56,7 +57,7 @@ FUZZ_SECONDS ?= 300
 FUZZ_SMOKE_SECONDS ?= 8
 
 .SECONDARY:
-.PHONY: all deps test unit integration valgrind fuzz fuzz-smoke run bench clean
+.PHONY: all deps test unit integration valgrind fuzz fuzz-smoke run mesh bench clean
 all: $(BIN)/sdnsd $(BIN)/sdnsctl
 
 $(B)/%.o: %.c
@@ -129,6 +130,9 @@ fuzz: $(FUZZ_NAMES:%=$(B)/fuzz/%)
 
 run: deps all
 	@BIN=$(BIN) server/dev/run.sh
+
+mesh: deps all
+	@BIN=$(BIN) server/dev/mesh.sh
 
 bench: deps all
 	@BIN=$(BIN) tests/lib/bench.sh

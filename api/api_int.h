@@ -180,6 +180,7 @@ void api_h_token_create(api_req *r, api_resp *out);
 void api_h_enroll(api_req *r, api_resp *out);
 void api_h_peers_list(api_req *r, api_resp *out);
 void api_h_peer_revoke(api_req *r, api_resp *out);
+void api_h_peer_add(api_req *r, api_resp *out);
 void api_h_audit_list(api_req *r, api_resp *out);
 void api_h_audit_verify(api_req *r, api_resp *out);
 void api_h_healthz(api_req *r, api_resp *out);

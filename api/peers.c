@@ -206,3 +206,40 @@ void api_h_peer_revoke(api_req *r, api_resp *out)
 	}
 	api_resp_json(out, 200, peer);
 }
+
+/* ---------- peers certified elsewhere ---------- */
+
+static const api_field peer_add_fields[] = {
+	{"certificate", API_T_STRING, true, 16384},
+	{"doq_endpoint", API_T_STRING, true, 255},
+	{"zone_key", API_T_STRING, true, 64},
+};
+
+void api_h_peer_add(api_req *r, api_resp *out)
+{
+	json_t *body = NULL;
+	if (api_body_json(r, false, &body, out) != SDNS_OK) return;
+	uint8_t key[32];
+	if (api_shape_check(body, peer_add_fields, 3, out) != SDNS_OK ||
+	    zone_key_of(json_object_get(body, "zone_key"), key, out) != SDNS_OK)
+		goto done;
+	sdns_store *s = api_store(r, out);
+	if (!s) goto done;
+	json_t *res = NULL;
+	sdns_store_err err;
+	int rc = sdns_store_peer_add(
+		s, &r->actor, r->api->ca_pem, r->api->mesh,
+		json_string_value(json_object_get(body, "certificate")), key,
+		json_string_value(json_object_get(body, "doq_endpoint")), &res,
+		&err);
+	api_store_check(r, rc);
+	if (rc != SDNS_OK) {
+		api_fail_store(out, rc, &err);
+		goto done;
+	}
+	snprintf(out->location, sizeof(out->location), "/peers/%lld",
+	         (long long)json_integer_value(json_object_get(res, "id")));
+	api_resp_json(out, 201, res);
+done:
+	json_decref(body);
+}

@@ -22,6 +22,7 @@ static const struct api_route routes[] = {
 	{"POST", "/peers/tokens", API_P_ADMIN, api_h_token_create, false},
 	{"POST", "/enroll", API_P_OPEN, api_h_enroll, false},
 	{"GET", "/peers", API_P_MESH_READ, api_h_peers_list, false},
+	{"POST", "/peers", API_P_ADMIN, api_h_peer_add, false},
 	{"DELETE", "/peers/{id}", API_P_ADMIN, api_h_peer_revoke, false},
 	{"GET", "/audit", API_P_MESH_READ, api_h_audit_list, false},
 	{"GET", "/audit/verify", API_P_MESH_READ, api_h_audit_verify, false},

@@ -794,6 +794,58 @@ START_TEST(test_database_down_gives_503_then_recovers)
 }
 END_TEST
 
+/* POST /peers: a node certified elsewhere, by certificate + zone key. */
+static char *peer_body(const char *pem_file, const char *zone_key)
+{
+	char path[400];
+	snprintf(path, sizeof(path), "%s/%s", dir, pem_file);
+	FILE *f = fopen(path, "rb");
+	ck_assert_ptr_nonnull(f);
+	char pem[8192] = {0};
+	ck_assert_uint_gt(fread(pem, 1, sizeof(pem) - 1, f), 0);
+	fclose(f);
+	json_t *b = json_pack("{s:s,s:s,s:s}", "certificate", pem,
+	                      "doq_endpoint", "127.0.0.1:8853", "zone_key",
+	                      zone_key);
+	char *txt = json_dumps(b, JSON_COMPACT);
+	json_decref(b);
+	return txt;
+}
+
+START_TEST(test_post_peers_registers_node_once_admin_only)
+{
+	const char *zk = "BwcHAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+	char *ok = peer_body("server.pem", zk);
+	call_expect("node2", "POST", "/peers", NULL, ok, 403, "forbidden", NULL);
+	sdns_http_resp r;
+	req("admin", "POST", "/peers", NULL, ok, &r);
+	ck_assert_msg(r.status == 201, "%d %s", r.status, r.body);
+	json_t *v = jbody(&r);
+	ck_assert_str_eq(json_string_value(json_object_get(v, "spiffe_id")),
+	                 "spiffe://test.mesh/node/server");
+	ck_assert_ptr_nonnull(strstr(hdr(&r, "Location"), "/peers/"));
+	json_decref(v);
+	sdns_http_resp_free(&r);
+	call_expect("admin", "POST", "/peers", NULL, ok, 409, "conflict", NULL);
+	free(ok);
+	char *client = peer_body("client.pem", zk);
+	call_expect("admin", "POST", "/peers", NULL, client, 400,
+	            "invalid_field", "certificate");
+	free(client);
+	char *rogue = peer_body("rogue.pem", zk);
+	call_expect("admin", "POST", "/peers", NULL, rogue, 400,
+	            "invalid_field", "certificate");
+	free(rogue);
+	char *badkey = peer_body("node2.pem", "AAAA");
+	call_expect("admin", "POST", "/peers", NULL, badkey, 400,
+	            "invalid_field", "zone_key");
+	free(badkey);
+	req("admin", "GET", "/audit?action=peer.add", NULL, NULL, &r);
+	ck_assert_ptr_nonnull(strstr(r.body, "peer.add"));
+	sdns_http_resp_free(&r);
+}
+END_TEST
+
 static Suite *api_suite(void)
 {
 	Suite *s = suite_create("api");
@@ -821,6 +873,7 @@ static Suite *api_suite(void)
 	tcase_add_test(tc, test_delete_peer_revokes_it);
 	tcase_add_test(tc, test_audit_lists_every_step_and_verifies);
 	tcase_add_test(tc, test_healthz_and_metrics);
+	tcase_add_test(tc, test_post_peers_registers_node_once_admin_only);
 	tcase_add_test(tc, test_every_route_is_in_openapi);
 	tcase_add_test(tc, test_database_down_gives_503_then_recovers);
 	suite_add_tcase(s, tc);

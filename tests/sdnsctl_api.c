@@ -320,6 +320,49 @@ START_TEST(test_audit_verify_fails_on_a_row_edited_behind_the_api)
 }
 END_TEST
 
+START_TEST(test_pki_zonekey_and_peer_add)
+{
+	char zd[300], pub[400], seed[400], peer[400];
+	snprintf(zd, sizeof(zd), "%s/zk", dir);
+	ck_assert_int_eq(mkdir(zd, 0700), 0);
+	ck_assert_int_eq(CTL_AS(NULL, "pki", "zonekey", "--out", zd), 0);
+	OUT_HAS("zone.pub");
+	snprintf(pub, sizeof(pub), "%s/zone.pub", zd);
+	snprintf(seed, sizeof(seed), "%s/zone.key", zd);
+	struct stat st;
+	ck_assert_int_eq(stat(seed, &st), 0);
+	ck_assert_int_eq(st.st_size, 32);
+	ck_assert_int_eq(st.st_mode & 0777, 0600);
+	/* Never replaces a key. */
+	ck_assert_int_eq(CTL_AS(NULL, "pki", "zonekey", "--out", zd), 1);
+	ERR_HAS("File exists");
+	snprintf(peer, sizeof(peer), "%s/server.pem", dir);
+	ck_assert_int_eq(CTL_AS("client", "peer", "add", "--cert", peer,
+	                        "--endpoint", "127.0.0.1:8853", "--zone-key",
+	                        pub), 1);
+	ERR_HAS("403");
+	ck_assert_int_eq(CTL("peer", "add", "--cert", peer, "--endpoint",
+	                     "127.0.0.1:8853", "--zone-key", pub), 0);
+	OUT_HAS("spiffe://test.mesh/node/server at 127.0.0.1:8853 added");
+	/* The seed file gives the same public key: the same peer, a 409. */
+	ck_assert_int_eq(CTL("peer", "add", "--cert", peer, "--endpoint",
+	                     "127.0.0.1:8853", "--zone-key", seed), 1);
+	ERR_HAS("409 conflict");
+	ck_assert_int_eq(CTL("peer", "add", "--cert", peer, "--endpoint",
+	                     "127.0.0.1:8853", "--zone-key", "AAAA"), 2);
+	ERR_HAS("--zone-key");
+	ck_assert_int_eq(CTL("peer", "add", "--endpoint", "h:1", "--zone-key",
+	                     pub), 2);
+	ck_assert_int_eq(CTL("peer", "list", "--json"), 0);
+	FILE *f = fopen(pub, "r");
+	char b64[64] = {0};
+	ck_assert_ptr_nonnull(fgets(b64, sizeof(b64), f));
+	fclose(f);
+	b64[strcspn(b64, "\n")] = 0;
+	OUT_HAS(b64);
+}
+END_TEST
+
 static Suite *sdnsctl_api_suite(void)
 {
 	Suite *s = suite_create("sdnsctl_api");
@@ -333,6 +376,7 @@ static Suite *sdnsctl_api_suite(void)
 	tcase_add_test(tc, test_roles_and_missing_credentials);
 	tcase_add_test(tc, test_transport_errors_and_usage);
 	tcase_add_test(tc, test_token_enroll_list_revoke);
+	tcase_add_test(tc, test_pki_zonekey_and_peer_add);
 	tcase_add_test(tc, test_audit_list_and_verify);
 	tcase_add_test(tc, test_audit_verify_fails_on_a_row_edited_behind_the_api);
 	suite_add_tcase(s, tc);

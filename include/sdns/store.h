@@ -205,6 +205,18 @@ int sdns_store_peers_list(sdns_store *s, json_t **out, sdns_store_err *err);
 int sdns_store_peer_revoke(sdns_store *s, const sdns_actor *actor, int64_t id,
                            const char *reason, json_t **out,
                            sdns_store_err *err);
+/* Register a node certified elsewhere in this mesh (src/store/peeradd.c):
+ * cert_pem must verify against ca_pem (PEM, the mesh CA), carry exactly one
+ * spiffe://<mesh>/node/<name> URI SAN (mesh NULL: any), and neither its
+ * serial nor its SPKI may be in the revoked set (SDNS_EDENIED). Bad input:
+ * SDNS_EINVAL with field "certificate", "zone_key" or "doq_endpoint"; the
+ * SPIFFE id or name already known: SDNS_EEXIST. Audit action "peer.add".
+ * *out = {"id","name","role","spiffe_id","doq_endpoint","fingerprint"}. */
+int sdns_store_peer_add(sdns_store *s, const sdns_actor *actor,
+                        const char *ca_pem, const char *mesh,
+                        const char *cert_pem, const uint8_t zone_key[32],
+                        const char *doq_endpoint, json_t **out,
+                        sdns_store_err *err);
 /* The immutable revoked set (include/sdns/revoked.h). */
 int sdns_store_load_revoked(sdns_store *s, sdns_revoked **out,
                             sdns_store_err *err);

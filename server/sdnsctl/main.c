@@ -11,13 +11,14 @@ static const struct {
 	int (*run)(int argc, char **argv);
 	const char *help;
 } commands[] = {
-	{"pki", ctl_pki, "init|issue|pin   create and manage the mesh PKI"},
+	{"pki", ctl_pki, "init|issue|pin|zonekey  create and manage the mesh PKI"},
 	{"query", ctl_query, "NAME [TYPE]      ask a server over DNS-over-QUIC"},
 	{"bench", ctl_bench, "NAME [TYPE]      measure DoQ queries/s and latency"},
 	{"bench-api", ctl_bench_api, "ZONE        measure API writes/s and change-to-DoQ time"},
+	{"bench-mesh", ctl_bench_mesh, "ZONE       measure change on owner -> answer on peers"},
 	{"zone", ctl_zone, "check|list|create|delete|import  zones (check: local)"},
 	{"record", ctl_record, "add|list|update|delete  records of a zone"},
-	{"peer", ctl_peer, "token|list|revoke  enrollment tokens and peers"},
+	{"peer", ctl_peer, "token|list|revoke|add  enrollment tokens and peers"},
 	{"audit", ctl_audit, "list|verify      the audit chain"},
 	{"enroll", ctl_enroll, "--api URL --token T --dir DIR  join the mesh"},
 };

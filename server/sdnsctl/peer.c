@@ -11,7 +11,13 @@ static void usage(FILE *f)
 	fputs("usage: sdnsctl peer token --name NAME --role node|admin|client "
 	      "[--ttl-seconds S] [API]\n"
 	      "       sdnsctl peer list [API]\n"
-	      "       sdnsctl peer revoke ID [--reason TEXT] [API]\n\n"
+	      "       sdnsctl peer revoke ID [--reason TEXT] [API]\n"
+	      "       sdnsctl peer add --cert PEER.pem --endpoint HOST:PORT\n"
+	      "                        --zone-key B64|zone.pub|zone.key [API]\n\n"
+	      "add: register a node certified elsewhere in this mesh (its\n"
+	      "certificate, DoQ endpoint and zone public key); here --cert is the\n"
+	      "peer's certificate and the caller's is SDNS_CERT/SDNS_KEY or\n"
+	      "--admin-cert F --admin-key F.\n"
 	      "token: a one-time enrollment token (shown once) and the command\n"
 	      "that enrolls the new peer with it.\n\n"
 	      "API: --api URL --ca F --cert F --key F [--timeout-ms N] [--json]\n"
@@ -196,6 +202,7 @@ int ctl_peer(int argc, char **argv)
 {
 	static const ctl_sub subs[] = {
 		{"token", peer_token}, {"list", peer_list}, {"revoke", peer_revoke},
+		{"add", ctl_peer_add_main},
 	};
 	return ctl_dispatch("peer", subs, sizeof(subs) / sizeof(subs[0]), usage,
 	                    argc, argv);

@@ -65,11 +65,20 @@ static const char pin_usage[] =
 	"  --cert FILE       PEM certificate\n"
 	"  --help            this text\n";
 
+static const char zonekey_usage[] =
+	"usage: sdnsctl pki zonekey --out DIR\n"
+	"Writes a new Ed25519 zone key: DIR/zone.key (the 32-byte seed, mode\n"
+	"0600, never replaced) and DIR/zone.pub (base64 public key), as\n"
+	"'sdnsctl enroll' does; sdnsd --zone-key DIR/zone.key signs with it.\n"
+	"  --out DIR         where to write (must exist)\n"
+	"  --help            this text\n";
+
 static const char pki_usage[] =
 	"usage: sdnsctl pki COMMAND [options]\n"
 	"  init    create a CA, a node and an admin certificate\n"
 	"  issue   issue a node, admin or client certificate\n"
 	"  pin     print a certificate's SPKI pin and fingerprint\n"
+	"  zonekey write a zone signing key (zone.key + zone.pub)\n"
 	"'sdnsctl pki COMMAND --help' lists the options.\n";
 
 static const struct option all_opts[] = {
@@ -275,12 +284,29 @@ static int cmd_pin(int argc, char **argv)
 	return 0;
 }
 
+static int cmd_zonekey(int argc, char **argv)
+{
+	static const char accepts[] = {O_OUT, O_HELP, 0};
+	pki_args a;
+	int rc = parse(argc, argv, accepts, zonekey_usage, &a);
+	if (rc >= 0)
+		return rc;
+	if (!a.out)
+		return usage_error("zonekey", zonekey_usage, "--out is required");
+	char pub[64];
+	if (ctl_zonekey_write(a.out, pub, sizeof(pub)) < 0)
+		return 1;
+	printf("wrote %s/zone.key %s/zone.pub (public %s)\n", a.out, a.out, pub);
+	return 0;
+}
+
 int ctl_pki(int argc, char **argv)
 {
 	static const struct {
 		const char *name;
 		int (*run)(int argc, char **argv);
-	} cmds[] = {{"init", cmd_init}, {"issue", cmd_issue}, {"pin", cmd_pin}};
+	} cmds[] = {{"init", cmd_init}, {"issue", cmd_issue}, {"pin", cmd_pin},
+	            {"zonekey", cmd_zonekey}};
 	if (argc < 2) {
 		fputs(pki_usage, stderr);
 		return 2;

@@ -98,3 +98,45 @@ echo "   sdnsctl bench-api --clients ${BENCH_API_CLIENTS:-8} --writes ${BENCH_AP
 "$BIN/sdnsctl" bench-api "${api[@]}" --server "127.0.0.1:$PORT" --server-name localhost \
 	--clients "${BENCH_API_CLIENTS:-8}" --writes "${BENCH_API_WRITES:-2000}" \
 	--changes "${BENCH_API_CHANGES:-1000}" bench.mesh
+
+# --- three-node mesh (server/dev/mesh.sh): change on A -> answer on B and
+# C, and queries/s for a cached remote name on B --------------------------
+kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; PID=
+mesh_ports() {
+	/usr/bin/python3 - <<'PY'
+import random, socket
+def free(p):
+    try:
+        for k in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+            s = socket.socket(socket.AF_INET, k); s.bind(("127.0.0.1", p)); s.close()
+        return True
+    except OSError:
+        return False
+out = []
+while len(out) < 4:
+    b = random.randrange(20000, 60000)
+    if all(free(b + i) for i in range(3)) and all(abs(b - o) > 3 for o in out):
+        out.append(b)
+print(*out)
+PY
+}
+read -r MDOQ MAPI MSTUB MPG < <(mesh_ports)
+export SDNS_VAR="$DIR/mesh" SDNS_DOQ_PORT=$MDOQ SDNS_API_PORT=$MAPI SDNS_STUB_PORT=$MSTUB \
+	SDNS_PG_PORT=$MPG SDNS_NODE_ARGS="--log-level warn"
+trap '"$ROOT/server/dev/mesh.sh" stop >/dev/null 2>&1; "$ROOT/server/dev/pg.sh" stop "$DIR/pg" >/dev/null 2>&1; cleanup' EXIT
+if BIN=$BIN "$ROOT/server/dev/mesh.sh" start >"$DIR/mesh-start.log" 2>&1; then
+	MP=$DIR/mesh/pki
+	mcert=(--ca "$MP/ca.pem" --cert "$MP/admin.pem" --key "$MP/admin.key")
+	echo
+	echo "== three-node mesh on loopback (one PostgreSQL, three databases)"
+	echo "   sdnsctl bench-mesh --changes ${BENCH_MESH_CHANGES:-500} node-alpha.mesh (POST on A, answers from B and C)"
+	"$BIN/sdnsctl" bench-mesh --api "https://localhost:$MAPI" "${mcert[@]}" --server-name localhost \
+		--observer "127.0.0.1:$((MDOQ + 1))" --observer "127.0.0.1:$((MDOQ + 2))" \
+		--changes "${BENCH_MESH_CHANGES:-500}" node-alpha.mesh || true
+	echo "   cached remote name on B: sdnsctl bench --connections $CONNS --streams $STREAMS www.node-alpha.mesh A"
+	"$BIN/sdnsctl" bench --server "127.0.0.1:$((MDOQ + 1))" --server-name localhost "${mcert[@]}" \
+		--connections "$CONNS" --streams "$STREAMS" --duration "$SECS" www.node-alpha.mesh A || true
+	"$ROOT/server/dev/mesh.sh" stop >/dev/null 2>&1
+else
+	echo "== three-node mesh: did not start"; tail -5 "$DIR/mesh-start.log"
+fi

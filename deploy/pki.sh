@@ -1,0 +1,29 @@
+#!/bin/sh
+# One-shot PKI job (docker-compose.yml): the mesh CA, one node certificate
+# per node (SAN = its compose service name), the admin certificate and one
+# zone key per node, under /pki. Idempotent: an existing CA is kept.
+set -eu
+MESH=${SDNS_MESH:-mesh}
+NODES=${SDNS_NODES:-node-alpha node-beta node-gamma}
+first=${NODES%% *}
+umask 077
+if [ ! -f /pki/ca.key ]; then
+	sdnsctl pki init --dir /pki --mesh "$MESH" --node "$first" \
+		--san "$first" --san localhost --san 127.0.0.1
+fi
+for n in $NODES; do
+	mkdir -p "/pki/$n"
+	if [ ! -f "/pki/$n/node.pem" ]; then
+		if [ "$n" = "$first" ]; then
+			cp /pki/node.pem /pki/node.key "/pki/$n/"
+		else
+			sdnsctl pki issue --dir /pki --role node --name "$n" \
+				--san "$n" --san localhost --san 127.0.0.1 --out "/pki/$n/node"
+		fi
+	fi
+	[ -f "/pki/$n/zone.key" ] || sdnsctl pki zonekey --out "/pki/$n"
+done
+# sdnsd runs as the unprivileged sdns user and reads its key from here.
+chown -R sdns /pki
+chmod 0755 /pki
+echo "pki: mesh $MESH, nodes: $NODES"
