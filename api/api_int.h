@@ -2,6 +2,7 @@
 #ifndef SDNS_API_INT_H
 #define SDNS_API_INT_H
 
+#include <gnutls/gnutls.h>
 #include <jansson.h>
 #include <microhttpd.h>
 #include <pthread.h>
@@ -30,6 +31,7 @@ struct sdns_api {
 	atomic_ulong n_status[6];            /* by hundreds: 1xx..5xx */
 	int web_fd;                          /* console directory; -1 = none */
 	struct api_events *events;           /* GET /events; NULL = none */
+	struct api_authcache *authcache;     /* verified client certificates */
 };
 
 /* The authenticated caller. */
@@ -122,6 +124,14 @@ int api_auth_peer(sdns_api *api, struct MHD_Connection *c, api_peer *out,
 /* Refusal bookkeeping: audited at most 10 times a minute per address. */
 void api_auth_refused(api_req *r, const char *reason);
 int api_refuse_init(sdns_api *api);
+/* authcache.c: chain verdicts of recently verified client certificates. */
+int api_authcache_init(sdns_api *api);
+void api_authcache_free(sdns_api *api);
+bool api_authcache_fp(gnutls_session_t s, uint8_t fp[32]);
+bool api_authcache_get(sdns_api *api, const uint8_t fp[32],
+                       sdns_identity *out);
+void api_authcache_put(sdns_api *api, gnutls_session_t s,
+                       const uint8_t fp[32], const sdns_identity *id);
 void api_refuse_free(sdns_api *api);
 
 /* body.c */

@@ -5,7 +5,9 @@
  * request verifies here: the chain leads to the mesh CA, is within its
  * validity and carries the clientAuth purpose, the leaf has exactly one
  * spiffe:// URI SAN of our mesh with a known role (include/sdns/peercert.h),
- * and neither its serial nor its SPKI is revoked (the daemon's callback). */
+ * and neither its serial nor its SPKI is revoked (the daemon's callback).
+ * A verdict on the chain may come from api/authcache.c; revocation is
+ * checked on every request. */
 #include <gnutls/gnutls.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,11 +39,16 @@ int api_auth_peer(sdns_api *api, struct MHD_Connection *c, api_peer *out,
 		*reason = "no_tls";
 		return SDNS_ECERT;
 	}
-	int rc = sdns_peercert_identity((gnutls_session_t)ci->tls_session,
-	                                api->mesh, &out->id, reason);
-	if (rc != SDNS_OK) {
-		if (!*reason) *reason = "internal";
-		return SDNS_ECERT;
+	gnutls_session_t tls = (gnutls_session_t)ci->tls_session;
+	uint8_t fp[32];
+	bool have_fp = api_authcache_fp(tls, fp);
+	if (!have_fp || !api_authcache_get(api, fp, &out->id)) {
+		int rc = sdns_peercert_identity(tls, api->mesh, &out->id, reason);
+		if (rc != SDNS_OK) {
+			if (!*reason) *reason = "internal";
+			return SDNS_ECERT;
+		}
+		if (have_fp) api_authcache_put(api, tls, fp, &out->id);
 	}
 	if (api->cb.is_revoked &&
 	    api->cb.is_revoked(api->cb.ctx, out->id.spki_sha256,

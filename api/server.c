@@ -378,6 +378,7 @@ static void free_api(sdns_api *api)
 	api_static_close(api);
 	api_events_free(api);
 	api_refuse_free(api);
+	api_authcache_free(api);
 	sodium_memzero(&api->audit_key, sizeof(api->audit_key));
 	free(api);
 }
@@ -438,6 +439,7 @@ int sdns_api_start(const sdns_api_conf *conf, sdns_api **out, char *err,
 	struct sockaddr_storage ss;
 	if (rc == SDNS_OK) rc = parse_listen(api->listen, &ss, err, err_cap);
 	if (rc == SDNS_OK && (api_refuse_init(api) != SDNS_OK ||
+	                      api_authcache_init(api) != SDNS_OK ||
 	                      api_store_key_init(api) != SDNS_OK)) {
 		snprintf(err, err_cap, "out of memory");
 		rc = SDNS_ENOMEM;

@@ -559,6 +559,8 @@ static void spki_of(const char *name, uint8_t out[32])
 	X509_free(x);
 }
 
+/* The first call leaves the certificate in api/authcache.c: revocation must
+ * still be checked on the next request. */
 START_TEST(test_revoked_certificate_is_401)
 {
 	call_expect("client", "GET", "/zones", NULL, NULL, 200, NULL, NULL);
