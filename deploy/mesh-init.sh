@@ -11,7 +11,7 @@ export SDNS_CA=/pki/ca.pem SDNS_CERT=/pki/admin.pem SDNS_KEY=/pki/admin.key
 for n in $NODES; do
 	for p in $NODES; do
 		[ "$p" = "$n" ] && continue
-		sdnsctl peer add --api "https://$n:8443" --cert "/pki/$p/node.pem" \
+		sdnsctl peer add --api "https://$n:8443" --peer-cert "/pki/$p/node.pem" \
 			--endpoint "$p:8853" --zone-key "/pki/$p/zone.pub" || true
 	done
 	sdnsctl zone create "$n.$MESH" --owner "$n" --api "https://$n:8443" || true

@@ -82,8 +82,8 @@ t_match "B knows A and C as active peers with zone keys" \
 	'node-alpha.*active.*node-gamma.*active|node-gamma.*active.*node-alpha.*active' \
 	"$(api_ 1 peer list | tr '\n' ' ')"
 out=$("$BIN/sdnsctl" peer add --api "https://localhost:$API0" --ca "$PKI/ca.pem" \
-	--admin-cert "$PKI/admin.pem" --admin-key "$PKI/admin.key" \
-	--cert "$PKI/node-beta/node.pem" --endpoint 127.0.0.1:1 --zone-key "$PKI/node-beta/zone.pub" 2>&1)
+	--cert "$PKI/admin.pem" --key "$PKI/admin.key" \
+	--peer-cert "$PKI/node-beta/node.pem" --endpoint 127.0.0.1:1 --zone-key "$PKI/node-beta/zone.pub" 2>&1)
 t_match "adding a known peer again is a conflict" 'already registered|409|conflict' "$out"
 t_eq "A answers its own name" "NOERROR 10.0.0.1" "$(q 0 www.node-alpha.mesh)"
 
@@ -135,7 +135,7 @@ for _ in $(seq 100); do "$BIN/sdnsctl" zone list --api "https://localhost:$((DEL
 	--api "https://localhost:$((DELTA + 1))" --ca "$PKI/ca.pem" --cert "$PKI/admin.pem" --key "$PKI/admin.key" >/dev/null
 t_ok "B registers node-delta with a zone key delta does not sign with" \
 	"$BIN/sdnsctl" peer add --api "https://localhost:$((API0 + 1))" --ca "$PKI/ca.pem" \
-	--admin-cert "$PKI/admin.pem" --admin-key "$PKI/admin.key" --cert "$PKI/node-delta.pem" \
+	--cert "$PKI/admin.pem" --key "$PKI/admin.key" --peer-cert "$PKI/node-delta.pem" \
 	--endpoint "127.0.0.1:$DELTA" --zone-key "$PKI/delta-bound/zone.pub"
 t_ok "the forged answer is rejected: SERVFAIL with EDE 6 (DNSSEC bogus)" \
 	wait_q "SERVFAIL ede=6" 1 www.node-delta.mesh

@@ -337,18 +337,18 @@ START_TEST(test_pki_zonekey_and_peer_add)
 	ck_assert_int_eq(CTL_AS(NULL, "pki", "zonekey", "--out", zd), 1);
 	ERR_HAS("File exists");
 	snprintf(peer, sizeof(peer), "%s/server.pem", dir);
-	ck_assert_int_eq(CTL_AS("client", "peer", "add", "--cert", peer,
+	ck_assert_int_eq(CTL_AS("client", "peer", "add", "--peer-cert", peer,
 	                        "--endpoint", "127.0.0.1:8853", "--zone-key",
 	                        pub), 1);
 	ERR_HAS("403");
-	ck_assert_int_eq(CTL("peer", "add", "--cert", peer, "--endpoint",
+	ck_assert_int_eq(CTL("peer", "add", "--peer-cert", peer, "--endpoint",
 	                     "127.0.0.1:8853", "--zone-key", pub), 0);
 	OUT_HAS("spiffe://test.mesh/node/server at 127.0.0.1:8853 added");
 	/* The seed file gives the same public key: the same peer, a 409. */
-	ck_assert_int_eq(CTL("peer", "add", "--cert", peer, "--endpoint",
+	ck_assert_int_eq(CTL("peer", "add", "--peer-cert", peer, "--endpoint",
 	                     "127.0.0.1:8853", "--zone-key", seed), 1);
 	ERR_HAS("409 conflict");
-	ck_assert_int_eq(CTL("peer", "add", "--cert", peer, "--endpoint",
+	ck_assert_int_eq(CTL("peer", "add", "--peer-cert", peer, "--endpoint",
 	                     "127.0.0.1:8853", "--zone-key", "AAAA"), 2);
 	ERR_HAS("--zone-key");
 	ck_assert_int_eq(CTL("peer", "add", "--endpoint", "h:1", "--zone-key",

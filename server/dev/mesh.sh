@@ -110,8 +110,8 @@ wire_node() {
 		[ "$j" = "$i" ] && continue
 		local p=${NODES[$j]} out
 		if ! out=$("$BIN/sdnsctl" peer add --api "$api" --ca "$VAR/pki/ca.pem" \
-			--admin-cert "$VAR/pki/admin.pem" --admin-key "$VAR/pki/admin.key" \
-			--cert "$VAR/pki/$p/node.pem" --endpoint "127.0.0.1:$((DOQ0 + j))" \
+			--cert "$VAR/pki/admin.pem" --key "$VAR/pki/admin.key" \
+			--peer-cert "$VAR/pki/$p/node.pem" --endpoint "127.0.0.1:$((DOQ0 + j))" \
 			--zone-key "$VAR/pki/$p/zone.pub" 2>&1); then
 			grep -q 'already registered' <<<"$out" || { echo "$out" >&2; return 1; }
 		fi

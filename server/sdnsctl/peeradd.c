@@ -142,19 +142,19 @@ int ctl_peer_add(ctl_api_opts *o, const char *cmd, const char *cert,
 	return 0;
 }
 
-/* --cert is the PEER's certificate here; the caller's own identity comes
- * from SDNS_CERT/SDNS_KEY or --admin-cert/--admin-key. */
+/* --peer-cert is the certificate of the node being added; --cert/--key stay
+ * the caller's own identity, as in every other API command. */
 int ctl_peer_add_main(int argc, char **argv)
 {
 	ctl_api_opts o;
 	ctl_api_opts_init(&o);
 	const char *cert = NULL, *ep = NULL, *zk = NULL;
-	static const char *const names[] = {"--cert", "--endpoint", "--zone-key",
-	                                    "--admin-cert", "--admin-key"};
-	const char **slots[] = {&cert, &ep, &zk, &o.conn.cert, &o.conn.key};
+	static const char *const names[] = {"--peer-cert", "--endpoint",
+	                                    "--zone-key"};
+	const char **slots[] = {&cert, &ep, &zk};
 	for (int i = 2; i < argc; i++) {
 		bool bad = false, hit = false;
-		for (size_t k = 0; k < 5 && !hit && !bad; k++) {
+		for (size_t k = 0; k < 3 && !hit && !bad; k++) {
 			const char *v = ctl_flag(argc, argv, &i, names[k], &bad);
 			if (v) {
 				*slots[k] = v;
