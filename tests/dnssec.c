@@ -381,8 +381,8 @@ typedef struct {
 	sdns_msg m;
 } resp;
 
-static resp *ask_do(const char *qname, uint16_t qtype, bool do_bit,
-                    const sdns_dnssec_key *k)
+static resp *ask_flags(const char *qname, uint16_t qtype, bool do_bit,
+                       bool co_bit, const sdns_dnssec_key *k)
 {
 	resp *r = calloc(1, sizeof(*r));
 	ck_assert_ptr_nonnull(r);
@@ -394,6 +394,7 @@ static resp *ask_do(const char *qname, uint16_t qtype, bool do_bit,
 	e.present = true;
 	e.udp_size = 1232;
 	e.do_bit = do_bit;
+	e.co_bit = co_bit;
 	ck_assert_int_eq(sdns_msg_make_query(q, sizeof(q), &qlen, 7, &n, qtype,
 	                                     false, &e, 0), SDNS_OK);
 	sdns_answer_opts o = { .max_size = 65535, .our_udp_size = 1232,
@@ -402,6 +403,12 @@ static resp *ask_do(const char *qname, uint16_t qtype, bool do_bit,
 	                             &r->len), SDNS_OK);
 	ck_assert_int_eq(sdns_msg_parse(r->wire, r->len, &r->m), SDNS_OK);
 	return r;
+}
+
+static resp *ask_do(const char *qname, uint16_t qtype, bool do_bit,
+                    const sdns_dnssec_key *k)
+{
+	return ask_flags(qname, qtype, do_bit, false, k);
 }
 
 static void resp_free(resp *r)
@@ -484,6 +491,31 @@ START_TEST(test_nxdomain_is_noerror_with_compact_nsec)
 	ck_assert_mem_eq(nsec->rdata, want, (size_t)wl);
 	ck_assert_uint_eq(rr_at(r, SDNS_SEC_NS, 3)->type, SDNS_T_RRSIG);
 	assert_secure(r);
+	resp_free(r);
+}
+END_TEST
+
+/* RFC 9824 §4: a resolver that sets Compact Answers OK gets the NXDOMAIN
+ * rcode back with the same proof, and the CO flag echoed. */
+START_TEST(test_co_flag_restores_nxdomain_rcode)
+{
+	resp *r = ask_flags("nothere.example.", SDNS_T_A, true, true, &key);
+	ck_assert_uint_eq(SDNS_RCODE(r->m.flags), SDNS_RC_NXDOMAIN);
+	ck_assert(r->m.edns.co_bit);
+	ck_assert_int_eq(r->m.count[SDNS_SEC_NS], 4);
+	const sdns_rr *nsec = rr_at(r, SDNS_SEC_NS, 2);
+	ck_assert_uint_eq(nsec->type, SDNS_T_NSEC);
+	ck_assert(sdns_dnssec_nsec_has(nsec->rdata, nsec->rdlen,
+	                               SDNS_T_NXNAME));
+	assert_secure(r);
+	resp *plain = ask_do("nothere.example.", SDNS_T_A, true, &key);
+	ck_assert(!plain->m.edns.co_bit);
+	/* CO without DO: nothing is signed, nothing to echo. */
+	resp *nodo = ask_flags("nothere.example.", SDNS_T_A, false, true, &key);
+	ck_assert_uint_eq(SDNS_RCODE(nodo->m.flags), SDNS_RC_NXDOMAIN);
+	ck_assert(!nodo->m.edns.co_bit);
+	resp_free(nodo);
+	resp_free(plain);
 	resp_free(r);
 }
 END_TEST
@@ -781,6 +813,7 @@ static Suite *dnssec_suite(void)
 	tcase_add_test(a, test_do_answer_carries_rrsig_and_validates);
 	tcase_add_test(a, test_without_do_nothing_changes);
 	tcase_add_test(a, test_nxdomain_is_noerror_with_compact_nsec);
+	tcase_add_test(a, test_co_flag_restores_nxdomain_rcode);
 	tcase_add_test(a, test_nodata_nsec_lists_the_types_present);
 	tcase_add_test(a, test_wildcard_signed_online_at_qname);
 	tcase_add_test(a, test_dnskey_cname_and_referral_with_do);

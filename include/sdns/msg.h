@@ -57,6 +57,7 @@ typedef struct {
 	uint8_t ext_rcode;   /* upper 8 bits of the 12-bit rcode */
 	uint8_t version;
 	bool do_bit;
+	bool co_bit;         /* Compact Answers OK (RFC 9824 §4) */
 	bool has_keepalive;  /* edns-tcp-keepalive seen */
 	bool has_padding;
 	bool has_ede;

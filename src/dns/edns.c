@@ -8,6 +8,7 @@
 #define OPT_FIXED 11u   /* root, type, class, ttl, rdlength */
 #define OPTION_HDR 4u   /* option code, option length */
 #define DO_BIT 0x8000u
+#define CO_BIT 0x4000u  /* RFC 9824 §4 */
 
 static void take_ede(sdns_edns *e, const uint8_t *p, uint16_t len)
 {
@@ -31,6 +32,7 @@ int sdns_edns_parse_opt(sdns_edns *e, const sdns_rr *opt)
 	e->ext_rcode = (uint8_t)(opt->ttl >> 24);
 	e->version = (uint8_t)(opt->ttl >> 16);
 	e->do_bit = (opt->ttl & DO_BIT) != 0;
+	e->co_bit = (opt->ttl & CO_BIT) != 0;
 
 	sdns_rd r;
 	sdns_rd_init(&r, opt->rdata, opt->rdlen);
@@ -87,7 +89,7 @@ static size_t pad_len(const sdns_wr *w, size_t block)
 int sdns_edns_write(sdns_wr *w, const sdns_edns *e, size_t pad_block)
 {
 	uint32_t ttl = (uint32_t)e->ext_rcode << 24 | (uint32_t)e->version << 16 |
-	               (e->do_bit ? DO_BIT : 0);
+	               (e->do_bit ? DO_BIT : 0) | (e->co_bit ? CO_BIT : 0);
 	int rc;
 	if ((rc = sdns_wr_u8(w, 0)) < 0 || (rc = sdns_wr_u16(w, SDNS_T_OPT)) < 0 ||
 	    (rc = sdns_wr_u16(w, e->udp_size)) < 0 || (rc = sdns_wr_u32(w, ttl)) < 0 ||

@@ -329,8 +329,10 @@ static bool resolve(actx *a, const sdns_name *qname, uint16_t qtype)
 			return true;
 		}
 		if (lk.kind == L_NXDOMAIN) {
-			/* RFC 9824 §3: compact denial answers NOERROR. */
-			if (!a->dnssec) a->rcode = SDNS_RC_NXDOMAIN;
+			/* RFC 9824 §3: compact denial answers NOERROR, unless
+			 * the query says it understands NXDOMAIN with it (CO). */
+			if (!a->dnssec || a->q->edns.co_bit)
+				a->rcode = SDNS_RC_NXDOMAIN;
 			uint32_t ttl = add_negative(a, z);
 			if (a->dnssec) add_nsec(a, z, cur, NULL, &nxname, 1, ttl);
 			return true;
@@ -385,6 +387,8 @@ static void fill_edns(const sdns_msg *q, const sdns_answer_opts *opts,
 	e->present = true;
 	e->udp_size = opts->our_udp_size ? opts->our_udp_size : 1232;
 	e->do_bit = q->edns.do_bit;
+	/* RFC 9824 §4: echo CO only when we signed (so it was honoured). */
+	e->co_bit = q->edns.co_bit && q->edns.do_bit && opts->key;
 }
 
 /* The question or the OPT did not fit: a bare header with TC still tells the
