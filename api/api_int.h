@@ -28,6 +28,8 @@ struct sdns_api {
 	struct api_refuse_slot *refuse;      /* API_REFUSE_SLOTS entries */
 	atomic_ulong n_requests, n_refused, n_refused_unaudited;
 	atomic_ulong n_status[6];            /* by hundreds: 1xx..5xx */
+	int web_fd;                          /* console directory; -1 = none */
+	struct api_events *events;           /* GET /events; NULL = none */
 };
 
 /* The authenticated caller. */
@@ -46,6 +48,10 @@ typedef struct {
 	int64_t etag;            /* >= 0: ETag "<n>" */
 	char location[320];
 	const char *allow;       /* for 405 */
+	const char *cache;       /* Cache-Control; NULL = no-store */
+	char etag_str[48];       /* quoted ETag; used when not empty */
+	/* A response built by the handler itself (SSE); queued as is. */
+	struct MHD_Response *raw;
 } api_resp;
 
 #define API_MAX_PARAMS 2
@@ -178,6 +184,12 @@ void api_h_audit_list(api_req *r, api_resp *out);
 void api_h_audit_verify(api_req *r, api_resp *out);
 void api_h_healthz(api_req *r, api_resp *out);
 void api_h_metrics(api_req *r, api_resp *out);
+void api_h_static(api_req *r, api_resp *out);
+void api_h_events(api_req *r, api_resp *out);
+
+/* static.c: open the console directory (web_fd = -1 when there is none). */
+void api_static_open(sdns_api *api, const char *web_root);
+void api_static_close(sdns_api *api);
 
 /* The role check of route policies that need no database. */
 bool api_policy_allows(api_policy p, sdns_role role);

@@ -27,6 +27,10 @@ static const struct api_route routes[] = {
 	{"GET", "/audit/verify", API_P_MESH_READ, api_h_audit_verify, false},
 	{"GET", "/metrics", API_P_READ, api_h_metrics, false},
 	{"GET", "/healthz", API_P_READ, api_h_healthz, false},
+	{"GET", "/events", API_P_READ, api_h_events, false},
+	/* The console, last: "/{file}" must not shadow an API path. */
+	{"GET", "/", API_P_READ, api_h_static, false},
+	{"GET", "/{file}", API_P_READ, api_h_static, false},
 };
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
 
@@ -84,6 +88,20 @@ static bool match_path(const char *tmpl, const char *path, api_req *r)
 	return *t == '\0' && *p == '\0';
 }
 
+/* "/zones" is also a "/{file}": list each method once. */
+static bool allow_has(const char *allow, const char *method)
+{
+	size_t ml = strlen(method);
+	const char *p = allow;
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		if (n == ml && memcmp(p, method, ml) == 0) return true;
+		p += n;
+		if (*p) p += 2;  /* ", " */
+	}
+	return false;
+}
+
 int api_route_match(const char *method, const char *path,
                     const struct api_route **route, api_req *r,
                     char *allow, size_t allow_cap)
@@ -99,6 +117,7 @@ int api_route_match(const char *method, const char *path,
 		}
 		path_known = true;
 		size_t ml = strlen(routes[i].method);
+		if (allow_has(allow, routes[i].method)) continue;
 		if (alen + ml + 3 < allow_cap) {
 			if (alen) {
 				memcpy(allow + alen, ", ", 2);

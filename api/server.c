@@ -26,8 +26,35 @@ void api_resp_json(api_resp *out, unsigned status, json_t *body)
 	out->status = status;
 }
 
+/* On every answer: the console's pages run under this policy, and JSON
+ * opened directly in a browser gets the same lock-down. */
+#define API_CSP "default-src 'none'; script-src 'self'; style-src 'self'; " \
+	"img-src 'self' data:; connect-src 'self'; base-uri 'none'; " \
+	"form-action 'none'; frame-ancestors 'none'"
+
+static void security_headers(struct MHD_Response *mr)
+{
+	MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(mr, "Content-Security-Policy", API_CSP);
+	MHD_add_response_header(mr, "Referrer-Policy", "no-referrer");
+}
+
+static enum MHD_Result send_raw(api_req *r, api_resp *resp)
+{
+	struct MHD_Response *mr = resp->raw;
+	resp->raw = NULL;
+	security_headers(mr);
+	enum MHD_Result ret = MHD_queue_response(r->conn, resp->status, mr);
+	MHD_destroy_response(mr);
+	unsigned k = resp->status / 100;
+	if (k >= 1 && k <= 5) atomic_fetch_add(&r->api->n_status[k], 1);
+	r->responded = true;
+	return ret;
+}
+
 static enum MHD_Result send_resp(api_req *r, api_resp *resp)
 {
+	if (resp->raw) return send_raw(r, resp);
 	char *body = NULL;
 	size_t len = 0;
 	const char *ctype = NULL;
@@ -49,9 +76,12 @@ static enum MHD_Result send_resp(api_req *r, api_resp *resp)
 		return MHD_NO;
 	}
 	if (ctype) MHD_add_response_header(mr, "Content-Type", ctype);
-	MHD_add_response_header(mr, "Cache-Control", "no-store");
-	MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
-	if (resp->etag >= 0) {
+	MHD_add_response_header(mr, "Cache-Control",
+	                        resp->cache ? resp->cache : "no-store");
+	security_headers(mr);
+	if (resp->etag_str[0]) {
+		MHD_add_response_header(mr, "ETag", resp->etag_str);
+	} else if (resp->etag >= 0) {
 		char tag[32];
 		snprintf(tag, sizeof(tag), "\"%lld\"", (long long)resp->etag);
 		MHD_add_response_header(mr, "ETag", tag);
@@ -72,6 +102,7 @@ static enum MHD_Result finish(api_req *r, api_resp *resp)
 	enum MHD_Result ret = send_resp(r, resp);
 	json_decref(resp->json);
 	free(resp->text);
+	if (resp->raw) MHD_destroy_response(resp->raw);
 	return ret;
 }
 
@@ -344,6 +375,7 @@ static void free_api(sdns_api *api)
 	free(api->conninfo), free(api->public_url);
 	free(api->cert_pem), free(api->key_pem), free(api->ca_pem);
 	if (api->store_key_made) pthread_key_delete(api->store_key);
+	api_static_close(api);
 	api_refuse_free(api);
 	sodium_memzero(&api->audit_key, sizeof(api->audit_key));
 	free(api);
@@ -400,6 +432,7 @@ int sdns_api_start(const sdns_api_conf *conf, sdns_api **out, char *err,
 	*out = NULL;
 	sdns_api *api = calloc(1, sizeof(*api));
 	if (!api) return SDNS_ENOMEM;
+	api->web_fd = -1;
 	int rc = copy_conf(api, conf, err, err_cap);
 	struct sockaddr_storage ss;
 	if (rc == SDNS_OK) rc = parse_listen(api->listen, &ss, err, err_cap);
@@ -412,6 +445,7 @@ int sdns_api_start(const sdns_api_conf *conf, sdns_api **out, char *err,
 		free_api(api);
 		return rc;
 	}
+	api_static_open(api, conf->web_root);
 	unsigned flags = MHD_USE_TLS | MHD_USE_INTERNAL_POLLING_THREAD |
 	                 MHD_USE_POLL | MHD_USE_ERROR_LOG;
 	if (ss.ss_family == AF_INET6) flags |= MHD_USE_IPv6;

@@ -46,6 +46,14 @@ typedef struct {
 	unsigned max_connections; /* 0 = 256 */
 	unsigned timeout_s;       /* idle connection timeout; 0 = 30 */
 	const sdns_audit_key *audit_key; /* signs audit entries (borrowed) */
+	/* The console: GET / and GET /<file> serve the regular files of this
+	 * flat directory (to any valid certificate). NULL or missing = 404. */
+	const char *web_root;
+	/* GET /events (Server-Sent Events of store changes). */
+	unsigned max_subscribers; /* 0 = 32; more get 503 */
+	unsigned keepalive_ms;    /* ": keepalive" comment period; 0 = 15000 */
+	size_t sub_buffer;        /* bytes queued per subscriber before it is
+	                           * dropped as too slow; 0 = 256 KiB */
 	sdns_api_callbacks cb;
 } sdns_api_conf;
 

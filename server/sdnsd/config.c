@@ -48,6 +48,10 @@ static const struct opt {
 	 "how clients reach the API, for enrollment commands"},
 	{"migrations", KIND_STR, offsetof(sdnsd_conf, migrations), "DIR",
 	 "SQL migrations (default: ../migrations beside the binary)"},
+	{"web-root", KIND_STR, offsetof(sdnsd_conf, web_root), "DIR",
+	 "console files served by the API (default: ../web beside the binary)"},
+	{"events-max", KIND_INT, offsetof(sdnsd_conf, events_max), "N",
+	 "GET /events subscribers at once (default 32)"},
 	{"api-threads", KIND_INT, offsetof(sdnsd_conf, api_threads), "N",
 	 "API handler threads (default 4)"},
 	{"workers", KIND_INT, offsetof(sdnsd_conf, workers), "N",
@@ -405,6 +409,7 @@ void sdnsd_conf_free(sdnsd_conf *c)
 	free(c->audit_key);
 	free(c->public_url);
 	free(c->migrations);
+	free(c->web_root);
 	for (size_t i = 0; i < c->n_zone_files; i++)
 		free(c->zone_files[i]);
 	free(c->stub_listen);

@@ -130,7 +130,11 @@ static int load_audit_key(const sdnsd_conf *c, sdns_audit_key *k)
 static int start_api(const sdnsd_conf *c, sdnsd_state *st,
                      const sdns_audit_key *key, sdns_api **api)
 {
+	char web[4096];
+	if (c->web_root) snprintf(web, sizeof(web), "%s", c->web_root);
+	else sdnsd_web_root_default(web, sizeof(web));
 	sdns_api_conf ac = {
+		.web_root = web, .max_subscribers = (unsigned)c->events_max,
 		.listen = c->api_listen, .cert_path = c->tls_cert,
 		.key_path = c->tls_key, .ca_path = c->tls_ca,
 		.ca_key_path = c->ca_key, .mesh = c->mesh, .conninfo = c->db,

@@ -33,6 +33,8 @@ typedef struct {
 	char *audit_key;         /* seed file; default: the Ed25519 --tls-key */
 	char *public_url;
 	char *migrations;        /* default: <binary>/../migrations */
+	char *web_root;          /* console files; default <binary>/../web */
+	long long events_max;    /* GET /events subscribers; 0 = API default */
 	long long api_threads;
 	int workers;
 	int log_level;
@@ -108,5 +110,8 @@ int sdnsd_stub_reconfigure(const sdnsd_conf *c, sdnsd_state *st);
 void sdnsd_stub_stop(sdnsd_state *st);
 /* Appends the stub's families (queries, responses, cache, upstreams...). */
 size_t sdnsd_stub_metrics(sdnsd_state *st, char *buf, size_t cap);
+
+/* web.c: <binary>/../web (resolved), for the console files. */
+void sdnsd_web_root_default(char *out, size_t cap);
 
 #endif
