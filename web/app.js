@@ -195,6 +195,9 @@
 			live.textContent = es.readyState === EventSource.CLOSED ? 'offline' : 'reconnecting';
 			live.className = 'live off';
 		});
+		/* changes may have been missed (the server lost its database
+		 * connection): rebuild the open page from the API */
+		es.addEventListener('resync', () => { route(); announce('Live: reloaded after a reconnect'); });
 		for (const type of ['zone', 'record', 'peer', 'audit']) {
 			es.addEventListener(type, (m) => {
 				let ev;
@@ -604,10 +607,10 @@
 				else { load(ev.id); return; }
 				render(ev.op === 'DELETE' ? null : ev.id);
 				announce(`Live: record ${o ? `${o.name} ${o.type} ` : `#${ev.id} `}${ev.op === 'INSERT' ? 'added' : ev.op === 'DELETE' ? 'deleted' : 'changed'}`);
-				/* the serial moved too: refresh the header quietly */
-				api('GET', `/zones/${enc(zone)}`).then((r) => { if (r.ok) { info = r.data; renderInfo(); } });
 			} else if (type === 'zone') {
+				/* every record change bumps the serial: a zone UPDATE */
 				if (ev.op === 'DELETE') { head.textContent = 'This zone was deleted.'; records = []; render(); announce(`Live: zone ${zone} deleted`); }
+				else if (ev.object) { info = {...info, ...ev.object}; renderInfo(); }
 				else load();
 			}
 		}};
@@ -782,7 +785,7 @@
 	/* ---------- router ---------- */
 
 	const routes = {dashboard: pageDashboard, zones: pageZones, peers: pagePeers, audit: pageAudit};
-	function route() {
+	function route(ev) {
 		const parts = (location.hash.replace(/^#\/?/, '') || 'dashboard').split('/');
 		let name = parts[0], fn = routes[name];
 		let title = name;
@@ -798,9 +801,12 @@
 		page = fn();
 		document.title = `${title[0].toUpperCase()}${title.slice(1)} · secure_dns console`;
 		/* move focus to the new page so keyboard and screen reader users
-		 * start at its heading, not at the old link */
-		main.focus({preventScroll: true});
-		window.scrollTo(0, 0);
+		 * start at its heading, not at the old link (not on first load:
+		 * there the skip link comes first) */
+		if (ev) {
+			main.focus({preventScroll: true});
+			window.scrollTo(0, 0);
+		}
 	}
 	window.addEventListener('hashchange', route);
 	route();
