@@ -36,18 +36,18 @@ CONNINFO=$("$ROOT/server/dev/pg.sh" start "$T_DIR/pg" "$PGPORT")
 pg_stop() { "$ROOT/server/dev/pg.sh" stop "$T_DIR/pg"; }
 trap 'pg_stop >/dev/null 2>&1; t_cleanup' EXIT
 
-DOQ=$(t_free_port); API=$(t_free_port)
+DOQ=$(t_free_port); API=$(t_free_port); STUB=$(t_free_port)
 t_bg sdnsd "$BIN/sdnsd" --db "$CONNINFO" --doq-listen "127.0.0.1:$DOQ" \
 	--api-listen "127.0.0.1:$API" --tls-cert pki/node.pem --tls-key pki/node.key \
 	--tls-ca pki/ca.pem --ca-key pki/ca.key --mesh test.mesh \
-	--public-url "https://localhost:$API" --web-root "$ROOT/web" \
+	--public-url "https://localhost:$API" --web-root "$ROOT/web" --stub-listen "127.0.0.1:$STUB" \
 	--migrations "$ROOT/migrations" --log-level debug
 t_ok "sdnsd starts in store mode with the console" t_wait_log sdnsd.log 'event=db_ready' 15
 
 # The browser origin must be exactly what the client certificate is bound to.
 rm -rf "$SHOTS"
 out=$(cd "$BROWSER_DIR" && NODE_EXTRA_CA_CERTS="$T_DIR/pki/ca.pem" CONSOLE_URL="https://localhost:$API" \
-	PKI="$T_DIR/pki" BIN="$BIN" DOQ_PORT="$DOQ" SHOTS="$SHOTS" CHROMIUM="$CHROMIUM" T_DIR="$T_DIR" \
+	PKI="$T_DIR/pki" BIN="$BIN" DOQ_PORT="$DOQ" STUB_PORT="$STUB" SHOTS="$SHOTS" CHROMIUM="$CHROMIUM" T_DIR="$T_DIR" \
 	timeout 300 node console.mjs 2>&1)
 rc=$?
 echo "$out" | grep -v '^console.mjs: '

@@ -59,6 +59,15 @@
 		toastTimer = setTimeout(() => { t.hidden = true; }, 6000);
 	}
 
+	/* Each cell gets its column's header text as data-label, which the
+	 * phone layout shows beside the value (tables become cards there). */
+	function labelCells(table) {
+		table.classList.add('stack');
+		const heads = [...table.querySelectorAll('thead th')].map((th) => th.textContent.replace(/[▲▼]/g, '').trim());
+		for (const tr of table.querySelectorAll('tbody tr'))
+			[...tr.children].forEach((td, i) => { if (!td.hasAttribute('colspan')) td.dataset.label = heads[i] || ''; });
+	}
+
 	/* ---------- formatting ---------- */
 
 	function fmtTime(iso) {
@@ -381,12 +390,12 @@
 			document.getElementById('cards').replaceChildren(
 				card('Queries per second', big('fig-qps', fmtNum(now.qps), 'q/s'),
 					lineChart('Queries per second', [{label: 'q/s', key: 'qps', cls: 's1'}], (v) => fmtNum(v))),
-				card('Latency', h('p.big', {}, 'p50 ', h('span', {id: 'fig-p50', text: fmtMs(now.p50)}),
+				card('Latency (stub answers)', h('p.big', {}, 'p50 ', h('span', {id: 'fig-p50', text: fmtMs(now.p50)}),
 					h('span.sep', {text: ' · '}), 'p99 ', h('span', {id: 'fig-p99', text: fmtMs(now.p99)})),
 				lineChart('Latency', [{label: 'p50', key: 'p50', cls: 's1'}, {label: 'p99', key: 'p99', cls: 's2'}], fmtMs),
 				h('p.legend', {}, h('span.key.s1'), 'p50 ', h('span.key.s2'), 'p99')),
 				card('Cache hit ratio', big('fig-hit', hit === null ? '—' : `${(hit * 100).toFixed(1)} %`),
-					s('svg', {viewBox: '0 0 100 8', class: 'bar', 'aria-hidden': 'true'},
+					s('svg', {viewBox: '0 0 100 8', class: 'bar', 'aria-hidden': 'true', preserveAspectRatio: 'none'},
 						s('rect', {x: 0, y: 0, width: 100, height: 8, class: 'bar-bg'}),
 						s('rect', {x: 0, y: 0, width: hit === null ? 0 : (hit * 100).toFixed(1), height: 8, class: 'bar-fg'})),
 					h('p.muted', {text: cur && cur.hits !== null ? `${cur.hits} hits, ${cur.misses} misses since start` : 'no stub cache on this node'})),
@@ -436,6 +445,7 @@
 				h('td', {text: fmtTime(z.updated_at)}),
 				h('td', {}, h('button.danger.small', {type: 'button', 'aria-label': `Delete zone ${z.name}`, text: 'Delete',
 					onclick: () => del(z)})))) : [h('tr', {}, h('td', {colspan: 6, class: 'muted', text: 'No zones yet.'}))]));
+			labelCells(document.getElementById('zones-table'));
 		};
 		const load = async () => {
 			const r = await api('GET', '/zones');
@@ -534,6 +544,7 @@
 					h('button.small', {type: 'button', 'aria-label': `Edit ${r.name} ${r.type}`, text: 'Edit', onclick: () => setEdit(r)}),
 					h('button.small.danger', {type: 'button', 'aria-label': `Delete ${r.name} ${r.type}`, text: 'Delete',
 						disabled: r.type === 'SOA', onclick: () => del(r)})))));
+			labelCells(document.getElementById('records-table'));
 		};
 		const renderInfo = () => {
 			head.textContent = info ? `Serial ${info.serial} · owner ${info.owner || '—'} · updated ${fmtTime(info.updated_at)}` : '';
@@ -651,6 +662,7 @@
 					h('td', {}, p.status === 'active' ? h('button.danger.small', {type: 'button',
 						'aria-label': `Revoke ${p.name}`, text: 'Revoke', onclick: () => revoke(p)}) : null));
 			}) : [h('tr', {}, h('td', {colspan: 7, class: 'muted', text: 'No peers enrolled yet.'}))]));
+			labelCells(document.getElementById('peers-table'));
 		};
 		const load = async () => {
 			const r = await api('GET', '/peers');
@@ -734,6 +746,7 @@
 			const entries = (res ? res.entries : []).filter(inTime);
 			tbody.replaceChildren(...(entries.length ? entries.map((e) => row(e))
 				: [h('tr', {}, h('td', {colspan: 6, class: 'muted', text: 'No entries.'}))]));
+			labelCells(document.getElementById('audit-table'));
 			pager.replaceChildren(
 				h('button', {type: 'button', text: 'First', disabled: after === 0, onclick: () => { stack = []; after = 0; load(); }}),
 				h('button', {type: 'button', text: 'Previous', disabled: !stack.length, onclick: () => { after = stack.pop(); load(); }}),

@@ -49,20 +49,33 @@ if ! "$BIN/sdnsctl" zone list "${api[@]}" 2>/dev/null | grep -q node-alpha.mesh;
 	"$BIN/sdnsctl" zone import node-alpha.mesh server/dev/node-alpha.mesh.zone "${api[@]}" >/dev/null
 fi
 
+# Older var/ trees predate admin.p12: make it from the admin's PEM files.
+if [ ! -f "$VAR/pki/admin.p12" ] && command -v openssl >/dev/null; then
+	openssl pkcs12 -export -in "$VAR/pki/admin.pem" -inkey "$VAR/pki/admin.key" \
+		-certfile "$VAR/pki/ca.pem" -name admin -passout pass: \
+		-out "$VAR/pki/admin.p12" 2>/dev/null || true
+fi
+
 cat <<TXT
 
 secure_dns development node is running (Ctrl-C stops it)
   DoQ (RFC 9250, mutual TLS)  127.0.0.1:$DOQ_PORT
   API (mutual TLS)            https://localhost:$API_PORT
+  Admin console (browser)     https://localhost:$API_PORT/ (needs admin.p12, below)
   Stub (plain DNS, loopback)  127.0.0.1:$STUB_PORT (no upstream: add one with
                               SDNS_RUN_ARGS="--resolver-addr IP:853 --resolver-fqdn NAME --resolver-pin PIN")
   PostgreSQL                  $conninfo
   PKI                         $VAR/pki (ca.pem, node.pem, admin.pem/.key)
-  Browser certificate         $VAR/pki/admin.p12 (empty password): import it
+  Browser certificate         $VAR/pki/admin.p12 (empty password). Import it
                               in the browser's certificate settings (Chromium:
                               Settings > Privacy and security > Security >
-                              Manage certificates > Import), and trust
-                              $VAR/pki/ca.pem as an authority.
+                              Manage certificates > Your certificates > Import;
+                              Firefox: Settings > Privacy & Security >
+                              Certificates > View Certificates > Your
+                              Certificates > Import), then import
+                              $VAR/pki/ca.pem under Authorities, trusted to
+                              identify websites. Open the console URL and pick
+                              the admin certificate when asked.
 
 Try:
   dig @127.0.0.1 -p $STUB_PORT www.node-alpha.mesh

@@ -7,6 +7,7 @@
 // with clientCertificates through Node's TLS, which trusts the test CA via
 // NODE_EXTRA_CA_CERTS (set by the script), never ignoreHTTPSErrors.
 import {execFileSync} from 'node:child_process';
+import dgram from 'node:dgram';
 import {mkdirSync} from 'node:fs';
 import {chromium} from 'playwright-core';
 
@@ -44,6 +45,18 @@ function doq(name) {
 		const d = JSON.parse(out);
 		return d.answer && d.answer.length ? d.answer[0].data : d.status;
 	} catch (e) { return `error: ${e.message}`; }
+}
+// Plain DNS queries to the stub, every 50 ms until stopped: they feed the
+// dashboard's q/s and latency figures.
+function udpLoad(name) {
+	const sock = dgram.createSocket('udp4');
+	const q = Buffer.concat([Buffer.from([0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0]),
+		...name.split('.').map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)])),
+		Buffer.from([0, 0, 1, 0, 1])]);
+	let id = 0;
+	sock.on('message', () => {});
+	const t = setInterval(() => { q.writeUInt16BE(++id & 0xffff, 0); sock.send(q, Number(E.STUB_PORT), '127.0.0.1'); }, 50);
+	return () => { clearInterval(t); sock.close(); };
 }
 function curlAdmin(method, path, body) {
 	return run('curl', ['-sS', '--fail-with-body', '--cacert', `${PKI}/ca.pem`, '--cert', `${PKI}/admin.pem`,
@@ -115,10 +128,10 @@ async function scenario() {
 		await page.locator('#live.on').waitFor();
 	});
 
-	// Some DoQ traffic so the dashboard has queries to show.
-	for (let i = 0; i < 3; i++) doq(`nothing${i}.${ZONE}`);
+	const stopLoad = udpLoad(`www.${ZONE}`);
 	await check('the dashboard shows q/s, latency, DoQ connections and peers', async () => {
-		await page.waitForFunction(() => document.getElementById('fig-qps')?.textContent !== '—', null, {timeout: 15000});
+		await page.waitForFunction(() => Number(document.getElementById('fig-qps')?.textContent) > 5, null, {timeout: 15000});
+		await page.waitForFunction(() => /ms/.test(document.getElementById('fig-p99')?.textContent), null, {timeout: 15000});
 		await page.waitForFunction(() => document.querySelectorAll('svg.chart path.line').length > 0, null, {timeout: 15000});
 		assert((await page.textContent('#fig-doq')) !== '—', 'DoQ connections');
 		assert(/active/.test(await page.textContent('#fig-peers')), 'peers');
@@ -126,6 +139,8 @@ async function scenario() {
 	await check('the dashboard shows the audit chain verifying', async () => {
 		await page.locator('#audit-badge[data-ok="true"]').waitFor();
 	});
+	await sleep(4000); // a few more points on the charts
+	stopLoad();
 	await shot(page, '01-dashboard');
 
 	// Keyboard: skip link, then the navigation, in order.
