@@ -203,6 +203,12 @@
 		es.addEventListener('error', () => {
 			live.textContent = es.readyState === EventSource.CLOSED ? 'offline' : 'reconnecting';
 			live.className = 'live off';
+			/* EventSource gives up for good on a non-200 answer (503 when
+			 * the server has too many subscribers): retry later ourselves */
+			if (es.readyState === EventSource.CLOSED) {
+				es.close();
+				setTimeout(startEvents, 10000);
+			}
 		});
 		/* changes may have been missed (the server lost its database
 		 * connection): rebuild the open page from the API */
