@@ -24,7 +24,11 @@
 			if (v === null || v === undefined || v === false) continue;
 			if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
 			else if (k === 'text') el.textContent = v;
-			else if (k === 'value' && 'value' in el) el.value = v;
+			else if (k === 'value' && 'value' in el) {
+				/* the attribute too, so form.reset() comes back to it */
+				if (el.tagName === 'INPUT') el.setAttribute('value', v);
+				el.value = v;
+			}
 			else el.setAttribute(k, v === true ? '' : String(v));
 		}
 	}
@@ -699,6 +703,7 @@
 				h('p', {}, h('strong', {text: 'Shown once: '}), `it cannot be displayed again. Valid until ${fmtTime(t.expires_at)}.`),
 				copyRow('Token', 'token-value', t.token),
 				copyRow('Run on the new peer', 'token-command', t.command || `sdnsctl enroll --token ${t.token}`),
+				h('p.muted', {text: 'The new peer also needs the mesh CA certificate (add --ca ca.pem if it is not in SDNS_CA).'}),
 				h('button', {type: 'button', text: 'Done (hide the token)', onclick: () => tokenBox.replaceChildren()})));
 			announce(`Enrollment token for ${t.name} created`);
 			document.getElementById('token-value').focus();
@@ -758,6 +763,9 @@
 				h('button', {type: 'button', text: 'Previous', disabled: !stack.length, onclick: () => { after = stack.pop(); load(); }}),
 				h('button', {type: 'button', id: 'audit-next', text: 'Next', disabled: !res || res.next_after === null,
 					onclick: () => { stack.push(after); after = res.next_after; load(); }}),
+				/* ids are dense enough without filters: jump near the end */
+				h('button', {type: 'button', text: 'Latest', disabled: q.actor || q.action || !dash.verify || !dash.verify.checked,
+					onclick: () => { stack.push(after); after = Math.max(0, dash.verify.checked - q.limit); load(); }}),
 				h('span.muted', {text: res && res.entries.length ? ` entries #${res.entries[0].id}–#${res.entries[res.entries.length - 1].id}` : ''}));
 		};
 		const load = async () => {
