@@ -764,7 +764,7 @@
 				h('button', {type: 'button', id: 'audit-next', text: 'Next', disabled: !res || res.next_after === null,
 					onclick: () => { stack.push(after); after = res.next_after; load(); }}),
 				/* ids are dense enough without filters: jump near the end */
-				h('button', {type: 'button', text: 'Latest', disabled: q.actor || q.action || !dash.verify || !dash.verify.checked,
+				h('button', {type: 'button', text: 'Latest', disabled: !!(q.actor || q.action || !dash.verify || !dash.verify.checked),
 					onclick: () => { stack.push(after); after = Math.max(0, dash.verify.checked - q.limit); load(); }}),
 				h('span.muted', {text: res && res.entries.length ? ` entries #${res.entries[0].id}–#${res.entries[res.entries.length - 1].id}` : ''}));
 		};
