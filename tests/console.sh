@@ -22,6 +22,8 @@ if [ ! -x "$CHROMIUM" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; 
 	apt-get install -y -q chromium >"$T_DIR/apt.log" 2>&1 || tail -5 "$T_DIR/apt.log"
 fi
 t_ok "chromium is installed ($CHROMIUM)" test -x "$CHROMIUM"
+t_ok "node 20 or later is installed (playwright-core needs it)" \
+	node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)'
 if [ ! -f "$BROWSER_DIR/node_modules/playwright-core/package.json" ]; then
 	echo "  installing playwright-core (npm ci)"
 	(cd "$BROWSER_DIR" && npm ci --no-audit --no-fund --loglevel=error) >"$T_DIR/npm.log" 2>&1 || tail -5 "$T_DIR/npm.log"
