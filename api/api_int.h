@@ -187,6 +187,17 @@ void api_h_metrics(api_req *r, api_resp *out);
 void api_h_static(api_req *r, api_resp *out);
 void api_h_events(api_req *r, api_resp *out);
 
+/* events.c: the change stream. start: before the daemon (the handler may
+ * run at once); shutdown: before MHD_stop_daemon (ends every stream and
+ * resumes suspended connections); free: after it. */
+int api_events_start(sdns_api *api, const sdns_api_conf *conf);
+void api_events_shutdown(sdns_api *api);
+void api_events_free(sdns_api *api);
+/* Queue one ready SSE message for every subscriber (tests, keepalive). */
+void api_events_broadcast(struct api_events *ev, const char *data, size_t n);
+void api_events_counts(const sdns_api *api, unsigned long *subs,
+                       unsigned long *sent, unsigned long *dropped);
+
 /* static.c: open the console directory (web_fd = -1 when there is none). */
 void api_static_open(sdns_api *api, const char *web_root);
 void api_static_close(sdns_api *api);

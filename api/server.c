@@ -376,6 +376,7 @@ static void free_api(sdns_api *api)
 	free(api->cert_pem), free(api->key_pem), free(api->ca_pem);
 	if (api->store_key_made) pthread_key_delete(api->store_key);
 	api_static_close(api);
+	api_events_free(api);
 	api_refuse_free(api);
 	sodium_memzero(&api->audit_key, sizeof(api->audit_key));
 	free(api);
@@ -446,8 +447,14 @@ int sdns_api_start(const sdns_api_conf *conf, sdns_api **out, char *err,
 		return rc;
 	}
 	api_static_open(api, conf->web_root);
+	if (api_events_start(api, conf) != SDNS_OK) {
+		snprintf(err, err_cap, "cannot start the event stream");
+		free_api(api);
+		return SDNS_ENOMEM;
+	}
 	unsigned flags = MHD_USE_TLS | MHD_USE_INTERNAL_POLLING_THREAD |
-	                 MHD_USE_POLL | MHD_USE_ERROR_LOG;
+	                 MHD_USE_POLL | MHD_USE_ERROR_LOG |
+	                 MHD_ALLOW_SUSPEND_RESUME;
 	if (ss.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
 	api->mhd = MHD_start_daemon(
 		flags, 0, NULL, NULL, on_request, api,
@@ -485,6 +492,7 @@ int sdns_api_start(const sdns_api_conf *conf, sdns_api **out, char *err,
 void sdns_api_stop(sdns_api *api)
 {
 	if (!api) return;
+	api_events_shutdown(api);
 	if (api->mhd) MHD_stop_daemon(api->mhd);
 	free_api(api);
 }

@@ -19,6 +19,7 @@
 #include "testlib.h"
 #include "testpg.h"
 #include "testpki.h"
+#include "testsse.h"
 
 #define CSP "default-src 'none'; script-src 'self'; style-src 'self'; " \
 	"img-src 'self' data:; connect-src 'self'; base-uri 'none'; " \
@@ -105,7 +106,7 @@ static void setup(void)
 		.ca_path = ca, .mesh = SDNS_TESTPKI_MESH, .conninfo = conninfo,
 		.threads = 2, .audit_key = &akey, .web_root = web,
 		.max_subscribers = MAX_SUBS, .keepalive_ms = 200,
-		.sub_buffer = 4096,
+		.sub_buffer = 16384,
 	};
 	ck_assert_msg(sdns_api_start(&conf, &api, e, sizeof(e)) == 0, "%s", e);
 	port = sdns_api_port(api);
@@ -247,6 +248,226 @@ START_TEST(test_other_methods_on_files_are_405)
 }
 END_TEST
 
+/* ---------- events ---------- */
+
+static int sse_open(sdns_sse *c, const char *who, int rcvbuf)
+{
+	char ca[300], cert[300], key[300];
+	tls_of(who, ca, cert, key, sizeof(ca));
+	return sdns_sse_open(c, port, ca, who ? cert : NULL, who ? key : NULL,
+	                     "/events", rcvbuf);
+}
+
+/* The value of one line of /metrics. */
+static long metric(const char *name)
+{
+	sdns_http_resp r;
+	ck_assert_int_eq(req("admin", "GET", "/metrics", NULL, NULL, &r), 200);
+	char key[128];
+	snprintf(key, sizeof(key), "\n%s ", name);
+	const char *p = strstr(r.body, key);
+	long v = p ? strtol(p + strlen(key), NULL, 10) : -1;
+	sdns_http_resp_free(&r);
+	return v;
+}
+
+/* Earlier tests' streams are noticed gone at their next keepalive. */
+static void wait_subscribers(long n)
+{
+	for (int i = 0; i < 500 && metric("sdns_api_events_subscribers") != n;
+	     i++)
+		usleep(20000);
+	ck_assert_int_eq(metric("sdns_api_events_subscribers"), n);
+}
+
+/* The JSON data of the next "event: <kind>" whose data starts with
+ * {"op":"<op>" (new reference). */
+static json_t *next_event(sdns_sse *c, const char *kind, const char *op)
+{
+	char needle[96];
+	snprintf(needle, sizeof(needle), "event: %s\ndata: {\"op\":\"%s\"",
+	         kind, op);
+	ck_assert_msg(sdns_sse_wait(c, needle, 10000), "no %s %s event in: %s",
+	              kind, op, c->body ? c->body : "");
+	const char *start = c->body + c->seen - strlen("{\"op\":\"") -
+	                    strlen(op) - 1;
+	const char *end = strchr(start, '\n');
+	ck_assert_ptr_nonnull(end);
+	json_t *v = json_loadb(start, (size_t)(end - start), 0, NULL);
+	ck_assert_ptr_nonnull(v);
+	return v;
+}
+
+START_TEST(test_events_stream_opens_with_retry_for_any_role)
+{
+	static const char *who[] = {"admin", "node2", "client"};
+	for (size_t i = 0; i < 3; i++) {
+		sdns_sse c;
+		ck_assert_int_eq(sse_open(&c, who[i], 0), 200);
+		ck_assert_ptr_nonnull(strcasestr(c.raw,
+			"\r\nContent-Type: text/event-stream"));
+		ck_assert_ptr_nonnull(strcasestr(c.raw,
+			"\r\nCache-Control: no-store"));
+		ck_assert(sdns_sse_wait(&c, "retry: 2000\n\n", 10000));
+		ck_assert_uint_eq(c.seen, strlen("retry: 2000\n\n"));
+		sdns_sse_close(&c);
+	}
+}
+END_TEST
+
+START_TEST(test_events_without_certificate_are_401)
+{
+	sdns_sse c;
+	ck_assert_int_eq(sse_open(&c, NULL, 0), 401);
+	sdns_sse_close(&c);
+	ck_assert_int_eq(sse_open(&c, "rogue", 0), 401);
+	sdns_sse_close(&c);
+}
+END_TEST
+
+START_TEST(test_record_write_arrives_as_record_event_with_its_object)
+{
+	sdns_sse c;
+	ck_assert_int_eq(sse_open(&c, "client", 0), 200);
+	ck_assert(sdns_sse_wait(&c, "retry: 2000\n\n", 10000));
+	sdns_http_resp r;
+	ck_assert_int_eq(req("admin", "POST", "/zones/ev.test", NULL, NULL,
+	                     &r), 201);
+	sdns_http_resp_free(&r);
+	json_t *z = next_event(&c, "zone", "INSERT");
+	ck_assert_str_eq(json_string_value(json_object_get(z, "zone")),
+	                 "ev.test");
+	json_t *zo = json_object_get(z, "object");
+	ck_assert_str_eq(json_string_value(json_object_get(zo, "name")),
+	                 "ev.test");
+	ck_assert(json_is_integer(json_object_get(zo, "serial")));
+	json_decref(z);
+	/* The zone's default SOA comes as a record of its own. */
+	z = next_event(&c, "record", "INSERT");
+	ck_assert_str_eq(json_string_value(json_object_get(
+		json_object_get(z, "object"), "type")), "SOA");
+	json_decref(z);
+
+	ck_assert_int_eq(req("admin", "POST", "/zones/ev.test/records", NULL,
+	                     "{\"name\":\"www.ev.test\",\"type\":\"A\",\"value\":"
+	                     "\"10.1.2.3\",\"ttl\":60}", &r), 201);
+	json_t *made = json_loadb(r.body, r.body_len, 0, NULL);
+	sdns_http_resp_free(&r);
+	json_t *e = next_event(&c, "record", "INSERT");
+	ck_assert_str_eq(json_string_value(json_object_get(e, "zone")),
+	                 "ev.test");
+	ck_assert_int_eq(json_integer_value(json_object_get(e, "id")),
+	                 json_integer_value(json_object_get(made, "id")));
+	ck_assert(json_equal(json_object_get(e, "object"), made));
+	json_decref(e);
+	e = next_event(&c, "audit", "INSERT");
+	json_t *ao = json_object_get(e, "object");
+	ck_assert_int_eq(json_integer_value(json_object_get(ao, "id")),
+	                 json_integer_value(json_object_get(e, "id")));
+	ck_assert_ptr_nonnull(json_string_value(json_object_get(ao, "action")));
+	json_decref(e);
+
+	char path[100];
+	snprintf(path, sizeof(path), "/zones/ev.test/records/%lld",
+	         (long long)json_integer_value(json_object_get(made, "id")));
+	ck_assert_int_eq(req("admin", "DELETE", path, NULL, NULL, &r), 204);
+	sdns_http_resp_free(&r);
+	e = next_event(&c, "record", "DELETE");
+	ck_assert_str_eq(json_string_value(json_object_get(e, "zone")),
+	                 "ev.test");
+	ck_assert(json_is_null(json_object_get(e, "object")));
+	json_decref(e);
+	json_decref(made);
+
+	ck_assert_int_eq(req("admin", "DELETE", "/zones/ev.test", NULL, NULL,
+	                     &r), 204);
+	sdns_http_resp_free(&r);
+	e = next_event(&c, "zone", "DELETE");
+	ck_assert_str_eq(json_string_value(json_object_get(e, "zone")),
+	                 "ev.test");
+	ck_assert(json_is_null(json_object_get(e, "object")));
+	json_decref(e);
+	sdns_sse_close(&c);
+}
+END_TEST
+
+START_TEST(test_keepalive_comment_arrives_while_idle)
+{
+	sdns_sse c;
+	ck_assert_int_eq(sse_open(&c, "admin", 0), 200);
+	ck_assert(sdns_sse_wait(&c, "retry: 2000\n\n", 10000));
+	ck_assert(sdns_sse_wait(&c, ": keepalive\n\n", 10000));
+	ck_assert(sdns_sse_wait(&c, ": keepalive\n\n", 10000));
+	sdns_sse_close(&c);
+}
+END_TEST
+
+START_TEST(test_subscribers_over_the_limit_get_503)
+{
+	wait_subscribers(0);
+	sdns_sse c[MAX_SUBS + 1];
+	for (int i = 0; i < MAX_SUBS; i++)
+		ck_assert_int_eq(sse_open(&c[i], "admin", 0), 200);
+	ck_assert_int_eq(sse_open(&c[MAX_SUBS], "admin", 0), 503);
+	ck_assert(sdns_sse_wait_eof(&c[MAX_SUBS], 10000));
+	ck_assert_ptr_nonnull(strstr(c[MAX_SUBS].body, "\"unavailable\""));
+	sdns_sse_close(&c[MAX_SUBS]);
+	/* A place frees once the server notices a client left. */
+	sdns_sse_close(&c[0]);
+	wait_subscribers(MAX_SUBS - 1);
+	ck_assert_int_eq(sse_open(&c[0], "admin", 0), 200);
+	for (int i = 0; i < MAX_SUBS; i++) sdns_sse_close(&c[i]);
+}
+END_TEST
+
+/* Notifications the listener turns into small events without a database
+ * read (zone deletes of unknown ids): ids from..to. */
+static void flood(long from, long to)
+{
+	char sql[400];
+	snprintf(sql, sizeof(sql), "SELECT pg_notify('sdns_changes', "
+	         "json_build_object('table', 'zones', 'op', 'DELETE', 'id', g, "
+	         "'zone_id', g)::text) FROM generate_series(%ld, %ld) g",
+	         from, to);
+	ck_assert_int_eq(sdns_testpg_exec(conninfo, sql), 0);
+}
+
+START_TEST(test_slow_subscriber_is_dropped_and_never_blocks_others)
+{
+	wait_subscribers(0);
+	long dropped0 = metric("sdns_api_events_dropped_total");
+	sdns_sse slow, fast;
+	ck_assert_int_eq(sse_open(&slow, "admin", 2048), 200);
+	ck_assert_int_eq(sse_open(&fast, "client", 0), 200);
+	/* Batches the fast reader drains in between; slow never reads. */
+	long id = 1000000;
+	bool dropped = false;
+	for (int b = 0; b < 2000 && !dropped; b++) {
+		flood(id, id + 99);
+		id += 100;
+		char marker[40];
+		snprintf(marker, sizeof(marker), "\"id\":%ld,", id - 1);
+		ck_assert_msg(sdns_sse_wait(&fast, marker, 10000),
+		              "fast reader stalled at batch %d", b);
+		if (b % 8 == 7)
+			dropped = metric("sdns_api_events_dropped_total") > dropped0;
+	}
+	ck_assert_msg(dropped, "the slow subscriber was never dropped");
+	/* The fast one is still served, the slow one's stream has ended. */
+	sdns_http_resp r;
+	ck_assert_int_eq(req("admin", "POST", "/zones/after.test", NULL, NULL,
+	                     &r), 201);
+	sdns_http_resp_free(&r);
+	json_t *e = next_event(&fast, "zone", "INSERT");
+	json_decref(e);
+	ck_assert(sdns_sse_wait_eof(&slow, 30000));
+	ck_assert_ptr_null(strstr(slow.body, "after.test"));
+	ck_assert_int_eq(metric("sdns_api_events_dropped_total"), dropped0 + 1);
+	sdns_sse_close(&slow);
+	sdns_sse_close(&fast);
+}
+END_TEST
+
 static Suite *api_console_suite(void)
 {
 	Suite *s = suite_create("api_console");
@@ -259,6 +480,12 @@ static Suite *api_console_suite(void)
 	tcase_add_test(tc, test_traversal_hidden_symlink_dir_and_unknown_types_are_404);
 	tcase_add_test(tc, test_no_or_bad_certificate_gets_nothing);
 	tcase_add_test(tc, test_other_methods_on_files_are_405);
+	tcase_add_test(tc, test_events_stream_opens_with_retry_for_any_role);
+	tcase_add_test(tc, test_events_without_certificate_are_401);
+	tcase_add_test(tc, test_record_write_arrives_as_record_event_with_its_object);
+	tcase_add_test(tc, test_keepalive_comment_arrives_while_idle);
+	tcase_add_test(tc, test_subscribers_over_the_limit_get_503);
+	tcase_add_test(tc, test_slow_subscriber_is_dropped_and_never_blocks_others);
 	suite_add_tcase(s, tc);
 	return s;
 }
