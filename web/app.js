@@ -496,6 +496,13 @@
 
 	function pageZone(zone) {
 		let records = [], info = null, editing = null, sortKey = 'name', sortDir = 1, filter = '';
+		/* the row changed last stays highlighted for a moment, across reloads */
+		let flashId = null, flashTimer = 0, reloadTimer = 0;
+		const flash = (id) => {
+			flashId = id;
+			clearTimeout(flashTimer);
+			flashTimer = setTimeout(() => { flashId = null; }, 3000);
+		};
 		const form = h('form.inline', {id: 'rec-form', 'aria-label': 'Add a record', novalidate: true},
 			field('rec', 'name', 'Name', {required: true, placeholder: `www.${zone}`, autocomplete: 'off'}),
 			field('rec', 'type', 'Type', {required: true, list: 'rec-types', value: 'A', autocomplete: 'off', size: 6}),
@@ -538,7 +545,7 @@
 				onclick: () => { sortDir = sortKey === k ? -sortDir : 1; sortKey = k; render(); }}))),
 			h('th', {scope: 'col'}, h('span.sr-only', {text: 'Actions'})));
 		};
-		const render = (flashId) => {
+		const render = () => {
 			renderHead();
 			const rows = records.filter((r) => !filter ||
 				`${r.name} ${r.type} ${r.value}`.toLowerCase().includes(filter));
@@ -559,7 +566,7 @@
 		const renderInfo = () => {
 			head.textContent = info ? `Serial ${info.serial} · owner ${info.owner || '—'} · updated ${fmtTime(info.updated_at)}` : '';
 		};
-		const load = async (flashId) => {
+		const load = async () => {
 			const r = await api('GET', `/zones/${enc(zone)}`);
 			if (!r.ok) {
 				head.textContent = r.status === 404 ? 'This zone does not exist (any more).' : r.error.message;
@@ -570,7 +577,7 @@
 			info = r.data;
 			records = r.data.records || [];
 			renderInfo();
-			render(flashId);
+			render();
 		};
 		const setEdit = (r) => {
 			editing = r;
@@ -605,7 +612,8 @@
 			if (!res.ok) { showFieldError(form, 'rec', res.error); return; }
 			announce(`Record ${res.data.name} ${res.data.type} ${editing ? 'saved' : 'added'}`);
 			setEdit(null);
-			load(res.data.id);
+			flash(res.data.id);
+			load();
 		});
 		impForm.addEventListener('submit', async (e) => {
 			e.preventDefault();
@@ -619,20 +627,25 @@
 			load();
 		});
 		load();
-		return {name: 'zone', onEvent(type, ev) {
+		return {name: 'zone', destroy() { clearTimeout(reloadTimer); clearTimeout(flashTimer); }, onEvent(type, ev) {
 			if (ev.zone !== zone && !(type === 'zone' && ev.object && ev.object.name === zone)) return;
 			if (type === 'record') {
 				const o = ev.object;
 				if (ev.op === 'DELETE') records = records.filter((r) => r.id !== ev.id);
 				else if (o && o.id) records = [...records.filter((r) => r.id !== o.id), o];
-				else { load(ev.id); return; }
-				render(ev.op === 'DELETE' ? null : ev.id);
+				else { flash(ev.id); load(); return; }
+				if (ev.op !== 'DELETE') flash(ev.id);
+				render();
 				announce(`Live: record ${o ? `${o.name} ${o.type} ` : `#${ev.id} `}${ev.op === 'INSERT' ? 'added' : ev.op === 'DELETE' ? 'deleted' : 'changed'}`);
 			} else if (type === 'zone') {
 				/* every record change bumps the serial: a zone UPDATE */
 				if (ev.op === 'DELETE') { head.textContent = 'This zone was deleted.'; records = []; render(); announce(`Live: zone ${zone} deleted`); }
-				else if (ev.object) { info = {...info, ...ev.object}; renderInfo(); }
-				else load();
+				else {
+					/* the SOA row shows the serial too: reload (coalesced) */
+					if (ev.object) { info = {...info, ...ev.object}; renderInfo(); }
+					clearTimeout(reloadTimer);
+					reloadTimer = setTimeout(load, 250);
+				}
 			}
 		}};
 	}
