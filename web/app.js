@@ -343,7 +343,9 @@
 			});
 			if (d) svgEl.append(s('path', {d, class: `line ${se.cls}`}));
 		}
-		svgEl.append(s('text', {x: W - P, y: 14, class: 'axis', 'text-anchor': 'end', text: `max ${fmt(max)}`}));
+		svgEl.append(s('text', {x: P + 2, y: 14, class: 'axis', text: `max ${fmt(max)}`}),
+			s('text', {x: P + 2, y: H - P - 4, class: 'axis', text: `${Math.round(HISTORY * 2 / 60)} min ago`}),
+			s('text', {x: W - P - 2, y: H - P - 4, class: 'axis', 'text-anchor': 'end', text: 'now'}));
 		return svgEl;
 	}
 

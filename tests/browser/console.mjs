@@ -139,8 +139,6 @@ async function scenario() {
 	await check('the dashboard shows the audit chain verifying', async () => {
 		await page.locator('#audit-badge[data-ok="true"]').waitFor();
 	});
-	await sleep(4000); // a few more points on the charts
-	stopLoad();
 	await shot(page, '01-dashboard');
 
 	// Keyboard: skip link, then the navigation, in order.
@@ -285,6 +283,15 @@ async function scenario() {
 		assert(await page.locator('#audit-table tbody tr[data-action]').count() === 1, 'one revoke');
 	});
 	await shot(page, '07-audit');
+
+	// The dashboard again, with the figures of the whole run.
+	await page.click('a[data-route="dashboard"]');
+	await check('the dashboard charts the whole run', async () => {
+		await page.waitForFunction(() => /1 revoked/.test(document.querySelector('#cards').textContent));
+		await page.waitForFunction(() => document.querySelector('svg.chart path.line.s1')?.getAttribute('d').split('L').length > 5);
+	});
+	stopLoad();
+	await shot(page, '11-dashboard-after');
 
 	// 8. A phone-sized window.
 	const phone = await ctx.newPage();
