@@ -232,6 +232,22 @@ async function scenario() {
 		assert(await page.getAttribute('th:has(button[data-sort="value"])', 'aria-sort') === 'descending', 'aria-sort');
 	});
 	await shot(page, '04-records');
+	await check('a master file with an error names its line; a good one replaces the records', async () => {
+		await page.click('summary:has-text("Import a master file")');
+		await page.fill('#import-text', 'www IN A 10.0.0.5\nbad IN A 300.1.1.1\n');
+		await page.click('#import-form button[type=submit]');
+		await page.click('#confirm-ok');
+		await page.waitForFunction(() => /line 2|:2/.test(document.querySelector('#import-form .form-error').textContent));
+		await page.fill('#import-text', `$TTL 300\n@ IN SOA ns.${ZONE}. hostmaster.${ZONE}. 7 3600 600 86400 300\n` +
+			'www IN A 10.0.0.6\nlive IN A 10.0.0.7\nmail IN A 10.0.0.25\n');
+		await page.click('#import-form button[type=submit]');
+		await page.click('#confirm-ok');
+		await page.locator('#records-table tbody tr', {hasText: `mail.${ZONE}`}).waitFor();
+		const ids = await page.$$eval('#records-table tbody tr', (rs) => rs.map((r) => r.dataset.id));
+		assert(ids.length === 4, `rows: ${ids.length}`);
+		const found = await page.$$eval('#records-table tbody tr', (rs) => rs.map((r) => r.children[0].textContent));
+		liveId = Number(ids[found.indexOf(`live.${ZONE}`)]);
+	});
 
 	// 6. Peers: token shown once, enrollment with it, revocation.
 	await page.click('a[data-route="peers"]');
@@ -267,7 +283,7 @@ async function scenario() {
 		await page.locator('#audit-badge[data-ok="true"]').waitFor();
 		await page.locator('#audit-table tbody tr[data-action]').first().waitFor();
 		const acts = await page.$$eval('#audit-table tbody tr[data-action]', (rs) => rs.map((r) => r.dataset.action));
-		for (const a of ['zone.create', 'zone.delete', 'record.create', 'record.update', 'token.create', 'peer.enroll', 'peer.revoke'])
+		for (const a of ['zone.create', 'zone.delete', 'record.create', 'record.update', 'zone.import', 'token.create', 'peer.enroll', 'peer.revoke'])
 			assert(acts.includes(a), `no ${a} in ${acts.join(' ')}`);
 	});
 	await check('a change made with curl appears live in the open audit log, which still verifies', async () => {
