@@ -134,7 +134,7 @@
 		clearErrors(form);
 		const field = err && err.field;
 		const input = field && form.querySelector(`#${prefix}-${field}`);
-		const slot = input ? form.querySelector(`#${prefix}-${field}-error`) : form.querySelector('.form-error');
+		const slot = (input && form.querySelector(`#${prefix}-${field}-error`)) || form.querySelector('.form-error');
 		if (input) {
 			input.setAttribute('aria-invalid', 'true');
 			input.focus();
