@@ -216,6 +216,7 @@ static const char *zcache_get(struct api_events *ev, int64_t id)
 
 static void zcache_put(struct api_events *ev, int64_t id, const char *name)
 {
+	if (!name) return;
 	size_t i = 0;
 	while (i < ev->nzc && ev->zc[i].id != id) i++;
 	if (i == ev->nzc) {
@@ -334,8 +335,10 @@ static void on_change(void *ctx, const char *table, const char *op,
 	bool nobody = ev->subs == NULL;
 	pthread_mutex_unlock(&ev->lock);
 	bool gone = strcmp(op, "DELETE") == 0;
-	/* Keep the zone cache right even with nobody listening. */
-	if (nobody && !(strcmp(kind, "zone") == 0 && gone)) return;
+	/* Keep the zone cache right even with nobody listening (names never
+	 * change: UPDATEs, one per write, need no read then). */
+	if (nobody && (strcmp(kind, "zone") != 0 || strcmp(op, "UPDATE") == 0))
+		return;
 	char zone[256];
 	json_t *obj = load_object(ev, kind, id, zone_id, gone, zone,
 	                          sizeof(zone));
@@ -363,7 +366,20 @@ static void on_change(void *ctx, const char *table, const char *op,
 static void on_resync(void *ctx)
 {
 	static const char m[] = "event: resync\ndata: {}\n\n";
-	api_events_broadcast(ctx, m, sizeof(m) - 1);
+	struct api_events *ev = ctx;
+	json_t *idx = NULL, *v;
+	const char *k;
+	sdns_store_err err;
+	sdns_store *db = ev_db(ev);
+	if (db && sdns_store_zone_index(db, &idx, &err) == SDNS_OK) {
+		ev->nzc = 0;
+		json_object_foreach(idx, k, v) {
+			if (ev->nzc == EV_ZCACHE_MAX) break;
+			zcache_put(ev, strtoll(k, NULL, 10), json_string_value(v));
+		}
+	}
+	json_decref(idx);
+	api_events_broadcast(ev, m, sizeof(m) - 1);
 }
 
 /* ---------- keepalive ---------- */
@@ -401,6 +417,9 @@ int api_events_start(sdns_api *api, const sdns_api_conf *conf)
 	                                     : EV_MAX_SUBS;
 	ev->keepalive_ms = conf->keepalive_ms ? conf->keepalive_ms
 	                                      : EV_KEEPALIVE_MS;
+	/* A write is activity: keep idle streams inside MHD's timeout. */
+	unsigned idle_ms = (conf->timeout_s ? conf->timeout_s : 30) * 1000u;
+	if (ev->keepalive_ms >= idle_ms) ev->keepalive_ms = idle_ms / 2;
 	ev->buf_cap = conf->sub_buffer ? conf->sub_buffer : EV_SUB_BUFFER;
 	ev->conninfo = strdup(api->conninfo);
 	ev->zc = calloc(EV_ZCACHE_MAX, sizeof(*ev->zc));

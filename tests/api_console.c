@@ -391,6 +391,27 @@ START_TEST(test_record_write_arrives_as_record_event_with_its_object)
 }
 END_TEST
 
+START_TEST(test_zone_made_before_anyone_listened_is_named_when_deleted)
+{
+	wait_subscribers(0);
+	sdns_http_resp r;
+	ck_assert_int_eq(req("admin", "POST", "/zones/early.test", NULL, NULL,
+	                     &r), 201);
+	sdns_http_resp_free(&r);
+	sdns_sse c;
+	ck_assert_int_eq(sse_open(&c, "admin", 0), 200);
+	ck_assert(sdns_sse_wait(&c, "retry: 2000\n\n", 10000));
+	ck_assert_int_eq(req("admin", "DELETE", "/zones/early.test", NULL, NULL,
+	                     &r), 204);
+	sdns_http_resp_free(&r);
+	json_t *e = next_event(&c, "zone", "DELETE");
+	ck_assert_str_eq(json_string_value(json_object_get(e, "zone")),
+	                 "early.test");
+	json_decref(e);
+	sdns_sse_close(&c);
+}
+END_TEST
+
 START_TEST(test_keepalive_comment_arrives_while_idle)
 {
 	sdns_sse c;
@@ -483,6 +504,7 @@ static Suite *api_console_suite(void)
 	tcase_add_test(tc, test_events_stream_opens_with_retry_for_any_role);
 	tcase_add_test(tc, test_events_without_certificate_are_401);
 	tcase_add_test(tc, test_record_write_arrives_as_record_event_with_its_object);
+	tcase_add_test(tc, test_zone_made_before_anyone_listened_is_named_when_deleted);
 	tcase_add_test(tc, test_keepalive_comment_arrives_while_idle);
 	tcase_add_test(tc, test_subscribers_over_the_limit_get_503);
 	tcase_add_test(tc, test_slow_subscriber_is_dropped_and_never_blocks_others);

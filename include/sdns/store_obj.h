@@ -15,5 +15,8 @@ int sdns_store_zone_item(sdns_store *s, int64_t zone_id, json_t **out,
  * zone serial); zone (cap bytes) gets its zone name. */
 int sdns_store_record_get(sdns_store *s, int64_t id, json_t **out,
                           char *zone, size_t cap, sdns_store_err *err);
+/* Every zone as {"<id>": "name", ...} (ids as decimal strings): lets the
+ * stream name the zone of a later DELETE, when the row is gone. */
+int sdns_store_zone_index(sdns_store *s, json_t **out, sdns_store_err *err);
 
 #endif

@@ -56,3 +56,19 @@ int sdns_store_record_get(sdns_store *s, int64_t id, json_t **out,
 	PQclear(r);
 	return *out ? SDNS_OK : st_err(err, SDNS_ENOMEM, NULL, "out of memory");
 }
+
+int sdns_store_zone_index(sdns_store *s, json_t **out, sdns_store_err *err)
+{
+	*out = NULL;
+	PGresult *r;
+	int rc = st_q(s, "SELECT id, name FROM zones ORDER BY id", 0, NULL, &r,
+	              err);
+	if (rc) return rc;
+	json_t *o = json_object();
+	for (int i = 0; o && i < PQntuples(r); i++)
+		json_object_set_new(o, PQgetvalue(r, i, 0),
+		                    json_string(PQgetvalue(r, i, 1)));
+	PQclear(r);
+	*out = o;
+	return o ? SDNS_OK : st_err(err, SDNS_ENOMEM, NULL, "out of memory");
+}
