@@ -678,8 +678,8 @@
 				const days = p.cert_not_after ? Math.floor((new Date(p.cert_not_after) - Date.now()) / 86400000) : null;
 				return h('tr', {'data-peer': p.name, 'data-id': p.id},
 					h('td', {}, h('span', {title: p.spiffe_id, text: p.name})), h('td', {text: p.role}),
-					h('td', {}, h(`span.badge.status.${p.status === 'active' ? 'ok' : 'bad'}`, {text: p.status}),
-						p.revoked_at ? h('span.muted', {text: ` ${fmtTime(p.revoked_at)}`}) : null),
+					h('td', {}, h('span', {}, h(`span.badge.status.${p.status === 'active' ? 'ok' : 'bad'}`, {text: p.status}),
+						p.revoked_at ? h('span.muted', {text: ` ${fmtTime(p.revoked_at)}`}) : null)),
 					h('td', {text: p.doq_endpoint || '—'}),
 					h('td', {title: p.last_seen || '', text: ago(p.last_seen)}),
 					h('td', {class: days !== null && days < 14 ? 'warn' : null},
