@@ -49,7 +49,7 @@ t_ok "sdnsd starts in store mode with the console" t_wait_log sdnsd.log 'event=d
 # The browser origin must be exactly what the client certificate is bound to.
 rm -rf "$SHOTS"
 out=$(cd "$BROWSER_DIR" && NODE_EXTRA_CA_CERTS="$T_DIR/pki/ca.pem" CONSOLE_URL="https://localhost:$API" \
-	PKI="$T_DIR/pki" BIN="$BIN" DOQ_PORT="$DOQ" STUB_PORT="$STUB" SHOTS="$SHOTS" CHROMIUM="$CHROMIUM" T_DIR="$T_DIR" \
+	PKI="$T_DIR/pki" CONNINFO="$CONNINFO" BIN="$BIN" DOQ_PORT="$DOQ" STUB_PORT="$STUB" SHOTS="$SHOTS" CHROMIUM="$CHROMIUM" T_DIR="$T_DIR" \
 	timeout 300 node console.mjs 2>&1)
 rc=$?
 echo "$out" | grep -v '^console.mjs: '

@@ -58,6 +58,12 @@ function udpLoad(name) {
 	const t = setInterval(() => { q.writeUInt16BE(++id & 0xffff, 0); sock.send(q, Number(E.STUB_PORT), '127.0.0.1'); }, 50);
 	return () => { clearInterval(t); sock.close(); };
 }
+// SQL as the database owner (the postgres user when we are root), as an
+// attacker with database access would.
+function psql(sql) {
+	const args = [E.CONNINFO, '-Atqc', sql];
+	return process.getuid() === 0 ? run('runuser', ['-u', 'postgres', '--', 'psql', ...args]) : run('psql', args);
+}
 function curlAdmin(method, path, body) {
 	return run('curl', ['-sS', '--fail-with-body', '--cacert', `${PKI}/ca.pem`, '--cert', `${PKI}/admin.pem`,
 		'--key', `${PKI}/admin.key`, '-X', method, '-H', 'Content-Type: application/json',
@@ -323,6 +329,17 @@ async function scenario() {
 		});
 		await shot(phone, name);
 	}
+	// 9. Tampering behind the API's back: the badge names the entry.
+	await check('an audit row edited in the database is named by the badge and marked', async () => {
+		const id = Number(psql('SELECT min(id) + 2 FROM audit').trim());
+		psql(`ALTER TABLE audit DISABLE TRIGGER USER; UPDATE audit SET actor = 'spiffe://test.mesh/admin/mallory' WHERE id = ${id}; ALTER TABLE audit ENABLE TRIGGER USER`);
+		await page.goto(`${ORIGIN}/#/audit`);
+		await page.locator('#audit-badge[data-ok="false"]').waitFor();
+		const txt = await page.textContent('#audit-badge');
+		assert(txt.includes(`#${id}`), `badge: ${txt}`);
+		await page.locator(`#audit-table tr.badrow[data-id="${id}"]`).waitFor();
+	});
+	await shot(page, '12-audit-broken');
 	await check('no script errors, CSP violations or third-party requests', async () => {
 		assert(problems.length === 0, problems.join('\n'));
 	});
