@@ -319,7 +319,7 @@ async function scenario() {
 	const phone = await ctx.newPage();
 	await phone.setViewportSize({width: 375, height: 740});
 	phone.setDefaultTimeout(TIMEOUT);
-	for (const [hash, name] of [['#/dashboard', '08-phone-dashboard'], [`#/zones/${ZONE}`, '09-phone-records'], ['#/peers', '10-phone-peers']]) {
+	for (const [hash, name] of [['#/dashboard', '08-phone-dashboard'], [`#/zones/${ZONE}`, '09-phone-records'], ['#/peers', '10-phone-peers'], ['#/audit', '13-phone-audit']]) {
 		await check(`${hash} fits a 375 px wide window`, async () => {
 			await phone.goto(`${ORIGIN}/${hash}`);
 			await phone.locator('h1').waitFor();
