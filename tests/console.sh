@@ -32,6 +32,7 @@ t_ok "playwright-core is installed" test -f "$BROWSER_DIR/node_modules/playwrigh
 if [ "$T_FAIL" -ne 0 ]; then t_done; exit 1; fi
 
 "$BIN/sdnsctl" pki init --dir pki --mesh test.mesh --node srv >/dev/null
+"$BIN/sdnsctl" pki issue --dir pki --role client --name app1 >/dev/null
 
 PGPORT=$(t_free_port)
 CONNINFO=$("$ROOT/server/dev/pg.sh" start "$T_DIR/pg" "$PGPORT")

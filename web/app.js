@@ -480,7 +480,9 @@
 				announce(`Zone ${name} created`);
 				load();
 			} else {
-				showFieldError(form, 'zone', {...r.error, field: r.error.field || 'name'});
+				/* the zone name is in the path, so its errors carry no field */
+				showFieldError(form, 'zone', {...r.error,
+					field: r.error.field || (r.status === 400 || r.status === 409 ? 'name' : undefined)});
 			}
 		});
 		load();

@@ -344,4 +344,21 @@ async function scenario() {
 		assert(problems.length === 0, problems.join('\n'));
 	});
 	await ctx.close();
+
+	// 10. A client-role certificate may look but not write: the API's 403
+	// is shown on the form, and admin-only pages say why they are empty.
+	const cctx = await browser.newContext({viewport: {width: 1280, height: 860},
+		clientCertificates: [{origin: ORIGIN, certPath: `${PKI}/app1.pem`, keyPath: `${PKI}/app1.key`}]});
+	const cp = await cctx.newPage();
+	cp.setDefaultTimeout(TIMEOUT);
+	await check('a client-role browser reads zones but its writes are refused on the form', async () => {
+		await cp.goto(`${ORIGIN}/#/zones`);
+		await cp.locator(`tr[data-zone="${ZONE}"]`).waitFor();
+		await cp.fill('#zone-name', 'nope.mesh');
+		await cp.click('#zone-form button[type=submit]');
+		await cp.waitForFunction(() => /forbidden|may not|role/i.test(document.querySelector('#zone-name-error').textContent +
+			document.querySelector('#zone-form .form-error').textContent));
+	});
+	await shot(cp, '14-client-refused');
+	await cctx.close();
 }
