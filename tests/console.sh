@@ -31,8 +31,12 @@ fi
 t_ok "playwright-core is installed" test -f "$BROWSER_DIR/node_modules/playwright-core/package.json"
 if [ "$T_FAIL" -ne 0 ]; then t_done; exit 1; fi
 
-"$BIN/sdnsctl" pki init --dir pki --mesh test.mesh --node srv >/dev/null
-"$BIN/sdnsctl" pki issue --dir pki --role client --name app1 >/dev/null
+# P-256, as a browser needs: Chromium's TLS (BoringSSL) has no Ed25519 for
+# certificates, so with the Ed25519 default a real browser cannot even
+# finish the handshake. The audit chain keeps its own Ed25519 key.
+"$BIN/sdnsctl" pki init --dir pki --mesh test.mesh --node srv --alg p256 >/dev/null
+"$BIN/sdnsctl" pki issue --dir pki --role client --name app1 --alg p256 >/dev/null
+head -c 32 /dev/urandom > pki/audit.key && chmod 600 pki/audit.key
 
 PGPORT=$(t_free_port)
 CONNINFO=$("$ROOT/server/dev/pg.sh" start "$T_DIR/pg" "$PGPORT")
@@ -42,7 +46,7 @@ trap 'pg_stop >/dev/null 2>&1; t_cleanup' EXIT
 DOQ=$(t_free_port); API=$(t_free_port); STUB=$(t_free_port)
 t_bg sdnsd "$BIN/sdnsd" --db "$CONNINFO" --doq-listen "127.0.0.1:$DOQ" \
 	--api-listen "127.0.0.1:$API" --tls-cert pki/node.pem --tls-key pki/node.key \
-	--tls-ca pki/ca.pem --ca-key pki/ca.key --mesh test.mesh \
+	--tls-ca pki/ca.pem --ca-key pki/ca.key --audit-key pki/audit.key --mesh test.mesh \
 	--public-url "https://localhost:$API" --web-root "$ROOT/web" --stub-listen "127.0.0.1:$STUB" \
 	--migrations "$ROOT/migrations" --log-level debug
 t_ok "sdnsd starts in store mode with the console" t_wait_log sdnsd.log 'event=db_ready' 15
