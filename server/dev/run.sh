@@ -16,16 +16,26 @@ STUB_PORT=${SDNS_STUB_PORT:-5353}
 mkdir -p "$VAR"
 VAR=$(cd "$VAR" && pwd)
 
+# P-256, not the Ed25519 default: browsers (Chromium's BoringSSL, Firefox's
+# NSS) do not accept Ed25519 certificates in TLS, so the admin console could
+# not even be reached. The audit chain then gets its own Ed25519 seed.
 if [ ! -f "$VAR/pki/ca.key" ]; then
 	"$BIN/sdnsctl" pki init --dir "$VAR/pki" --mesh dev.mesh --node dev-node \
-		--san localhost --san 127.0.0.1 --san ::1 >/dev/null
+		--san localhost --san 127.0.0.1 --san ::1 --alg p256 >/dev/null
+fi
+audit=()
+if openssl pkey -in "$VAR/pki/node.key" -noout -text 2>/dev/null | head -1 | grep -qi ed25519; then
+	echo "note: $VAR/pki is Ed25519, which browsers refuse in TLS; delete $VAR for a P-256 PKI to use the console" >&2
+else
+	[ -f "$VAR/pki/audit.key" ] || (umask 077; head -c 32 /dev/urandom > "$VAR/pki/audit.key")
+	audit=(--audit-key "$VAR/pki/audit.key")
 fi
 conninfo=$(server/dev/pg.sh start "$VAR/pg")
 
 "$BIN/sdnsd" --db "$conninfo" --doq-listen "127.0.0.1:$DOQ_PORT" \
 	--api-listen "127.0.0.1:$API_PORT" --public-url "https://localhost:$API_PORT" \
 	--tls-cert "$VAR/pki/node.pem" --tls-key "$VAR/pki/node.key" \
-	--tls-ca "$VAR/pki/ca.pem" --ca-key "$VAR/pki/ca.key" --mesh dev.mesh \
+	--tls-ca "$VAR/pki/ca.pem" --ca-key "$VAR/pki/ca.key" "${audit[@]}" --mesh dev.mesh \
 	--stub-listen "127.0.0.1:$STUB_PORT" --migrations "$ROOT/migrations" \
 	${SDNS_RUN_ARGS:-} &
 SDNSD=$!
