@@ -16,9 +16,9 @@ STUB_PORT=${SDNS_STUB_PORT:-5353}
 mkdir -p "$VAR"
 VAR=$(cd "$VAR" && pwd)
 
-# P-256, not the Ed25519 default: browsers (Chromium's BoringSSL, Firefox's
-# NSS) do not accept Ed25519 certificates in TLS, so the admin console could
-# not even be reached. The audit chain then gets its own Ed25519 seed.
+# P-256, not the Ed25519 default: browsers do not accept Ed25519
+# certificates in TLS (Chromium closes the handshake), so the admin console
+# could not even be reached. The audit chain then gets its own Ed25519 seed.
 if [ ! -f "$VAR/pki/ca.key" ]; then
 	"$BIN/sdnsctl" pki init --dir "$VAR/pki" --mesh dev.mesh --node dev-node \
 		--san localhost --san 127.0.0.1 --san ::1 --alg p256 >/dev/null
