@@ -304,11 +304,17 @@ async function scenario() {
 		await page.locator('#audit-badge[data-ok="true"]').waitFor();
 		assert(await page.evaluate(() => window.__noReload === true), 'the page was reloaded');
 	});
-	await check('audit filters by action', async () => {
+	await check('audit filters by action and by time', async () => {
 		await page.fill('#f-action', 'peer.revoke');
 		await page.click('#audit-filter button[type=submit]');
 		await page.waitForFunction(() => [...document.querySelectorAll('#audit-table tbody tr')].every((r) => r.dataset.action === 'peer.revoke'));
 		assert(await page.locator('#audit-table tbody tr[data-action]').count() === 1, 'one revoke');
+		await page.fill('#f-from', '2999-01-01T00:00');
+		await page.click('#audit-filter button[type=submit]');
+		await page.locator('#audit-table tbody td', {hasText: 'No entries.'}).waitFor();
+		await page.fill('#f-from', '');
+		await page.click('#audit-filter button[type=submit]');
+		await page.locator('#audit-table tbody tr[data-action="peer.revoke"]').waitFor();
 	});
 	await shot(page, '07-audit');
 
