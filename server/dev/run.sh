@@ -16,16 +16,26 @@ STUB_PORT=${SDNS_STUB_PORT:-5353}
 mkdir -p "$VAR"
 VAR=$(cd "$VAR" && pwd)
 
+# P-256, not the Ed25519 default: browsers do not accept Ed25519
+# certificates in TLS (Chromium closes the handshake), so the admin console
+# could not even be reached. The audit chain then gets its own Ed25519 seed.
 if [ ! -f "$VAR/pki/ca.key" ]; then
 	"$BIN/sdnsctl" pki init --dir "$VAR/pki" --mesh dev.mesh --node dev-node \
-		--san localhost --san 127.0.0.1 --san ::1 >/dev/null
+		--san localhost --san 127.0.0.1 --san ::1 --alg p256 >/dev/null
+fi
+audit=()
+if openssl pkey -in "$VAR/pki/node.key" -noout -text 2>/dev/null | head -1 | grep -qi ed25519; then
+	echo "note: $VAR/pki is Ed25519, which browsers refuse in TLS; delete $VAR for a P-256 PKI to use the console" >&2
+else
+	[ -f "$VAR/pki/audit.key" ] || (umask 077; head -c 32 /dev/urandom > "$VAR/pki/audit.key")
+	audit=(--audit-key "$VAR/pki/audit.key")
 fi
 conninfo=$(server/dev/pg.sh start "$VAR/pg")
 
 "$BIN/sdnsd" --db "$conninfo" --doq-listen "127.0.0.1:$DOQ_PORT" \
 	--api-listen "127.0.0.1:$API_PORT" --public-url "https://localhost:$API_PORT" \
 	--tls-cert "$VAR/pki/node.pem" --tls-key "$VAR/pki/node.key" \
-	--tls-ca "$VAR/pki/ca.pem" --ca-key "$VAR/pki/ca.key" --mesh dev.mesh \
+	--tls-ca "$VAR/pki/ca.pem" --ca-key "$VAR/pki/ca.key" "${audit[@]}" --mesh dev.mesh \
 	--stub-listen "127.0.0.1:$STUB_PORT" --migrations "$ROOT/migrations" \
 	${SDNS_RUN_ARGS:-} &
 SDNSD=$!
@@ -49,20 +59,33 @@ if ! "$BIN/sdnsctl" zone list "${api[@]}" 2>/dev/null | grep -q node-alpha.mesh;
 	"$BIN/sdnsctl" zone import node-alpha.mesh server/dev/node-alpha.mesh.zone "${api[@]}" >/dev/null
 fi
 
+# Older var/ trees predate admin.p12: make it from the admin's PEM files.
+if [ ! -f "$VAR/pki/admin.p12" ] && command -v openssl >/dev/null; then
+	openssl pkcs12 -export -in "$VAR/pki/admin.pem" -inkey "$VAR/pki/admin.key" \
+		-certfile "$VAR/pki/ca.pem" -name admin -passout pass: \
+		-out "$VAR/pki/admin.p12" 2>/dev/null || true
+fi
+
 cat <<TXT
 
 secure_dns development node is running (Ctrl-C stops it)
   DoQ (RFC 9250, mutual TLS)  127.0.0.1:$DOQ_PORT
   API (mutual TLS)            https://localhost:$API_PORT
+  Admin console (browser)     https://localhost:$API_PORT/ (needs admin.p12, below)
   Stub (plain DNS, loopback)  127.0.0.1:$STUB_PORT (no upstream: add one with
                               SDNS_RUN_ARGS="--resolver-addr IP:853 --resolver-fqdn NAME --resolver-pin PIN")
   PostgreSQL                  $conninfo
   PKI                         $VAR/pki (ca.pem, node.pem, admin.pem/.key)
-  Browser certificate         $VAR/pki/admin.p12 (empty password): import it
+  Browser certificate         $VAR/pki/admin.p12 (empty password). Import it
                               in the browser's certificate settings (Chromium:
                               Settings > Privacy and security > Security >
-                              Manage certificates > Import), and trust
-                              $VAR/pki/ca.pem as an authority.
+                              Manage certificates > Your certificates > Import;
+                              Firefox: Settings > Privacy & Security >
+                              Certificates > View Certificates > Your
+                              Certificates > Import), then import
+                              $VAR/pki/ca.pem under Authorities, trusted to
+                              identify websites. Open the console URL and pick
+                              the admin certificate when asked.
 
 Try:
   dig @127.0.0.1 -p $STUB_PORT www.node-alpha.mesh
