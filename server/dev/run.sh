@@ -30,12 +30,15 @@ else
 	[ -f "$VAR/pki/audit.key" ] || (umask 077; head -c 32 /dev/urandom > "$VAR/pki/audit.key")
 	audit=(--audit-key "$VAR/pki/audit.key")
 fi
+# The node's zone key: every zone it serves is signed (DNSSEC, Ed25519).
+[ -f "$VAR/pki/zone.key" ] || "$BIN/sdnsctl" pki zonekey --out "$VAR/pki" >/dev/null
 conninfo=$(server/dev/pg.sh start "$VAR/pg")
 
 "$BIN/sdnsd" --db "$conninfo" --doq-listen "127.0.0.1:$DOQ_PORT" \
 	--api-listen "127.0.0.1:$API_PORT" --public-url "https://localhost:$API_PORT" \
 	--tls-cert "$VAR/pki/node.pem" --tls-key "$VAR/pki/node.key" \
 	--tls-ca "$VAR/pki/ca.pem" --ca-key "$VAR/pki/ca.key" "${audit[@]}" --mesh dev.mesh \
+	--zone-key "$VAR/pki/zone.key" \
 	--stub-listen "127.0.0.1:$STUB_PORT" --migrations "$ROOT/migrations" \
 	${SDNS_RUN_ARGS:-} &
 SDNSD=$!
@@ -89,10 +92,12 @@ secure_dns development node is running (Ctrl-C stops it)
 
 Try:
   dig @127.0.0.1 -p $STUB_PORT www.node-alpha.mesh
+  dig @127.0.0.1 -p $STUB_PORT +dnssec nothere.node-alpha.mesh   (signed, RFC 9824 denial)
   curl --cert $VAR/pki/admin.pem --key $VAR/pki/admin.key --cacert $VAR/pki/ca.pem \\
        https://localhost:$API_PORT/zones
   $BIN/sdnsctl record add node-alpha.mesh new.node-alpha.mesh A 10.0.0.9 ${api[*]}
   $BIN/sdnsctl query --server 127.0.0.1:$DOQ_PORT --server-name localhost \\
-       --ca $VAR/pki/ca.pem --cert $VAR/pki/admin.pem --key $VAR/pki/admin.key new.node-alpha.mesh
+       --ca $VAR/pki/ca.pem --cert $VAR/pki/admin.pem --key $VAR/pki/admin.key new.node-alpha.mesh \\
+       --dnssec --validate --zone-key-pub $VAR/pki/zone.pub
 TXT
 wait "$SDNSD"
