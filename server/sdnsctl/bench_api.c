@@ -22,12 +22,6 @@ typedef struct {
 	bool json;
 } bapi_args;
 
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 static int new_client(const bapi_args *a, sdns_apiclient **c)
 {
@@ -100,7 +94,7 @@ static int bench_writes(const bapi_args *a, double *rate, int *failed)
 		free(th);
 		return SDNS_ENOMEM;
 	}
-	double t0 = now_ms();
+	double t0 = ctl_now_ms();
 	for (int i = 0; i < a->clients; i++) {
 		ws[i] = (writer){.a = a, .id = i, .run = (unsigned)time(NULL),
 		                 .next = &next};
@@ -113,37 +107,13 @@ static int bench_writes(const bapi_args *a, double *rate, int *failed)
 		ok += ws[i].ok;
 		*failed += ws[i].failed;
 	}
-	*rate = ok / ((now_ms() - t0) / 1e3);
+	*rate = ok / ((ctl_now_ms() - t0) / 1e3);
 	free(ws);
 	free(th);
 	return SDNS_OK;
 }
 
-/* True when the DoQ answer for name carries A value (4 bytes). */
-static bool answers(sdns_doq_client *dc, const uint8_t *q, size_t qlen,
-                    const uint8_t want[4])
-{
-	uint8_t resp[4096];
-	size_t rlen;
-	sdns_msg m;
-	if (sdns_doq_client_query(dc, q, qlen, resp, sizeof(resp), &rlen) < 0 ||
-	    sdns_msg_parse(resp, rlen, &m) < 0)
-		return false;
-	bool hit = false;
-	for (uint16_t i = 0; i < m.count[SDNS_SEC_AN] && !hit; i++) {
-		const sdns_rr *rr = sdns_msg_rr(&m, SDNS_SEC_AN, i);
-		hit = rr->type == SDNS_T_A && rr->rdlen == 4 &&
-		      !memcmp(rr->rdata, want, 4);
-	}
-	sdns_msg_free(&m);
-	return hit;
-}
 
-static int cmp_double(const void *x, const void *y)
-{
-	double a = *(const double *)x, b = *(const double *)y;
-	return (a > b) - (a < b);
-}
 
 /* Each change adds prop-i.ZONE (a new name: no cached negative answer can
  * hide it, and nothing else changes it). */
@@ -177,10 +147,10 @@ static int bench_propagation(const bapi_args *a, double *lat, int *missed)
 			(*missed)++;
 			continue;
 		}
-		double t0 = now_ms();
-		while (!answers(dc, q, qlen, want) && now_ms() - t0 < 5000)
+		double t0 = ctl_now_ms();
+		while (!ctl_doq_answers_a(dc, q, qlen, want) && ctl_now_ms() - t0 < 5000)
 			;
-		lat[i] = now_ms() - t0;
+		lat[i] = ctl_now_ms() - t0;
 		if (lat[i] >= 5000)
 			(*missed)++;
 	}
@@ -256,7 +226,7 @@ int ctl_bench_api(int argc, char **argv)
 		free(lat);
 		return 1;
 	}
-	qsort(lat, (size_t)a.changes, sizeof(*lat), cmp_double);
+	ctl_sort_ms(lat, (size_t)a.changes);
 	int n = a.changes - missed; /* misses sort first as -1 or last as 5000 */
 	double *ok = lat;
 	while (ok < lat + a.changes && *ok < 0)

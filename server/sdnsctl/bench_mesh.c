@@ -26,12 +26,6 @@ typedef struct {
 	bool json;
 } bmesh_args;
 
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 static int post_a(sdns_apiclient *c, const char *zone, const char *name,
                   const char *value)
@@ -53,56 +47,33 @@ static int post_a(sdns_apiclient *c, const char *zone, const char *name,
 	return st;
 }
 
-static bool answers(sdns_doq_client *dc, const uint8_t *q, size_t qlen,
-                    const uint8_t want[4])
-{
-	uint8_t resp[4096];
-	size_t rlen;
-	sdns_msg m;
-	if (sdns_doq_client_query(dc, q, qlen, resp, sizeof(resp), &rlen) < 0 ||
-	    sdns_msg_parse(resp, rlen, &m) < 0)
-		return false;
-	bool hit = false;
-	for (uint16_t i = 0; i < m.count[SDNS_SEC_AN] && !hit; i++) {
-		const sdns_rr *rr = sdns_msg_rr(&m, SDNS_SEC_AN, i);
-		hit = rr->type == SDNS_T_A && rr->rdlen == 4 &&
-		      !memcmp(rr->rdata, want, 4);
-	}
-	sdns_msg_free(&m);
-	return hit;
-}
 
 /* Asks the observers in turn until each has answered; lat[o] per observer
  * (GIVE_UP_MS when it never did). */
 static void wait_all(sdns_doq_client **dc, int n, const uint8_t *q,
                      size_t qlen, const uint8_t want[4], double *lat)
 {
-	double t0 = now_ms();
+	double t0 = ctl_now_ms();
 	int left = n;
 	for (int o = 0; o < n; o++)
 		lat[o] = -1;
 	while (left > 0) {
-		double now = now_ms();
+		double now = ctl_now_ms();
 		for (int o = 0; o < n; o++) {
 			if (lat[o] >= 0)
 				continue;
-			if (now - t0 >= GIVE_UP_MS || answers(dc[o], q, qlen, want)) {
-				lat[o] = now - t0 >= GIVE_UP_MS ? GIVE_UP_MS : now_ms() - t0;
+			if (now - t0 >= GIVE_UP_MS || ctl_doq_answers_a(dc[o], q, qlen, want)) {
+				lat[o] = now - t0 >= GIVE_UP_MS ? GIVE_UP_MS : ctl_now_ms() - t0;
 				left--;
 			}
 		}
 	}
 }
 
-static int cmp_double(const void *x, const void *y)
-{
-	double a = *(const double *)x, b = *(const double *)y;
-	return (a > b) - (a < b);
-}
 
 static double pct(double *v, int n, double p)
 {
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	ctl_sort_ms(v, (size_t)n);
 	return n > 0 ? v[(int)((n - 1) * p)] : 0.0;
 }
 

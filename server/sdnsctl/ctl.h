@@ -4,8 +4,11 @@
 #ifndef SDNSCTL_CTL_H
 #define SDNSCTL_CTL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "sdns/doq.h"
 
 int ctl_pki(int argc, char **argv);    /* pki.c: init, issue, pin */
 int ctl_query(int argc, char **argv);  /* query.c: DoQ query, dig-like */
@@ -22,5 +25,12 @@ int ctl_audit(int argc, char **argv);  /* audit.c: API audit list, verify */
 int ctl_enroll(int argc, char **argv); /* enroll.c: key + CSR → certificate */
 int ctl_bench_api(int argc, char **argv); /* bench_api.c: API writes/s, propagation */
 int ctl_bench_mesh(int argc, char **argv); /* bench_mesh.c: owner change -> peers */
+
+/* benchutil.c: shared by the benchmarks. */
+double ctl_now_ms(void);  /* CLOCK_MONOTONIC */
+/* True when dc's answer to q carries an A record with value want. */
+bool ctl_doq_answers_a(sdns_doq_client *dc, const uint8_t *q, size_t qlen,
+                       const uint8_t want[4]);
+void ctl_sort_ms(double *v, size_t n);  /* ascending */
 
 #endif
