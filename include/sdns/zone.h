@@ -26,8 +26,39 @@ typedef struct {
 	const uint8_t *const *rdata;  /* count entries, uncompressed wire */
 } sdns_rrset;
 
+/* A record set a lenient build or edit left out, with the reason. */
+typedef void (*sdns_zone_report_fn)(void *ctx, const sdns_name *owner,
+                                    uint16_t type, const char *why);
+
+/* The signing hook of builds and edits (src/dnssec has one): called for
+ * every authoritative RRset (not glue, not the NS of a cut) of each node a
+ * build or an edit lays out, it writes one RRSIG RDATA into out (cap
+ * bytes) and sets *len; any other return than SDNS_OK fails the build.
+ * With a signer, RRSIG records given as input are dropped: the zone holds
+ * the signer's. A build calls it from several threads at once. */
+typedef struct {
+	int (*sign)(void *ctx, const sdns_name *owner, const sdns_rrset *set,
+	            uint8_t *out, size_t cap, size_t *len);
+	void *ctx;
+} sdns_zone_signer;
+
+/* Options of builds and edits; zero is the default for each. */
+typedef struct {
+	const sdns_zone_signer *signer;  /* NULL: unsigned */
+	/* Lenient: a node breaking a rule loses the offending RRsets (SOA
+	 * below the apex, CNAME beside other data or at the apex, a second
+	 * CNAME) and the zone is still built; each is reported. Strict (NULL):
+	 * the build fails. A zone without its one SOA fails either way. */
+	sdns_zone_report_fn report;
+	void *report_ctx;
+	unsigned threads;                /* builds only: 0 or 1 = this one */
+	uint64_t seed[2];                /* hash key; zero = a fixed default */
+} sdns_zone_opts;
+
 /* --- building --- */
 sdns_zbuild *sdns_zbuild_new(const sdns_name *apex);
+/* Options for the finish (copied; the signer must outlive the finish). */
+void sdns_zbuild_set_opts(sdns_zbuild *b, const sdns_zone_opts *opts);
 /* Records outside the apex are SDNS_EZONE; duplicates are dropped silently
  * (RFC 2181 §5). Copies everything: rr may be freed after the call. */
 int sdns_zbuild_add(sdns_zbuild *b, const sdns_rr *rr);
@@ -58,6 +89,52 @@ void sdns_zone_free(sdns_zone *z);
 const sdns_name *sdns_zone_apex(const sdns_zone *z);
 uint32_t sdns_zone_serial(const sdns_zone *z);
 size_t sdns_zone_rr_count(const sdns_zone *z);
+/* Names (empty non-terminals included). */
+size_t sdns_zone_name_count(const sdns_zone *z);
+/* Bytes this version holds, shards shared with other versions included. */
+size_t sdns_zone_bytes(const sdns_zone *z);
+
+/* --- incremental changes (src/zone/zedit.c) --- */
+/* An edit makes a new zone from base by replacing the records of some
+ * names; the new zone shares every shard the edit does not touch with base
+ * (which is not changed and stays valid for its readers). The cost is that
+ * of the touched names' shards, not of the zone. One thread per edit. */
+typedef struct sdns_zedit sdns_zedit;
+/* base is referenced by the edit until it is finished or freed. */
+sdns_zedit *sdns_zedit_new(const sdns_zone *base, const sdns_zone_opts *o);
+/* From now on owner holds exactly rrs (all of owner, any types; n = 0
+ * removes its data; a name without data or children disappears, and new
+ * names get their empty non-terminals). The last put of a name wins.
+ * Records outside the apex or with bad RDATA: SDNS_EZONE/SDNS_ERDATA, as
+ * sdns_zbuild_add. Copies everything. */
+int sdns_zedit_put(sdns_zedit *e, const sdns_name *owner, const sdns_rr *rrs,
+                   size_t n);
+/* Lay owner out again with its current data (a signer re-signs it). A
+ * name the zone does not hold is ignored. */
+int sdns_zedit_touch(sdns_zedit *e, const sdns_name *owner);
+/* Names put or touched so far. */
+size_t sdns_zedit_count(const sdns_zedit *e);
+/* The new zone, or an error with words (the zone-wide check: its SOA).
+ * Frees the edit in every case. */
+int sdns_zedit_finish(sdns_zedit *e, sdns_zone **out, char *err_msg,
+                      size_t err_cap);
+void sdns_zedit_free(sdns_zedit *e);
+/* Words for the last refusal of put ("" if none); borrowed. */
+const char *sdns_zedit_error(const sdns_zedit *e);
+/* sdns_zbuild_add's checks of one record against a zone apex, without a
+ * builder: 0, SDNS_EZONE or SDNS_ERDATA with words in err (may be NULL). */
+int sdns_zone_check_rr(const sdns_name *apex, const sdns_rr *rr, char *err,
+                       size_t err_cap);
+
+/* Owners of z, a slice at a time: fn is called for each name with data of
+ * the shards [*cursor, *cursor + n_shards) in directory order; *cursor
+ * moves on and wraps to 0 after the last shard (so a caller can spread a
+ * walk of the whole zone over time). Returns fn's first non-zero. */
+typedef int (*sdns_zone_name_fn)(void *ctx, const sdns_name *owner,
+                                 const sdns_rrset *sets, size_t n_sets);
+int sdns_zone_walk_slice(const sdns_zone *z, size_t *cursor, size_t n_shards,
+                         sdns_zone_name_fn fn, void *ctx);
+size_t sdns_zone_shard_count(const sdns_zone *z);
 
 /* --- lookup (borrowed results: valid while the zone lives) --- */
 /* RRset of type at exactly name (case-insensitive), or NULL. */

@@ -139,7 +139,7 @@ static int answer_add_sigs(actx *a, const sdns_zone *z, const sdns_znode *nd,
 	if (nd) {
 		sdns_znode_name(nd, &nn);
 		if (sdns_name_eq_ci(&nn, owner))
-			sigs = sdns_znode_rrset(z, nd, SDNS_T_RRSIG);
+			sigs = sdns_znode_rrset(nd, SDNS_T_RRSIG);
 	}
 	bool any = false;
 	for (uint16_t i = 0; sigs && i < sigs->count; i++) {
@@ -167,7 +167,7 @@ static void add_nsec(actx *a, const sdns_zone *z, const sdns_name *name,
 	types[n++] = SDNS_T_NSEC;
 	for (size_t i = 0; i < n_extra; i++) types[n++] = extra_types[i];
 	for (uint16_t i = 0; nd && i < nd->nrrsets && n < 64; i++)
-		types[n++] = z->rrsets[nd->rrset0 + i].type;
+		types[n++] = nd->rrsets[i].type;
 	sdns_name low = *name;
 	sdns_name_lower(&low);
 	uint8_t rd[SDNS_NAME_MAX + 2 + 64 * 34];
@@ -210,10 +210,10 @@ static void add_extras(actx *a)
 		if (!z) continue;
 		sdns_name low = e->name;
 		sdns_name_lower(&low);
-		const sdns_znode *nd = sdns_zone_node(z, &low, sdns_name_hash_ci(&low));
+		const sdns_znode *nd = sdns_zone_node(z, &low);
 		if (!nd) continue;
 		for (size_t t = 0; t < 2; t++) {
-			const sdns_rrset *set = sdns_znode_rrset(z, nd, types[t]);
+			const sdns_rrset *set = sdns_znode_rrset(nd, types[t]);
 			if (set)
 				add_rrset(a, SDNS_SEC_AR, &e->name, set, set->ttl,
 				          e->required);
@@ -231,7 +231,7 @@ static void lookup(const sdns_zone *z, const sdns_name *name, uint16_t qtype,
 	int depth = sdns_name_labels(&n) - z->apex_labels;
 	const sdns_znode *exact = NULL, *ce = NULL, *cut = NULL;
 	for (int i = 0; i <= depth; i++) {
-		const sdns_znode *nd = sdns_zone_node(z, &n, sdns_name_hash_ci(&n));
+		const sdns_znode *nd = sdns_zone_node(z, &n);
 		if (nd) {
 			if (i == 0) exact = nd;
 			if (!ce) ce = nd;
@@ -256,7 +256,7 @@ static void lookup(const sdns_zone *z, const sdns_name *name, uint16_t qtype,
 		src.len = ce->len;
 		memcpy(src.data, ce->name, ce->len);
 		if (sdns_name_prepend(&src, (const uint8_t *)"*", 1)) return;
-		lk->node = sdns_zone_node(z, &src, sdns_name_hash_ci(&src));
+		lk->node = sdns_zone_node(z, &src);
 		if (lk->node) lk->kind = L_NODE;
 	}
 }
@@ -283,7 +283,7 @@ static void add_referral(actx *a, const sdns_zone *z, const sdns_znode *cut)
 {
 	sdns_name owner;
 	sdns_znode_name(cut, &owner);
-	const sdns_rrset *ns = sdns_znode_rrset(z, cut, SDNS_T_NS);
+	const sdns_rrset *ns = sdns_znode_rrset(cut, SDNS_T_NS);
 	if (add_rrset(a, SDNS_SEC_NS, &owner, ns, ns->ttl, true) != SDNS_OK)
 		return;
 	/* Insecure delegation: a signed NSEC at the cut without DS. */
@@ -295,7 +295,7 @@ static void add_all(actx *a, const sdns_zone *z, const sdns_znode *nd,
                     const sdns_name *owner)
 {
 	for (uint16_t i = 0; i < nd->nrrsets; i++) {
-		const sdns_rrset *set = &z->rrsets[nd->rrset0 + i];
+		const sdns_rrset *set = &nd->rrsets[i];
 		if (a->dnssec && set->type == SDNS_T_RRSIG) continue;
 		if (add_set(a, z, nd, SDNS_SEC_AN, owner, set, set->ttl)) return;
 		want_extra(a, set, NULL);
@@ -342,13 +342,13 @@ static bool resolve(actx *a, const sdns_name *qname, uint16_t qtype)
 			add_all(a, z, nd, cur);
 			return true;
 		}
-		const sdns_rrset *set = sdns_znode_rrset(z, nd, qtype);
+		const sdns_rrset *set = sdns_znode_rrset(nd, qtype);
 		if (set) {
 			if (add_set(a, z, nd, SDNS_SEC_AN, cur, set, set->ttl) == 0)
 				want_extra(a, set, NULL);
 			return true;
 		}
-		const sdns_rrset *cn = sdns_znode_rrset(z, nd, SDNS_T_CNAME);
+		const sdns_rrset *cn = sdns_znode_rrset(nd, SDNS_T_CNAME);
 		if (!cn) {
 			uint32_t ttl = add_negative(a, z);
 			if (a->dnssec) add_nsec(a, z, cur, nd, NULL, 0, ttl);
