@@ -519,8 +519,9 @@ START_TEST(test_lenient_edit_drops_the_cname_and_reports_it)
 	sdns_zone *full = NULL;
 	ck_assert_int_eq(sdns_zbuild_finish(b, &full, NULL, 0), 0);
 	ck_assert_int_eq(rep.n, 2);
-	model m = { .n = 0 };
-	zones_equal(out, full, &m);
+	model *m = calloc(1, sizeof(*m));   /* empty: the fixed names only */
+	zones_equal(out, full, m);
+	free(m);
 	sdns_zone_free(full);
 	sdns_zone_free(out);
 	sdns_zone_free(z);

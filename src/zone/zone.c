@@ -13,8 +13,8 @@ void zone_each_shard(const sdns_zone *z, void (*fn)(void *ctx, zshard *s),
 	size_t n = (size_t)1 << z->gdepth;
 	for (size_t i = 0; i < n;) {
 		zshard *s = z->dir[i];
+		i += (size_t)1 << (z->gdepth - s->depth);   /* fn may free s */
 		fn(ctx, s);
-		i += (size_t)1 << (z->gdepth - s->depth);
 	}
 }
 
