@@ -85,6 +85,47 @@ int sdns_dnssec_compact_nsec(const sdns_name *name, const uint16_t *types,
 /* True when the NSEC RDATA bitmap has type. */
 bool sdns_dnssec_nsec_has(const uint8_t *rdata, size_t len, uint16_t type);
 
+/* --- signing zones as they change (src/dnssec/signer.c) --- */
+/* What signs the RRsets of one zone. */
+typedef struct {
+	const sdns_dnssec_key *key;  /* with its secret */
+	const sdns_name *apex;       /* the signer name */
+	uint32_t now;                /* inception = now - 3600 */
+	uint32_t validity;           /* seconds; expiration = now + validity */
+	uint32_t refresh;            /* re-sign with less than this left;
+	                                0 = validity / 4 */
+	/* Spread expirations over the last eighth of the validity (by owner
+	 * and type), so the renewals of a zone signed at once come over
+	 * hours, never all at once. */
+	bool jitter;
+	/* Reuse base's signature of an RRset that did not change while it is
+	 * not due: only what a change touched is signed again. May be NULL. */
+	const sdns_zone *base;
+} sdns_dnssec_signer;
+/* The builds' and edits' hook (sdns_zone_signer) that signs with s;
+ * borrowed: s must outlive the build or edit. */
+void sdns_dnssec_signer_hook(const sdns_dnssec_signer *s,
+                             sdns_zone_signer *out);
+/* The refresh that s uses. */
+uint32_t sdns_dnssec_signer_refresh(const sdns_dnssec_signer *s);
+/* True when an RRSIG (RDATA) must be made again at now: it expires within
+ * refresh, its inception lies ahead, or it cannot be read. */
+bool sdns_dnssec_rrsig_due(const uint8_t *rrsig, size_t len, uint32_t now,
+                           uint32_t refresh);
+/* The names of z with a due signature, from the shards at *cursor on
+ * (sdns_zone_walk_slice; *cursor moves on and wraps): fn(ctx, owner) for
+ * each, until n_shards shards are read or `budget` names found (whole
+ * shards only). Returns how many names. */
+size_t sdns_dnssec_due_names(const sdns_zone *z, size_t *cursor,
+                             size_t n_shards, size_t budget, uint32_t now,
+                             uint32_t refresh,
+                             void (*fn)(void *ctx, const sdns_name *owner),
+                             void *ctx);
+/* DNSKEY record of k at apex, TTL ttl; rd holds the RDATA rr points at. */
+void sdns_dnssec_dnskey_rr(const sdns_dnssec_key *k, const sdns_name *apex,
+                           uint32_t ttl, uint8_t rd[SDNS_DNSSEC_DNSKEY_LEN],
+                           sdns_rr *out);
+
 /* --- zones (src/dnssec/signzone.c) --- */
 /* New zone = z plus DNSKEY at the apex and one RRSIG per authoritative RRset
  * (not delegation NS, not glue). z is unchanged. RRSIGs already in z are

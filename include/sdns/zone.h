@@ -93,6 +93,9 @@ size_t sdns_zone_rr_count(const sdns_zone *z);
 size_t sdns_zone_name_count(const sdns_zone *z);
 /* Bytes this version holds, shards shared with other versions included. */
 size_t sdns_zone_bytes(const sdns_zone *z);
+/* The zone's hash key (two words): a rebuild with the same seed lays the
+ * names out the same way. */
+const uint64_t *sdns_zone_seed(const sdns_zone *z);
 
 /* --- incremental changes (src/zone/zedit.c) --- */
 /* An edit makes a new zone from base by replacing the records of some

@@ -1,6 +1,7 @@
-/* Zone signing: copy the zone, add our DNSKEY at the apex, then one RRSIG
- * per authoritative RRset. Two builds: the DNSKEY RRset must exist (and be
- * merged with any already there) before it can be signed. */
+/* Signing a whole zone: a new build of its records with our DNSKEY at the
+ * apex and the signer hook (src/dnssec/signer.c) making one RRSIG per
+ * authoritative RRset; RRSIGs already in the zone are dropped, so signing
+ * a signed zone renews it. */
 #include <string.h>
 
 #include "dnssec_int.h"
@@ -9,17 +10,18 @@
 
 typedef struct {
 	sdns_zbuild *b;
-	const sdns_dnssec_key *k;
-	const sdns_dnssec_window *w;
-	const sdns_name *apex;
 	uint32_t soa_ttl;
+	bool has_key;
 	uint32_t min_exp;
 	bool any_sig;
 } sign_ctx;
 
-static int add_set(sdns_zbuild *b, const sdns_name *owner,
-                   const sdns_rrset *set)
+static int copy_set(void *ctx, const sdns_name *owner, const sdns_rrset *set,
+                    bool auth)
 {
+	(void)auth;
+	sign_ctx *c = ctx;
+	if (set->type == SDNS_T_SOA) c->soa_ttl = set->ttl;
 	sdns_rr rr;
 	rr.owner = *owner;
 	rr.type = set->type;
@@ -28,70 +30,10 @@ static int add_set(sdns_zbuild *b, const sdns_name *owner,
 	for (uint16_t i = 0; i < set->count; i++) {
 		rr.rdlen = set->rdlen[i];
 		rr.rdata = set->rdata[i];
-		int rc = sdns_zbuild_add(b, &rr);
+		int rc = sdns_zbuild_add(c->b, &rr);
 		if (rc) return rc;
 	}
 	return SDNS_OK;
-}
-
-/* Pass 1: everything but old signatures. */
-static int copy_unsigned(void *ctx, const sdns_name *owner,
-                         const sdns_rrset *set, bool auth)
-{
-	(void)auth;
-	sign_ctx *c = ctx;
-	if (set->type == SDNS_T_SOA) c->soa_ttl = set->ttl;
-	return set->type == SDNS_T_RRSIG ? SDNS_OK : add_set(c->b, owner, set);
-}
-
-/* Pass 2: the data and, for authoritative RRsets, their RRSIG. */
-static int copy_signed(void *ctx, const sdns_name *owner,
-                       const sdns_rrset *set, bool auth)
-{
-	sign_ctx *c = ctx;
-	int rc = add_set(c->b, owner, set);
-	if (rc || !auth || set->type == SDNS_T_RRSIG) return rc;
-	uint8_t sig[SDNS_DNSSEC_RRSIG_MAX];
-	size_t len = 0;
-	rc = sdns_dnssec_sign_rrset(c->k, c->apex, c->w, owner, set, sig,
-	                            sizeof(sig), &len);
-	if (rc) return rc;
-	sdns_rr rr;
-	rr.owner = *owner;
-	rr.type = SDNS_T_RRSIG;
-	rr.rclass = SDNS_C_IN;
-	rr.ttl = set->ttl;
-	rr.rdlen = (uint16_t)len;
-	rr.rdata = sig;
-	return sdns_zbuild_add(c->b, &rr);
-}
-
-static int add_dnskey(sign_ctx *c)
-{
-	uint8_t rd[SDNS_DNSSEC_DNSKEY_LEN];
-	sdns_dnssec_dnskey_rdata(c->k, rd);
-	sdns_rr rr;
-	rr.owner = *c->apex;
-	rr.type = SDNS_T_DNSKEY;
-	rr.rclass = SDNS_C_IN;
-	rr.ttl = c->soa_ttl ? c->soa_ttl : SDNS_ZONE_DEFAULT_TTL;
-	rr.rdlen = sizeof(rd);
-	rr.rdata = rd;
-	return sdns_zbuild_add(c->b, &rr);
-}
-
-static int build(const sdns_zone *z, sign_ctx *c, sdns_zone_walk_fn fn,
-                 bool dnskey, sdns_zone **out)
-{
-	c->b = sdns_zbuild_new(c->apex);
-	if (!c->b) return SDNS_ENOMEM;
-	int rc = sdns_zone_walk(z, fn, c);
-	if (!rc && dnskey) rc = add_dnskey(c);
-	if (rc) {
-		sdns_zbuild_free(c->b);
-		return rc;
-	}
-	return sdns_zbuild_finish(c->b, out, NULL, 0);
 }
 
 int sdns_dnssec_sign_zone(const sdns_zone *z, const sdns_dnssec_key *k,
@@ -99,17 +41,34 @@ int sdns_dnssec_sign_zone(const sdns_zone *z, const sdns_dnssec_key *k,
 {
 	if (!z || !k || !w || !out) return SDNS_EINVAL;
 	if (!k->has_secret) return SDNS_EINVAL;
+	const sdns_name *apex = sdns_zone_apex(z);
 	sign_ctx c;
 	memset(&c, 0, sizeof(c));
-	c.k = k;
-	c.w = w;
-	c.apex = sdns_zone_apex(z);
-	sdns_zone *tmp = NULL;
-	int rc = build(z, &c, copy_unsigned, true, &tmp);
-	if (rc) return rc;
-	rc = build(tmp, &c, copy_signed, false, out);
-	sdns_zone_free(tmp);
-	return rc;
+	c.b = sdns_zbuild_new(apex);
+	if (!c.b) return SDNS_ENOMEM;
+	int rc = sdns_zone_walk(z, copy_set, &c);
+	if (!rc) {
+		uint8_t rd[SDNS_DNSSEC_DNSKEY_LEN];
+		sdns_rr key;
+		sdns_dnssec_dnskey_rr(k, apex, c.soa_ttl ? c.soa_ttl
+		                                         : SDNS_ZONE_DEFAULT_TTL,
+		                      rd, &key);
+		rc = sdns_zbuild_add(c.b, &key);
+	}
+	if (rc) {
+		sdns_zbuild_free(c.b);
+		return rc;
+	}
+	/* inception = now - 3600 gives back w exactly. */
+	sdns_dnssec_signer s = { k, apex, w->inception + 3600u,
+	                         w->expiration - (w->inception + 3600u), 0,
+	                         false, NULL };
+	sdns_zone_signer hook;
+	sdns_dnssec_signer_hook(&s, &hook);
+	sdns_zone_opts o = { .signer = &hook };
+	memcpy(o.seed, (const uint64_t *)sdns_zone_seed(z), sizeof(o.seed));
+	sdns_zbuild_set_opts(c.b, &o);
+	return sdns_zbuild_finish(c.b, out, NULL, 0);
 }
 
 static int min_expiry(void *ctx, const sdns_name *owner,

@@ -46,6 +46,7 @@ size_t sdns_zone_rr_count(const sdns_zone *z) { return z->rr_count; }
 size_t sdns_zone_name_count(const sdns_zone *z) { return z->n_nodes; }
 size_t sdns_zone_bytes(const sdns_zone *z) { return z->bytes; }
 size_t sdns_zone_shard_count(const sdns_zone *z) { return z->n_shards; }
+const uint64_t *sdns_zone_seed(const sdns_zone *z) { return z->seed; }
 
 static const sdns_znode *node_of(const sdns_zone *z, const uint8_t *name,
                                  uint8_t len)
