@@ -62,6 +62,7 @@ struct api_events {
 	sdns_store *db;
 	ev_zname *zc;
 	size_t nzc;
+	int64_t seq;            /* last change log row turned into an event */
 	atomic_ulong n_sent, n_dropped;
 };
 
@@ -325,20 +326,20 @@ static const char *kind_of(const char *table)
 	return NULL;  /* revoked: the peer's UPDATE says it */
 }
 
-static void on_change(void *ctx, const char *table, const char *op,
-                      int64_t id, int64_t zone_id)
+/* One row of the change log as an event. */
+static void emit(struct api_events *ev, const char *table, const char *op,
+                 int64_t id, int64_t zone_id, const char *zname)
 {
-	struct api_events *ev = ctx;
 	const char *kind = kind_of(table);
 	if (!kind) return;
+	/* A bulk import is the zone changing as a whole. */
+	if (!strcmp(op, "RELOAD")) op = "UPDATE";
 	pthread_mutex_lock(&ev->lock);
 	bool nobody = ev->subs == NULL;
 	pthread_mutex_unlock(&ev->lock);
 	bool gone = strcmp(op, "DELETE") == 0;
-	/* Keep the zone cache right even with nobody listening (names never
-	 * change: UPDATEs, one per write, need no read then). */
-	if (nobody && (strcmp(kind, "zone") != 0 || strcmp(op, "UPDATE") == 0))
-		return;
+	if (!strcmp(kind, "zone") && zname) zcache_put(ev, id, zname);
+	if (nobody) return;
 	char zone[256];
 	json_t *obj = load_object(ev, kind, id, zone_id, gone, zone,
 	                          sizeof(zone));
@@ -363,6 +364,51 @@ static void on_change(void *ctx, const char *table, const char *op,
 	free(text);
 }
 
+typedef struct {
+	struct api_events *ev;
+	int64_t last;
+} log_ctx;
+
+static int on_row(void *ctx, const sdns_store_logrow *r)
+{
+	log_ctx *c = ctx;
+	c->last = r->seq;
+	emit(c->ev, r->tbl, r->op, r->row_id, r->zone_id,
+	     strcmp(r->tbl, "zones") ? NULL : r->name);
+	return 0;
+}
+
+#define EV_LOG_ROWS 1000
+
+/* A transaction committed from seq on: its rows and any before them that
+ * were not read yet. With nobody subscribed the log is not read at all;
+ * the next notification then starts from its own transaction. */
+static void on_notify(void *ctx, int64_t seq, int64_t zone_id)
+{
+	(void)zone_id;
+	struct api_events *ev = ctx;
+	pthread_mutex_lock(&ev->lock);
+	bool nobody = ev->subs == NULL;
+	pthread_mutex_unlock(&ev->lock);
+	if (nobody || ev->seq < 0) {
+		ev->seq = seq > 0 ? seq - 1 : -1;
+		if (nobody) return;
+	}
+	sdns_store *db = ev_db(ev);
+	sdns_store_err err;
+	if (!db) return;
+	if (ev->seq < 0 && sdns_store_log_head(db, &ev->seq, &err) != SDNS_OK)
+		return;
+	size_t n = EV_LOG_ROWS;
+	while (n == EV_LOG_ROWS) {
+		log_ctx c = { ev, ev->seq };
+		if (sdns_store_log_read(db, ev->seq, EV_LOG_ROWS, on_row, &c, &n,
+		                        &err) != SDNS_OK)
+			return;
+		ev->seq = c.last;
+	}
+}
+
 static void on_resync(void *ctx)
 {
 	static const char m[] = "event: resync\ndata: {}\n\n";
@@ -371,6 +417,8 @@ static void on_resync(void *ctx)
 	const char *k;
 	sdns_store_err err;
 	sdns_store *db = ev_db(ev);
+	if (db && sdns_store_log_head(db, &ev->seq, &err) != SDNS_OK)
+		ev->seq = -1;
 	if (db && sdns_store_zone_index(db, &idx, &err) == SDNS_OK) {
 		ev->nzc = 0;
 		json_object_foreach(idx, k, v) {
@@ -434,7 +482,8 @@ int api_events_start(sdns_api *api, const sdns_api_conf *conf)
 	if (pthread_create(&ev->ticker, NULL, ticker, ev) != 0)
 		return SDNS_ENOMEM;
 	ev->ticker_started = true;
-	sdns_store_listen_cb cb = {.on_change = on_change,
+	ev->seq = -1;
+	sdns_store_listen_cb cb = {.on_notify = on_notify,
 	                           .on_resync = on_resync};
 	return sdns_store_listener_start(ev->conninfo, &cb, ev, &ev->listener);
 }

@@ -441,15 +441,18 @@ START_TEST(test_subscribers_over_the_limit_get_503)
 }
 END_TEST
 
-/* Notifications the listener turns into small events without a database
- * read (zone deletes of unknown ids): ids from..to. */
+/* Change log rows the listener turns into small events without a
+ * database read (deletes of zones nobody knows): ids from..to, one
+ * notification for the lot. */
 static void flood(long from, long to)
 {
-	char sql[400];
-	snprintf(sql, sizeof(sql), "SELECT pg_notify('sdns_changes', "
-	         "json_build_object('table', 'zones', 'op', 'DELETE', 'id', g, "
-	         "'zone_id', g)::text) FROM generate_series(%ld, %ld) g",
-	         from, to);
+	char sql[800];
+	long n = to - from + 1;
+	snprintf(sql, sizeof(sql), "WITH h AS (UPDATE change_head SET seq = seq + "
+	         "%ld RETURNING seq - %ld AS b) INSERT INTO changes (seq, tbl, op, "
+	         "row_id, zone_id, name) SELECT h.b + g - %ld + 1, 'zones', "
+	         "'DELETE', g, g, 'flood.mesh' FROM h, generate_series(%ld, %ld) g; "
+	         "SELECT pg_notify('sdns_changes', '{}')", n, n, from, from, to);
 	ck_assert_int_eq(sdns_testpg_exec(conninfo, sql), 0);
 }
 

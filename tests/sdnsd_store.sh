@@ -148,7 +148,7 @@ t_ok "started with the database down, sdnsd logs db_unavailable" t_wait_log sdns
 t_match "and answers nothing (REFUSED)" '"status": "REFUSED"' "$("$BIN/sdnsctl" query --server "127.0.0.1:$DOQ2" \
 	--server-name localhost --ca pki/ca.pem --cert pki/app1.pem --key pki/app1.key --json www.node-alpha.mesh 2>&1)"
 "$ROOT/server/dev/pg.sh" start "$T_DIR/pg" "$PGPORT" >/dev/null
-t_ok "once the database is up it loads the zones" t_wait_log sdnsd2.log 'event=snapshot_swapped kind=zones zones=2' 15
+t_ok "once the database is up it loads the zones" t_wait_log sdnsd2.log 'event=zones_loaded zones=2' 15
 t_match "and answers them" '"data": "10.0.0.6"' "$("$BIN/sdnsctl" query --server "127.0.0.1:$DOQ2" \
 	--server-name localhost --ca pki/ca.pem --cert pki/app1.pem --key pki/app1.key --json www.node-alpha.mesh 2>&1)"
 

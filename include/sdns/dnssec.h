@@ -132,6 +132,10 @@ void sdns_dnssec_dnskey_rr(const sdns_dnssec_key *k, const sdns_name *apex,
  * dropped (re-signing), so signing a signed zone renews it. */
 int sdns_dnssec_sign_zone(const sdns_zone *z, const sdns_dnssec_key *k,
                           const sdns_dnssec_window *w, sdns_zone **out);
+/* The same with a signer (its apex is z's; base, jitter and refresh as it
+ * says) on up to `threads` threads. */
+int sdns_dnssec_sign_zone_with(const sdns_zone *z, const sdns_dnssec_signer *s,
+                               unsigned threads, sdns_zone **out);
 /* Earliest RRSIG expiration in z (0 when z has none): the re-sign timer. */
 uint32_t sdns_dnssec_zone_expiry(const sdns_zone *z);
 

@@ -43,7 +43,8 @@ enum sdns_err {
 	SDNS_EAUTH = -34,     /* no valid credentials presented */
 	SDNS_EPENDING = -35,  /* accepted; the answer comes later (async) */
 	SDNS_EBOGUS = -36,    /* DNSSEC validation failed */
-	SDNS_ERR_MIN = -36,
+	SDNS_EGAP = -37,      /* changes were missed (a gap in the change log) */
+	SDNS_ERR_MIN = -37,
 };
 
 /* Never NULL; unknown codes map to "unknown error". */

@@ -237,27 +237,77 @@ int sdns_store_audit_verify(sdns_store *s, json_t **out, sdns_store_err *err);
 int sdns_store_audit_auth_refused(sdns_store *s, const char *remote,
                                   const char *reason, sdns_store_err *err);
 
-/* --- snapshot (src/store/snapshot.c) --- */
+/* --- the change log (src/store/changelog.c, migrations/002) ---
+ * Every committed change has a row with a dense sequence number in commit
+ * order. Readers read a snapshot (read_begin .. read_end) so that the log
+ * and the data they read with it agree. */
 
-/* Every zone built from the database (SOA serial = zones.serial). A zone the
- * builder refuses is skipped with a log line. */
-int sdns_store_load_zoneset(sdns_store *s, sdns_zoneset **out,
-                            sdns_store_err *err);
-/* One zone, for a reload after a change of zone_id (the daemon then builds
- * the new set with sdns_zoneset_replace). SDNS_ENOTFOUND when the zone no
- * longer exists. Otherwise 0, *apex = its apex and *out = the zone, or NULL
- * when the builder refuses it (logged; sdns_store_load_zoneset would skip
- * it): remove it from the set then. */
-int sdns_store_load_zone(sdns_store *s, int64_t zone_id, sdns_name *apex,
-                         sdns_zone **out, sdns_store_err *err);
+/* One row of the log; strings borrowed for the callback only. */
+typedef struct {
+	int64_t seq;
+	const char *tbl;         /* records, zones, nodes, revoked, audit */
+	const char *op;          /* INSERT, UPDATE, DELETE; RELOAD (zones) */
+	int64_t row_id, zone_id; /* -1 when NULL */
+	const char *name;        /* records: the owner; zones: the zone; or NULL */
+	int64_t old_zone_id;     /* records UPDATE that moved: where from, or -1 */
+	const char *old_name;    /* or NULL */
+} sdns_store_logrow;
+typedef int (*sdns_store_logrow_fn)(void *ctx, const sdns_store_logrow *row);
+
+/* A read-only REPEATABLE READ transaction: every read until read_end sees
+ * one snapshot. */
+int sdns_store_read_begin(sdns_store *s, sdns_store_err *err);
+void sdns_store_read_end(sdns_store *s);
+/* The sequence number of the newest change (0 for none). */
+int sdns_store_log_head(sdns_store *s, int64_t *head, sdns_store_err *err);
+/* The rows after `after`, in order, at most max: fn for each (non-zero
+ * stops and is returned). *n (may be NULL) gets how many. */
+int sdns_store_log_read(sdns_store *s, int64_t after, size_t max,
+                        sdns_store_logrow_fn fn, void *ctx, size_t *n,
+                        sdns_store_err *err);
+/* Bounded retention: rows more than keep_rows behind the newest, and rows
+ * older than keep_seconds, go (0 = no bound of that kind). A reader that
+ * was further behind finds a gap and reloads. *deleted may be NULL. */
+int sdns_store_log_prune(sdns_store *s, int64_t keep_rows,
+                         int64_t keep_seconds, int64_t *deleted,
+                         sdns_store_err *err);
+
+/* --- streaming reads for the serving snapshot (src/store/stream.c) --- */
+
+typedef struct {
+	/* A zones row (name lowercase, no final dot). */
+	int (*zone)(void *ctx, int64_t id, const char *name, uint32_t serial);
+	/* One record of zone_id; name lowercase without the final dot, not
+	 * NUL-terminated; rd borrowed for the call. */
+	int (*record)(void *ctx, int64_t zone_id, const char *name,
+	              size_t name_len, uint16_t type, uint32_t ttl,
+	              const uint8_t *rd, size_t rdlen);
+} sdns_store_load_cb;
+/* Zones (zone_id < 0: all; else that one) and then their records, as they
+ * come from the server (COPY, binary): nothing is held in memory, so the
+ * size of the store does not matter. Call inside read_begin/read_end. A
+ * callback's non-zero return stops the load and is returned. */
+int sdns_store_load_stream(sdns_store *s, int64_t zone_id,
+                           const sdns_store_load_cb *cb, void *ctx,
+                           sdns_store_err *err);
+/* The records at n owner names (zone_ids[i], names[i]): cb->record for
+ * each, in no particular order; cb->zone is not called. Inside
+ * read_begin/read_end, with the log rows that named them. */
+int sdns_store_names_read(sdns_store *s, const int64_t *zone_ids,
+                          const char *const *names, size_t n,
+                          const sdns_store_load_cb *cb, void *ctx,
+                          sdns_store_err *err);
+/* The zones rows of n ids (gone ones are simply not reported). */
+int sdns_store_zones_read(sdns_store *s, const int64_t *ids, size_t n,
+                          const sdns_store_load_cb *cb, void *ctx,
+                          sdns_store_err *err);
 
 /* --- listener (src/store/listener.c) --- */
 
 typedef struct {
-	/* A committed change: table "zones"|"records"|"nodes"|"revoked"|
-	 * "audit", op "INSERT"|"UPDATE"|"DELETE", zone_id -1 when none. */
-	void (*on_change)(void *ctx, const char *table, const char *op,
-	                  int64_t id, int64_t zone_id);
+	/* A transaction committed changes from seq on (its first zone, or
+	 * -1): read the log. One call per committing transaction. */
+	void (*on_notify)(void *ctx, int64_t seq, int64_t zone_id);
 	/* Notifications may have been missed: reload everything. Called after
 	 * every successful (re)connect, the first one included. */
 	void (*on_resync)(void *ctx);

@@ -48,6 +48,13 @@ static const struct opt {
 	 "Ed25519 seed (sdnsctl enroll's zone.key): DNSSEC-sign every zone"},
 	{"sig-validity", KIND_INT, offsetof(sdnsd_conf, sig_validity), "SECONDS",
 	 "RRSIG validity with --zone-key (default 1209600 = 14 days)"},
+	{"changelog-keep", KIND_INT, offsetof(sdnsd_conf, changelog_keep), "N",
+	 "change log rows kept behind the newest (default 1000000; 0 = no bound)"},
+	{"changelog-max-age", KIND_INT, offsetof(sdnsd_conf, changelog_max_age),
+	 "SECONDS", "change log rows older than this go (default 604800 = 7 "
+	 "days; 0 = no bound)"},
+	{"sync-threads", KIND_INT, offsetof(sdnsd_conf, sync_threads), "N",
+	 "threads that build and sign zones at a full load (default: cores)"},
 	{"public-url", KIND_STR, offsetof(sdnsd_conf, public_url), "URL",
 	 "how clients reach the API, for enrollment commands"},
 	{"migrations", KIND_STR, offsetof(sdnsd_conf, migrations), "DIR",
@@ -385,6 +392,7 @@ int sdnsd_conf_load(sdnsd_conf *c, int argc, char **argv)
 {
 	memset(c, 0, sizeof(*c));
 	c->log_level = SDNS_LOG_INFO;
+	c->changelog_keep = c->changelog_max_age = -1;   /* not given */
 	c->config_path = find_config_flag(argc, argv);
 	int rc = c->config_path ? load_json(c, c->config_path) : 0;
 	if (!rc)

@@ -1,34 +1,40 @@
-/* Keeps the serving snapshots equal to PostgreSQL.
+/* Keeps the serving snapshots equal to PostgreSQL: the daemon's wiring of
+ * src/sync (which does the work) to its own thread, the listener and the
+ * serving state.
  *
- * The store's listener thread only marks what changed; this module's own
- * thread reloads, on its own connection, and publishes. So bursts of
- * notifications coalesce into one reload, the listener never waits on a
- * query, and DoQ workers never touch the database. After every (re)connect
- * the listener asks for a full resync: notifications may have been lost.
- * A change of records or of a zone row reloads only that zone and builds
- * the new set from the previous one (the other zones are shared); a burst
- * for one zone is one reload. Zone deletions, resyncs and bursts touching
- * many zones reload everything. */
+ * The listener thread only marks that the log moved; the sync thread reads
+ * it on its own connection (sdns_sync_step) and publishes, so a burst of
+ * notifications is one step, the listener never waits on a query, and DoQ
+ * workers never touch the database. After every (re)connect the listener
+ * asks for a full load. The thread also polls the log every POLL_MS (a
+ * lost notification then costs a delay, never a change), renews due
+ * signatures a slice at a time, and prunes the log. */
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "sdns/error.h"
 #include "sdns/log.h"
 #include "sdns/store.h"
+#include "sdns/sync.h"
 #include "sdnsd.h"
 
-enum { DIRTY_ZONES = 1, DIRTY_REVOKED = 2, DIRTY_SOME_ZONES = 4 };
+enum { DIRTY_LOG = 1, DIRTY_FULL = 2, DIRTY_REVOKED = 4 };
 #define RETRY_MS 500
-#define RELOAD_PACE_MAX_NS 20000000u /* 20 ms: propagation stays < 50 ms */
-/* More zones changed at once than this: one full reload is cheaper. */
-#define MAX_ZONE_RELOADS 32
+#define POLL_MS 2000
+#define TICK_MS 1000
+#define PRUNE_MS 60000
+#define RESIGN_BUDGET 2000       /* names per tick, at most */
+#define DEFAULT_KEEP_ROWS 1000000
+#define DEFAULT_KEEP_SECONDS (7 * 86400)
 
 struct sdnsd_dbsync {
 	const sdnsd_conf *conf;
@@ -38,14 +44,23 @@ struct sdnsd_dbsync {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	unsigned dirty;
-	int64_t zone_ids[MAX_ZONE_RELOADS]; /* DIRTY_SOME_ZONES: which */
-	size_t n_zone_ids;
 	bool stop, migrated;
-	sdns_store *db;             /* owned by the reload thread */
-	sdns_zoneset *cur;          /* reload thread's reference to the last
-	                               published set, the base of the next */
+	/* the sync thread's */
+	sdns_store *db;
+	sdns_sync *sync;
+	bool peers_changed;
+	uint64_t last_step_ns, last_prune_ns, last_tick_ns;
+	size_t resigned;                 /* since the last log line */
+	uint64_t last_resign_log_ns;
 	sdns_store_listener *listener;
 };
+
+static uint64_t mono_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
 
 static void mark(sdnsd_dbsync *d, unsigned what)
 {
@@ -57,49 +72,19 @@ static void mark(sdnsd_dbsync *d, unsigned what)
 
 void sdnsd_dbsync_resync(void *ctx)
 {
-	mark(ctx, DIRTY_ZONES);
+	mark(ctx, DIRTY_FULL);
 }
 
-/* Zone zone_id changed; a full reload pending covers it. */
-static void mark_zone(sdnsd_dbsync *d, int64_t zone_id)
+static void on_notify(void *ctx, int64_t seq, int64_t zone_id)
 {
-	pthread_mutex_lock(&d->mu);
-	size_t i = 0;
-	while (i < d->n_zone_ids && d->zone_ids[i] != zone_id)
-		i++;
-	if (d->dirty & DIRTY_ZONES)
-		;
-	else if (i < d->n_zone_ids)
-		d->dirty |= DIRTY_SOME_ZONES;
-	else if (d->n_zone_ids < MAX_ZONE_RELOADS) {
-		d->zone_ids[d->n_zone_ids++] = zone_id;
-		d->dirty |= DIRTY_SOME_ZONES;
-	} else {
-		d->dirty |= DIRTY_ZONES;
-	}
-	pthread_cond_signal(&d->cv);
-	pthread_mutex_unlock(&d->mu);
-}
-
-static void on_change(void *ctx, const char *table, const char *op,
-                      int64_t id, int64_t zone_id)
-{
-	(void)id;
-	bool zones = !strcmp(table, "zones");
-	if (zones || !strcmp(table, "records")) {
-		/* A deleted zone's apex is no longer in the database. */
-		if (zone_id > 0 && !(zones && !strcmp(op, "DELETE")))
-			mark_zone(ctx, zone_id);
-		else
-			mark(ctx, DIRTY_ZONES);
-	} else if (!strcmp(table, "nodes") || !strcmp(table, "revoked")) {
-		mark(ctx, DIRTY_REVOKED);
-	}
+	(void)seq;
+	(void)zone_id;
+	mark(ctx, DIRTY_LOG);
 }
 
 static void on_resync(void *ctx)
 {
-	mark(ctx, DIRTY_ZONES | DIRTY_REVOKED);
+	mark(ctx, DIRTY_FULL | DIRTY_REVOKED);
 }
 
 static void on_state(void *ctx, bool up)
@@ -109,6 +94,55 @@ static void on_state(void *ctx, bool up)
 	if (!up)
 		sdns_log(SDNS_LOG_WARN, "db_down", "serving=last_snapshot");
 }
+
+/* --- what the sync reports --- */
+
+static void cb_publish(void *ctx, sdns_zoneset *zs)
+{
+	sdnsd_dbsync *d = ctx;
+	sdns_snapshot_publish(&d->st->zones, zs);
+	atomic_fetch_add(&d->st->swaps, 1);
+}
+
+static void cb_zone_changed(void *ctx, const sdns_name *apex, uint32_t serial,
+                            bool gone)
+{
+	sdnsd_dbsync *d = ctx;
+	(void)serial;
+	(void)gone;
+	sdnsd_mesh_zone_changed(d->st, apex);  /* peers drop their copies */
+}
+
+static void cb_reloaded(void *ctx, const sdns_zoneset *zs)
+{
+	sdnsd_dbsync *d = ctx;
+	sdnsd_mesh_zones_changed(d->st, zs);
+}
+
+static void cb_peers(void *ctx)
+{
+	sdnsd_dbsync *d = ctx;
+	d->peers_changed = true;
+}
+
+static void cb_dropped(void *ctx, const char *zone, const sdns_name *owner,
+                       uint16_t type, const char *why)
+{
+	(void)ctx;
+	char o[SDNS_NAME_STR_MAX] = "";
+	if (owner) sdns_name_to_str(owner, o, sizeof(o));
+	if (owner)
+		sdns_log(SDNS_LOG_WARN, "record_not_served", "zone=%s name=%s type=%u "
+		         "reason=\"%s\"", zone, o, (unsigned)type, why);
+	else
+		sdns_log(SDNS_LOG_WARN, "zone_skipped", "zone=%s reason=\"%s\"", zone,
+		         why);
+}
+
+static const sdns_sync_cb sync_cb = { cb_publish, cb_zone_changed, cb_reloaded,
+                                      cb_peers, cb_dropped };
+
+/* --- the database connection --- */
 
 static void fatal(sdnsd_dbsync *d, const char *msg)
 {
@@ -146,93 +180,6 @@ static int ensure_db(sdnsd_dbsync *d)
 	return rc;
 }
 
-static double ms_since(const struct timespec *t0)
-{
-	struct timespec t1;
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	return (double)(t1.tv_sec - t0->tv_sec) * 1e3 +
-	       (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
-}
-
-/* Publish zs: the caller's reference becomes the snapshot's; d->cur gets
- * one more, the base of the next partial reload. */
-static void publish_zones(sdnsd_dbsync *d, sdns_zoneset *zs)
-{
-	sdns_zoneset_ref(zs);
-	sdns_snapshot_publish(&d->st->zones, zs);
-	sdns_zoneset_unref(d->cur);
-	d->cur = zs;
-	atomic_fetch_add(&d->st->swaps, 1);
-}
-
-static int reload_zones(sdnsd_dbsync *d)
-{
-	struct timespec t0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	sdns_zoneset *zs = NULL;
-	sdns_store_err err = {0};
-	int rc = sdns_store_load_zoneset(d->db, &zs, &err);
-	if (rc == SDNS_OK && (rc = sdnsd_sign_set(d->st, &zs)) < 0)
-		sdns_zoneset_unref(zs);
-	if (rc < 0)
-		return rc;
-	publish_zones(d, zs);
-	sdnsd_mesh_zones_changed(d->st, zs);
-	sdns_log(SDNS_LOG_DEBUG, "snapshot_swapped", "kind=zones zones=%zu ms=%.2f",
-	         sdns_zoneset_count(zs), ms_since(&t0));
-	return SDNS_OK;
-}
-
-/* zs with zone id reloaded: *next (a new set), or SDNS_ENOTFOUND when the
- * zone is gone (a full reload then finds out the rest). */
-static int reload_one(sdnsd_dbsync *d, const sdns_zoneset *zs, int64_t id,
-                      sdns_zoneset **next, sdns_name *apex_out)
-{
-	sdns_name apex;
-	sdns_zone *z = NULL;
-	sdns_store_err err = {0};
-	int rc = sdns_store_load_zone(d->db, id, &apex, &z, &err);
-	if (rc == SDNS_OK && (rc = sdnsd_sign_one(d->st, &z)) < 0)
-		sdns_zone_free(z);
-	if (rc < 0)
-		return rc;
-	*apex_out = apex;
-	rc = sdns_zoneset_replace(zs, &apex, z, next);
-	if (rc < 0)
-		sdns_zone_free(z);
-	return rc;
-}
-
-static int reload_some(sdnsd_dbsync *d, const int64_t *ids, size_t n)
-{
-	if (!d->cur)
-		return reload_zones(d);
-	struct timespec t0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	sdns_zoneset *zs = d->cur;
-	sdns_zoneset_ref(zs);
-	int rc = SDNS_OK;
-	sdns_name apexes[MAX_ZONE_RELOADS];
-	for (size_t i = 0; i < n && rc == SDNS_OK; i++) {
-		sdns_zoneset *next = NULL;
-		rc = reload_one(d, zs, ids[i], &next, &apexes[i]);
-		if (rc == SDNS_OK) {
-			sdns_zoneset_unref(zs);
-			zs = next;
-		}
-	}
-	if (rc < 0) {
-		sdns_zoneset_unref(zs);
-		return rc == SDNS_ENOTFOUND ? reload_zones(d) : rc;
-	}
-	publish_zones(d, zs); /* our reference becomes the snapshot's */
-	for (size_t i = 0; i < n; i++) /* peers drop their cached copies */
-		sdnsd_mesh_zone_changed(d->st, &apexes[i]);
-	sdns_log(SDNS_LOG_DEBUG, "snapshot_swapped", "kind=zone changed=%zu "
-	         "zones=%zu ms=%.2f", n, sdns_zoneset_count(zs), ms_since(&t0));
-	return SDNS_OK;
-}
-
 static int reload_revoked(sdnsd_dbsync *d)
 {
 	sdns_revoked *r = NULL;
@@ -251,14 +198,24 @@ static int reload_revoked(sdnsd_dbsync *d)
 	return SDNS_OK;
 }
 
-/* Wait for work; false when asked to stop. ids gets the zones to reload
- * when *flags has DIRTY_SOME_ZONES. */
-static uint64_t mono_ns(void)
+static void log_full(sdnsd_dbsync *d)
 {
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+	sdns_sync_stats s;
+	sdns_sync_stats_get(d->sync, &s);
+	const sdns_zoneset *zs = sdns_sync_current(d->sync);
+	size_t records = 0, bytes = 0;
+	for (size_t i = 0; i < sdns_zoneset_count(zs); i++) {
+		records += sdns_zone_rr_count(sdns_zoneset_at(zs, i));
+		bytes += sdns_zone_bytes(sdns_zoneset_at(zs, i));
+	}
+	sdns_log(SDNS_LOG_INFO, "zones_loaded", "zones=%zu records=%zu bytes=%zu "
+	         "seq=%lld ms=%.0f", sdns_zoneset_count(zs), records, bytes,
+	         (long long)s.seq, s.last_full_ms);
+	/* A load's transient memory (builders, COPY buffers) goes back. */
+	malloc_trim(0);
 }
+
+/* --- the thread --- */
 
 /* Wait on the condition variable (CLOCK_REALTIME) for at most ns. */
 static void wait_ns(sdnsd_dbsync *d, uint64_t ns)
@@ -272,75 +229,115 @@ static void wait_ns(sdnsd_dbsync *d, uint64_t ns)
 	pthread_cond_timedwait(&d->cv, &d->mu, &until);
 }
 
-/* Wait for work; false when asked to stop. Zone reloads are paced under a
- * backlog: a burst of writes would otherwise keep this thread rebuilding the
- * same zone back to back, taking a core from the writers. Until
- * not_before_ns, changes are only collected (revocations are never held). */
-static bool take_work(sdnsd_dbsync *d, unsigned *flags, int64_t *ids,
-                      size_t *n, bool backoff, uint64_t not_before_ns)
+/* Wait for work or the next tick; false when asked to stop. */
+static bool take_work(sdnsd_dbsync *d, unsigned *flags, bool backoff)
 {
 	pthread_mutex_lock(&d->mu);
 	if (backoff && !d->stop)
 		wait_ns(d, (uint64_t)RETRY_MS * 1000000u);
-	while (!d->dirty && !d->stop)
-		pthread_cond_wait(&d->cv, &d->mu);
-	uint64_t now;
-	while (!d->stop && !(d->dirty & DIRTY_REVOKED) &&
-	       (now = mono_ns()) < not_before_ns)
-		wait_ns(d, not_before_ns - now);
+	else if (!d->dirty && !d->stop)
+		wait_ns(d, (uint64_t)TICK_MS * 1000000u);
 	*flags = d->dirty;
-	*n = d->n_zone_ids;
-	memcpy(ids, d->zone_ids, *n * sizeof(*ids));
 	d->dirty = 0;
-	d->n_zone_ids = 0;
 	bool go = !d->stop;
 	pthread_mutex_unlock(&d->mu);
 	return go;
+}
+
+static void prune(sdnsd_dbsync *d)
+{
+	const sdnsd_conf *c = d->conf;
+	int64_t rows = c->changelog_keep >= 0 ? c->changelog_keep : DEFAULT_KEEP_ROWS;
+	int64_t secs = c->changelog_max_age >= 0 ? c->changelog_max_age
+	                                         : DEFAULT_KEEP_SECONDS;
+	int64_t n = 0;
+	sdns_store_err err = {0};
+	if (sdns_store_log_prune(d->db, rows, secs, &n, &err) == SDNS_OK && n)
+		sdns_log(SDNS_LOG_INFO, "changelog_pruned", "rows=%lld", (long long)n);
+}
+
+/* Renew due signatures: a slice per tick, sized so that a whole lap of
+ * every zone takes at most a tenth of the refresh window (and 10 min). */
+static void resign_tick(sdnsd_dbsync *d)
+{
+	if (!sdnsd_sign_key(d->st)) return;
+	uint32_t validity = d->conf->sig_validity ? (uint32_t)d->conf->sig_validity
+	                                          : SDNS_DNSSEC_DEFAULT_VALIDITY;
+	uint64_t lap_s = validity / 40;
+	if (lap_s > 600) lap_s = 600;
+	if (lap_s < 1) lap_s = 1;
+	size_t shards = sdns_sync_shards(d->sync);
+	size_t per_tick = (size_t)((shards * TICK_MS / 1000 + lap_s - 1) / lap_s);
+	if (per_tick < 1) per_tick = 1;
+	size_t n = sdns_sync_resign(d->sync, (uint32_t)time(NULL), per_tick,
+	                            RESIGN_BUDGET);
+	/* Renewals trickle; one line a minute says how many. */
+	d->resigned += n;
+	uint64_t t = mono_ns();
+	if (d->resigned && t - d->last_resign_log_ns > 60000000000ull) {
+		sdns_log(SDNS_LOG_INFO, "zones_resigned", "mode=store names=%zu",
+		         d->resigned);
+		d->resigned = 0;
+		d->last_resign_log_ns = t;
+	}
+}
+
+/* One round of work with a working connection. */
+static int work(sdnsd_dbsync *d, unsigned flags)
+{
+	uint32_t now = (uint32_t)time(NULL);
+	uint64_t t = mono_ns();
+	int rc = SDNS_OK;
+	if (flags & DIRTY_FULL) {
+		rc = sdns_sync_full(d->sync, d->db, now);
+		if (rc == SDNS_OK) log_full(d);
+		d->last_step_ns = t;
+	} else if ((flags & DIRTY_LOG) ||
+	           t - d->last_step_ns > (uint64_t)POLL_MS * 1000000u) {
+		bool more = true;
+		/* Drain a backlog, but let revocations and stops in between. */
+		for (int i = 0; i < 8 && more && rc == SDNS_OK; i++)
+			rc = sdns_sync_step(d->sync, d->db, now, &more);
+		if (rc == SDNS_OK && more) mark(d, DIRTY_LOG);
+		d->last_step_ns = t;
+	}
+	if (rc == SDNS_OK && ((flags & DIRTY_REVOKED) || d->peers_changed)) {
+		d->peers_changed = false;
+		rc = reload_revoked(d);
+	}
+	if (rc == SDNS_OK && t - d->last_tick_ns >= (uint64_t)TICK_MS * 1000000u) {
+		d->last_tick_ns = t;
+		resign_tick(d);
+	}
+	if (rc == SDNS_OK && t - d->last_prune_ns > (uint64_t)PRUNE_MS * 1000000u) {
+		d->last_prune_ns = t;
+		prune(d);
+	}
+	return rc;
 }
 
 static void *sync_thread(void *arg)
 {
 	sdnsd_dbsync *d = arg;
 	unsigned flags;
-	int64_t ids[MAX_ZONE_RELOADS];
-	size_t n;
 	bool backoff = false;
-	uint64_t not_before = 0;
-	while (take_work(d, &flags, ids, &n, backoff, not_before)) {
+	unsigned pending = 0;
+	while (take_work(d, &flags, backoff)) {
+		flags |= pending;
+		pending = 0;
 		int rc = ensure_db(d);
-		uint64_t t0 = mono_ns();
-		if (rc == SDNS_OK && (flags & DIRTY_ZONES))
-			rc = reload_zones(d);
-		else if (rc == SDNS_OK && (flags & DIRTY_SOME_ZONES))
-			rc = reload_some(d, ids, n);
-		/* Changes that arrived during this reload mean reloads cannot
-		 * keep up: then the next one waits twice this one's cost
-		 * (capped), so reloads take at most about a third of a core.
-		 * A change arriving on a quiet thread is reloaded at once. */
-		uint64_t t1 = mono_ns(), cost = t1 - t0;
-		pthread_mutex_lock(&d->mu);
-		bool backlog = d->dirty != 0;
-		pthread_mutex_unlock(&d->mu);
-		not_before = !backlog ? 0
-		             : t1 + (cost * 2 < RELOAD_PACE_MAX_NS ? cost * 2
-		                                                   : RELOAD_PACE_MAX_NS);
-		if (rc == SDNS_OK && (flags & DIRTY_REVOKED))
-			rc = reload_revoked(d);
+		if (rc == SDNS_OK) rc = work(d, flags);
 		backoff = rc < 0;
 		if (backoff) {
-			/* Keep serving the last snapshots; try again shortly,
-			 * reloading everything rather than remembering which. */
-			if (flags & DIRTY_SOME_ZONES)
-				flags = (flags & ~DIRTY_SOME_ZONES) | DIRTY_ZONES;
-			mark(d, flags);
+			/* Keep serving the last snapshots; try again shortly, with
+			 * everything still to do. */
+			pending = flags | DIRTY_LOG;
 			if (atomic_load(&d->st->fatal))
 				break;
 		}
 	}
 	sdns_store_close(d->db);
 	d->db = NULL;
-	sdns_zoneset_unref(d->cur);
-	d->cur = NULL;
 	return NULL;
 }
 
@@ -363,6 +360,21 @@ static void default_migrations(char *out, size_t cap)
 	}
 }
 
+static int make_sync(const sdnsd_conf *c, sdnsd_state *st, sdnsd_dbsync *d)
+{
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	sdns_sync_conf sc = {
+		.key = sdnsd_sign_key(st),
+		.sig_validity = (uint32_t)c->sig_validity,
+		.threads = c->sync_threads ? (unsigned)c->sync_threads
+		                           : (unsigned)(cores > 0 ? cores : 1),
+	};
+	/* A per-process hash key: nobody who writes names can aim them. */
+	if (getrandom(sc.seed, sizeof(sc.seed), 0) != (ssize_t)sizeof(sc.seed))
+		sc.seed[0] = mono_ns(), sc.seed[1] = (uint64_t)getpid();
+	return sdns_sync_new(&sc, &sync_cb, d, &d->sync);
+}
+
 int sdnsd_dbsync_start(const sdnsd_conf *c, sdnsd_state *st,
                        sdnsd_dbsync **out)
 {
@@ -375,14 +387,20 @@ int sdnsd_dbsync_start(const sdnsd_conf *c, sdnsd_state *st,
 		snprintf(d->migrations, sizeof(d->migrations), "%s", c->migrations);
 	else
 		default_migrations(d->migrations, sizeof(d->migrations));
+	int rc = make_sync(c, st, d);
+	if (rc < 0) {
+		free(d);
+		return rc;
+	}
 	pthread_mutex_init(&d->mu, NULL);
 	pthread_cond_init(&d->cv, NULL);
 	if (pthread_create(&d->th, NULL, sync_thread, d) != 0) {
+		sdns_sync_free(d->sync);
 		free(d);
 		return SDNS_ENOMEM;
 	}
-	const sdns_store_listen_cb cb = {on_change, on_resync, on_state};
-	int rc = sdns_store_listener_start(c->db, &cb, d, &d->listener);
+	const sdns_store_listen_cb cb = {on_notify, on_resync, on_state};
+	rc = sdns_store_listener_start(c->db, &cb, d, &d->listener);
 	if (rc < 0) {
 		sdnsd_dbsync_stop(d);
 		return rc;
@@ -404,5 +422,6 @@ void sdnsd_dbsync_stop(sdnsd_dbsync *d)
 	pthread_join(d->th, NULL);
 	pthread_mutex_destroy(&d->mu);
 	pthread_cond_destroy(&d->cv);
+	sdns_sync_free(d->sync);
 	free(d);
 }

@@ -203,13 +203,11 @@ static int run(const sdnsd_conf *c, sdnsd_state *st, const sigset_t *set)
 	if (rc == SDNS_OK && c->db) {
 		rc = sdnsd_dbsync_start(c, st, &sync);
 		if (rc == SDNS_OK)
-			sdnsd_sign_on_resign(st, sdnsd_dbsync_resync, sync);
-		if (rc == SDNS_OK)
 			rc = start_api(c, st, &key, &api);
 	}
 	if (rc == SDNS_OK)
 		rc = sdnsd_stub_start(c, st);
-	if (rc == SDNS_OK)
+	if (rc == SDNS_OK && !c->db)   /* store mode renews in the sync */
 		rc = sdnsd_sign_timer_start(st);
 	if (rc == SDNS_OK)
 		wait_for_signals(c, st, set);

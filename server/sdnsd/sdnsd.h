@@ -35,6 +35,9 @@ typedef struct {
 	char *audit_key;         /* seed file; default: the Ed25519 --tls-key */
 	char *zone_key;          /* Ed25519 seed: DNSSEC-sign every zone */
 	long long sig_validity;  /* RRSIG validity, seconds (default 14 days) */
+	long long changelog_keep;     /* rows; -1 unset (default 1000000) */
+	long long changelog_max_age;  /* seconds; -1 unset (default 7 days) */
+	long long sync_threads;       /* full loads; 0 = cores */
 	char *public_url;
 	char *migrations;        /* default: <binary>/../migrations */
 	char *web_root;          /* console files; default <binary>/../web */
@@ -105,17 +108,15 @@ int sdnsd_dbsync_start(const sdnsd_conf *c, sdnsd_state *st,
                        sdnsd_dbsync **out);
 void sdnsd_dbsync_stop(sdnsd_dbsync *d);
 
-/* sign.c: DNSSEC signing with --zone-key (all no-ops without it). */
-typedef void (*sdnsd_resign_fn)(void *ctx);
+/* sign.c: DNSSEC with --zone-key (all no-ops without it). Store mode signs
+ * in src/sync; these serve static mode. */
 int sdnsd_sign_start(const sdnsd_conf *c, sdnsd_state *st); /* loads the key */
 const sdns_dnssec_key *sdnsd_sign_key(const sdnsd_state *st); /* or NULL */
-/* Replace *z / *zs by a signed copy (unchanged on error). */
-int sdnsd_sign_one(sdnsd_state *st, sdns_zone **z);
+/* Replace *zs by a signed copy (unchanged on error). */
 int sdnsd_sign_set(sdnsd_state *st, sdns_zoneset **zs);
-/* Static mode: sign *zs and publish it, serialized with the re-sign timer. */
+/* Static mode: sign *zs and publish it, serialized with the renewals. */
 int sdnsd_sign_publish(sdnsd_state *st, sdns_zoneset **zs);
-/* Store mode: the timer calls fn (a full reload) instead of re-signing. */
-void sdnsd_sign_on_resign(sdnsd_state *st, sdnsd_resign_fn fn, void *ctx);
+/* Static mode: renew due signatures in the background. */
 int sdnsd_sign_timer_start(sdnsd_state *st);
 void sdnsd_sign_stop(sdnsd_state *st);   /* stops the timer */
 void sdnsd_sign_free(sdnsd_state *st);

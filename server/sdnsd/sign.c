@@ -1,9 +1,9 @@
-/* DNSSEC for sdnsd (--zone-key): every zone served is signed with the
- * node's Ed25519 key before it is published, and a timer re-signs when less
- * than a quarter of the signature validity is left. Static mode re-signs the
- * current set itself; store mode asks the sync thread for a full reload
- * (which signs), so there is only ever one writer of the zone snapshot per
- * mode and no change from the database is lost to a re-sign. */
+/* DNSSEC for sdnsd (--zone-key): the key, and static mode's signing. Store
+ * mode signs in src/sync (the sync thread builds, edits and renews the
+ * zones it serves). Static mode signs every zone when it is loaded and,
+ * from a timer thread, renews the signatures that are due, a few names at
+ * a time through edits (src/dnssec decides what is due), so renewals never
+ * rebuild a whole zone. One writer of the static snapshot at a time. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +14,8 @@
 #include "sdns/log.h"
 #include "sdnsd.h"
 
+#define TICK_S 1
+
 struct sdnsd_signer {
 	sdns_dnssec_key key;
 	uint32_t validity;
@@ -22,9 +24,10 @@ struct sdnsd_signer {
 	pthread_cond_t cv;
 	pthread_t th;
 	bool running, stop;
-	sdnsd_resign_fn resign;
-	void *resign_ctx;
 	int slot;                    /* the timer thread's hazard slot */
+	size_t zone, cursor;         /* where renewal looks next */
+	size_t renewed;              /* zones renewed since the last log line */
+	time_t last_log;
 };
 
 int sdnsd_sign_start(const sdnsd_conf *c, sdnsd_state *st)
@@ -57,28 +60,12 @@ const sdns_dnssec_key *sdnsd_sign_key(const sdnsd_state *st)
 	return st->signer ? &st->signer->key : NULL;
 }
 
-static void window(const struct sdnsd_signer *s, sdns_dnssec_window *w)
+static sdns_dnssec_signer signer_of(const struct sdnsd_signer *s,
+                                    const sdns_zone *z, const sdns_zone *base)
 {
-	sdns_dnssec_window_at((uint32_t)time(NULL), s->validity, w);
-}
-
-int sdnsd_sign_one(sdnsd_state *st, sdns_zone **z)
-{
-	if (!st->signer || !*z) return SDNS_OK;
-	sdns_dnssec_window w;
-	window(st->signer, &w);
-	sdns_zone *out = NULL;
-	int rc = sdns_dnssec_sign_zone(*z, &st->signer->key, &w, &out);
-	if (rc < 0) {
-		char apex[SDNS_NAME_STR_MAX] = "?";
-		sdns_name_to_str(sdns_zone_apex(*z), apex, sizeof(apex));
-		sdns_log(SDNS_LOG_ERROR, "zone_sign_failed", "zone=%s error=\"%s\"",
-		         apex, sdns_strerror(rc));
-		return rc;
-	}
-	sdns_zone_free(*z);
-	*z = out;
-	return SDNS_OK;
+	return (sdns_dnssec_signer){ &s->key, sdns_zone_apex(z),
+	                             (uint32_t)time(NULL), s->validity, 0, true,
+	                             base };
 }
 
 /* A signed copy of every zone of zs. */
@@ -89,15 +76,21 @@ static int sign_all(sdnsd_state *st, const sdns_zoneset *zs,
 	sdns_zone **zones = calloc(n ? n : 1, sizeof(*zones));
 	if (!zones) return SDNS_ENOMEM;
 	int rc = SDNS_OK;
-	for (size_t i = 0; i < n && !rc; i++) {
-		sdns_zone *z = (sdns_zone *)sdns_zoneset_at(zs, i);
-		sdns_zone_ref(z);
-		zones[i] = z;
-		rc = sdnsd_sign_one(st, &zones[i]);
+	size_t k = 0;
+	for (; k < n && !rc; k++) {
+		const sdns_zone *z = sdns_zoneset_at(zs, k);
+		sdns_dnssec_signer sg = signer_of(st->signer, z, NULL);
+		rc = sdns_dnssec_sign_zone_with(z, &sg, 1, &zones[k]);
+		if (rc) {
+			char apex[SDNS_NAME_STR_MAX] = "?";
+			sdns_name_to_str(sdns_zone_apex(z), apex, sizeof(apex));
+			sdns_log(SDNS_LOG_ERROR, "zone_sign_failed", "zone=%s "
+			         "error=\"%s\"", apex, sdns_strerror(rc));
+		}
 	}
 	if (!rc) rc = sdns_zoneset_new(zones, n, out);
 	if (rc)
-		for (size_t i = 0; i < n; i++) sdns_zone_free(zones[i]);
+		for (size_t i = 0; i < k; i++) sdns_zone_free(zones[i]);
 	free(zones);
 	return rc;
 }
@@ -126,75 +119,87 @@ int sdnsd_sign_publish(sdnsd_state *st, sdns_zoneset **zs)
 	return rc;
 }
 
-void sdnsd_sign_on_resign(sdnsd_state *st, sdnsd_resign_fn fn, void *ctx)
+typedef struct {
+	sdns_zedit *e;
+	int rc;
+} touch_ctx;
+
+static void touch(void *ctx, const sdns_name *owner)
 {
-	if (!st->signer) return;
-	pthread_mutex_lock(&st->signer->mu);
-	st->signer->resign = fn;
-	st->signer->resign_ctx = ctx;
-	pthread_mutex_unlock(&st->signer->mu);
+	touch_ctx *t = ctx;
+	if (!t->rc) t->rc = sdns_zedit_touch(t->e, owner);
 }
 
-/* True when some zone's earliest signature expires within a quarter of the
- * validity (or a zone has none: it was published before the key). */
-static bool due(struct sdnsd_signer *s, sdnsd_state *st)
+/* The zone with its due names renewed, or NULL when none was due. */
+static sdns_zone *renew_zone(struct sdnsd_signer *s, const sdns_zone *z,
+                             size_t *cursor, size_t shards)
+{
+	sdns_dnssec_signer sg = signer_of(s, z, z);
+	sdns_zone_signer hook;
+	sdns_dnssec_signer_hook(&sg, &hook);
+	sdns_zone_opts o = { .signer = &hook };
+	touch_ctx t = { sdns_zedit_new(z, &o), SDNS_OK };
+	if (!t.e) return NULL;
+	size_t n = sdns_dnssec_due_names(z, cursor, shards, (size_t)-1, sg.now,
+	                                 sdns_dnssec_signer_refresh(&sg), touch,
+	                                 &t);
+	sdns_zone *out = NULL;
+	if (!n || t.rc || sdns_zedit_finish(t.e, &out, NULL, 0) != SDNS_OK) {
+		if (!n || t.rc) sdns_zedit_free(t.e);
+		return NULL;
+	}
+	return out;
+}
+
+/* One tick: renew what is due in the next zone's next shards. */
+static void renew_static(struct sdnsd_signer *s, sdnsd_state *st)
 {
 	if (s->slot < 0 && (s->slot = sdns_snapshot_slot_new(&st->zones)) < 0)
-		return false;
-	const sdns_zoneset *zs = sdns_snapshot_enter(&st->zones, s->slot);
-	uint32_t now = (uint32_t)time(NULL);
-	bool want = false;
-	for (size_t i = 0; zs && i < sdns_zoneset_count(zs) && !want; i++) {
-		uint32_t e = sdns_dnssec_zone_expiry(sdns_zoneset_at(zs, i));
-		want = e == 0 || (int32_t)(e - now) < (int32_t)(s->validity / 4);
-	}
-	sdns_snapshot_leave(&st->zones, s->slot);
-	return want;
-}
-
-/* Static mode: re-sign the current set and publish it. */
-static void resign_static(struct sdnsd_signer *s, sdnsd_state *st)
-{
+		return;
 	pthread_mutex_lock(&s->publish_mu);
 	const sdns_zoneset *cur = sdns_snapshot_enter(&st->zones, s->slot);
+	size_t n = sdns_zoneset_count(cur);
 	sdns_zoneset *next = NULL;
-	int rc = cur ? sign_all(st, cur, &next) : SDNS_ENOTFOUND;
+	if (n) {
+		const sdns_zone *z = sdns_zoneset_at(cur, s->zone % n);
+		/* A lap of a zone within a minute: static zones are small. */
+		size_t shards = sdns_zone_shard_count(z) / 60 + 1;
+		sdns_zone *fresh = renew_zone(s, z, &s->cursor, shards);
+		if (s->cursor == 0) s->zone++;
+		if (fresh && sdns_zoneset_replace(cur, NULL, fresh, &next) != SDNS_OK) {
+			sdns_zone_free(fresh);
+			next = NULL;
+		}
+	}
 	sdns_snapshot_leave(&st->zones, s->slot);
-	if (rc == SDNS_OK) {
+	if (next) {
 		sdns_snapshot_publish(&st->zones, next);
 		atomic_fetch_add(&st->swaps, 1);
+		s->renewed++;
+	}
+	time_t now = time(NULL);
+	if (s->renewed && now - s->last_log >= 60) {
+		sdns_log(SDNS_LOG_INFO, "zones_resigned", "mode=static renewals=%zu",
+		         s->renewed);
+		s->renewed = 0;
+		s->last_log = now;
 	}
 	pthread_mutex_unlock(&s->publish_mu);
-	sdns_log(rc ? SDNS_LOG_WARN : SDNS_LOG_INFO, "zones_resigned",
-	         "mode=static ok=%s", rc ? "no" : "yes");
 }
 
 static void *timer_thread(void *arg)
 {
 	sdnsd_state *st = arg;
 	struct sdnsd_signer *s = st->signer;
-	/* Check often enough that a quarter of the validity is never missed. */
-	uint32_t every = s->validity / 16;
-	if (every < 1) every = 1;
-	if (every > 600) every = 600;
 	pthread_mutex_lock(&s->mu);
 	while (!s->stop) {
 		struct timespec t;
 		clock_gettime(CLOCK_REALTIME, &t);
-		t.tv_sec += every;
+		t.tv_sec += TICK_S;
 		pthread_cond_timedwait(&s->cv, &s->mu, &t);
 		if (s->stop) break;
-		sdnsd_resign_fn fn = s->resign;
-		void *ctx = s->resign_ctx;
 		pthread_mutex_unlock(&s->mu);
-		if (due(s, st)) {
-			if (fn) {
-				sdns_log(SDNS_LOG_INFO, "zones_resigned", "mode=store");
-				fn(ctx);
-			} else {
-				resign_static(s, st);
-			}
-		}
+		renew_static(s, st);
 		pthread_mutex_lock(&s->mu);
 	}
 	pthread_mutex_unlock(&s->mu);

@@ -36,11 +36,11 @@ static int copy_set(void *ctx, const sdns_name *owner, const sdns_rrset *set,
 	return SDNS_OK;
 }
 
-int sdns_dnssec_sign_zone(const sdns_zone *z, const sdns_dnssec_key *k,
-                          const sdns_dnssec_window *w, sdns_zone **out)
+int sdns_dnssec_sign_zone_with(const sdns_zone *z, const sdns_dnssec_signer *s,
+                               unsigned threads, sdns_zone **out)
 {
-	if (!z || !k || !w || !out) return SDNS_EINVAL;
-	if (!k->has_secret) return SDNS_EINVAL;
+	if (!z || !s || !s->key || !out) return SDNS_EINVAL;
+	if (!s->key->has_secret) return SDNS_EINVAL;
 	const sdns_name *apex = sdns_zone_apex(z);
 	sign_ctx c;
 	memset(&c, 0, sizeof(c));
@@ -50,8 +50,8 @@ int sdns_dnssec_sign_zone(const sdns_zone *z, const sdns_dnssec_key *k,
 	if (!rc) {
 		uint8_t rd[SDNS_DNSSEC_DNSKEY_LEN];
 		sdns_rr key;
-		sdns_dnssec_dnskey_rr(k, apex, c.soa_ttl ? c.soa_ttl
-		                                         : SDNS_ZONE_DEFAULT_TTL,
+		sdns_dnssec_dnskey_rr(s->key, apex, c.soa_ttl ? c.soa_ttl
+		                                              : SDNS_ZONE_DEFAULT_TTL,
 		                      rd, &key);
 		rc = sdns_zbuild_add(c.b, &key);
 	}
@@ -59,16 +59,25 @@ int sdns_dnssec_sign_zone(const sdns_zone *z, const sdns_dnssec_key *k,
 		sdns_zbuild_free(c.b);
 		return rc;
 	}
-	/* inception = now - 3600 gives back w exactly. */
-	sdns_dnssec_signer s = { k, apex, w->inception + 3600u,
-	                         w->expiration - (w->inception + 3600u), 0,
-	                         false, NULL };
+	sdns_dnssec_signer sg = *s;
+	sg.apex = apex;
 	sdns_zone_signer hook;
-	sdns_dnssec_signer_hook(&s, &hook);
-	sdns_zone_opts o = { .signer = &hook };
-	memcpy(o.seed, (const uint64_t *)sdns_zone_seed(z), sizeof(o.seed));
+	sdns_dnssec_signer_hook(&sg, &hook);
+	sdns_zone_opts o = { .signer = &hook, .threads = threads };
+	memcpy(o.seed, sdns_zone_seed(z), sizeof(o.seed));
 	sdns_zbuild_set_opts(c.b, &o);
 	return sdns_zbuild_finish(c.b, out, NULL, 0);
+}
+
+int sdns_dnssec_sign_zone(const sdns_zone *z, const sdns_dnssec_key *k,
+                          const sdns_dnssec_window *w, sdns_zone **out)
+{
+	if (!z || !k || !w || !out) return SDNS_EINVAL;
+	/* inception = now - 3600 gives back w exactly. */
+	uint32_t now = w->inception + 3600u;
+	sdns_dnssec_signer s = { k, sdns_zone_apex(z), now, w->expiration - now,
+	                         0, false, NULL };
+	return sdns_dnssec_sign_zone_with(z, &s, 1, out);
 }
 
 static int min_expiry(void *ctx, const sdns_name *owner,

@@ -72,11 +72,12 @@ static PGconn *open_listen(sdns_store_listener *l)
 static void deliver(sdns_store_listener *l, const char *payload)
 {
 	json_t *j = json_loads(payload, 0, NULL);
-	json_t *t = json_object_get(j, "table"), *op = json_object_get(j, "op");
-	json_t *id = json_object_get(j, "id"), *z = json_object_get(j, "zone_id");
-	if (json_is_string(t) && json_is_string(op) && l->cb.on_change)
-		l->cb.on_change(l->ctx, json_string_value(t), json_string_value(op),
-		                json_is_integer(id) ? json_integer_value(id) : -1,
+	json_t *seq = json_object_get(j, "seq"), *z = json_object_get(j, "zone_id");
+	/* Anything else on the channel (a hand-made NOTIFY) still means "read
+	 * the log": the log, not the payload, is the truth. */
+	if (l->cb.on_notify)
+		l->cb.on_notify(l->ctx, json_is_integer(seq) ? json_integer_value(seq)
+		                                             : -1,
 		                json_is_integer(z) ? json_integer_value(z) : -1);
 	json_decref(j);
 }
