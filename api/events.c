@@ -397,7 +397,7 @@ static void on_notify(void *ctx, int64_t seq, int64_t zone_id)
 	sdns_store *db = ev_db(ev);
 	sdns_store_err err;
 	if (!db) return;
-	if (ev->seq < 0 && sdns_store_log_head(db, &ev->seq, &err) != SDNS_OK)
+	if (ev->seq < 0 && sdns_store_log_state(db, &ev->seq, NULL, &err) != SDNS_OK)
 		return;
 	size_t n = EV_LOG_ROWS;
 	while (n == EV_LOG_ROWS) {
@@ -417,7 +417,7 @@ static void on_resync(void *ctx)
 	const char *k;
 	sdns_store_err err;
 	sdns_store *db = ev_db(ev);
-	if (db && sdns_store_log_head(db, &ev->seq, &err) != SDNS_OK)
+	if (db && sdns_store_log_state(db, &ev->seq, NULL, &err) != SDNS_OK)
 		ev->seq = -1;
 	if (db && sdns_store_zone_index(db, &idx, &err) == SDNS_OK) {
 		ev->nzc = 0;

@@ -3,26 +3,31 @@
 -- Every committed change of zones, records, nodes, revoked and audit gets
 -- a row in `changes` with a sequence number taken in the same transaction,
 -- so a reader fetches only what changed (WHERE seq > $last) and knows
--- exactly what it has applied. The numbers are dense and in commit order:
--- they come from the one row of change_head, bumped while holding the
--- audit lock (which every writer takes anyway), so a transaction that
--- commits later always has higher numbers, and a rolled-back one leaves no
--- hole. A reader that finds a hole (rows pruned before it read them) knows
--- it has missed something and reloads everything.
+-- exactly what it has applied. The numbers come in commit order: they are
+-- taken while holding the audit lock (which every writer takes anyway, and
+-- which is held to the commit), so a transaction that commits later always
+-- has higher numbers, and a reader never sees a number before the smaller
+-- ones of other transactions. A rolled-back transaction leaves a hole,
+-- which means nothing. Pruning records the highest number it removed in
+-- change_head.pruned: a reader whose place is below it has missed rows and
+-- reloads everything.
 --
 -- Notifications stay small: one per transaction on channel sdns_changes,
--- {"seq": first seq of the transaction, "zone_id": its first zone}, never
--- one per row (each notifying commit takes a cluster-wide lock).
+-- {"seq": the newest number at its first change, "zone_id": that change's
+-- zone}, never one per row (each notifying commit takes a cluster-wide
+-- lock).
 --
 -- Bulk writes (zone import) set sdns.bulk = 'on' in their transaction: the
 -- record triggers then do nothing per row, and the writer logs the whole
 -- zone once with sdns_change_zone(zone_id) before it commits.
 
+CREATE SEQUENCE changes_seq;
+
 CREATE TABLE change_head (
 	one boolean PRIMARY KEY DEFAULT true CHECK (one),
-	seq bigint NOT NULL CHECK (seq >= 0)
+	pruned bigint NOT NULL DEFAULT 0 CHECK (pruned >= 0)
 );
-INSERT INTO change_head (one, seq) VALUES (true, 0);
+INSERT INTO change_head (one) VALUES (true);
 
 CREATE TABLE changes (
 	seq         bigint PRIMARY KEY,
@@ -38,25 +43,20 @@ CREATE TABLE changes (
 -- Pruning by age; the log is appended in time order, so BRIN is enough.
 CREATE INDEX changes_at ON changes USING brin (at);
 
--- n sequence numbers for this transaction: returns the one before the
--- first. The advisory lock is the audit lock (25046655185 = 0x5d4e5a0d1),
--- held to commit: commit order = sequence order.
-CREATE FUNCTION sdns_change_take(n bigint) RETURNS bigint
-LANGUAGE plpgsql AS $$
-DECLARE
-	s bigint;
-BEGIN
-	PERFORM pg_advisory_xact_lock(25046655185);
-	UPDATE change_head SET seq = seq + n RETURNING seq - n INTO s;
-	RETURN s;
-END $$;
+-- The audit lock (25046655185 = 0x5d4e5a0d1), held to commit: numbers
+-- taken after it come in commit order. Taken again by the same
+-- transaction it costs nothing.
+CREATE FUNCTION sdns_change_lock() RETURNS void LANGUAGE sql AS $$
+	SELECT pg_advisory_xact_lock(25046655185);
+$$;
 
-CREATE FUNCTION sdns_change_notify(first bigint, zid bigint) RETURNS void
+-- The transaction's one notification, at its first change.
+CREATE FUNCTION sdns_change_notify(zid bigint) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
 	IF current_setting('sdns.notified', true) IS DISTINCT FROM 'on' THEN
-		PERFORM pg_notify('sdns_changes',
-			json_build_object('seq', first, 'zone_id', zid)::text);
+		PERFORM pg_notify('sdns_changes', json_build_object(
+			'seq', currval('changes_seq'), 'zone_id', zid)::text);
 		PERFORM set_config('sdns.notified', 'on', true);
 	END IF;
 END $$;
@@ -65,46 +65,39 @@ END $$;
 CREATE FUNCTION sdns_log_records() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
 	n bigint;
-	base bigint;
-	zid bigint;
 BEGIN
 	IF current_setting('sdns.bulk', true) = 'on' THEN
 		RETURN NULL;
 	END IF;
-	IF TG_OP = 'DELETE' THEN
-		-- Rows cascaded from a deleted zone: the zone's row says it all.
-		SELECT count(*), min(o.zone_id) INTO n, zid FROM old_rows o
-			WHERE EXISTS (SELECT 1 FROM zones z WHERE z.id = o.zone_id);
-	ELSE
-		SELECT count(*), min(zone_id) INTO n, zid FROM new_rows;
-	END IF;
-	IF n = 0 THEN
-		RETURN NULL;
-	END IF;
-	base := sdns_change_take(n);
+	PERFORM sdns_change_lock();
 	IF TG_OP = 'INSERT' THEN
 		INSERT INTO changes (seq, tbl, op, row_id, zone_id, name)
-		SELECT base + row_number() OVER (ORDER BY r.id), 'records', 'INSERT',
-		       r.id, r.zone_id, r.name
+		SELECT nextval('changes_seq'), 'records', 'INSERT', r.id, r.zone_id,
+		       r.name
 		FROM new_rows r;
 	ELSIF TG_OP = 'UPDATE' THEN
 		INSERT INTO changes (seq, tbl, op, row_id, zone_id, name,
 		                     old_zone_id, old_name)
-		SELECT base + row_number() OVER (ORDER BY r.id), 'records', 'UPDATE',
-		       r.id, r.zone_id, r.name,
+		SELECT nextval('changes_seq'), 'records', 'UPDATE', r.id, r.zone_id,
+		       r.name,
 		       CASE WHEN o.zone_id <> r.zone_id OR o.name <> r.name
 		            THEN o.zone_id END,
 		       CASE WHEN o.zone_id <> r.zone_id OR o.name <> r.name
 		            THEN o.name END
 		FROM new_rows r JOIN old_rows o ON o.id = r.id;
 	ELSE
+		-- Rows cascaded from a deleted zone: the zone's row says it all.
 		INSERT INTO changes (seq, tbl, op, row_id, zone_id, name)
-		SELECT base + row_number() OVER (ORDER BY o.id), 'records', 'DELETE',
-		       o.id, o.zone_id, o.name
+		SELECT nextval('changes_seq'), 'records', 'DELETE', o.id, o.zone_id,
+		       o.name
 		FROM old_rows o
 		WHERE EXISTS (SELECT 1 FROM zones z WHERE z.id = o.zone_id);
 	END IF;
-	PERFORM sdns_change_notify(base + 1, zid);
+	GET DIAGNOSTICS n = ROW_COUNT;
+	IF n > 0 AND current_setting('sdns.notified', true) IS DISTINCT FROM 'on' THEN
+		PERFORM sdns_change_notify((SELECT zone_id FROM changes
+		                            WHERE seq = currval('changes_seq')));
+	END IF;
 	RETURN NULL;
 END $$;
 
@@ -125,7 +118,6 @@ DECLARE
 	rid bigint;
 	zid bigint;
 	nm text;
-	base bigint;
 BEGIN
 	IF TG_OP = 'DELETE' THEN j := row_to_json(OLD); ELSE j := row_to_json(NEW); END IF;
 	rid := (j->>'id')::bigint;
@@ -133,10 +125,10 @@ BEGIN
 		zid := rid;
 		nm := j->>'name';
 	END IF;
-	base := sdns_change_take(1);
+	PERFORM sdns_change_lock();
 	INSERT INTO changes (seq, tbl, op, row_id, zone_id, name)
-	VALUES (base + 1, TG_TABLE_NAME, TG_OP, rid, zid, nm);
-	PERFORM sdns_change_notify(base + 1, zid);
+	VALUES (nextval('changes_seq'), TG_TABLE_NAME, TG_OP, rid, zid, nm);
+	PERFORM sdns_change_notify(zid);
 	RETURN NULL;
 END $$;
 
@@ -144,15 +136,15 @@ END $$;
 CREATE FUNCTION sdns_change_zone(zid bigint) RETURNS bigint
 LANGUAGE plpgsql AS $$
 DECLARE
-	base bigint;
-	nm text;
+	s bigint;
 BEGIN
-	SELECT name INTO nm FROM zones WHERE id = zid;
-	base := sdns_change_take(1);
+	PERFORM sdns_change_lock();
 	INSERT INTO changes (seq, tbl, op, row_id, zone_id, name)
-	VALUES (base + 1, 'zones', 'RELOAD', zid, zid, nm);
-	PERFORM sdns_change_notify(base + 1, zid);
-	RETURN base + 1;
+	SELECT nextval('changes_seq'), 'zones', 'RELOAD', zid, zid, name
+	FROM zones WHERE id = zid
+	RETURNING seq INTO s;
+	PERFORM sdns_change_notify(zid);
+	RETURN s;
 END $$;
 
 DROP TRIGGER zones_notify ON zones;
@@ -199,3 +191,23 @@ END $$;
 -- The unique key (zone_id, name, type, rdata) already serves lookups by
 -- (zone_id, name): a second index only slowed every write.
 DROP INDEX records_zone_name;
+
+-- Whatever removes rows (sdns_store_log_prune, or an operator by hand)
+-- leaves the mark readers need to see that they missed something.
+CREATE FUNCTION sdns_changes_pruned() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	IF TG_OP = 'TRUNCATE' THEN
+		UPDATE change_head SET pruned = greatest(pruned,
+			(SELECT CASE WHEN is_called THEN last_value ELSE 0 END
+			 FROM changes_seq));
+	ELSE
+		UPDATE change_head SET pruned = greatest(pruned,
+			(SELECT coalesce(max(seq), 0) FROM gone));
+	END IF;
+	RETURN NULL;
+END $$;
+CREATE TRIGGER changes_delete AFTER DELETE ON changes
+	REFERENCING OLD TABLE AS gone
+	FOR EACH STATEMENT EXECUTE FUNCTION sdns_changes_pruned();
+CREATE TRIGGER changes_truncate AFTER TRUNCATE ON changes
+	FOR EACH STATEMENT EXECUTE FUNCTION sdns_changes_pruned();

@@ -447,12 +447,11 @@ END_TEST
 static void flood(long from, long to)
 {
 	char sql[800];
-	long n = to - from + 1;
-	snprintf(sql, sizeof(sql), "WITH h AS (UPDATE change_head SET seq = seq + "
-	         "%ld RETURNING seq - %ld AS b) INSERT INTO changes (seq, tbl, op, "
-	         "row_id, zone_id, name) SELECT h.b + g - %ld + 1, 'zones', "
-	         "'DELETE', g, g, 'flood.mesh' FROM h, generate_series(%ld, %ld) g; "
-	         "SELECT pg_notify('sdns_changes', '{}')", n, n, from, from, to);
+	snprintf(sql, sizeof(sql), "BEGIN; SELECT sdns_change_lock(); INSERT INTO "
+	         "changes (seq, tbl, op, row_id, zone_id, name) SELECT "
+	         "nextval('changes_seq'), 'zones', 'DELETE', g, g, 'flood.mesh' "
+	         "FROM generate_series(%ld, %ld) g ORDER BY g; "
+	         "SELECT pg_notify('sdns_changes', '{}'); COMMIT", from, to);
 	ck_assert_int_eq(sdns_testpg_exec(conninfo, sql), 0);
 }
 

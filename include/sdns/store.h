@@ -238,9 +238,10 @@ int sdns_store_audit_auth_refused(sdns_store *s, const char *remote,
                                   const char *reason, sdns_store_err *err);
 
 /* --- the change log (src/store/changelog.c, migrations/002) ---
- * Every committed change has a row with a dense sequence number in commit
- * order. Readers read a snapshot (read_begin .. read_end) so that the log
- * and the data they read with it agree. */
+ * Every committed change has a row whose sequence number is in commit
+ * order (a rolled-back transaction leaves a harmless hole). Readers read a
+ * snapshot (read_begin .. read_end) so that the log and the data they read
+ * with it agree. */
 
 /* One row of the log; strings borrowed for the callback only. */
 typedef struct {
@@ -258,8 +259,11 @@ typedef int (*sdns_store_logrow_fn)(void *ctx, const sdns_store_logrow *row);
  * one snapshot. */
 int sdns_store_read_begin(sdns_store *s, sdns_store_err *err);
 void sdns_store_read_end(sdns_store *s);
-/* The sequence number of the newest change (0 for none). */
-int sdns_store_log_head(sdns_store *s, int64_t *head, sdns_store_err *err);
+/* *newest: the position of this snapshot (every change up to it is in it;
+ * 0 for none). *pruned: rows up to this number were removed (a reader
+ * whose place is below it has missed changes). Either may be NULL. */
+int sdns_store_log_state(sdns_store *s, int64_t *newest, int64_t *pruned,
+                         sdns_store_err *err);
 /* The rows after `after`, in order, at most max: fn for each (non-zero
  * stops and is returned). *n (may be NULL) gets how many. */
 int sdns_store_log_read(sdns_store *s, int64_t after, size_t max,

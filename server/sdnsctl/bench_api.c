@@ -2,13 +2,16 @@
  *  1. writes/s: C client threads POST records into ZONE until W are made.
  *  2. propagation: K times, change one record through the API and time from
  *     the moment the API answered to the moment DoQ answers the new value
- *     (queries sent back to back on an open connection). p50/p99. */
+ *     (queries sent back to back on an open connection). p50/p99.
+ *     With --background-rate R, writer threads keep R writes/s going into
+ *     ZONE meanwhile (paced, not a burst): the latency under steady load. */
 #include <jansson.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common.h"
 #include "ctl.h"
@@ -18,7 +21,7 @@
 typedef struct {
 	ctl_conn_opts conn;         /* DoQ server + the shared CA/cert/key */
 	const char *api, *zone;
-	int clients, writes, changes;
+	int clients, writes, changes, bg_rate;
 	bool json;
 } bapi_args;
 
@@ -96,7 +99,8 @@ static int bench_writes(const bapi_args *a, double *rate, int *failed)
 	}
 	double t0 = ctl_now_ms();
 	for (int i = 0; i < a->clients; i++) {
-		ws[i] = (writer){.a = a, .id = i, .run = (unsigned)time(NULL),
+		ws[i] = (writer){.a = a, .id = i,
+		                 .run = (unsigned)time(NULL) ^ ((unsigned)getpid() << 16),
 		                 .next = &next};
 		pthread_create(&th[i], NULL, writer_thread, &ws[i]);
 	}
@@ -115,6 +119,91 @@ static int bench_writes(const bapi_args *a, double *rate, int *failed)
 
 
 
+/* Background load: each of C threads posts one record every C/R seconds
+ * until told to stop. */
+typedef struct {
+	const bapi_args *a;
+	int id;
+	atomic_bool *stop;
+	int ok, failed;
+	double t0, t1;
+} bgwriter;
+
+static void *bg_thread(void *p)
+{
+	bgwriter *w = p;
+	sdns_apiclient *c;
+	if (new_client(w->a, &c) < 0)
+		return NULL;
+	double every = 1000.0 * w->a->clients / w->a->bg_rate;
+	double next = ctl_now_ms() + every * w->id / w->a->clients;
+	unsigned run = (unsigned)time(NULL) ^ ((unsigned)getpid() << 16);
+	w->t0 = ctl_now_ms();
+	for (int i = 0; !atomic_load(w->stop); i++) {
+		double now = ctl_now_ms();
+		if (now < next) {
+			struct timespec ts = { 0, (long)((next - now) * 1e6) };
+			nanosleep(&ts, NULL);
+		}
+		next += every;
+		char name[300], value[32];
+		snprintf(name, sizeof(name), "bg%u-%d-%d.%s", run, w->id, i,
+		         w->a->zone);
+		snprintf(value, sizeof(value), "10.%d.%d.%d", w->id, (i >> 8) & 255,
+		         i & 255);
+		if (post_record(c, w->a->zone, name, value) == 201)
+			w->ok++;
+		else
+			w->failed++;
+	}
+	w->t1 = ctl_now_ms();
+	sdns_apiclient_free(c);
+	return NULL;
+}
+
+typedef struct {
+	bgwriter *w;
+	pthread_t *th;
+	int n;
+	atomic_bool stop;
+} bgload;
+
+static int bg_start(const bapi_args *a, bgload *bg)
+{
+	memset(bg, 0, sizeof(*bg));
+	if (!a->bg_rate) return SDNS_OK;
+	bg->n = a->clients;
+	bg->w = calloc((size_t)bg->n, sizeof(*bg->w));
+	bg->th = calloc((size_t)bg->n, sizeof(*bg->th));
+	if (!bg->w || !bg->th) return SDNS_ENOMEM;
+	for (int i = 0; i < bg->n; i++) {
+		bg->w[i] = (bgwriter){ .a = a, .id = i, .stop = &bg->stop };
+		pthread_create(&bg->th[i], NULL, bg_thread, &bg->w[i]);
+	}
+	return SDNS_OK;
+}
+
+/* Stop the load; the rate it kept and its failures. */
+static void bg_stop(bgload *bg, double *rate, int *failed)
+{
+	*rate = 0;
+	*failed = 0;
+	if (!bg->n) return;
+	atomic_store(&bg->stop, true);
+	int ok = 0;
+	double t0 = 0, t1 = 0;
+	for (int i = 0; i < bg->n; i++) {
+		pthread_join(bg->th[i], NULL);
+		ok += bg->w[i].ok;
+		*failed += bg->w[i].failed;
+		if (!t0 || bg->w[i].t0 < t0) t0 = bg->w[i].t0;
+		if (bg->w[i].t1 > t1) t1 = bg->w[i].t1;
+	}
+	*rate = t1 > t0 ? ok / ((t1 - t0) / 1e3) : 0;
+	free(bg->w);
+	free(bg->th);
+}
+
 /* Each change adds prop-i.ZONE (a new name: no cached negative answer can
  * hide it, and nothing else changes it). */
 static int bench_propagation(const bapi_args *a, double *lat, int *missed)
@@ -132,7 +221,8 @@ static int bench_propagation(const bapi_args *a, double *lat, int *missed)
 		return SDNS_EIO;
 	}
 	*missed = 0;
-	uint32_t run = (uint32_t)time(NULL);
+	/* Unique per run: two runs in one second must not clash (409). */
+	uint32_t run = (uint32_t)time(NULL) ^ ((uint32_t)getpid() << 16);
 	for (int i = 0; i < a->changes; i++) {
 		char name[300], value[32];
 		uint8_t want[4] = {10, 200, (uint8_t)(i >> 8), (uint8_t)i};
@@ -140,9 +230,13 @@ static int bench_propagation(const bapi_args *a, double *lat, int *missed)
 		snprintf(value, sizeof(value), "10.200.%d.%d", want[2], want[3]);
 		uint8_t q[512];
 		size_t qlen;
+		int st = 0;
 		if (ctl_make_query(name, "A", false, q, sizeof(q), &qlen, err,
 		                   sizeof(err)) < 0 ||
-		    post_record(c, a->zone, name, value) != 201) {
+		    (st = post_record(c, a->zone, name, value)) != 201) {
+			if (i == 0 || st != 201)
+				fprintf(stderr, "sdnsctl bench-api: change %d: status %d\n", i,
+				        st);
 			lat[i] = -1;
 			(*missed)++;
 			continue;
@@ -163,10 +257,11 @@ static void usage(FILE *f)
 {
 	fputs("usage: sdnsctl bench-api --api URL --server HOST:PORT [--server-name N]\n"
 	      "       --ca F --cert F --key F [--clients C] [--writes W]\n"
-	      "       [--changes K] [--json] ZONE\n\n"
+	      "       [--changes K] [--background-rate R] [--json] ZONE\n\n"
 	      "Measures API writes/s (C clients, W records, defaults 8 and 2000) and\n"
 	      "the time from an API change to its answer over DoQ (K changes,\n"
-	      "default 1000). ZONE must exist and accept the certificate's writes.\n", f);
+	      "default 1000), optionally while C threads keep R writes/s going into\n"
+	      "ZONE. ZONE must exist and accept the certificate's writes.\n", f);
 }
 
 static int parse_args(bapi_args *a, int argc, char **argv)
@@ -184,7 +279,8 @@ static int parse_args(bapi_args *a, int argc, char **argv)
 		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		int *num = !strcmp(o, "--clients") ? &a->clients
 		           : !strcmp(o, "--writes") ? &a->writes
-		           : !strcmp(o, "--changes") ? &a->changes : NULL;
+		           : !strcmp(o, "--changes") ? &a->changes
+		           : !strcmp(o, "--background-rate") ? &a->bg_rate : NULL;
 		if (!strcmp(o, "--help")) {
 			usage(stdout);
 			return 1;
@@ -218,14 +314,19 @@ int ctl_bench_api(int argc, char **argv)
 	int rc = parse_args(&a, argc, argv);
 	if (rc)
 		return rc == 1 ? 0 : rc;
-	double rate = 0;
-	int wfailed = 0, missed = 0;
+	double rate = 0, bg_rate = 0;
+	int wfailed = 0, missed = 0, bg_failed = 0;
 	double *lat = calloc((size_t)a.changes + 1, sizeof(*lat));
+	bgload bg;
 	if (!lat || (a.writes && bench_writes(&a, &rate, &wfailed) < 0) ||
+	    bg_start(&a, &bg) < 0 ||
 	    (a.changes && bench_propagation(&a, lat, &missed) < 0)) {
+		bg_stop(&bg, &bg_rate, &bg_failed);
 		free(lat);
 		return 1;
 	}
+	bg_stop(&bg, &bg_rate, &bg_failed);
+	wfailed += bg_failed;
 	ctl_sort_ms(lat, (size_t)a.changes);
 	int n = a.changes - missed; /* misses sort first as -1 or last as 5000 */
 	double *ok = lat;
@@ -236,13 +337,20 @@ int ctl_bench_api(int argc, char **argv)
 		printf("{\"clients\": %d, \"writes\": %d, \"writes_per_s\": %.1f, "
 		       "\"write_failures\": %d, \"changes\": %d, \"missed\": %d, "
 		       "\"propagation_p50_ms\": %.2f, \"propagation_p99_ms\": %.2f, "
-		       "\"propagation_max_ms\": %.2f}\n", a.clients, a.writes, rate,
-		       wfailed, a.changes, missed, PCT(0.5), PCT(0.99), PCT(1.0));
-	else
-		printf("API writes: %.0f/s (%d clients, %d records, %d failed)\n"
-		       "API change -> DoQ answer: p50 %.2f ms  p99 %.2f ms  max %.2f ms "
-		       "(%d changes, %d missed)\n", rate, a.clients, a.writes, wfailed,
-		       PCT(0.5), PCT(0.99), PCT(1.0), a.changes, missed);
+		       "\"propagation_max_ms\": %.2f, \"background_writes_per_s\": "
+		       "%.1f}\n", a.clients, a.writes, rate, wfailed, a.changes, missed,
+		       PCT(0.5), PCT(0.99), PCT(1.0), bg_rate);
+	else {
+		if (a.writes)
+			printf("API writes: %.0f/s (%d clients, %d records, %d failed)\n",
+			       rate, a.clients, a.writes, wfailed);
+		printf("API change -> DoQ answer: p50 %.2f ms  p99 %.2f ms  max %.2f ms "
+		       "(%d changes, %d missed)", PCT(0.5), PCT(0.99), PCT(1.0),
+		       a.changes, missed);
+		if (a.bg_rate)
+			printf(" under %.0f writes/s of background load", bg_rate);
+		printf("\n");
+	}
 #undef PCT
 	free(lat);
 	return (wfailed || missed) ? 1 : 0;

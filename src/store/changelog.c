@@ -18,13 +18,20 @@ void sdns_store_read_end(sdns_store *s)
 	st_rollback(s);
 }
 
-int sdns_store_log_head(sdns_store *s, int64_t *head, sdns_store_err *err)
+int sdns_store_log_state(sdns_store *s, int64_t *newest, int64_t *pruned,
+                         sdns_store_err *err)
 {
-	*head = 0;
+	if (newest) *newest = 0;
+	if (pruned) *pruned = 0;
 	PGresult *r;
-	int rc = st_q(s, "SELECT seq FROM change_head", 0, NULL, &r, err);
+	int rc = st_q(s, "SELECT greatest((SELECT coalesce(max(seq), 0) FROM "
+	              "changes), h.pruned), h.pruned FROM change_head h", 0, NULL,
+	              &r, err);
 	if (rc) return rc;
-	if (PQntuples(r) == 1) *head = st_i64(r, 0, 0);
+	if (PQntuples(r) == 1) {
+		if (newest) *newest = st_i64(r, 0, 0);
+		if (pruned) *pruned = st_i64(r, 0, 1);
+	}
 	PQclear(r);
 	return SDNS_OK;
 }
@@ -73,11 +80,12 @@ int sdns_store_log_prune(sdns_store *s, int64_t keep_rows,
 	snprintf(ks, sizeof(ks), "%lld",
 	         (long long)(keep_seconds > 0 ? keep_seconds : -1));
 	const char *p[2] = { kr, ks };
-	/* A row goes when it is more than keep_rows behind the head OR older
-	 * than keep_seconds (a bound of -1 is no bound). */
+	/* A row goes when it is more than keep_rows behind the newest OR
+	 * older than keep_seconds (a bound of -1 is no bound). The delete
+	 * trigger moves change_head.pruned. */
 	PGresult *r;
-	int rc = st_q(s, "WITH h AS (SELECT seq FROM change_head), "
-	              "d AS (DELETE FROM changes WHERE "
+	int rc = st_q(s, "WITH h AS (SELECT coalesce(max(seq), 0) AS seq FROM "
+	              "changes), d AS (DELETE FROM changes WHERE "
 	              "($1::bigint >= 0 AND seq <= (SELECT seq FROM h) - $1::bigint) "
 	              "OR ($2::bigint >= 0 AND at < now() - $2::bigint * "
 	              "interval '1 second') RETURNING 1) SELECT count(*) FROM d",

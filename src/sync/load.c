@@ -198,7 +198,7 @@ int sdns_sync_full(sdns_sync *s, sdns_store *db, uint32_t now)
 	szone *v = NULL;
 	size_t n = 0;
 	int rc = sdns_store_read_begin(db, &err);
-	if (rc == SDNS_OK) rc = sdns_store_log_head(db, &head, &err);
+	if (rc == SDNS_OK) rc = sdns_store_log_state(db, &head, NULL, &err);
 	if (rc == SDNS_OK) rc = sync_load_zones(s, db, -1, now, &v, &n, &err);
 	sdns_store_read_end(db);
 	if (rc) {

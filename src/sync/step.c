@@ -44,7 +44,7 @@ typedef struct {
 
 typedef struct {
 	sdns_sync *s;
-	int64_t expect;       /* the next sequence number */
+	int64_t last;         /* the last row read */
 	bool gap, peers;
 	size_t rows;
 	zact *za;
@@ -149,11 +149,7 @@ static int owner_add(step_ctx *c, int64_t zone_id, const char *name)
 static int on_row(void *ctx, const sdns_store_logrow *r)
 {
 	step_ctx *c = ctx;
-	if (r->seq != c->expect) {
-		c->gap = true;
-		return 1;
-	}
-	c->expect++;
+	c->last = r->seq;
 	c->rows++;
 	int rc = SDNS_OK;
 	if (!strcmp(r->tbl, "records")) {
@@ -476,23 +472,21 @@ int sdns_sync_step(sdns_sync *s, sdns_store *db, uint32_t now, bool *more)
 	if (!s->loaded) return sdns_sync_full(s, db, now);
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	step_ctx c = { .s = s, .expect = s->st.seq + 1 };
+	step_ctx c = { .s = s, .last = s->st.seq };
 	sdns_store_err err = { 0 };
-	int64_t head = 0;
+	int64_t newest = 0, pruned = 0;
 	szone **loaded = NULL;
 	size_t n_loaded = 0;
 	int rc = sdns_store_read_begin(db, &err);
-	if (rc == SDNS_OK) rc = sdns_store_log_head(db, &head, &err);
-	if (rc == SDNS_OK)
+	if (rc == SDNS_OK) rc = sdns_store_log_state(db, &newest, &pruned, &err);
+	/* Rows after our place were removed before we read them, or the log
+	 * is behind us (another or a restored database): changes were missed. */
+	if (rc == SDNS_OK && (pruned > s->st.seq || newest < s->st.seq))
+		c.gap = true;
+	if (rc == SDNS_OK && !c.gap)
 		rc = sdns_store_log_read(db, s->st.seq, s->conf.max_step, on_row, &c,
 		                         NULL, &err);
-	if (rc == 1) rc = SDNS_OK;   /* on_row stopped at a gap */
 	if (rc == SDNS_OK && c.rc) rc = c.rc;
-	/* Nothing after us although the head moved on (pruned), or a head
-	 * behind us (another database): something was missed. */
-	if (rc == SDNS_OK && ((c.rows == 0 && head > s->st.seq) ||
-	                      head < s->st.seq))
-		c.gap = true;
 	if (rc == SDNS_OK && !c.gap) {
 		choose(&c);
 		loaded = calloc(c.nza ? c.nza : 1, sizeof(*loaded));
@@ -501,8 +495,9 @@ int sdns_sync_step(sdns_sync *s, sdns_store *db, uint32_t now, bool *more)
 	}
 	sdns_store_read_end(db);
 	if (rc == SDNS_OK && c.gap) {
-		sdns_log(SDNS_LOG_WARN, "sync_gap", "after_seq=%lld head=%lld "
-		         "action=full_reload", (long long)s->st.seq, (long long)head);
+		sdns_log(SDNS_LOG_WARN, "sync_gap", "after_seq=%lld newest=%lld "
+		         "pruned=%lld action=full_reload", (long long)s->st.seq,
+		         (long long)newest, (long long)pruned);
 		s->st.gaps++;
 		step_free(&c);
 		free(loaded);
@@ -512,11 +507,11 @@ int sdns_sync_step(sdns_sync *s, sdns_store *db, uint32_t now, bool *more)
 	else
 		for (size_t i = 0; i < n_loaded; i++) sync_zones_free(loaded[i], 1);
 	if (rc == SDNS_OK) {
-		s->st.seq = c.expect - 1;
+		s->st.seq = c.last;
 		s->st.steps++;
 		s->st.rows += c.rows;
 		s->st.last_step_ms = sync_ms(&t0);
-		if (more) *more = head > s->st.seq;
+		if (more) *more = newest > s->st.seq;
 		if (c.peers && s->cb->peers_changed) s->cb->peers_changed(s->ctx);
 	} else {
 		sdns_log(SDNS_LOG_WARN, "sync_step_failed", "error=\"%s\"",
