@@ -3,7 +3,7 @@
 #   make SAN=1      the same with ASan+UBSan, into build-san/ (test with make test SAN=1)
 #   make test       deps, build, unit + integration + short fuzz runs
 #   make run        deps, build, dev PKI and zone under ./var, start sdnsd
-#   make bench      benchmark figures (sdnsctl bench against a local sdnsd)
+#   make bench      benchmark figures, beside Unbound and Knot DNS (see README)
 #   make mesh       a three-node mesh on loopback (PostgreSQL, PKI, 3 sdnsd)
 #   make fuzz       long libFuzzer runs (FUZZ_SECONDS each)
 #   make deps       install missing Debian packages (or print the command)
@@ -21,6 +21,8 @@ DEBS := gcc make pkg-config clang libclang-rt-14-dev valgrind \
 	libjansson-dev libsodium-dev libmicrohttpd-dev libpq-dev postgresql \
 	check openssl python3 python3-dnspython python3-cryptography python3-yaml \
 	curl unbound dnsperf bind9-dnsutils chromium
+# Only `make bench` needs these: the peers it measures sdnsd against.
+BENCH_DEBS := knot
 
 ifeq ($(SAN),1)
 B := build-san
@@ -80,7 +82,7 @@ $(B)/tests/%: $(B)/tests/%.o $(TESTLIB_OBJS) $(B)/libsdns.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
 
 deps:
-	@missing=$$(for p in $(DEBS); do \
+	@missing=$$(for p in $(DEBS) $(EXTRA_DEBS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	echo "deps: missing Debian packages:" $$missing; \
@@ -134,7 +136,9 @@ run: deps all
 mesh: deps all
 	@BIN=$(BIN) server/dev/mesh.sh
 
-bench: deps all
+bench:
+	@$(MAKE) --no-print-directory deps EXTRA_DEBS="$(BENCH_DEBS)"
+	@$(MAKE) --no-print-directory all
 	@BIN=$(BIN) tests/lib/bench.sh
 
 clean:

@@ -140,3 +140,8 @@ if BIN=$BIN "$ROOT/server/dev/mesh.sh" start >"$DIR/mesh-start.log" 2>&1; then
 else
 	echo "== three-node mesh: did not start"; tail -5 "$DIR/mesh-start.log"
 fi
+
+# --- zones at scale (1k, 100k, 1M records), beside Knot DNS ---------------
+"$ROOT/server/dev/mesh.sh" stop >/dev/null 2>&1 || true
+echo
+BIN=$BIN "$ROOT/tests/lib/bench_scale.sh" || echo "== zones at scale: failed"

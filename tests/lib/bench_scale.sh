@@ -116,6 +116,15 @@ for size in $SIZES; do
 	done
 done
 
+# The peer: Knot DNS on the same zones (knotc transactions, UDP answers).
+if command -v knotd >/dev/null && /usr/bin/python3 -c 'import dns' 2>/dev/null; then
+	while read -r _ size signed load bpr p50 p99; do
+		R[${size}_$signed,kload]=$load R[${size}_$signed,kbpr]=$bpr
+		R[${size}_$signed,kchg]="$p50 / $p99"
+	done < <(/usr/bin/python3 "$ROOT/tests/lib/knotbench.py" "$SIZES" "$CHANGES" 2>"$DIR/knot.err" || true)
+fi
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.2f", a / b; else print "-" }'; }
+
 echo
 echo "== zones at scale (one sdnsd, PostgreSQL on a Unix socket, $(nproc) cores)"
 printf '%-9s %-6s %12s %14s %12s %12s %18s %10s\n' records signed "COPY in ms" "served after" "cold load" "B/record" "change p50/p99 ms" "RSS MiB"
@@ -129,3 +138,17 @@ for size in $SIZES; do
 done
 [ -n "${R[load]:-}" ] && echo "largest signed zone, change -> answer under steady load: p50/p99 ${R[load]}"
 [ -n "${R[writes]:-}" ] && echo "API writes, 8 clients, small zone: ${R[writes]}/s"
+echo
+echo "== beside Knot DNS $(knotd --version 2>/dev/null | sed -n 's/.*version //p') (same zones; ratio = sdnsd / Knot, below 1 is better)"
+printf '%-9s %-6s %22s %20s %28s\n' records signed "load ms sdnsd/knot" "B/record sdnsd/knot" "change p99 ms sdnsd/knot"
+for size in $SIZES; do
+	for signed in no yes; do
+		tag="${size}_$signed"
+		[ -n "${R[$tag,kload]:-}" ] || { echo "$size $signed: Knot not measured (see knot.err)"; continue; }
+		sp99=${R[$tag,chg]##* }; kp99=${R[$tag,kchg]##* }
+		printf '%-9s %-6s %8s/%-7s %5s %7s/%-5s %5s %9s/%-7s %6s\n' "$size" "$signed" \
+			"${R[$tag,cold]}" "${R[$tag,kload]}" "$(ratio "${R[$tag,cold]}" "${R[$tag,kload]}")" \
+			"${R[$tag,bpr]}" "${R[$tag,kbpr]}" "$(ratio "${R[$tag,bpr]}" "${R[$tag,kbpr]}")" \
+			"$sp99" "$kp99" "$(ratio "$sp99" "$kp99")"
+	done
+done
