@@ -353,6 +353,31 @@ START_TEST(test_touch_renews_due_signatures_and_keeps_fresh_ones)
 }
 END_TEST
 
+START_TEST(test_renew_touches_only_due_names_and_keeps_the_rest)
+{
+	sdns_zone *z = signed_zone(base_lines, T0);
+	size_t cursor = 0, n = 99;
+	sdns_zone *out = (sdns_zone *)1;
+	signing g;
+	signing_at(&g, T0 + 60, z);
+	/* Nothing due yet: no new zone. */
+	ck_assert_int_eq(sdns_dnssec_renew(z, &g.s, NULL, &cursor,
+	                 sdns_zone_shard_count(z), 1000, &out, &n), SDNS_OK);
+	ck_assert_ptr_null(out);
+	ck_assert_uint_eq(n, 0);
+	/* Later, everything is: every signed name comes back renewed. */
+	signing_at(&g, T0 + VALIDITY - VALIDITY / 4 + 1, z);
+	ck_assert_int_eq(sdns_dnssec_renew(z, &g.s, NULL, &cursor,
+	                 sdns_zone_shard_count(z), 1000, &out, &n), SDNS_OK);
+	ck_assert_ptr_nonnull(out);
+	ck_assert_uint_eq(n, 4);   /* apex, ns1, www, mail (not the glue) */
+	ck_assert(!same_sig(z, out, "www.example.", SDNS_T_A));
+	verify_all(out, T0 + VALIDITY - VALIDITY / 4 + 1);
+	sdns_zone_free(out);
+	sdns_zone_free(z);
+}
+END_TEST
+
 static Suite *signer_suite(void)
 {
 	Suite *s = suite_create("signer");
@@ -364,6 +389,7 @@ static Suite *signer_suite(void)
 	tcase_add_test(tc, test_rrsig_due_table);
 	tcase_add_test(tc, test_due_names_spread_and_budget);
 	tcase_add_test(tc, test_touch_renews_due_signatures_and_keeps_fresh_ones);
+	tcase_add_test(tc, test_renew_touches_only_due_names_and_keeps_the_rest);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -121,6 +121,15 @@ size_t sdns_dnssec_due_names(const sdns_zone *z, size_t *cursor,
                              uint32_t refresh,
                              void (*fn)(void *ctx, const sdns_name *owner),
                              void *ctx);
+/* Background renewal of z, one slice: the names with a due signature in
+ * the shards from *cursor on (as sdns_dnssec_due_names) are laid out again
+ * in an edit whose signer is s (s->base should be z: what is not due is
+ * kept). *out: the new zone, or NULL when nothing was due; *renewed (may
+ * be NULL) how many names. opts: the edit's options, its signer set here. */
+int sdns_dnssec_renew(const sdns_zone *z, const sdns_dnssec_signer *s,
+                      const sdns_zone_opts *opts, size_t *cursor,
+                      size_t n_shards, size_t budget, sdns_zone **out,
+                      size_t *renewed);
 /* DNSKEY record of k at apex, TTL ttl; rd holds the RDATA rr points at. */
 void sdns_dnssec_dnskey_rr(const sdns_dnssec_key *k, const sdns_name *apex,
                            uint32_t ttl, uint8_t rd[SDNS_DNSSEC_DNSKEY_LEN],

@@ -119,35 +119,15 @@ int sdnsd_sign_publish(sdnsd_state *st, sdns_zoneset **zs)
 	return rc;
 }
 
-typedef struct {
-	sdns_zedit *e;
-	int rc;
-} touch_ctx;
-
-static void touch(void *ctx, const sdns_name *owner)
-{
-	touch_ctx *t = ctx;
-	if (!t->rc) t->rc = sdns_zedit_touch(t->e, owner);
-}
-
 /* The zone with its due names renewed, or NULL when none was due. */
 static sdns_zone *renew_zone(struct sdnsd_signer *s, const sdns_zone *z,
                              size_t *cursor, size_t shards)
 {
 	sdns_dnssec_signer sg = signer_of(s, z, z);
-	sdns_zone_signer hook;
-	sdns_dnssec_signer_hook(&sg, &hook);
-	sdns_zone_opts o = { .signer = &hook };
-	touch_ctx t = { sdns_zedit_new(z, &o), SDNS_OK };
-	if (!t.e) return NULL;
-	size_t n = sdns_dnssec_due_names(z, cursor, shards, (size_t)-1, sg.now,
-	                                 sdns_dnssec_signer_refresh(&sg), touch,
-	                                 &t);
 	sdns_zone *out = NULL;
-	if (!n || t.rc || sdns_zedit_finish(t.e, &out, NULL, 0) != SDNS_OK) {
-		if (!n || t.rc) sdns_zedit_free(t.e);
+	if (sdns_dnssec_renew(z, &sg, NULL, cursor, shards, (size_t)-1, &out,
+	                      NULL) != SDNS_OK)
 		return NULL;
-	}
 	return out;
 }
 

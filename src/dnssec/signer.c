@@ -140,6 +140,42 @@ size_t sdns_dnssec_due_names(const sdns_zone *z, size_t *cursor,
 	return d.found;
 }
 
+typedef struct {
+	sdns_zedit *e;
+	int rc;
+} touch_ctx;
+
+static void touch(void *ctx, const sdns_name *owner)
+{
+	touch_ctx *t = ctx;
+	if (t->rc == SDNS_OK) t->rc = sdns_zedit_touch(t->e, owner);
+}
+
+int sdns_dnssec_renew(const sdns_zone *z, const sdns_dnssec_signer *s,
+                      const sdns_zone_opts *opts, size_t *cursor,
+                      size_t n_shards, size_t budget, sdns_zone **out,
+                      size_t *renewed)
+{
+	*out = NULL;
+	if (renewed) *renewed = 0;
+	if (!z || !s || !cursor) return SDNS_EINVAL;
+	sdns_zone_signer hook;
+	sdns_dnssec_signer_hook(s, &hook);
+	sdns_zone_opts o = opts ? *opts : (sdns_zone_opts){ 0 };
+	o.signer = &hook;
+	touch_ctx t = { sdns_zedit_new(z, &o), SDNS_OK };
+	if (!t.e) return SDNS_ENOMEM;
+	size_t n = sdns_dnssec_due_names(z, cursor, n_shards, budget, s->now,
+	                                 sdns_dnssec_signer_refresh(s), touch, &t);
+	if (!n || t.rc) {
+		sdns_zedit_free(t.e);
+		return t.rc;
+	}
+	int rc = sdns_zedit_finish(t.e, out, NULL, 0);
+	if (rc == SDNS_OK && renewed) *renewed = n;
+	return rc;
+}
+
 void sdns_dnssec_dnskey_rr(const sdns_dnssec_key *k, const sdns_name *apex,
                            uint32_t ttl, uint8_t rd[SDNS_DNSSEC_DNSKEY_LEN],
                            sdns_rr *out)

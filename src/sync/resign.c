@@ -1,7 +1,7 @@
 /* Background re-signing: a slice of the zones at a time, so that renewals
  * never come as one burst that holds the sync thread. The decisions are
- * src/dnssec's (sdns_dnssec_due_names); here the due names are touched in
- * an edit whose signer renews what is due and keeps what is not. */
+ * src/dnssec's (sdns_dnssec_renew); here they are applied zone by zone and
+ * published. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,39 +9,22 @@
 #include "sdns/log.h"
 #include "sync_int.h"
 
-typedef struct {
-	sdns_zedit *e;
-	int rc;
-} touch_ctx;
-
-static void touch(void *ctx, const sdns_name *owner)
-{
-	touch_ctx *t = ctx;
-	if (t->rc == SDNS_OK) t->rc = sdns_zedit_touch(t->e, owner);
-}
-
 /* Renew the due names of sz among its next `shards` shards. */
 static size_t resign_zone(sdns_sync *s, szone *sz, uint32_t now,
                           size_t shards, size_t budget, bool *changed)
 {
 	sync_build g;
 	sync_build_init(&g, s, sz, sz->z, now);
-	uint32_t refresh = sdns_dnssec_signer_refresh(&g.signer);
-	touch_ctx t = { sdns_zedit_new(sz->z, &g.opts), SDNS_OK };
-	if (!t.e) return 0;
-	size_t n = sdns_dnssec_due_names(sz->z, &sz->cursor, shards, budget, now,
-	                                 refresh, touch, &t);
-	if (!n || t.rc) {
-		sdns_zedit_free(t.e);
-		return 0;
-	}
 	sdns_zone *out = NULL;
-	char why[200] = "";
-	if (sdns_zedit_finish(t.e, &out, why, sizeof(why)) != SDNS_OK) {
+	size_t n = 0;
+	int rc = sdns_dnssec_renew(sz->z, &g.signer, &g.opts, &sz->cursor, shards,
+	                           budget, &out, &n);
+	if (rc) {
 		sdns_log(SDNS_LOG_WARN, "resign_failed", "zone=%s error=\"%s\"",
-		         sz->name, why);
+		         sz->name, sdns_strerror(rc));
 		return 0;
 	}
+	if (!out) return 0;
 	sdns_zone_free(sz->z);
 	sz->z = out;
 	*changed = true;
