@@ -33,6 +33,9 @@ struct sdns_api {
 	struct api_events *events;           /* GET /events; NULL = none */
 	struct api_authcache *authcache;     /* verified client certificates */
 	size_t import_max;                   /* master file bytes */
+	pthread_mutex_t busy_lock;           /* import.c: zones being imported */
+	struct api_busy *busy;
+	bool busy_made;
 };
 
 /* The authenticated caller. */
@@ -151,6 +154,12 @@ int api_body_json(api_req *r, bool optional, json_t **obj, api_resp *out);
  * the refusal); feed takes every upload chunk; api_h_zone_import answers
  * at the end; abort (request completed) rolls back what is still open. */
 bool api_import_begin(api_req *r, api_resp *out);
+/* Writes to a zone while it is being imported by this process are
+ * refused (409) instead of waiting on its row lock: the waiting thread
+ * could be the one that serves the import, which would then never end. */
+bool api_import_blocks(api_req *r, api_resp *out);
+int api_busy_init(sdns_api *api);
+void api_busy_free(sdns_api *api);
 void api_import_feed(api_req *r, const char *data, size_t len);
 void api_import_abort(api_req *r, enum MHD_RequestTerminationCode toe);
 

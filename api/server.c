@@ -250,7 +250,11 @@ static bool admit(api_req *r, const char *url, api_resp *out)
 	}
 	if (route->policy == API_P_ZONE_WRITE && !owner_allows(r, out))
 		return false;
-	return !route->import_body || api_import_begin(r, out);
+	if (route->import_body) return api_import_begin(r, out);
+	/* The routes that lock a zone row. */
+	bool zone_write = route->policy == API_P_ZONE_WRITE ||
+	                  route->fn == api_h_zone_delete;
+	return !zone_write || !api_import_blocks(r, out);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
@@ -385,6 +389,7 @@ static void free_api(sdns_api *api)
 	api_static_close(api);
 	api_events_free(api);
 	api_refuse_free(api);
+	api_busy_free(api);
 	api_authcache_free(api);
 	sodium_memzero(&api->audit_key, sizeof(api->audit_key));
 	free(api);
@@ -448,6 +453,7 @@ int sdns_api_start(const sdns_api_conf *conf, sdns_api **out, char *err,
 	struct sockaddr_storage ss;
 	if (rc == SDNS_OK) rc = parse_listen(api->listen, &ss, err, err_cap);
 	if (rc == SDNS_OK && (api_refuse_init(api) != SDNS_OK ||
+	                      api_busy_init(api) != SDNS_OK ||
 	                      api_authcache_init(api) != SDNS_OK ||
 	                      api_store_key_init(api) != SDNS_OK)) {
 		snprintf(err, err_cap, "out of memory");

@@ -943,6 +943,42 @@ START_TEST(test_client_gone_mid_import_leaves_nothing)
 }
 END_TEST
 
+/* The zone row stays locked while an import streams: writes to it are
+ * refused at once rather than queued behind it (on the import's own pool
+ * thread they would wait forever). */
+START_TEST(test_writes_during_an_import_are_409_not_a_wait)
+{
+	make_zone("busy.test", NULL);
+	make_zone("free.test", NULL);
+	size_t len;
+	char *body = master_file(60000, &len);
+	char hdrs[64];
+	snprintf(hdrs, sizeof(hdrs), "Content-Length: %zu\r\n", len);
+	sdns_http_stream *st = open_import("busy.test", hdrs);
+	write_pieces(st, body, len / 2, 16384, false);
+	ck_assert(copy_running(true));
+	const char *a = "{\"name\":\"x.busy.test\",\"type\":\"A\",\"value\":"
+	                "\"10.0.0.1\"}";
+	for (int i = 0; i < 8; i++) /* on every pool thread */
+		call_expect("admin", "POST", "/zones/busy.test/records", NULL, a, 409,
+		            "conflict", NULL);
+	call_expect("admin", "DELETE", "/zones/Busy.Test.", NULL, NULL, 409,
+	            "conflict", NULL);
+	call_expect("admin", "POST", "/zones/busy.test/import", NULL,
+	            "@ SOA ns h 1 2 3 4 5\n", 409, "conflict", NULL);
+	add_record("admin", "free.test", "{\"name\":\"x.free.test\",\"type\":"
+	           "\"A\",\"value\":\"10.0.0.1\"}");
+	write_pieces(st, body + len / 2, len - len / 2, 16384, false);
+	sdns_http_resp r;
+	ck_assert_int_eq(sdns_http_stream_finish(st, &r), 0);
+	ck_assert_msg(r.status == 200, "%d %s", r.status, r.body);
+	sdns_http_resp_free(&r);
+	free(body);
+	add_record("admin", "busy.test", a);
+	ck_assert_int_eq(zone_records("busy.test"), 60000);
+}
+END_TEST
+
 START_TEST(test_import_errors_have_their_status_and_line)
 {
 	make_zone("bad.test", NULL);
@@ -1117,6 +1153,7 @@ static Suite *api_suite(void)
 	tcase_add_test(tc, test_import_over_import_max_is_413_and_changes_nothing);
 	tcase_add_test(tc, test_client_gone_mid_import_leaves_nothing);
 	tcase_add_test(tc, test_import_errors_have_their_status_and_line);
+	tcase_add_test(tc, test_writes_during_an_import_are_409_not_a_wait);
 	tcase_add_test(tc, test_every_route_is_in_openapi);
 	tcase_add_test(tc, test_database_down_gives_503_then_recovers);
 	suite_add_tcase(s, tc);
