@@ -307,6 +307,11 @@ START_TEST(test_refusals_name_the_line_and_change_nothing)
 	ck_assert_str_eq(e.message, "line 2: name: not inside the zone");
 	snprintf(t, sizeof t, "%sa CH A 10.0.0.1\n", soa);
 	ck_assert_int_eq(import_text(s, t), SDNS_EINVAL);
+	/* what the table's CHECKs refuse is refused here, with its line */
+	snprintf(t, sizeof t, "%sa TYPE254 \\# 0\n", soa);
+	ck_assert_int_eq(import_text(s, t), SDNS_EINVAL);
+	ck_assert_str_eq(e.message, "line 2: type: this type cannot be stored "
+	                 "in a zone");
 	snprintf(t, sizeof t, "a IN A 10.0.0.1\n%s%s", soa, soa);
 	ck_assert_int_eq(import_text(s, t), SDNS_EZONE);
 	ck_assert_str_eq(e.message, "line 3: a second SOA record");

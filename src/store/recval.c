@@ -20,7 +20,7 @@ static bool type_allowed(uint16_t t)
 {
 	switch (t) {
 	case 0: case SDNS_T_OPT: case 249: case 250: case 251: case 252:
-	case 253: case SDNS_T_ANY:
+	case 253: case 254: case SDNS_T_ANY:
 		return false;
 	default:
 		return true;
