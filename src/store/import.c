@@ -396,10 +396,12 @@ static int imp_copy_end(sdns_store_import *im, sdns_store_err *err)
 	return rc;
 }
 
-/* RFC 1034 §3.6.2 for the whole zone in one grouped query (the per-row
+/* RFC 1034 §3.6.2 for the whole zone in one set-based query (the per-row
  * trigger is off in bulk mode): an owner with a CNAME holds nothing else
- * but RRSIG and NSEC, and one CNAME only. Without a CNAME in the file
- * there is nothing to find: every record of the zone came from it. */
+ * but RRSIG and NSEC, and one CNAME only. Only the CNAMEs are looked at,
+ * each by the unique index: at 1M records and one CNAME 66-90 ms, where
+ * grouping every owner took 640-830 ms. Without a CNAME in the file there
+ * is nothing to find: every record of the zone came from it. */
 static int imp_cname_check(sdns_store_import *im, sdns_store_err *err)
 {
 	if (!im->cname) return SDNS_OK;
@@ -407,10 +409,11 @@ static int imp_cname_check(sdns_store_import *im, sdns_store_err *err)
 	snprintf(zs, sizeof zs, "%lld", (long long)im->zone_id);
 	const char *p[1] = { zs };
 	PGresult *r;
-	int rc = st_q(im->s, "SELECT name FROM records WHERE zone_id = $1 "
-	              "GROUP BY name HAVING count(*) FILTER (WHERE type = 5) > 0 "
-	              "AND count(*) FILTER (WHERE type NOT IN (46, 47)) > 1 "
-	              "LIMIT 1", 1, p, &r, err);
+	int rc = st_q(im->s, "SELECT c.name FROM records c WHERE c.zone_id = $1 "
+	              "AND c.type = 5 AND EXISTS (SELECT 1 FROM records o WHERE "
+	              "o.zone_id = c.zone_id AND o.name = c.name AND o.id <> c.id "
+	              "AND o.type NOT IN (46, 47)) ORDER BY c.id LIMIT 1", 1, p,
+	              &r, err);
 	if (rc) return rc;
 	if (PQntuples(r) == 1)
 		rc = st_err(err, SDNS_EZONE, "body", "name %.253s: a CNAME cannot "
