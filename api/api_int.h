@@ -32,6 +32,10 @@ struct sdns_api {
 	int web_fd;                          /* console directory; -1 = none */
 	struct api_events *events;           /* GET /events; NULL = none */
 	struct api_authcache *authcache;     /* verified client certificates */
+	size_t import_max;                   /* master file bytes */
+	pthread_mutex_t busy_lock;           /* import.c: zones being imported */
+	struct api_busy *busy;
+	bool busy_made;
 };
 
 /* The authenticated caller. */
@@ -58,6 +62,8 @@ typedef struct {
 
 #define API_MAX_PARAMS 2
 
+typedef struct api_import api_import;
+
 /* One request, alive from the first access-handler call to completion. */
 typedef struct {
 	sdns_api *api;
@@ -77,6 +83,7 @@ typedef struct {
 	size_t body_len, body_cap, body_max;
 	bool body_too_large;
 	bool responded;
+	api_import *imp;         /* import.c: the body streams into it */
 } api_req;
 
 typedef void (*api_handler)(api_req *r, api_resp *out);
@@ -95,7 +102,8 @@ struct api_route {
 	const char *path;
 	api_policy policy;
 	api_handler fn;
-	bool import_body;  /* 4 MiB text body instead of 1 MiB JSON */
+	bool import_body;  /* a master file streamed to import.c, up to
+	                    * import_max, instead of 1 MiB of JSON */
 };
 
 /* router.c: 0 and *route/params on a match; SDNS_ENOTFOUND no path;
@@ -140,6 +148,20 @@ void api_body_feed(api_req *r, const char *data, size_t len);
 /* Parse the body as one JSON object (NULL body: *out = NULL, ok only when
  * optional). Fails into out with 400/413. */
 int api_body_json(api_req *r, bool optional, json_t **obj, api_resp *out);
+
+/* import.c: the streamed body of POST /zones/{zone}/import. begin runs
+ * once the request is admitted, before any body byte (false: out holds
+ * the refusal); feed takes every upload chunk; api_h_zone_import answers
+ * at the end; abort (request completed) rolls back what is still open. */
+bool api_import_begin(api_req *r, api_resp *out);
+/* Writes to a zone while it is being imported by this process are
+ * refused (409) instead of waiting on its row lock: the waiting thread
+ * could be the one that serves the import, which would then never end. */
+bool api_import_blocks(api_req *r, api_resp *out);
+int api_busy_init(sdns_api *api);
+void api_busy_free(sdns_api *api);
+void api_import_feed(api_req *r, const char *data, size_t len);
+void api_import_abort(api_req *r, enum MHD_RequestTerminationCode toe);
 
 /* shape.c: field list of a JSON body. */
 typedef enum { API_T_STRING, API_T_INT, API_T_ARRAY, API_T_ANY } api_type;

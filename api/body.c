@@ -1,6 +1,6 @@
-/* Request bodies: accumulated up to the route's limit (1 MiB JSON, 4 MiB
- * master files). Beyond it the rest is read and thrown away so the 413 can
- * still be answered on a healthy connection. */
+/* JSON request bodies: accumulated up to 1 MiB (master files are not:
+ * they stream into the import, import.c). Beyond it the rest is read and
+ * thrown away so the 413 can still be answered on a healthy connection. */
 #include <stdlib.h>
 #include <string.h>
 

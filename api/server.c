@@ -238,7 +238,7 @@ static bool admit(api_req *r, const char *url, api_resp *out)
 		         r->method, route->path);
 		return false;
 	}
-	r->body_max = route->import_body ? SDNS_API_IMPORT_MAX
+	r->body_max = route->import_body ? r->api->import_max
 	                                 : SDNS_API_BODY_MAX;
 	const char *cl = api_header(r, "Content-Length");
 	int64_t clen;
@@ -250,7 +250,11 @@ static bool admit(api_req *r, const char *url, api_resp *out)
 	}
 	if (route->policy == API_P_ZONE_WRITE && !owner_allows(r, out))
 		return false;
-	return true;
+	if (route->import_body) return api_import_begin(r, out);
+	/* The routes that lock a zone row. */
+	bool zone_write = route->policy == API_P_ZONE_WRITE ||
+	                  route->fn == api_h_zone_delete;
+	return !zone_write || !api_import_blocks(r, out);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
@@ -276,7 +280,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		return MHD_YES;
 	}
 	if (*upload_size) {
-		if (!r->responded) api_body_feed(r, upload, *upload_size);
+		if (r->responded) {
+			/* answered already: the rest is thrown away */
+		} else if (r->route->import_body) {
+			api_import_feed(r, upload, *upload_size);
+		} else {
+			api_body_feed(r, upload, *upload_size);
+		}
 		*upload_size = 0;
 		return MHD_YES;
 	}
@@ -289,9 +299,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-	(void)cls, (void)c, (void)toe;
+	(void)cls, (void)c;
 	api_req *r = *con_cls;
 	if (!r) return;
+	api_import_abort(r, toe);
 	free(r->body);
 	free(r);
 	*con_cls = NULL;
@@ -378,6 +389,7 @@ static void free_api(sdns_api *api)
 	api_static_close(api);
 	api_events_free(api);
 	api_refuse_free(api);
+	api_busy_free(api);
 	api_authcache_free(api);
 	sodium_memzero(&api->audit_key, sizeof(api->audit_key));
 	free(api);
@@ -394,6 +406,8 @@ static int copy_conf(sdns_api *api, const sdns_api_conf *conf, char *err,
 	api->mesh = dup_or_null(conf->mesh);
 	api->conninfo = strdup(conf->conninfo ? conf->conninfo : "");
 	api->cb = conf->cb;
+	api->import_max = conf->import_max ? conf->import_max
+	                                   : SDNS_STORE_IMPORT_MAX_DEFAULT;
 	if (conf->audit_key) {
 		api->audit_key = *conf->audit_key;
 		api->have_audit_key = true;
@@ -439,6 +453,7 @@ int sdns_api_start(const sdns_api_conf *conf, sdns_api **out, char *err,
 	struct sockaddr_storage ss;
 	if (rc == SDNS_OK) rc = parse_listen(api->listen, &ss, err, err_cap);
 	if (rc == SDNS_OK && (api_refuse_init(api) != SDNS_OK ||
+	                      api_busy_init(api) != SDNS_OK ||
 	                      api_authcache_init(api) != SDNS_OK ||
 	                      api_store_key_init(api) != SDNS_OK)) {
 		snprintf(err, err_cap, "out of memory");

@@ -1,4 +1,4 @@
-/* /zones and /zones/{zone}: list, get, create, delete, import. */
+/* /zones and /zones/{zone}: list, get, create, delete (import: import.c). */
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
@@ -102,35 +102,4 @@ void api_h_zone_delete(api_req *r, api_resp *out)
 		return;
 	}
 	out->status = 204;
-}
-
-void api_h_zone_import(api_req *r, api_resp *out)
-{
-	if (r->body_too_large) {
-		api_fail(out, API_E_TOO_LARGE, NULL, "master file over %zu bytes",
-		         r->body_max);
-		return;
-	}
-	if (r->body_len && memchr(r->body, '\0', r->body_len)) {
-		api_fail(out, API_E_INVALID_FIELD, NULL,
-		         "master file holds NUL bytes");
-		return;
-	}
-	int64_t if_match = api_if_match(r, out);
-	if (if_match == -2) return;
-	sdns_store *s = api_store(r, out);
-	if (!s) return;
-	json_t *res = NULL;
-	sdns_store_err err;
-	int rc = sdns_store_zone_import(s, &r->actor, r->params[0],
-	                                r->body ? r->body : "", r->body_len,
-	                                if_match, &res, &err);
-	api_store_check(r, rc);
-	if (rc != SDNS_OK) {
-		api_fail_store(out, rc, &err);
-		return;
-	}
-	json_t *serial = json_object_get(res, "serial");
-	out->etag = json_is_integer(serial) ? json_integer_value(serial) : -1;
-	api_resp_json(out, 200, res);
 }

@@ -6,6 +6,7 @@
  * are clients in the same process (no fork, see main). The database-down
  * test runs last. */
 #include <jansson.h>
+#include <libpq-fe.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -25,6 +26,9 @@
 #include "testlib.h"
 #include "testpg.h"
 #include "testpki.h"
+
+/* The API's --import-max in these tests: small, so that 413 is cheap. */
+#define IMPORT_MAX (6u << 20)
 
 static char dir[256], conninfo[512];
 static sdns_api *api;
@@ -221,6 +225,7 @@ static void setup(void)
 		.listen = "127.0.0.1:0", .cert_path = cert, .key_path = key,
 		.ca_path = ca, .ca_key_path = cakey, .mesh = SDNS_TESTPKI_MESH,
 		.conninfo = conninfo, .threads = 4, .audit_key = &akey,
+		.import_max = IMPORT_MAX,
 		.cb = {.is_revoked = is_revoked, .metrics = metrics},
 	};
 	ck_assert_msg(sdns_api_start(&conf, &api, e, sizeof(e)) == 0, "%s", e);
@@ -737,6 +742,272 @@ START_TEST(test_healthz_and_metrics)
 }
 END_TEST
 
+/* ---------- zone import, streamed ---------- */
+
+/* First column of the first row of sql, as a number. */
+static long db1(const char *sql)
+{
+	PGconn *c = PQconnectdb(conninfo);
+	PGresult *r = PQexec(c, sql);
+	ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK, "%s: %s", sql,
+	              PQerrorMessage(c));
+	long v = PQntuples(r) ? atol(PQgetvalue(r, 0, 0)) : -1;
+	PQclear(r);
+	PQfinish(c);
+	return v;
+}
+
+/* What an import of zone may change: its records and serial, the change
+ * log and the audit chain. */
+static char *zone_state(const char *zone)
+{
+	char sql[600];
+	snprintf(sql, sizeof(sql), "SELECT concat_ws('|', (SELECT md5(string_agg("
+	         "concat_ws(',', r.id, r.name, r.type, r.rdata_text), ';' ORDER BY "
+	         "r.id)) FROM records r JOIN zones z ON z.id = r.zone_id WHERE "
+	         "z.name = '%s'), (SELECT serial FROM zones WHERE name = '%s'), "
+	         "(SELECT count(*) FROM changes), (SELECT count(*) FROM audit))",
+	         zone, zone);
+	PGconn *c = PQconnectdb(conninfo);
+	PGresult *r = PQexec(c, sql);
+	ck_assert_int_eq(PQresultStatus(r), PGRES_TUPLES_OK);
+	char *v = strdup(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	PQfinish(c);
+	return v;
+}
+
+static long zone_records(const char *zone)
+{
+	char sql[300];
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM records r JOIN zones z "
+	         "ON z.id = r.zone_id WHERE z.name = '%s'", zone);
+	return db1(sql);
+}
+
+/* An import's COPY is running on the server (polled for up to 5 s). */
+static bool copy_running(bool want)
+{
+	for (int i = 0; i < 100; i++) {
+		long n = db1("SELECT count(*) FROM pg_stat_activity WHERE query "
+		             "LIKE 'COPY records%' AND pid <> pg_backend_pid() "
+		             "AND state <> 'idle'");
+		if ((n > 0) == want) return true;
+		usleep(50000);
+	}
+	return false;
+}
+
+/* $TTL, the SOA, then lines - 2 A records. */
+static char *master_file(long lines, size_t *len)
+{
+	size_t cap = (size_t)lines * 32 + 128, o = 0;
+	char *t = malloc(cap);
+	ck_assert_ptr_nonnull(t);
+	o += (size_t)snprintf(t, cap, "$TTL 300\n@ SOA ns hostmaster 1 3600 600 "
+	                      "1209600 300\n");
+	for (long k = 3; k <= lines; k++)
+		o += (size_t)snprintf(t + o, cap - o, "h%ld A 10.%ld.%ld.%ld\n", k,
+		                      (k >> 16) & 255, (k >> 8) & 255, k & 255);
+	*len = o;
+	return t;
+}
+
+static sdns_http_stream *open_import(const char *zone, const char *hdrs)
+{
+	char ca[300], cert[300], key[300], path[300];
+	snprintf(ca, sizeof(ca), "%s/ca.pem", dir);
+	snprintf(cert, sizeof(cert), "%s/admin.pem", dir);
+	snprintf(key, sizeof(key), "%s/admin.key", dir);
+	snprintf(path, sizeof(path), "/zones/%s/import", zone);
+	sdns_http_tls tls = {ca, cert, key};
+	sdns_http_stream *st;
+	ck_assert_int_eq(sdns_http_stream_open(port, &tls, "POST", path, hdrs,
+	                                       &st), 0);
+	return st;
+}
+
+/* body[0..len) in writes of `piece` bytes (chunked: each its own chunk). */
+static void write_pieces(sdns_http_stream *st, const char *body, size_t len,
+                         size_t piece, bool chunked)
+{
+	for (size_t off = 0; off < len; off += piece) {
+		size_t n = len - off < piece ? len - off : piece;
+		char size[32];
+		snprintf(size, sizeof(size), "%zx\r\n", n);
+		if (chunked) ck_assert_int_eq(sdns_http_stream_write(st, size,
+		                                                     strlen(size)), 0);
+		ck_assert_int_eq(sdns_http_stream_write(st, body + off, n), 0);
+		if (chunked) ck_assert_int_eq(sdns_http_stream_write(st, "\r\n", 2), 0);
+	}
+}
+
+START_TEST(test_import_streams_a_multi_mib_body_in_many_chunks)
+{
+	make_zone("imp.test", NULL);
+	size_t len;
+	char *body = master_file(120000, &len);
+	ck_assert_uint_gt(len, 2u << 20);
+	char hdrs[100];
+	snprintf(hdrs, sizeof(hdrs), "Content-Type: text/dns\r\nContent-Length: "
+	         "%zu\r\n", len);
+	sdns_http_stream *st = open_import("imp.test", hdrs);
+	write_pieces(st, body, len / 2, 8192, false);
+	/* half the body in: its records are going into the COPY already,
+	 * and nobody sees them before the commit */
+	ck_assert(copy_running(true));
+	ck_assert_int_eq(zone_records("imp.test"), 1);
+	write_pieces(st, body + len / 2, len - len / 2, 8192, false);
+	sdns_http_resp r;
+	ck_assert_int_eq(sdns_http_stream_finish(st, &r), 0);
+	ck_assert_msg(r.status == 200, "%d %s", r.status, r.body);
+	ck_assert_str_eq(hdr(&r, "ETag"), "\"2\"");
+	json_t *v = jbody(&r);
+	ck_assert_int_eq(json_integer_value(json_object_get(v, "records")), 119999);
+	json_decref(v);
+	sdns_http_resp_free(&r);
+	ck_assert_int_eq(zone_records("imp.test"), 119999);
+	free(body);
+
+	/* the same without a Content-Length, in chunked transfer coding */
+	body = master_file(3000, &len);
+	st = open_import("imp.test", "Content-Type: text/plain\r\n"
+	                 "Transfer-Encoding: chunked\r\n");
+	write_pieces(st, body, len, 1000, true);
+	ck_assert_int_eq(sdns_http_stream_write(st, "0\r\n\r\n", 5), 0);
+	ck_assert_int_eq(sdns_http_stream_finish(st, &r), 0);
+	ck_assert_msg(r.status == 200, "%d %s", r.status, r.body);
+	sdns_http_resp_free(&r);
+	ck_assert_int_eq(zone_records("imp.test"), 2999);
+	free(body);
+}
+END_TEST
+
+START_TEST(test_import_over_import_max_is_413_and_changes_nothing)
+{
+	make_zone("max.test", NULL);
+	char *before = zone_state("max.test");
+	/* told by Content-Length: refused from the headers */
+	size_t n = IMPORT_MAX + 1;
+	char *body = malloc(n + 1);
+	ck_assert_ptr_nonnull(body);
+	memset(body, ';', n);
+	memcpy(body, "@ SOA ns h 1 2 3 4 5\n", 21);
+	for (size_t i = 100; i < n; i += 100) body[i] = '\n';
+	body[n] = '\0';
+	call_expect("admin", "POST", "/zones/max.test/import", NULL, body, 413,
+	            "too_large", NULL);
+	/* chunked: found out on the way, after a part went into the COPY */
+	sdns_http_stream *st = open_import("max.test", "Transfer-Encoding: "
+	                                   "chunked\r\n");
+	write_pieces(st, body, n, 65536, true);
+	ck_assert_int_eq(sdns_http_stream_write(st, "0\r\n\r\n", 5), 0);
+	sdns_http_resp r;
+	ck_assert_int_eq(sdns_http_stream_finish(st, &r), 0);
+	expect_error(&r, 413, "too_large", "body");
+	sdns_http_resp_free(&r);
+	free(body);
+	char *after = zone_state("max.test");
+	ck_assert_str_eq(after, before);
+	free(after);
+	free(before);
+}
+END_TEST
+
+START_TEST(test_client_gone_mid_import_leaves_nothing)
+{
+	make_zone("gone.test", NULL);
+	char *before = zone_state("gone.test");
+	size_t len;
+	char *body = master_file(100000, &len);
+	char hdrs[64];
+	snprintf(hdrs, sizeof(hdrs), "Content-Length: %zu\r\n", len);
+	sdns_http_stream *st = open_import("gone.test", hdrs);
+	write_pieces(st, body, len / 2, 16384, false);
+	ck_assert(copy_running(true));
+	sdns_http_stream_abort(st);
+	/* the server notices, rolls back and closes its connection */
+	ck_assert(copy_running(false));
+	char *after = zone_state("gone.test");
+	ck_assert_str_eq(after, before);
+	free(after);
+	free(before);
+	/* nothing is left locked either */
+	sdns_http_resp r;
+	req("admin", "POST", "/zones/gone.test/import", NULL,
+	    "@ SOA ns h 1 2 3 4 5\nwww A 10.0.0.1\n", &r);
+	ck_assert_msg(r.status == 200, "%d %s", r.status, r.body);
+	sdns_http_resp_free(&r);
+	ck_assert_int_eq(zone_records("gone.test"), 2);
+	free(body);
+}
+END_TEST
+
+/* The zone row stays locked while an import streams: writes to it are
+ * refused at once rather than queued behind it (on the import's own pool
+ * thread they would wait forever). */
+START_TEST(test_writes_during_an_import_are_409_not_a_wait)
+{
+	make_zone("busy.test", NULL);
+	make_zone("free.test", NULL);
+	size_t len;
+	char *body = master_file(60000, &len);
+	char hdrs[64];
+	snprintf(hdrs, sizeof(hdrs), "Content-Length: %zu\r\n", len);
+	sdns_http_stream *st = open_import("busy.test", hdrs);
+	write_pieces(st, body, len / 2, 16384, false);
+	ck_assert(copy_running(true));
+	const char *a = "{\"name\":\"x.busy.test\",\"type\":\"A\",\"value\":"
+	                "\"10.0.0.1\"}";
+	for (int i = 0; i < 8; i++) /* on every pool thread */
+		call_expect("admin", "POST", "/zones/busy.test/records", NULL, a, 409,
+		            "conflict", NULL);
+	call_expect("admin", "DELETE", "/zones/Busy.Test.", NULL, NULL, 409,
+	            "conflict", NULL);
+	call_expect("admin", "POST", "/zones/busy.test/import", NULL,
+	            "@ SOA ns h 1 2 3 4 5\n", 409, "conflict", NULL);
+	add_record("admin", "free.test", "{\"name\":\"x.free.test\",\"type\":"
+	           "\"A\",\"value\":\"10.0.0.1\"}");
+	write_pieces(st, body + len / 2, len - len / 2, 16384, false);
+	sdns_http_resp r;
+	ck_assert_int_eq(sdns_http_stream_finish(st, &r), 0);
+	ck_assert_msg(r.status == 200, "%d %s", r.status, r.body);
+	sdns_http_resp_free(&r);
+	free(body);
+	add_record("admin", "busy.test", a);
+	ck_assert_int_eq(zone_records("busy.test"), 60000);
+}
+END_TEST
+
+START_TEST(test_import_errors_have_their_status_and_line)
+{
+	make_zone("bad.test", NULL);
+	char *before = zone_state("bad.test");
+	sdns_http_resp r;
+	req("admin", "POST", "/zones/bad.test/import", NULL,
+	    "@ SOA ns h 1 2 3 4 5\nwww A 10.0.0.1\nwww A 10.0.0.256\n", &r);
+	expect_error(&r, 400, "invalid_field", "body");
+	ck_assert_ptr_nonnull(strstr(r.body, "\"line 3: bad IPv4 address"));
+	sdns_http_resp_free(&r);
+	call_expect("admin", "POST", "/zones/bad.test/import", NULL,
+	            "@ SOA ns h 1 2 3 4 5\nwww A 10.0.0.1\nwww CNAME x.\n", 409,
+	            "conflict", "body");
+	call_expect("admin", "POST", "/zones/bad.test/import", NULL,
+	            "www A 10.0.0.1\n", 409, "conflict", "body");
+	call_expect("admin", "POST", "/zones/bad.test/import",
+	            "If-Match: \"7\"\r\n", "@ SOA ns h 1 2 3 4 5\n", 412,
+	            "precondition_failed", NULL);
+	call_expect("admin", "POST", "/zones/nowhere.test/import", NULL,
+	            "@ SOA ns h 1 2 3 4 5\n", 404, "not_found", NULL);
+	call_expect("node2", "POST", "/zones/bad.test/import", NULL,
+	            "@ SOA ns h 1 2 3 4 5\n", 403, "forbidden", NULL);
+	char *after = zone_state("bad.test");
+	ck_assert_str_eq(after, before);
+	free(after);
+	free(before);
+}
+END_TEST
+
 /* Every route of the table has its path key and method in the YAML. */
 START_TEST(test_every_route_is_in_openapi)
 {
@@ -779,6 +1050,8 @@ START_TEST(test_database_down_gives_503_then_recovers)
 	                "\"10.0.0.9\"}";
 	call_expect("admin", "POST", "/zones/down.test/records", NULL, a, 503,
 	            "unavailable", NULL);
+	call_expect("admin", "POST", "/zones/down.test/import", NULL,
+	            "@ SOA ns h 1 2 3 4 5\n", 503, "unavailable", NULL);
 	sdns_http_resp r;
 	req("admin", "GET", "/healthz", NULL, NULL, &r);
 	ck_assert_int_eq(r.status, 503);
@@ -876,6 +1149,11 @@ static Suite *api_suite(void)
 	tcase_add_test(tc, test_audit_lists_every_step_and_verifies);
 	tcase_add_test(tc, test_healthz_and_metrics);
 	tcase_add_test(tc, test_post_peers_registers_node_once_admin_only);
+	tcase_add_test(tc, test_import_streams_a_multi_mib_body_in_many_chunks);
+	tcase_add_test(tc, test_import_over_import_max_is_413_and_changes_nothing);
+	tcase_add_test(tc, test_client_gone_mid_import_leaves_nothing);
+	tcase_add_test(tc, test_import_errors_have_their_status_and_line);
+	tcase_add_test(tc, test_writes_during_an_import_are_409_not_a_wait);
 	tcase_add_test(tc, test_every_route_is_in_openapi);
 	tcase_add_test(tc, test_database_down_gives_503_then_recovers);
 	suite_add_tcase(s, tc);

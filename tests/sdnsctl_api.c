@@ -23,6 +23,8 @@ static char dir[256], pgdir[300], conninfo[512], url[64];
 static sdns_api *api;
 static sdns_audit_key akey;
 static char out[65536], err[65536];
+/* When set, the next sdnsctl reads this file through a pipe on stdin. */
+static const char *pipe_from;
 
 static int pg(const char *cmd)
 {
@@ -70,13 +72,23 @@ static int ctl_as(const char *who, const char *const *argv)
 		int fe = open(e, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		dup2(fo, 1);
 		dup2(fe, 2);
-		char *args[32];
+		char *args[36];
 		size_t n = 0;
+		if (pipe_from) {
+			/* sh -c 'cat F | exec "$0" "$@"' sdnsctl args... */
+			static char script[400];
+			snprintf(script, sizeof(script), "cat '%s' | exec \"$0\" \"$@\"",
+			         pipe_from);
+			args[n++] = "/bin/sh";
+			args[n++] = "-c";
+			args[n++] = script;
+		}
+		size_t first = n;
 		args[n++] = bin;
-		for (; argv[n - 1] && n < 31; n++)
-			args[n] = (char *)argv[n - 1];
+		for (; argv[n - 1 - first] && n < 35; n++)
+			args[n] = (char *)argv[n - 1 - first];
 		args[n] = NULL;
-		execv(bin, args);
+		execv(args[0], args);
 		_exit(127);
 	}
 	int st = 0;
@@ -209,6 +221,33 @@ START_TEST(test_zone_import_replaces_the_records)
 	                                      "www A 1.2.3\n"), 0);
 	ck_assert_int_eq(CTL("zone", "import", "imp.mesh", path), 1);
 	ERR_HAS("sdnsctl zone import: 400 ");
+}
+END_TEST
+
+/* Over the old 4 MiB limit, from a pipe (no length known: chunked), and
+ * with stderr not a terminal: no progress line. */
+START_TEST(test_zone_import_streams_from_a_pipe)
+{
+	char path[300];
+	snprintf(path, sizeof(path), "%s/big.zone", dir);
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("$TTL 300\n@ SOA ns hostmaster 1 3600 600 1209600 300\n", f);
+	for (int i = 0; i < 200000; i++)
+		fprintf(f, "host-%06d A 10.%d.%d.%d\n", i, (i >> 16) & 255,
+		        (i >> 8) & 255, i & 255);
+	ck_assert_uint_gt((unsigned long)ftell(f), 4ul << 20);
+	fclose(f);
+	ck_assert_int_eq(CTL("zone", "create", "pipe.mesh"), 0);
+	pipe_from = path;
+	int st = CTL("zone", "import", "pipe.mesh", "-");
+	pipe_from = NULL;
+	ck_assert_msg(st == 0, "%s", err);
+	OUT_HAS("zone pipe.mesh: 200001 records imported from -");
+	ck_assert_str_eq(err, "");
+	ck_assert_int_eq(CTL("zone", "import", "pipe.mesh", path), 0);
+	OUT_HAS("zone pipe.mesh: 200001 records imported");
+	ck_assert_str_eq(err, "");
 }
 END_TEST
 
@@ -373,6 +412,7 @@ static Suite *sdnsctl_api_suite(void)
 	tcase_add_test(tc, test_record_add_list_update_delete_with_if_match);
 	tcase_add_test(tc, test_bad_value_names_the_field);
 	tcase_add_test(tc, test_zone_import_replaces_the_records);
+	tcase_add_test(tc, test_zone_import_streams_from_a_pipe);
 	tcase_add_test(tc, test_roles_and_missing_credentials);
 	tcase_add_test(tc, test_transport_errors_and_usage);
 	tcase_add_test(tc, test_token_enroll_list_revoke);

@@ -41,7 +41,7 @@ static sdns_store *open_db(void)
 	sdns_store *s = connect_db();
 	int n = -1;
 	ck_assert_int_eq(sdns_store_migrate(s, "migrations", &n, &e), 0);
-	ck_assert_int_eq(n, 2);
+	ck_assert_int_eq(n, 3);
 	ck_assert_int_eq(sdns_store_zone_create(s, &admin, "a.mesh", NULL, NULL,
 	                                        NULL, &e), 0);
 	ck_assert_int_eq(sdns_store_zone_create(s, &admin, "b.mesh", NULL, NULL,

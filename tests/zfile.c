@@ -358,6 +358,226 @@ START_TEST(test_text_need_not_be_nul_terminated)
 }
 END_TEST
 
+/* ---------- the same text in chunks ---------- */
+
+/* Everything a parse reports, in order: one line per record, then the
+ * result with its code, line and message. */
+typedef struct {
+	char *buf;
+	size_t len, cap;
+	int stop_at, n;    /* the callback returns 7 on record stop_at */
+} transcript;
+
+static void tr_add(transcript *t, const char *s)
+{
+	size_t n = strlen(s);
+	if (t->len + n + 2 > t->cap) {
+		t->cap = (t->len + n + 2) * 2;
+		t->buf = realloc(t->buf, t->cap);
+		ck_assert_ptr_nonnull(t->buf);
+	}
+	memcpy(t->buf + t->len, s, n);
+	t->len += n;
+	t->buf[t->len++] = '\n';
+	t->buf[t->len] = '\0';
+}
+
+static int tr_rr(void *ctx, const sdns_rr *rr)
+{
+	transcript *t = ctx;
+	static char line[SDNS_RDATA_MAX * 4 + 600];
+	ck_assert_int_eq(sdns_rr_to_str(rr, line, sizeof(line)), SDNS_OK);
+	tr_add(t, line);
+	return ++t->n == t->stop_at ? 7 : 0;
+}
+
+static void tr_result(transcript *t, int rc, const sdns_zfile_err *e)
+{
+	char r[300];
+	snprintf(r, sizeof(r), "rc=%d code=%d line=%d msg=%s", rc, e->code,
+	         e->line, e->msg);
+	tr_add(t, r);
+}
+
+/* chunk 0: random sizes (1..97, now and then a large one). */
+static void run_chunked(const char *text, size_t len, const sdns_name *o,
+                        uint32_t ttl, size_t chunk, transcript *t)
+{
+	sdns_zfile_parser *p = sdns_zfile_new(o, ttl, tr_rr, t);
+	ck_assert_ptr_nonnull(p);
+	sdns_zfile_err e;
+	int rc = SDNS_OK;
+	size_t off = 0;
+	while (off < len && rc == SDNS_OK) {
+		size_t n = chunk ? chunk : (rand() % 16 == 0 ? 4096u : 1u + (size_t)(rand() % 97));
+		if (n > len - off)
+			n = len - off;
+		rc = sdns_zfile_feed(p, text + off, n, &e);
+		off += n;
+	}
+	if (rc == SDNS_OK)
+		rc = sdns_zfile_end(p, &e);
+	tr_result(t, rc, &e);
+	sdns_zfile_free(p);
+}
+
+/* Whole, then in 1-byte, 7-byte and random chunks: the same transcript. */
+static void same_in_chunks_len(const char *text, size_t len, const char *origin,
+                               uint32_t ttl, int stop_at)
+{
+	sdns_name o;
+	if (origin)
+		ck_assert_int_eq(sdns_name_from_str(&o, origin, strlen(origin), NULL), SDNS_OK);
+	transcript whole = {.stop_at = stop_at};
+	sdns_zfile_err e;
+	int rc = sdns_zfile_parse(text, len, origin ? &o : NULL, ttl, tr_rr, &whole, &e);
+	tr_result(&whole, rc, &e);
+	static const size_t sizes[] = { 1, 7, 0, 0, 0 };
+	srand(11);
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		transcript t = {.stop_at = stop_at};
+		run_chunked(text, len, origin ? &o : NULL, ttl, sizes[i], &t);
+		ck_assert_msg(t.len == whole.len && !memcmp(t.buf, whole.buf, t.len),
+		              "chunks of %zu differ:\n%s\nwhole:\n%s", sizes[i],
+		              t.buf, whole.buf);
+		free(t.buf);
+	}
+	free(whole.buf);
+}
+
+static void same_in_chunks(const char *text, const char *origin, uint32_t ttl)
+{
+	same_in_chunks_len(text, strlen(text), origin, ttl, 0);
+}
+
+START_TEST(test_chunked_feed_gives_the_same_records)
+{
+	same_in_chunks(zone, NULL, 0);
+	same_in_chunks("www A 10.0.0.1\n@ TXT hi\n", "corp.mesh.", 60);
+	same_in_chunks("a A 10.0.0.1\n$TTL 2m\nb A 10.0.0.2\n", "x.", 60);
+	same_in_chunks("$ORIGIN example.\n$TTL 5\na A 10.0.0.1\n"
+	               "$ORIGIN sub\nb A 10.0.0.2\n@ NS a\n", NULL, 0);
+	same_in_chunks("a.x. 1 A 10.0.0.1\n; note\n\n\t1 A 10.0.0.2\r\n", NULL, 0);
+	same_in_chunks("a TYPE1234 \\# 2 abcd\na NSEC ( b A\n MX RRSIG NSEC TYPE1234 )\n"
+	               "a A \\# 4 0a000001\n", "x.", 9);
+	/* quotes holding ';' '(' and escaped quotes and newlines, comments
+	 * holding quotes and parentheses, an escaped newline in a token */
+	same_in_chunks("t TXT \"a;(b\" \"c\\\"d\" ( \"e\\\nf\" ; x \" ( \n g ) ; ) \"\n"
+	               "u\\\nv TXT x\nw TXT \"no end", "x.", 9);
+	same_in_chunks("", NULL, 0);
+	same_in_chunks("; nothing\n\n   \n\t; still nothing", NULL, 0);
+	same_in_chunks("a.x. 1 A 10.0.0.1", NULL, 0);
+}
+END_TEST
+
+START_TEST(test_chunked_feed_with_crlf_gives_the_same_records)
+{
+	char crlf[sizeof(zone) * 2];
+	size_t o = 0;
+	for (size_t i = 0; zone[i]; i++) {
+		if (zone[i] == '\n')
+			crlf[o++] = '\r';
+		crlf[o++] = zone[i];
+	}
+	crlf[o] = '\0';
+	same_in_chunks(crlf, NULL, 0);
+	transcript a = {0}, b = {0};
+	run_chunked(zone, strlen(zone), NULL, 0, 1, &a);
+	run_chunked(crlf, o, NULL, 0, 1, &b);
+	ck_assert_str_eq(a.buf, b.buf);
+	free(a.buf);
+	free(b.buf);
+}
+END_TEST
+
+START_TEST(test_chunked_feed_gives_the_same_errors_and_lines)
+{
+	static const char *const bad[] = {
+		"$ORIGIN example.\n$TTL 300\n@ SOA ns1 h (\n  1 2 3\n  4 5 )\n"
+		"ns1 A 10.0.0.1\n; comment\n\nbad A 10.0.0.256\nok A 10.0.0.1\n",
+		"$ORIGIN x.\n$TTL 1\n@ SOA ns1 h (\n 1 2 3\n 4 five )\n",
+		"$ORIGIN x.\n$INCLUDE /etc/passwd\n",
+		"  IN A 10.0.0.1\n",
+		"$TTL 1\nwww A 10.0.0.1\n",
+		"a.x. A 10.0.0.1\n",
+		"$TTL 1\na.x. FOO 1\n",
+		"$TTL 1 2\n",
+		"$TTL\n",
+		"$TTL 1\na.x. A 10.0.0.1\nb.x. CH A 10.0.0.1\n",
+		"$TTL 1\na.x. TXT ( x\n y\n",
+		"$TTL 1\na.x. TXT x )\nb.x. TXT y\n",
+		"$TTL 1\na.x. TXT ( ( x ) )\n",
+		"$TTL 1\na.x. TXT ( x ) ) ( (\n",
+		"$TTL 1\na.x. TXT \"x\ny\"\n",
+		"$TTL 1\na.x. TXT \"x",
+		"$TTL 1\n\na.x. MX -1 m.x.\n",
+		"$TTL 1\na.x. TYPE99 abc\n",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		same_in_chunks(bad[i], NULL, 0);
+}
+END_TEST
+
+START_TEST(test_chunked_feed_stops_where_the_callback_says)
+{
+	static const char text[] = "$TTL 1\na.x. A 10.0.0.1\nb.x. A 10.0.0.2\n"
+	                           "c.x. A 10.0.0.3\n";
+	same_in_chunks_len(text, strlen(text), NULL, 0, 2);
+}
+END_TEST
+
+/* A record of more than 65535 octets of TXT inside parentheses (its lines
+ * split by chunks at every byte), and an entry longer than the framer
+ * keeps: both refused the same way whole and in chunks. */
+START_TEST(test_chunked_feed_keeps_the_limits)
+{
+	size_t cap = 300 * 258 + 64;
+	char *text = malloc(cap);
+	ck_assert_ptr_nonnull(text);
+	strcpy(text, "\na.x. 1 TXT (\n");
+	size_t o = strlen(text);
+	for (int i = 0; i < 258; i++) {
+		memset(text + o, 'z', 255);
+		o += 255;
+		text[o++] = '\n';
+	}
+	strcpy(text + o, ")\n");
+	same_in_chunks(text, NULL, 0);
+	free(text);
+
+	size_t n = (1u << 20) + 70000;
+	char *huge = malloc(n + 64);
+	ck_assert_ptr_nonnull(huge);
+	strcpy(huge, "$TTL 1\nok.x. A 10.0.0.1\n; ");
+	o = strlen(huge);
+	memset(huge + o, 'c', n);
+	strcpy(huge + o + n, "\nno.x. A 10.0.0.2\n");
+	same_in_chunks(huge, NULL, 0);
+	collect c;
+	ck_assert_int_eq(parse(huge, NULL, 0, &c), SDNS_ELIMIT);
+	ck_assert_int_eq(err.line, 3);
+	ck_assert_int_eq(c.n, 1);
+	ck_assert_ptr_nonnull(strstr(err.msg, "line 3: record longer than"));
+	free(huge);
+}
+END_TEST
+
+START_TEST(test_failed_parser_takes_no_more_input)
+{
+	collect c;
+	memset(&c, 0, sizeof(c));
+	sdns_zfile_parser *p = sdns_zfile_new(NULL, 1, on_rr, &c);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(sdns_zfile_feed(p, "a.x. A 10.0.0.256\n", 18, &err), SDNS_ESYNTAX);
+	ck_assert_int_eq(sdns_zfile_feed(p, "b.x. A 10.0.0.1\n", 16, &err), SDNS_ESYNTAX);
+	ck_assert_int_eq(sdns_zfile_end(p, &err), SDNS_ESYNTAX);
+	ck_assert_int_eq(err.line, 1);
+	ck_assert_int_eq(c.n, 0);
+	ck_assert_int_eq(sdns_zfile_line(p), 2);
+	sdns_zfile_free(p);
+}
+END_TEST
+
 static Suite *zfile_suite(void)
 {
 	Suite *s = suite_create("zfile");
@@ -385,6 +605,12 @@ static Suite *zfile_suite(void)
 	tcase_add_test(tc, test_callback_can_stop_parsing);
 	tcase_add_test(tc, test_load_reads_a_file);
 	tcase_add_test(tc, test_text_need_not_be_nul_terminated);
+	tcase_add_test(tc, test_chunked_feed_gives_the_same_records);
+	tcase_add_test(tc, test_chunked_feed_with_crlf_gives_the_same_records);
+	tcase_add_test(tc, test_chunked_feed_gives_the_same_errors_and_lines);
+	tcase_add_test(tc, test_chunked_feed_stops_where_the_callback_says);
+	tcase_add_test(tc, test_chunked_feed_keeps_the_limits);
+	tcase_add_test(tc, test_failed_parser_takes_no_more_input);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -54,12 +54,13 @@ typedef struct {
 	unsigned keepalive_ms;    /* ": keepalive" comment period; 0 = 15000 */
 	size_t sub_buffer;        /* bytes queued per subscriber before it is
 	                           * dropped as too slow; 0 = 256 KiB */
+	size_t import_max;        /* master file bytes of POST .../import (413
+	                           * beyond); 0 = SDNS_STORE_IMPORT_MAX_DEFAULT */
 	sdns_api_callbacks cb;
 } sdns_api_conf;
 
 #define SDNS_API_DEFAULT_LISTEN "127.0.0.1:8443"
 #define SDNS_API_BODY_MAX (1u << 20)    /* JSON bodies */
-#define SDNS_API_IMPORT_MAX (4u << 20)  /* master files */
 
 typedef struct sdns_api sdns_api;
 

@@ -87,6 +87,33 @@ int sdns_apiclient_request(sdns_apiclient *c, const char *method, const char *pa
                      char *err, size_t err_cap);
 void sdns_apiclient_resp_free(sdns_apiclient_resp *r);
 
+/* A request body produced while it is sent. read fills buf with up to cap
+ * bytes and returns how many, 0 at the end, or a negative code (the
+ * request fails with it). len: the total, sent as Content-Length (read must
+ * give exactly that much), or -1 when unknown: the body then goes in
+ * chunked transfer coding. progress (may be NULL) hears the bytes sent so
+ * far after each write. */
+typedef struct {
+	int64_t len;
+	long (*read)(void *ctx, void *buf, size_t cap);
+	void (*progress)(void *ctx, uint64_t sent);
+	void *ctx;
+} sdns_apiclient_body;
+
+/* sdns_apiclient_request with the body from src, for uploads of any size:
+ * the timeout bounds every wait (the connection, each write, the response
+ * after the last byte) rather than the whole request. A kept connection is
+ * not used (what was read from src could not be sent again): the request
+ * goes on a new one. A server that answers before the body is through
+ * (413) has its answer returned. */
+int sdns_apiclient_request_stream(sdns_apiclient *c, const char *method,
+                                  const char *path,
+                                  const char *const *headers,
+                                  const char *content_type,
+                                  const sdns_apiclient_body *src,
+                                  sdns_apiclient_resp *resp, char *err,
+                                  size_t err_cap);
+
 /* Same with a JSON body (json may be NULL: no body); the JSON is sent
  * compact as application/json. */
 int sdns_apiclient_request_json(sdns_apiclient *c, const char *method,

@@ -51,8 +51,9 @@ typedef struct {
 
 /* If-Match not given. */
 #define SDNS_STORE_NO_MATCH (-1)
-/* Limits (SDNS_ETOOBIG beyond). */
-#define SDNS_STORE_IMPORT_MAX (4u << 20)
+/* Limits (SDNS_ETOOBIG beyond). A master file: the default of
+ * sdns_store_import_begin's max (sdnsd --import-max). */
+#define SDNS_STORE_IMPORT_MAX_DEFAULT ((size_t)256 << 20)
 #define SDNS_STORE_AUDIT_LIMIT_MAX 1000
 
 /* --- connection (src/store/conn.c, migrate.c) --- */
@@ -106,10 +107,36 @@ int sdns_store_zone_delete(sdns_store *s, const sdns_actor *actor,
 /* Owner node name of zone into owner ("" when none). SDNS_ENOTFOUND. */
 int sdns_store_zone_owner(sdns_store *s, const char *zone, char *owner,
                           size_t cap, sdns_store_err *err);
-/* Replace every record of zone with the master file text (origin = zone,
- * default TTL 3600), atomically. Errors name the line: "line 3: ...".
- * The file must hold one SOA at the apex (its serial is ignored). *out =
- * {"zone":name,"serial":N,"records":count}. */
+/* Replace every record of zone with a master file (origin = zone, default
+ * TTL 3600), atomically: ONE transaction, whatever the size. The file must
+ * hold one SOA at the apex (its serial is ignored); identical records
+ * collapse into one (RFC 2181 §5). Errors name the line ("line 3: ...",
+ * field "body"): SDNS_EINVAL for syntax and bad records, SDNS_EZONE for a
+ * second or missing SOA and a CNAME beside other data, SDNS_ETOOBIG over
+ * max bytes; SDNS_ENOTFOUND, SDNS_EPRECOND, SDNS_EUNAVAIL as for any write.
+ * The log of changes gets one RELOAD row for the zone (not one per record)
+ * and the audit one "zone.import" entry {"records":before} ->
+ * {"records":stored,"serial":N}.
+ *
+ * Streamed (src/store/import.c): begin opens the transaction on s, locks
+ * the zone row and checks if_match (so a refusal comes before the body);
+ * feed takes the text in chunks split anywhere and writes the records as
+ * they complete (COPY); end checks the zone's rules and commits. The first
+ * failure rolls everything back and is returned by every later call. s is
+ * the import's alone until sdns_store_import_free, which rolls back what
+ * was not committed (a client gone midway). actor is borrowed until then.
+ * max: 0 = SDNS_STORE_IMPORT_MAX_DEFAULT. */
+typedef struct sdns_store_import sdns_store_import;
+int sdns_store_import_begin(sdns_store *s, const sdns_actor *actor,
+                            const char *zone, int64_t if_match, size_t max,
+                            sdns_store_import **out, sdns_store_err *err);
+int sdns_store_import_feed(sdns_store_import *im, const void *text,
+                           size_t len, sdns_store_err *err);
+/* *out (may be NULL) = {"zone":name,"serial":N,"records":stored}. */
+int sdns_store_import_end(sdns_store_import *im, json_t **out,
+                          sdns_store_err *err);
+void sdns_store_import_free(sdns_store_import *im);
+/* The whole text at once (begin, feed, end, free). */
 int sdns_store_zone_import(sdns_store *s, const sdns_actor *actor,
                            const char *zone, const char *text, size_t len,
                            int64_t if_match, json_t **out,

@@ -78,6 +78,10 @@ static int send_req(sdns_apiclient *c, const ctl_api_req *req,
 	if (req->json)
 		return sdns_apiclient_request_json(c, req->method, req->path, hdrs,
 		                             req->json, resp, err, cap);
+	if (req->stream)
+		return sdns_apiclient_request_stream(c, req->method, req->path, hdrs,
+		                                     req->ctype, req->stream, resp,
+		                                     err, cap);
 	return sdns_apiclient_request(c, req->method, req->path, hdrs, req->ctype,
 	                        req->body, req->body_len, resp, err, cap);
 }
@@ -106,6 +110,8 @@ int ctl_api_call(const ctl_api_opts *o, const char *cmd, bool need_cert,
 	}
 	rc = send_req(c, req, resp, err, sizeof(err));
 	sdns_apiclient_free(c);
+	if (req->done)
+		req->done(req->done_ctx);
 	if (rc < 0) {
 		fprintf(stderr, "sdnsctl %s: %s: %s\n", cmd, o->api, err);
 		return 1;

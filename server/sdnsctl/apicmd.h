@@ -25,6 +25,11 @@ typedef struct {
 	const char *ctype;           /* raw body instead of json */
 	const void *body;
 	size_t body_len;
+	const sdns_apiclient_body *stream;  /* a streamed body instead */
+	/* Called once the request is over, before anything is printed
+	 * (clears a progress line); may be NULL. */
+	void (*done)(void *ctx);
+	void *done_ctx;
 	const char *if_match;        /* serial as given by the user, or NULL */
 } ctl_api_req;
 

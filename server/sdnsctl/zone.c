@@ -1,15 +1,17 @@
 /* sdnsctl zone: `check` parses master files locally exactly as sdnsd loads
  * them; `list|create|delete|import` drive the management API. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "apicmd.h"
 #include "ctl.h"
 #include "sdns/error.h"
 #include "sdns/zload.h"
-
-#define IMPORT_MAX (4u << 20)  /* the API's limit for master files */
 
 static void usage(FILE *f)
 {
@@ -17,10 +19,13 @@ static void usage(FILE *f)
 	      "       sdnsctl zone list [API]\n"
 	      "       sdnsctl zone create ZONE [--owner NODE] [API]\n"
 	      "       sdnsctl zone delete ZONE [API]\n"
-	      "       sdnsctl zone import ZONE FILE [API]\n\n"
+	      "       sdnsctl zone import ZONE FILE|- [API]\n\n"
 	      "check: checks master files exactly as sdnsd loads them: syntax\n"
 	      "(with line numbers), one SOA at the apex, CNAME exclusivity.\n"
-	      "import: replaces every record of ZONE with FILE (origin = ZONE).\n\n"
+	      "import: replaces every record of ZONE with FILE (origin = ZONE; - =\n"
+	      "standard input), streamed: any size up to sdnsd's --import-max.\n"
+	      "Progress goes to stderr when it is a terminal; --timeout-ms bounds\n"
+	      "each wait, not the whole upload.\n\n"
 	      "API: --api URL --ca F --cert F --key F [--timeout-ms N] [--json]\n"
 	      "(defaults from SDNS_API, SDNS_CA, SDNS_CERT, SDNS_KEY).\n", f);
 }
@@ -174,26 +179,91 @@ static int zone_delete(int argc, char **argv)
 	return 0;
 }
 
-/* The whole file, up to the API's import limit. */
-static char *slurp(const char *path, size_t *len)
+/* The master file as it is sent, and what the terminal is told. */
+typedef struct {
+	FILE *f;
+	int64_t total;            /* -1: a pipe */
+	bool tty;
+	double t0, shown;         /* seconds */
+	uint64_t sent, lines;
+} import_src;
+
+static double now_s(void)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		perror(path);
-		return NULL;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static long src_read(void *ctx, void *buf, size_t cap)
+{
+	import_src *s = ctx;
+	size_t n = fread(buf, 1, cap, s->f);
+	if (n == 0 && ferror(s->f))
+		return SDNS_EIO;
+	for (const char *p = buf, *end = p + n; p < end; p++)
+		s->lines += *p == '\n';
+	return (long)n;
+}
+
+/* One line, rewritten at most 5 times a second, on stderr only. */
+static void src_progress(void *ctx, uint64_t sent)
+{
+	import_src *s = ctx;
+	s->sent = sent;
+	double t = now_s();
+	if (!s->tty || (t - s->shown < 0.2 && (int64_t)sent != s->total))
+		return;
+	s->shown = t;
+	double el = t - s->t0 > 1e-3 ? t - s->t0 : 1e-3;
+	if (s->total >= 0)
+		fprintf(stderr, "\r\033[Ksent %.1f of %.1f MiB (%.0f%%), %llu lines, "
+		        "%.0f lines/s", (double)sent / 1048576,
+		        (double)s->total / 1048576,
+		        s->total ? 100.0 * (double)sent / (double)s->total : 100.0,
+		        (unsigned long long)s->lines, (double)s->lines / el);
+	else
+		fprintf(stderr, "\r\033[Ksent %.1f MiB, %llu lines, %.0f lines/s",
+		        (double)sent / 1048576, (unsigned long long)s->lines,
+		        (double)s->lines / el);
+	if ((int64_t)sent == s->total)
+		fputs(", waiting for the commit", stderr);
+}
+
+static int src_open(const char *path, import_src *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	if (!s->f) {
+		fprintf(stderr, "sdnsctl zone import: %s: %s\n", path, strerror(errno));
+		return 1;
 	}
-	char *buf = malloc(IMPORT_MAX + 1);
-	size_t n = buf ? fread(buf, 1, IMPORT_MAX + 1, f) : 0;
-	bool err = ferror(f);
-	fclose(f);
-	if (!buf || err || n > IMPORT_MAX) {
-		fprintf(stderr, "sdnsctl zone import: %s: %s\n", path,
-		        err ? "read error" : "larger than 4 MiB");
-		free(buf);
-		return NULL;
+	struct stat st;
+	s->total = fstat(fileno(s->f), &st) == 0 && S_ISREG(st.st_mode)
+	           ? (int64_t)st.st_size : -1;
+	s->tty = isatty(STDERR_FILENO);
+	s->t0 = now_s();
+	return 0;
+}
+
+/* The request is over: the progress line goes. */
+static void src_clear(void *ctx)
+{
+	import_src *s = ctx;
+	if (s->tty && s->shown > 0)
+		fputs("\r\033[K", stderr);
+}
+
+static void src_done(import_src *s, const json_t *j, int st)
+{
+	if (s->f && s->f != stdin)
+		fclose(s->f);
+	if (s->tty && st == 0 && j) {
+		double el = now_s() - s->t0;
+		json_int_t n = json_integer_value(json_object_get(j, "records"));
+		fprintf(stderr, "%lld records in %.1f s (%.0f records/s)\n",
+		        (long long)n, el, el > 0 ? (double)n / el : 0.0);
 	}
-	*len = n;
-	return buf;
 }
 
 static int zone_import(int argc, char **argv)
@@ -203,17 +273,17 @@ static int zone_import(int argc, char **argv)
 	int st = parse(argc, argv, &a, 2);
 	if (st || (st = ctl_api_seg("zone import", a.pos[0], seg, sizeof(seg))))
 		return st;
-	size_t len = 0;
-	char *text = slurp(a.pos[1], &len);
-	if (!text)
+	import_src src;
+	if (src_open(a.pos[1], &src))
 		return 1;
+	sdns_apiclient_body body = {src.total, src_read, src_progress, &src};
 	snprintf(path, sizeof(path), "/zones/%s/import", seg);
 	ctl_api_req req = {.method = "POST", .path = path, .ctype = "text/dns",
-	                   .body = text, .body_len = len};
+	                   .stream = &body, .done = src_clear, .done_ctx = &src};
 	sdns_apiclient_resp r;
-	json_t *j;
+	json_t *j = NULL;
 	st = ctl_api_call(&a.o, "zone import", true, &req, &r, &j);
-	free(text);
+	src_done(&src, j, st);
 	if (st)
 		return st;
 	if (a.o.json) {

@@ -65,6 +65,8 @@ static const struct opt {
 	 "GET /events subscribers at once (default 32)"},
 	{"api-threads", KIND_INT, offsetof(sdnsd_conf, api_threads), "N",
 	 "API handler threads (default 4)"},
+	{"import-max", KIND_INT, offsetof(sdnsd_conf, import_max), "BYTES",
+	 "largest master file POST /zones/Z/import takes (default 256 MiB)"},
 	{"workers", KIND_INT, offsetof(sdnsd_conf, workers), "N",
 	 "worker threads (default: number of cores)"},
 	{"log-level", KIND_LEVEL, 0, "LEVEL", "error, warn, info (default), debug"},

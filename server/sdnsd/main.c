@@ -145,7 +145,7 @@ static int start_api(const sdnsd_conf *c, sdnsd_state *st,
 		.key_path = c->tls_key, .ca_path = c->tls_ca,
 		.ca_key_path = c->ca_key, .mesh = c->mesh, .conninfo = c->db,
 		.public_url = c->public_url, .threads = (unsigned)c->api_threads,
-		.audit_key = key,
+		.audit_key = key, .import_max = (size_t)c->import_max,
 		.cb = {sdnsd_is_revoked, sdnsd_metrics, st},
 	};
 	char err[512] = "";

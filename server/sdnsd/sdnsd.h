@@ -43,6 +43,7 @@ typedef struct {
 	char *web_root;          /* console files; default <binary>/../web */
 	long long events_max;    /* GET /events subscribers; 0 = API default */
 	long long api_threads;
+	long long import_max;    /* master file bytes per import; 0 = default */
 	int workers;
 	int log_level;
 	/* limits, copied into sdns_doq_server_conf; 0 = module default */

@@ -52,4 +52,11 @@ int apic_exchange(sdns_apiclient *c, apic_io *io, const char *method,
                  const char *content_type, const void *body, size_t body_len,
                  sdns_apiclient_resp *resp, bool *reusable);
 
+/* The same with a streamed body (sdns_apiclient_request_stream). */
+int apic_exchange_stream(sdns_apiclient *c, apic_io *io, const char *method,
+                         const char *path, const char *const *headers,
+                         const char *content_type,
+                         const sdns_apiclient_body *src,
+                         sdns_apiclient_resp *resp, bool *reusable);
+
 #endif

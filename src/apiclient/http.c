@@ -29,44 +29,64 @@ static bool safe_text(const char *s, bool allow_space)
 	return true;
 }
 
-static int send_request(sdns_apiclient *c, apic_io *io, const char *method,
-                        const char *path, const char *const *headers,
-                        const char *ctype, const void *body, size_t blen)
+/* The request head into head (HEAD_MAX); body_len < 0: chunked. */
+static int build_head(sdns_apiclient *c, apic_io *io, char *head,
+                      const char *method, const char *path,
+                      const char *const *headers, const char *ctype,
+                      bool has_body, int64_t body_len, size_t *out_len)
 {
 	char host[SDNS_APICLIENT_HOST_MAX + 16];
 	bool v6 = strchr(c->url.host, ':') != NULL;
 	snprintf(host, sizeof(host), v6 ? "[%s]:%s" : "%s:%s", c->url.host,
 	         c->url.port);
-	char head[HEAD_MAX];
-	int n = snprintf(head, sizeof(head),
+	int n = snprintf(head, HEAD_MAX,
 	                 "%s %s%s HTTP/1.1\r\nHost: %s\r\nUser-Agent: sdnsctl\r\n"
 	                 "Accept: application/json\r\n",
 	                 method, c->url.prefix, path, host);
-	size_t used = n > 0 ? (size_t)n : sizeof(head);
-	if (body || blen || ctype) {
-		n = snprintf(head + used, used < sizeof(head) ? sizeof(head) - used : 0,
-		             "Content-Type: %s\r\nContent-Length: %zu\r\n",
-		             ctype ? ctype : "application/octet-stream", blen);
-		used += n > 0 ? (size_t)n : sizeof(head);
+	size_t used = n > 0 ? (size_t)n : HEAD_MAX;
+	if (has_body) {
+		char framing[64];
+		if (body_len < 0)
+			snprintf(framing, sizeof(framing), "Transfer-Encoding: chunked");
+		else
+			snprintf(framing, sizeof(framing), "Content-Length: %lld",
+			         (long long)body_len);
+		n = snprintf(head + used, used < HEAD_MAX ? HEAD_MAX - used : 0,
+		             "Content-Type: %s\r\n%s\r\n",
+		             ctype ? ctype : "application/octet-stream", framing);
+		used += n > 0 ? (size_t)n : HEAD_MAX;
 	}
-	for (size_t i = 0; headers && headers[i] && used < sizeof(head); i++) {
-		n = snprintf(head + used, sizeof(head) - used, "%s\r\n", headers[i]);
-		used += n > 0 ? (size_t)n : sizeof(head);
+	for (size_t i = 0; headers && headers[i] && used < HEAD_MAX; i++) {
+		n = snprintf(head + used, HEAD_MAX - used, "%s\r\n", headers[i]);
+		used += n > 0 ? (size_t)n : HEAD_MAX;
 	}
-	if (used + 2 >= sizeof(head))
+	if (used + 2 >= HEAD_MAX)
 		return apic_fail(io, SDNS_ETOOBIG, "request head too long");
 	memcpy(head + used, "\r\n", 2);
-	used += 2;
+	*out_len = used + 2;
+	return SDNS_OK;
+}
+
+static int send_request(sdns_apiclient *c, apic_io *io, const char *method,
+                        const char *path, const char *const *headers,
+                        const char *ctype, const void *body, size_t blen)
+{
+	char head[HEAD_MAX];
+	size_t used;
+	int rc = build_head(c, io, head, method, path, headers, ctype,
+	                    body || blen || ctype, (int64_t)blen, &used);
+	if (rc < 0)
+		return rc;
 	/* Head and a small body in one TLS record and one segment. */
 	uint8_t *one = blen && blen <= ONE_WRITE_MAX ? malloc(used + blen) : NULL;
 	if (one) {
 		memcpy(one, head, used);
 		memcpy(one + used, body, blen);
-		int rc = apic_write_all(io, one, used + blen);
+		rc = apic_write_all(io, one, used + blen);
 		free(one);
 		return rc;
 	}
-	int rc = apic_write_all(io, head, used);
+	rc = apic_write_all(io, head, used);
 	if (rc == SDNS_OK && blen)
 		rc = apic_write_all(io, body, blen);
 	return rc;
@@ -296,17 +316,12 @@ int apic_check_request(apic_io *io, const char *method, const char *path,
 	return SDNS_OK;
 }
 
-int apic_exchange(sdns_apiclient *c, apic_io *io, const char *method,
-                 const char *path, const char *const *headers,
-                 const char *content_type, const void *body, size_t body_len,
-                 sdns_apiclient_resp *resp, bool *reusable)
+/* The response to the request just sent. */
+static int read_response(sdns_apiclient *c, apic_io *io, const char *method,
+                         sdns_apiclient_resp *resp, bool *reusable)
 {
-	*reusable = false;
-	int rc = send_request(c, io, method, path, headers, content_type, body,
-	                      body_len);
 	head_info h;
-	if (rc == SDNS_OK)
-		rc = read_head(io, &h, resp);
+	int rc = read_head(io, &h, resp);
 	if (rc < 0)
 		return rc;
 	resp->status = h.status;
@@ -330,4 +345,117 @@ int apic_exchange(sdns_apiclient *c, apic_io *io, const char *method,
 	*reusable = (none || h.chunked || h.has_length) && !h.close &&
 	            !io->eof && io->pos == io->len;
 	return SDNS_OK;
+}
+
+int apic_exchange(sdns_apiclient *c, apic_io *io, const char *method,
+                 const char *path, const char *const *headers,
+                 const char *content_type, const void *body, size_t body_len,
+                 sdns_apiclient_resp *resp, bool *reusable)
+{
+	*reusable = false;
+	int rc = send_request(c, io, method, path, headers, content_type, body,
+	                      body_len);
+	if (rc < 0)
+		return rc;
+	return read_response(c, io, method, resp, reusable);
+}
+
+/* ---------- streamed bodies ---------- */
+
+#define STREAM_PIECE 65536
+
+/* Every wait of a streamed request gets the whole timeout again. */
+static void renew(sdns_apiclient *c, apic_io *io)
+{
+	io->deadline_ms = apic_now_ms() + c->timeout_ms;
+}
+
+/* One piece of the body, framed as a chunk when the length is unknown. */
+static int send_piece(sdns_apiclient *c, apic_io *io, const uint8_t *p,
+                      size_t n, bool chunked)
+{
+	renew(c, io);
+	char size[24];
+	int rc = SDNS_OK;
+	if (chunked) {
+		snprintf(size, sizeof(size), "%zx\r\n", n);
+		rc = apic_write_all(io, size, strlen(size));
+	}
+	if (rc == SDNS_OK && n)
+		rc = apic_write_all(io, p, n);
+	if (rc == SDNS_OK && chunked)
+		rc = apic_write_all(io, "\r\n", 2);
+	return rc;
+}
+
+/* *wrote_fail: the failure was the connection's (a write), not the
+ * source's. */
+static int send_stream(sdns_apiclient *c, apic_io *io,
+                       const sdns_apiclient_body *src, uint8_t *buf,
+                       bool *write_fail)
+{
+	bool chunked = src->len < 0;
+	uint64_t sent = 0;
+	*write_fail = false;
+	for (;;) {
+		long n = src->read(src->ctx, buf, STREAM_PIECE);
+		if (n < 0)
+			return apic_fail(io, (int)n, "reading the request body: %s",
+			                 sdns_strerror((int)n));
+		if (n == 0)
+			break;
+		if (!chunked && sent + (uint64_t)n > (uint64_t)src->len)
+			return apic_fail(io, SDNS_EINVAL, "request body longer than "
+			                 "its length");
+		int rc = send_piece(c, io, buf, (size_t)n, chunked);
+		if (rc < 0) {
+			*write_fail = true;
+			return rc;
+		}
+		sent += (uint64_t)n;
+		if (src->progress)
+			src->progress(src->ctx, sent);
+	}
+	if (!chunked)
+		return sent == (uint64_t)src->len ? SDNS_OK
+		       : apic_fail(io, SDNS_EINVAL, "request body shorter than "
+		                   "its length");
+	renew(c, io);
+	int rc = apic_write_all(io, "0\r\n\r\n", 5);
+	*write_fail = rc < 0;
+	return rc;
+}
+
+int apic_exchange_stream(sdns_apiclient *c, apic_io *io, const char *method,
+                         const char *path, const char *const *headers,
+                         const char *content_type,
+                         const sdns_apiclient_body *src,
+                         sdns_apiclient_resp *resp, bool *reusable)
+{
+	*reusable = false;
+	char head[HEAD_MAX];
+	size_t used;
+	int rc = build_head(c, io, head, method, path, headers, content_type,
+	                    true, src->len, &used);
+	uint8_t *buf = rc == SDNS_OK ? malloc(STREAM_PIECE) : NULL;
+	if (rc == SDNS_OK && !buf)
+		rc = apic_fail(io, SDNS_ENOMEM, "out of memory");
+	bool write_fail = false;
+	if (rc == SDNS_OK && (rc = apic_write_all(io, head, used)) < 0)
+		write_fail = true;
+	if (rc == SDNS_OK)
+		rc = send_stream(c, io, src, buf, &write_fail);
+	free(buf);
+	/* A server that refused early (413, 401) may have stopped reading:
+	 * its answer says more than the failed write. */
+	bool sent = rc == SDNS_OK;
+	if (rc < 0 && write_fail && (rc == SDNS_EIO || rc == SDNS_ECLOSED))
+		rc = SDNS_OK;
+	if (rc < 0)
+		return rc;
+	renew(c, io);
+	rc = read_response(c, io, method, resp, reusable);
+	if (!sent)
+		*reusable = false;
+	return rc;
 }

@@ -77,6 +77,50 @@ int sdns_apiclient_request(sdns_apiclient *c, const char *method, const char *pa
 	return rc;
 }
 
+int sdns_apiclient_request_stream(sdns_apiclient *c, const char *method,
+                                  const char *path,
+                                  const char *const *headers,
+                                  const char *content_type,
+                                  const sdns_apiclient_body *src,
+                                  sdns_apiclient_resp *resp, char *err,
+                                  size_t err_cap)
+{
+	memset(resp, 0, sizeof(*resp));
+	if (err && err_cap)
+		err[0] = '\0';
+	if (c->keep) {
+		drop_io(c->keep);
+		c->keep = NULL;
+	}
+	bool reused, keep = false;
+	apic_io *io = take_io(c, &reused);
+	if (!io)
+		return SDNS_ENOMEM;
+	io->err = err;
+	io->err_cap = err_cap;
+	io->deadline_ms = apic_now_ms() + c->timeout_ms;
+	int rc = apic_check_request(io, method, path, headers, content_type);
+	if (rc == SDNS_OK && (!src || !src->read))
+		rc = apic_fail(io, SDNS_EINVAL, "no request body");
+	if (rc == SDNS_OK)
+		rc = apic_connect(c, io);
+	if (rc == SDNS_OK)
+		rc = apic_exchange_stream(c, io, method, path, headers, content_type,
+		                          src, resp, &keep);
+	if (rc == SDNS_OK && keep) {
+		io->err = NULL;
+		io->err_cap = 0;
+		c->keep = io;
+	} else {
+		drop_io(io);
+	}
+	if (rc < 0) {
+		sdns_apiclient_resp_free(resp);
+		memset(resp, 0, sizeof(*resp));
+	}
+	return rc;
+}
+
 void sdns_apiclient_resp_free(sdns_apiclient_resp *r)
 {
 	if (!r)

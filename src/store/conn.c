@@ -140,6 +140,11 @@ static int fail(sdns_store *s, PGresult *r, sdns_store_err *err)
 	return st_err(err, code, NULL, "%s", m);
 }
 
+int st_result_fail(sdns_store *s, PGresult *r, sdns_store_err *err)
+{
+	return fail(s, r, err);
+}
+
 static int lost(sdns_store *s, sdns_store_err *err)
 {
 	s->broken = true;

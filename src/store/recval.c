@@ -6,7 +6,7 @@
 #include "sdns/error.h"
 #include "store_int.h"
 
-#define TEXT_MAX (SDNS_RDATA_MAX * 4 + 16)
+#define TEXT_MAX ST_REC_TEXT_MAX
 #define TTL_MAX 2147483647LL
 
 void st_rec_clear(st_rec *r)
@@ -20,7 +20,7 @@ static bool type_allowed(uint16_t t)
 {
 	switch (t) {
 	case 0: case SDNS_T_OPT: case 249: case 250: case 251: case 252:
-	case 253: case SDNS_T_ANY:
+	case 253: case 254: case SDNS_T_ANY:
 		return false;
 	default:
 		return true;
@@ -177,15 +177,14 @@ int st_rec_from_json(const json_t *j, const char *zone, const sdns_name *apex,
 	return rc;
 }
 
-int st_rec_from_rr(const sdns_rr *rr, const sdns_name *apex, st_rec *out,
-                   sdns_store_err *err)
+int st_rec_check_rr(const sdns_rr *rr, const sdns_name *apex, char *name,
+                    size_t cap, sdns_store_err *err)
 {
-	memset(out, 0, sizeof *out);
 	if (!sdns_name_is_sub_ci(&rr->owner, apex))
 		return st_err(err, SDNS_EINVAL, "name", "name: not inside the zone");
 	sdns_name owner = rr->owner;
 	sdns_name_lower(&owner);
-	if (name_text(&owner, out->name, sizeof out->name) < 0)
+	if (name_text(&owner, name, cap) < 0 || strlen(name) > ST_REC_NAME_MAX)
 		return st_err(err, SDNS_EINVAL, "name", "name: too long");
 	if (rr->rclass != SDNS_C_IN)
 		return st_err(err, SDNS_EINVAL, "class", "class: only IN is stored");
@@ -193,8 +192,5 @@ int st_rec_from_rr(const sdns_rr *rr, const sdns_name *apex, st_rec *out,
 	if (rc) return rc;
 	if (rr->ttl > TTL_MAX)
 		return st_err(err, SDNS_EINVAL, "ttl", "ttl: above 2147483647");
-	out->ttl = rr->ttl;
-	rc = rec_fill(out, rr->type, rr->rdata, rr->rdlen, err);
-	if (rc) st_rec_clear(out);
-	return rc;
+	return SDNS_OK;
 }

@@ -61,6 +61,9 @@ int st_err(sdns_store_err *err, int code, const char *field, const char *fmt,
  * store is then marked broken), others SDNS_EIO; err gets the server's words. */
 int st_q(sdns_store *s, const char *sql, int n, const char *const *vals,
          PGresult **out, sdns_store_err *err);
+/* The failure in r (may be NULL: the connection's), mapped as st_q maps
+ * it; r is cleared. For the callers that drive libpq themselves (COPY). */
+int st_result_fail(sdns_store *s, PGresult *r, sdns_store_err *err);
 /* The same, never prepared: statements run once per connection
  * (migrations), so they take no cache slot. */
 int st_q_once(sdns_store *s, const char *sql, int n, const char *const *vals,
@@ -115,9 +118,16 @@ void st_rec_clear(st_rec *r);
 /* Validate a record JSON object against the zone (apex + its text name). */
 int st_rec_from_json(const json_t *j, const char *zone, const sdns_name *apex,
                      st_rec *out, sdns_store_err *err);
-/* From an already parsed RR (import). */
-int st_rec_from_rr(const sdns_rr *rr, const sdns_name *apex, st_rec *out,
-                   sdns_store_err *err);
+/* The longest presentation of one RDATA, and of an owner name (the
+ * records table's CHECKs: rdata_text <= 262144, name <= 253). */
+#define ST_REC_TEXT_MAX (SDNS_RDATA_MAX * 4 + 16)
+#define ST_REC_TEXT_STORED_MAX 262144
+#define ST_REC_NAME_MAX 253
+/* Check an already parsed RR without allocating: owner inside the zone
+ * (its lowercase text, without the final dot, into name), class IN, type
+ * allowed, the SOA at the apex, TTL range. */
+int st_rec_check_rr(const sdns_rr *rr, const sdns_name *apex, char *name,
+                    size_t cap, sdns_store_err *err);
 /* INSERT it; *id (may be NULL) = the new row id. */
 int st_rec_insert(sdns_store *s, int64_t zone_id, const st_rec *r,
                   int64_t *id, sdns_store_err *err);

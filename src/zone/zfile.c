@@ -375,6 +375,272 @@ static int zf_entry(zf *z, sdns_zfile_rr_cb cb, void *ctx)
 	return zf_record(z, &t, indented, cb, ctx);
 }
 
+/* ---------- the incremental interface ----------
+ *
+ * The entry parser above reads one whole entry at a time and treats the end
+ * of its buffer as the end of the file. So a framer in front of it follows
+ * the same lexical rules byte by byte (comments, quotes, escapes,
+ * parentheses) and hands it only complete entries: in place from the
+ * caller's chunk, or from a carry buffer holding the one entry that spans
+ * chunks. An entry ends at a newline outside parentheses, or right after a
+ * byte the parser refuses on sight (a newline inside quotes, a nested '(',
+ * a ')' without '('), so the parser fails there exactly as it would on the
+ * whole text. Records, errors and line numbers are therefore those of
+ * sdns_zfile_parse on the concatenation, whatever the chunk sizes. */
+
+/* An entry (with its comments) longer than this is refused before the
+ * parser sees it: that bounds the carry buffer. Above every record the
+ * parser accepts (ZF_ENTRY_MAX of RDATA text plus a head). */
+#define ZF_FRAME_MAX (ZF_ENTRY_MAX + 65536u)
+
+typedef enum { ZL_TOP, ZL_COMMENT, ZL_QUOTE, ZL_QUOTE_ESC, ZL_TOKEN,
+               ZL_TOKEN_ESC } zl_state;
+
+struct sdns_zfile_parser {
+	zf z;                   /* the entry parser's state across chunks */
+	sdns_zfile_rr_cb cb;
+	void *ctx;
+	sdns_zfile_err err;     /* z.err points here */
+	int rc;                 /* the first failure: every later call returns it */
+	bool ended;
+	/* the framer, after the last byte seen */
+	zl_state st;
+	bool paren;
+	bool have_tok;          /* the current entry has a token */
+	int line;               /* line of the next byte */
+	int entry_line;         /* line of the current entry's first token */
+	size_t entry_len;       /* bytes of the current entry so far */
+	char *carry;            /* the current entry, when it spans chunks */
+	size_t carry_len, carry_cap;
+};
+
+sdns_zfile_parser *sdns_zfile_new(const sdns_name *origin, uint32_t default_ttl,
+                                  sdns_zfile_rr_cb cb, void *ctx)
+{
+	if (!cb)
+		return NULL;
+	sdns_zfile_parser *p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->z.rdata = malloc(SDNS_RDATA_MAX + 1);
+	if (!p->z.rdata) {
+		free(p);
+		return NULL;
+	}
+	p->z.line = p->line = p->entry_line = 1;
+	p->z.err = &p->err;
+	if (origin) {
+		p->z.origin = *origin;
+		p->z.have_origin = true;
+	}
+	if (default_ttl) {
+		p->z.ttl = default_ttl;
+		p->z.have_ttl = true;
+	}
+	p->cb = cb;
+	p->ctx = ctx;
+	return p;
+}
+
+void sdns_zfile_free(sdns_zfile_parser *p)
+{
+	if (!p)
+		return;
+	free(p->z.rdata);
+	free(p->carry);
+	free(p);
+}
+
+int sdns_zfile_line(const sdns_zfile_parser *p)
+{
+	return p->line;
+}
+
+static int zl_result(const sdns_zfile_parser *p, sdns_zfile_err *err)
+{
+	if (err) {
+		if (p->rc)
+			*err = p->err;
+		else
+			memset(err, 0, sizeof(*err));
+	}
+	return p->rc;
+}
+
+/* Parse complete entries text[0..len) (final: the end of the file). */
+static int zl_run(sdns_zfile_parser *p, const char *text, size_t len)
+{
+	zf *z = &p->z;
+	z->p = text;
+	z->end = text + len;
+	int rc = SDNS_OK;
+	while (z->p < z->end && rc == SDNS_OK)
+		rc = zf_entry(z, p->cb, p->ctx);
+	if (rc)
+		p->rc = rc;
+	return rc;
+}
+
+static void zl_cut(sdns_zfile_parser *p)
+{
+	p->st = ZL_TOP;
+	p->paren = false;
+	p->have_tok = false;
+	p->entry_len = 0;
+	p->entry_line = p->line; /* until its first token says otherwise */
+}
+
+static void zl_token(sdns_zfile_parser *p, zl_state st)
+{
+	p->st = st;
+	if (!p->have_tok) {
+		p->have_tok = true;
+		p->entry_line = p->line;
+	}
+}
+
+/* One byte through the framer: true when it ends the entry. The same
+ * rules as zf_skip and zf_next. */
+static bool zl_byte(sdns_zfile_parser *p, char c)
+{
+	switch (p->st) {
+	case ZL_COMMENT:
+		if (c != '\n')
+			return false;
+		p->st = ZL_TOP;
+		break;
+	case ZL_QUOTE:
+		if (c == '"')
+			p->st = ZL_TOP;
+		else if (c == '\\')
+			p->st = ZL_QUOTE_ESC;
+		else if (c == '\n')
+			return true; /* the parser refuses it here */
+		return false;
+	case ZL_QUOTE_ESC:
+		p->st = ZL_QUOTE;
+		return false;
+	case ZL_TOKEN_ESC:
+		p->st = ZL_TOKEN;
+		return false;
+	case ZL_TOKEN:
+		if (!zf_ends_token(c)) {
+			if (c == '\\')
+				p->st = ZL_TOKEN_ESC;
+			return false;
+		}
+		p->st = ZL_TOP;
+		break;
+	case ZL_TOP:
+		break;
+	}
+	switch (c) {
+	case ' ': case '\t': case '\r':
+		return false;
+	case ';':
+		p->st = ZL_COMMENT;
+		return false;
+	case '(':
+		if (p->paren)
+			return true; /* nested: refused here */
+		p->paren = true;
+		return false;
+	case ')':
+		if (!p->paren)
+			return true; /* unopened: refused here */
+		p->paren = false;
+		return false;
+	case '\n':
+		return !p->paren;
+	case '"':
+		zl_token(p, ZL_QUOTE);
+		return false;
+	case '\\':
+		zl_token(p, ZL_TOKEN_ESC);
+		return false;
+	default:
+		zl_token(p, ZL_TOKEN);
+		return false;
+	}
+}
+
+static int zl_carry(sdns_zfile_parser *p, const char *buf, size_t len)
+{
+	if (len > p->carry_cap - p->carry_len) {
+		size_t cap = p->carry_cap ? p->carry_cap : 4096;
+		while (cap < p->carry_len + len)
+			cap *= 2;
+		char *nc = realloc(p->carry, cap);
+		if (!nc) {
+			p->z.rec_line = p->entry_line;
+			return p->rc = zf_fail(&p->z, SDNS_ENOMEM, "out of memory");
+		}
+		p->carry = nc;
+		p->carry_cap = cap;
+	}
+	memcpy(p->carry + p->carry_len, buf, len);
+	p->carry_len += len;
+	return SDNS_OK;
+}
+
+/* The carried entry ends at buf[len - 1]: complete and parse it. */
+static int zl_flush_carry(sdns_zfile_parser *p, const char *buf, size_t len)
+{
+	int rc = zl_carry(p, buf, len);
+	if (rc == SDNS_OK)
+		rc = zl_run(p, p->carry, p->carry_len);
+	p->carry_len = 0;
+	return rc;
+}
+
+static int zl_too_long(sdns_zfile_parser *p)
+{
+	p->z.rec_line = p->entry_line;
+	return p->rc = zf_fail(&p->z, SDNS_ELIMIT, "record longer than %u "
+	                       "characters", ZF_ENTRY_MAX);
+}
+
+int sdns_zfile_feed(sdns_zfile_parser *p, const char *buf, size_t len,
+                    sdns_zfile_err *err)
+{
+	if (!p->rc && (p->ended || (!buf && len))) {
+		p->err.code = p->rc = SDNS_EINVAL;
+		snprintf(p->err.msg, sizeof(p->err.msg), "bad arguments");
+	}
+	size_t done = 0, last = 0; /* parsed up to; last entry end seen */
+	for (size_t i = 0; i < len && !p->rc; i++) {
+		char c = buf[i];
+		bool cut = zl_byte(p, c);
+		if (c == '\n' && p->line < INT_MAX)
+			p->line++;
+		if (cut) {
+			zl_cut(p);
+			last = i + 1;
+			if (p->carry_len && zl_flush_carry(p, buf, last) == SDNS_OK)
+				done = last;
+		} else if (++p->entry_len > ZF_FRAME_MAX) {
+			if (last > done)
+				zl_run(p, buf + done, last - done);
+			if (!p->rc)
+				zl_too_long(p);
+		}
+	}
+	if (!p->rc && last > done)
+		zl_run(p, buf + done, last - done);
+	if (!p->rc && len > last)
+		zl_carry(p, buf + last, len - last);
+	return zl_result(p, err);
+}
+
+int sdns_zfile_end(sdns_zfile_parser *p, sdns_zfile_err *err)
+{
+	if (!p->rc && !p->ended && p->carry_len)
+		zl_run(p, p->carry, p->carry_len);
+	p->carry_len = 0;
+	p->ended = true;
+	return zl_result(p, err);
+}
+
 int sdns_zfile_parse(const char *text, size_t len, const sdns_name *origin,
                      uint32_t default_ttl, sdns_zfile_rr_cb cb, void *ctx,
                      sdns_zfile_err *err)
@@ -385,29 +651,43 @@ int sdns_zfile_parse(const char *text, size_t len, const sdns_name *origin,
 	memset(err, 0, sizeof(*err));
 	if (!cb || (!text && len))
 		return err->code = SDNS_EINVAL;
-	if (!text)
-		text = "";
-	zf z;
-	memset(&z, 0, sizeof(z));
-	z.p = text;
-	z.end = text + len;
-	z.line = 1;
-	z.err = err;
-	if (origin) {
-		z.origin = *origin;
-		z.have_origin = true;
+	sdns_zfile_parser *p = sdns_zfile_new(origin, default_ttl, cb, ctx);
+	if (!p) {
+		snprintf(err->msg, sizeof(err->msg), "line 1: out of memory");
+		return err->code = SDNS_ENOMEM;
 	}
-	if (default_ttl) {
-		z.ttl = default_ttl;
-		z.have_ttl = true;
-	}
-	z.rdata = malloc(SDNS_RDATA_MAX + 1);
-	if (!z.rdata)
-		return zf_fail(&z, SDNS_ENOMEM, "out of memory");
+	int rc = sdns_zfile_feed(p, text, len, err);
+	if (rc == SDNS_OK)
+		rc = sdns_zfile_end(p, err);
+	sdns_zfile_free(p);
+	return rc;
+}
+
+/* The file in chunks through the incremental parser. */
+static int zl_load_stream(FILE *f, const char *path, const sdns_name *origin,
+                          uint32_t default_ttl, sdns_zfile_rr_cb cb, void *ctx,
+                          sdns_zfile_err *err)
+{
+	enum { CHUNK = 1 << 16 };
+	char *buf = malloc(CHUNK);
+	sdns_zfile_parser *p = buf ? sdns_zfile_new(origin, default_ttl, cb, ctx)
+	                           : NULL;
 	int rc = SDNS_OK;
-	while (z.p < z.end && rc == SDNS_OK)
-		rc = zf_entry(&z, cb, ctx);
-	free(z.rdata);
+	if (!p) {
+		snprintf(err->msg, sizeof(err->msg), "out of memory reading '%s'", path);
+		rc = err->code = SDNS_ENOMEM;
+	}
+	size_t got;
+	while (rc == SDNS_OK && (got = fread(buf, 1, CHUNK, f)) > 0)
+		rc = sdns_zfile_feed(p, buf, got, err);
+	if (rc == SDNS_OK && ferror(f)) {
+		snprintf(err->msg, sizeof(err->msg), "short read on zone file '%s'", path);
+		rc = err->code = SDNS_EIO;
+	}
+	if (rc == SDNS_OK)
+		rc = sdns_zfile_end(p, err);
+	sdns_zfile_free(p);
+	free(buf);
 	return rc;
 }
 
@@ -419,7 +699,7 @@ int sdns_zfile_load(const char *path, const sdns_name *origin,
 	if (!err)
 		err = &dummy;
 	memset(err, 0, sizeof(*err));
-	if (!path)
+	if (!path || !cb)
 		return err->code = SDNS_EINVAL;
 	FILE *f = fopen(path, "rb");
 	if (!f) {
@@ -440,22 +720,7 @@ int sdns_zfile_load(const char *path, const sdns_name *origin,
 		         path, ZF_FILE_MAX);
 		return err->code = SDNS_ELIMIT;
 	}
-	size_t size = (size_t)st.st_size;
-	char *buf = malloc(size ? size : 1);
-	if (!buf) {
-		fclose(f);
-		snprintf(err->msg, sizeof(err->msg), "out of memory reading '%s'", path);
-		return err->code = SDNS_ENOMEM;
-	}
-	size_t got = fread(buf, 1, size, f);
-	bool bad = ferror(f) || got != size;
+	int rc = zl_load_stream(f, path, origin, default_ttl, cb, ctx, err);
 	fclose(f);
-	if (bad) {
-		free(buf);
-		snprintf(err->msg, sizeof(err->msg), "short read on zone file '%s'", path);
-		return err->code = SDNS_EIO;
-	}
-	int rc = sdns_zfile_parse(buf, size, origin, default_ttl, cb, ctx, err);
-	free(buf);
 	return rc;
 }

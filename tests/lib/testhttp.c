@@ -5,6 +5,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,49 +97,93 @@ static void parse(char *raw, size_t len, sdns_http_resp *out)
 		out->status = atoi(raw + 9);
 }
 
+struct sdns_http_stream {
+	SSL_CTX *ctx;
+	SSL *ssl;
+	int fd;
+};
+
+static void stream_close(sdns_http_stream *st, bool polite)
+{
+	if (st->ssl) {
+		if (polite) SSL_shutdown(st->ssl);
+		SSL_free(st->ssl);
+	}
+	if (st->fd >= 0) close(st->fd);
+	SSL_CTX_free(st->ctx);
+	ERR_clear_error();
+	free(st);
+}
+
+int sdns_http_stream_open(uint16_t port, const sdns_http_tls *tls,
+                          const char *method, const char *path,
+                          const char *extra_headers, sdns_http_stream **out)
+{
+	*out = NULL;
+	signal(SIGPIPE, SIG_IGN);
+	sdns_http_stream *st = calloc(1, sizeof(*st));
+	if (!st) return -1;
+	st->fd = -1;
+	st->ctx = make_ctx(tls);
+	if (st->ctx) st->fd = tcp_connect(port);
+	if (st->fd >= 0) st->ssl = SSL_new(st->ctx);
+	if (!st->ssl) goto bad;
+	X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(st->ssl), "127.0.0.1");
+	SSL_set_fd(st->ssl, st->fd);
+	if (SSL_connect(st->ssl) != 1) goto bad;
+	char head[2048];
+	snprintf(head, sizeof(head),
+	         "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nConnection: close\r\n"
+	         "%s\r\n", method, path, port, extra_headers ? extra_headers : "");
+	if (write_all(st->ssl, head, strlen(head)) != 0) goto bad;
+	*out = st;
+	return 0;
+bad:
+	stream_close(st, false);
+	return -1;
+}
+
+int sdns_http_stream_write(sdns_http_stream *st, const void *data, size_t len)
+{
+	return write_all(st->ssl, data, len);
+}
+
+int sdns_http_stream_finish(sdns_http_stream *st, sdns_http_resp *out)
+{
+	memset(out, 0, sizeof(*out));
+	size_t len = 0;
+	char *raw = read_all(st->ssl, &len);
+	int rc = raw ? 0 : -1;
+	if (raw) parse(raw, len, out);
+	free(raw);
+	stream_close(st, true);
+	return rc;
+}
+
+void sdns_http_stream_abort(sdns_http_stream *st)
+{
+	stream_close(st, false);
+}
+
 int sdns_http_request(uint16_t port, const sdns_http_tls *tls,
                       const char *method, const char *path,
                       const char *extra_headers, const char *body,
                       size_t body_len, sdns_http_resp *out)
 {
 	memset(out, 0, sizeof(*out));
-	signal(SIGPIPE, SIG_IGN);
-	SSL_CTX *ctx = make_ctx(tls);
-	if (!ctx) return -1;
-	int fd = tcp_connect(port), rc = -1;
-	SSL *ssl = fd >= 0 ? SSL_new(ctx) : NULL;
-	if (!ssl) goto done;
-	X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), "127.0.0.1");
-	SSL_set_fd(ssl, fd);
-	if (SSL_connect(ssl) != 1) goto done;
-	char head[2048];
-	snprintf(head, sizeof(head),
-	         "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nConnection: close\r\n"
-	         "%s%s",
-	         method, path, port, extra_headers ? extra_headers : "",
-	         body ? "" : "\r\n");
-	if (write_all(ssl, head, strlen(head)) == 0 && body) {
-		char cl[64];
-		snprintf(cl, sizeof(cl), "Content-Length: %zu\r\n\r\n", body_len);
-		if (write_all(ssl, cl, strlen(cl)) == 0)
-			(void)write_all(ssl, body, body_len);
+	char hdrs[2048];
+	snprintf(hdrs, sizeof(hdrs), "%s", extra_headers ? extra_headers : "");
+	if (body) {
+		size_t n = strlen(hdrs);
+		snprintf(hdrs + n, sizeof(hdrs) - n, "Content-Length: %zu\r\n",
+		         body_len);
 	}
+	sdns_http_stream *st;
+	if (sdns_http_stream_open(port, tls, method, path, hdrs, &st) != 0)
+		return -1;
 	/* A server may answer (413, 401) before reading the whole body. */
-	size_t len = 0;
-	char *raw = read_all(ssl, &len);
-	if (!raw) goto done;
-	parse(raw, len, out);
-	free(raw);
-	rc = 0;
-done:
-	if (ssl) {
-		SSL_shutdown(ssl);
-		SSL_free(ssl);
-	}
-	if (fd >= 0) close(fd);
-	SSL_CTX_free(ctx);
-	ERR_clear_error();
-	return rc;
+	if (body) (void)write_all(st->ssl, body, body_len);
+	return sdns_http_stream_finish(st, out);
 }
 
 void sdns_http_resp_free(sdns_http_resp *r)

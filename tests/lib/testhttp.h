@@ -29,6 +29,20 @@ int sdns_http_request(uint16_t port, const sdns_http_tls *tls,
                       const char *extra_headers, const char *body,
                       size_t body_len, sdns_http_resp *out);
 void sdns_http_resp_free(sdns_http_resp *r);
+
+/* The same request with its body written piece by piece (uploads in many
+ * chunks, a client that goes away midway). open connects and sends the
+ * head; extra_headers must carry Content-Length or "Transfer-Encoding:
+ * chunked" (the caller then frames the chunks itself). write sends bytes
+ * (0 or -1). finish reads the response and closes (as sdns_http_request);
+ * abort closes at once, the request unfinished. Either frees s. */
+typedef struct sdns_http_stream sdns_http_stream;
+int sdns_http_stream_open(uint16_t port, const sdns_http_tls *tls,
+                          const char *method, const char *path,
+                          const char *extra_headers, sdns_http_stream **out);
+int sdns_http_stream_write(sdns_http_stream *s, const void *data, size_t len);
+int sdns_http_stream_finish(sdns_http_stream *s, sdns_http_resp *out);
+void sdns_http_stream_abort(sdns_http_stream *s);
 /* Value of header name (case-insensitive) copied into buf; NULL if absent. */
 const char *sdns_http_header(const sdns_http_resp *r, const char *name,
                              char *buf, size_t cap);
