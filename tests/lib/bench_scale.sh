@@ -98,13 +98,14 @@ for size in $SIZES; do
 		R[$tag,bpr]=$(( (rss1 - rss0) * 1024 / size ))
 		out=$("$BIN/sdnsctl" bench-api --api "https://localhost:$API" --server "127.0.0.1:$DOQ" \
 			"${doq[@]}" --writes 0 --changes "$CHANGES" big.mesh 2>&1 || true)
-		R[$tag,chg]=$(echo "$out" | sed -n 's/.*p50 \([0-9.]*\) ms  p99 \([0-9.]*\) ms.*/\1 \/ \2/p')
+		R[$tag,chg]=$(echo "$out" | sed -n 's/API change.*p50 \([0-9.]*\) ms  p99 \([0-9.]*\) ms.*/\1 \/ \2/p')
+		R[$tag,e2e]=$(echo "$out" | sed -n 's/API write sent.*p50 \([0-9.]*\) ms  p99 \([0-9.]*\) ms.*/\1 \/ \2/p')
 		R[$tag,rss_after]=$(( $(rss_kb "$PID") / 1024 ))
 		if [ "$size" = "${SIZES##* }" ] && [ "$signed" = yes ]; then
 			out=$("$BIN/sdnsctl" bench-api --api "https://localhost:$API" --server "127.0.0.1:$DOQ" \
 				"${doq[@]}" --writes 0 --changes "$CHANGES" --background-rate "$BG_RATE" \
 				big.mesh 2>&1 || true); echo "$out" >"$DIR/load.out"
-			R[load]=$(echo "$out" | sed -n 's/.*p50 \([0-9.]*\) ms  p99 \([0-9.]*\) ms.*under \([0-9]*\) writes.*/\1 \/ \2 ms at \3 writes\/s/p')
+			R[load]=$(echo "$out" | sed -n 's/API change.*p50 \([0-9.]*\) ms  p99 \([0-9.]*\) ms.*under \([0-9]*\) writes.*/\1 \/ \2 ms at \3 writes\/s/p')
 		fi
 		if [ "$size" = "${SIZES%% *}" ] && [ "$signed" = no ]; then
 			out=$("$BIN/sdnsctl" bench-api --api "https://localhost:$API" --server "127.0.0.1:$DOQ" \
@@ -118,37 +119,42 @@ done
 
 # The peer: Knot DNS on the same zones (knotc transactions, UDP answers).
 if command -v knotd >/dev/null && /usr/bin/python3 -c 'import dns' 2>/dev/null; then
-	while read -r _ size signed load bpr p50 p99; do
+	while read -r _ size signed load bpr p50 p99 e50 e99; do
 		R[${size}_$signed,kload]=$load R[${size}_$signed,kbpr]=$bpr
-		R[${size}_$signed,kchg]="$p50 / $p99"
+		R[${size}_$signed,kchg]="$p50 / $p99" R[${size}_$signed,ke2e]="$e50 / $e99"
 	done < <(/usr/bin/python3 "$ROOT/tests/lib/knotbench.py" "$SIZES" "$CHANGES" 2>"$DIR/knot.err" || true)
 fi
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.2f", a / b; else print "-" }'; }
 
 echo
 echo "== zones at scale (one sdnsd, PostgreSQL on a Unix socket, $(nproc) cores)"
-printf '%-9s %-6s %12s %14s %12s %12s %18s %10s\n' records signed "COPY in ms" "served after" "cold load" "B/record" "change p50/p99 ms" "RSS MiB"
+printf '%-9s %-6s %11s %13s %11s %9s %18s %18s %8s\n' records signed "COPY in ms" "served after" "cold load" "B/record" \
+	"change p50/p99 ms" "write p50/p99 ms" "RSS MiB"
 for size in $SIZES; do
 	for signed in no yes; do
 		tag="${size}_$signed"
-		printf '%-9s %-6s %12s %11s ms %9s ms %12s %18s %10s\n' "$size" "$signed" \
+		printf '%-9s %-6s %11s %10s ms %8s ms %9s %18s %18s %8s\n' "$size" "$signed" \
 			"${R[$tag,copy]}" "${R[$tag,reload]}" "${R[$tag,cold]}" "${R[$tag,bpr]}" \
-			"${R[$tag,chg]}" "${R[$tag,rss_after]}"
+			"${R[$tag,chg]}" "${R[$tag,e2e]}" "${R[$tag,rss_after]}"
 	done
 done
 [ -n "${R[load]:-}" ] && echo "largest signed zone, change -> answer under steady load: p50/p99 ${R[load]}"
 [ -n "${R[writes]:-}" ] && echo "API writes, 8 clients, small zone: ${R[writes]}/s"
 echo
 echo "== beside Knot DNS $(knotd --version 2>/dev/null | sed -n 's/.*version //p') (same zones; ratio = sdnsd / Knot, below 1 is better)"
-printf '%-9s %-6s %22s %20s %28s\n' records signed "load ms sdnsd/knot" "B/record sdnsd/knot" "change p99 ms sdnsd/knot"
+echo "   (change: after the write returned -> answer; write: from sending the write -> answer,"
+echo "    sdnsd's API POST over HTTPS, Knot's three knotc calls)"
+printf '%-9s %-6s %22s %20s %26s %26s\n' records signed "load ms sdnsd/knot" "B/record sdnsd/knot" \
+	"change p99 ms sdnsd/knot" "write p99 ms sdnsd/knot"
 for size in $SIZES; do
 	for signed in no yes; do
 		tag="${size}_$signed"
 		[ -n "${R[$tag,kload]:-}" ] || { echo "$size $signed: Knot not measured (see knot.err)"; continue; }
 		sp99=${R[$tag,chg]##* }; kp99=${R[$tag,kchg]##* }
-		printf '%-9s %-6s %8s/%-7s %5s %7s/%-5s %5s %9s/%-7s %6s\n' "$size" "$signed" \
+		se99=${R[$tag,e2e]##* }; ke99=${R[$tag,ke2e]##* }
+		printf '%-9s %-6s %8s/%-7s %5s %7s/%-5s %5s %8s/%-6s %6s %8s/%-6s %6s\n' "$size" "$signed" \
 			"${R[$tag,cold]}" "${R[$tag,kload]}" "$(ratio "${R[$tag,cold]}" "${R[$tag,kload]}")" \
 			"${R[$tag,bpr]}" "${R[$tag,kbpr]}" "$(ratio "${R[$tag,bpr]}" "${R[$tag,kbpr]}")" \
-			"$sp99" "$kp99" "$(ratio "$sp99" "$kp99")"
+			"$sp99" "$kp99" "$(ratio "$sp99" "$kp99")" "$se99" "$ke99" "$(ratio "$se99" "$ke99")"
 	done
 done
