@@ -474,7 +474,7 @@ START_TEST(test_notify_from_owner_drops_cache)
 	resolve(WWW, SDNS_T_A, true, &a, &m);
 	sdns_msg_free(&m);
 	sdns_name apex = nm(APEX);
-	ck_assert_int_eq(sdns_mesh_notify_in(g_mesh, "server", &apex), SDNS_OK);
+	ck_assert_int_eq(sdns_mesh_notify_in(g_mesh, "server", &apex, NULL, 0), SDNS_OK);
 	resolve(WWW, SDNS_T_A, true, &a, &m);
 	sdns_msg_free(&m);
 	ck_assert_int_eq(g_f.queries, 2);
@@ -488,12 +488,12 @@ START_TEST(test_notify_from_non_owner_refused_cache_kept)
 	resolve(WWW, SDNS_T_A, true, &a, &m);
 	sdns_msg_free(&m);
 	sdns_name apex = nm(APEX), other = nm("node2.test.mesh.");
-	ck_assert_int_eq(sdns_mesh_notify_in(g_mesh, "node2", &apex),
+	ck_assert_int_eq(sdns_mesh_notify_in(g_mesh, "node2", &apex, NULL, 0),
 	                 SDNS_EDENIED);
-	ck_assert_int_eq(sdns_mesh_notify_in(g_mesh, "server", &other),
+	ck_assert_int_eq(sdns_mesh_notify_in(g_mesh, "server", &other, NULL, 0),
 	                 SDNS_EDENIED);
-	ck_assert_int_eq(sdns_mesh_notify_in(g_mesh, NULL, &apex), SDNS_EDENIED);
-	ck_assert_int_eq(sdns_mesh_notify_in(g_mesh, "Bad Name", &apex),
+	ck_assert_int_eq(sdns_mesh_notify_in(g_mesh, NULL, &apex, NULL, 0), SDNS_EDENIED);
+	ck_assert_int_eq(sdns_mesh_notify_in(g_mesh, "Bad Name", &apex, NULL, 0),
 	                 SDNS_EDENIED);
 	resolve(WWW, SDNS_T_A, true, &a, &m);
 	sdns_msg_free(&m);
@@ -507,7 +507,7 @@ END_TEST
 START_TEST(test_notify_out_reaches_peer_with_our_identity)
 {
 	sdns_name apex = nm("node2.test.mesh.");
-	ck_assert_int_eq(sdns_mesh_notify(g_mesh, &apex), SDNS_OK);
+	ck_assert_int_eq(sdns_mesh_notify(g_mesh, &apex, NULL, 0), SDNS_OK);
 	pthread_mutex_lock(&g_f.mu);
 	while (g_f.notifies < 1) pthread_cond_wait(&g_f.cv, &g_f.mu);
 	pthread_mutex_unlock(&g_f.mu);
