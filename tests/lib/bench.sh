@@ -99,12 +99,16 @@ echo "   sdnsctl bench-api --clients ${BENCH_API_CLIENTS:-8} --writes ${BENCH_AP
 	--clients "${BENCH_API_CLIENTS:-8}" --writes "${BENCH_API_WRITES:-2000}" \
 	--changes "${BENCH_API_CHANGES:-1000}" bench.mesh
 
-# --- three-node mesh (server/dev/mesh.sh): change on A -> answer on B and
-# C, and queries/s for a cached remote name on B --------------------------
+# --- meshes (server/dev/mesh.sh): three nodes, change on A -> answer on B
+# and C, and queries/s for a cached remote name on B; then eight nodes (or
+# BENCH_MESH_NODES), every node a peer of every other, 1,000 changes on A
+# observed on the seven others: missed observations and p50/p99 each ------
 kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; PID=
+# mesh_ports N: four base ports, each with N consecutive free ports
 mesh_ports() {
-	/usr/bin/python3 - <<'PY'
-import random, socket
+	/usr/bin/python3 - "$1" <<'PY'
+import random, socket, sys
+n = int(sys.argv[1])
 def free(p):
     try:
         for k in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
@@ -115,28 +119,54 @@ def free(p):
 out = []
 while len(out) < 4:
     b = random.randrange(20000, 60000)
-    if all(free(b + i) for i in range(3)) and all(abs(b - o) > 3 for o in out):
+    if all(free(b + i) for i in range(n)) and all(abs(b - o) > n for o in out):
         out.append(b)
 print(*out)
 PY
 }
-read -r MDOQ MAPI MSTUB MPG < <(mesh_ports)
-export SDNS_VAR="$DIR/mesh" SDNS_DOQ_PORT=$MDOQ SDNS_API_PORT=$MAPI SDNS_STUB_PORT=$MSTUB \
-	SDNS_PG_PORT=$MPG SDNS_NODE_ARGS="--log-level warn"
-trap '"$ROOT/server/dev/mesh.sh" stop >/dev/null 2>&1; "$ROOT/server/dev/pg.sh" stop "$DIR/pg" >/dev/null 2>&1; cleanup' EXIT
-if BIN=$BIN "$ROOT/server/dev/mesh.sh" start >"$DIR/mesh-start.log" 2>&1; then
-	MP=$DIR/mesh/pki
+# mesh_env N DIR: ports and settings for an N-node mesh under DIR
+mesh_env() {
+	read -r MDOQ MAPI MSTUB MPG < <(mesh_ports "$1")
+	export SDNS_VAR="$2" SDNS_DOQ_PORT=$MDOQ SDNS_API_PORT=$MAPI SDNS_STUB_PORT=$MSTUB \
+		SDNS_PG_PORT=$MPG SDNS_NODE_ARGS="--log-level warn" SDNS_MESH_NODES=$1
+	MP=$2/pki
 	mcert=(--ca "$MP/ca.pem" --cert "$MP/admin.pem" --key "$MP/admin.key")
+}
+# observers N: --observer for nodes 1 .. N-1
+observers() {
+	local i
+	for ((i = 1; i < $1; i++)); do printf -- '--observer 127.0.0.1:%s ' $((MDOQ + i)); done
+}
+trap '"$ROOT/server/dev/mesh.sh" stop >/dev/null 2>&1; "$ROOT/server/dev/pg.sh" stop "$DIR/pg" >/dev/null 2>&1; cleanup' EXIT
+mesh_env 3 "$DIR/mesh"
+if BIN=$BIN "$ROOT/server/dev/mesh.sh" start >"$DIR/mesh-start.log" 2>&1; then
 	echo
 	echo "== three-node mesh on loopback (one PostgreSQL, three databases)"
 	echo "   sdnsctl bench-mesh --changes ${BENCH_MESH_CHANGES:-500} node-alpha.mesh (POST on A, answers from B and C)"
+	# shellcheck disable=SC2046
 	"$BIN/sdnsctl" bench-mesh --api "https://localhost:$MAPI" "${mcert[@]}" --server-name localhost \
-		--observer "127.0.0.1:$((MDOQ + 1))" --observer "127.0.0.1:$((MDOQ + 2))" \
-		--changes "${BENCH_MESH_CHANGES:-500}" node-alpha.mesh || true
+		$(observers 3) --changes "${BENCH_MESH_CHANGES:-500}" node-alpha.mesh || true
 	echo "   cached remote name on B: sdnsctl bench --connections $CONNS --streams $STREAMS www.node-alpha.mesh A"
 	"$BIN/sdnsctl" bench --server "127.0.0.1:$((MDOQ + 1))" --server-name localhost "${mcert[@]}" \
 		--connections "$CONNS" --streams "$STREAMS" --duration "$SECS" www.node-alpha.mesh A || true
 	"$ROOT/server/dev/mesh.sh" stop >/dev/null 2>&1
 else
 	echo "== three-node mesh: did not start"; tail -5 "$DIR/mesh-start.log"
+fi
+
+MN=${BENCH_MESH_NODES:-8}
+mesh_env "$MN" "$DIR/mesh$MN"
+echo
+if BIN=$BIN "$ROOT/server/dev/mesh.sh" start >"$DIR/mesh$MN-start.log" 2>&1; then
+	echo "== $MN-node mesh on loopback (one PostgreSQL, $MN databases, every node a peer of every other)"
+	echo "   sdnsctl bench-mesh --changes ${BENCH_MESH8_CHANGES:-1000} node-alpha.mesh (POST on A, answers from the $((MN - 1)) others)"
+	# shellcheck disable=SC2046
+	"$BIN/sdnsctl" bench-mesh --api "https://localhost:$MAPI" "${mcert[@]}" --server-name localhost \
+		$(observers "$MN") --changes "${BENCH_MESH8_CHANGES:-1000}" node-alpha.mesh || true
+	echo "   warnings logged by the $MN nodes, start-up included:" \
+		"$(cat "$DIR/mesh$MN"/node-*.log | grep -o 'level=warn event=[a-z_]*' |
+			sed 's/.*event=//' | sort | uniq -c | tr -s ' ' | tr '\n' ',' || true)"
+	"$ROOT/server/dev/mesh.sh" stop >/dev/null 2>&1
+else
+	echo "== $MN-node mesh: this machine could not start it"; tail -5 "$DIR/mesh$MN-start.log"
 fi
