@@ -144,12 +144,6 @@ void mesh_job_done(struct sdns_mesh *m, mesh_peer *peer, mesh_job *j,
 /* zone.c: freshness. */
 /* The current peer whose zone is exactly apex, or NULL. Under m->mu. */
 mesh_peer *mesh_zone_peer(const struct sdns_mesh *m, const sdns_name *apex);
-/* RFC 1982: a is newer than b. */
-bool mesh_serial_newer(uint32_t a, uint32_t b);
-/* The serial of the SOA at apex in the answer or authority section of msg
- * (already verified by the caller). SDNS_ENOTFOUND when there is none. */
-int mesh_soa_serial(const sdns_msg *msg, const sdns_name *apex,
-                    uint32_t *serial);
 /* Move z's epoch on; with has_serial, serial becomes the newest known
  * unless that is newer still (then true: serial came late). Under fill_mu
  * and m->mu; the caller drops the zone's cached copies before letting go
@@ -182,5 +176,12 @@ int mesh_reply_adapt(const mesh_q *q, const uint8_t *up, size_t len,
                      size_t pad, uint8_t *out, size_t cap, size_t *olen);
 int mesh_reply_fail(const mesh_q *q, uint16_t ede, const char *why,
                     size_t pad, uint8_t *out, size_t cap, size_t *olen);
+/* RFC 1982: a is newer than b. */
+bool mesh_serial_newer(uint32_t a, uint32_t b);
+/* The serial of the SOA at apex in the answer or authority section of msg
+ * (already verified by the caller). SDNS_ENOTFOUND when there is none, the
+ * codec's error when its RDATA is short. */
+int mesh_soa_serial(const sdns_msg *msg, const sdns_name *apex,
+                    uint32_t *serial);
 
 #endif

@@ -2,7 +2,6 @@
  * invalidation) and the newest SOA serial its owner has signed that we have
  * seen. Fills compare against both under fill_mu, so a NOTIFY can never
  * slip between a fill's check and its insert. */
-#include "sdns/buf.h"
 #include "sdns/error.h"
 #include "mesh_int.h"
 
@@ -11,36 +10,6 @@ mesh_peer *mesh_zone_peer(const sdns_mesh *m, const sdns_name *apex)
 	for (size_t i = 0; i < m->npeers; i++)
 		if (sdns_name_eq_ci(&m->peers[i]->apex, apex)) return m->peers[i];
 	return NULL;
-}
-
-bool mesh_serial_newer(uint32_t a, uint32_t b)
-{
-	return a != b && (uint32_t)(a - b) < 0x80000000u;
-}
-
-/* SOA RDATA as parsed (names uncompressed): MNAME, RNAME, then SERIAL. */
-static int serial_of(const uint8_t *rd, uint16_t rdlen, uint32_t *serial)
-{
-	sdns_rd r;
-	sdns_rd_init(&r, rd, rdlen);
-	for (int names = 0; names < 2; names++) {
-		sdns_name n;
-		int rc = sdns_name_unpack(&r, &n);
-		if (rc) return rc;
-	}
-	return sdns_rd_u32(&r, serial);
-}
-
-int mesh_soa_serial(const sdns_msg *msg, const sdns_name *apex,
-                    uint32_t *serial)
-{
-	size_t n = (size_t)msg->count[SDNS_SEC_AN] + msg->count[SDNS_SEC_NS];
-	for (size_t i = 0; i < n; i++) {
-		const sdns_rr *rr = &msg->rrs[i];
-		if (rr->type == SDNS_T_SOA && sdns_name_eq_ci(&rr->owner, apex))
-			return serial_of(rr->rdata, rr->rdlen, serial);
-	}
-	return SDNS_ENOTFOUND;
 }
 
 bool mesh_zone_bump(sdns_mesh *m, mesh_peer *z, bool has_serial,

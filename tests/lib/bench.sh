@@ -2,6 +2,9 @@
 # `make bench`: figures, never pass/fail. Starts a local sdnsd on a free port
 # with a throw-away PKI and the example zone, then runs sdnsctl bench.
 #   BENCH_SECONDS (default 10), BENCH_CONNS (4), BENCH_STREAMS (32)
+#   BENCH_MESH_CHANGES (500, three nodes), BENCH_MESH_NODES (8) and
+#   BENCH_MESH8_CHANGES (1000) for the larger mesh
+#   BENCH_ONLY=mesh: the mesh figures only
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=${BIN:-bin}
@@ -15,6 +18,8 @@ cleanup() { [ -z "$PID" ] || { kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null;
 trap cleanup EXIT
 cd "$DIR"
 "$BIN/sdnsctl" pki init --dir pki --mesh bench.mesh --node bench >/dev/null
+# (not indented: the sections up to the meshes are skipped as one block)
+if [ "${BENCH_ONLY:-}" != mesh ]; then
 PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$BIN/sdnsd" --doq-listen "127.0.0.1:$PORT" --tls-cert pki/node.pem --tls-key pki/node.key \
 	--tls-ca pki/ca.pem --zone-file "$ROOT/server/dev/node-alpha.mesh.zone" \
@@ -99,11 +104,13 @@ echo "   sdnsctl bench-api --clients ${BENCH_API_CLIENTS:-8} --writes ${BENCH_AP
 	--clients "${BENCH_API_CLIENTS:-8}" --writes "${BENCH_API_WRITES:-2000}" \
 	--changes "${BENCH_API_CHANGES:-1000}" bench.mesh
 
+fi # BENCH_ONLY
+
 # --- meshes (server/dev/mesh.sh): three nodes, change on A -> answer on B
 # and C, and queries/s for a cached remote name on B; then eight nodes (or
 # BENCH_MESH_NODES), every node a peer of every other, 1,000 changes on A
 # observed on the seven others: missed observations and p50/p99 each ------
-kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; PID=
+[ -z "$PID" ] || { kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null || true; }; PID=
 # mesh_ports N: four base ports, each with N consecutive free ports
 mesh_ports() {
 	/usr/bin/python3 - "$1" <<'PY'
