@@ -433,28 +433,30 @@ void mesh_job_done(sdns_mesh *m, mesh_peer *peer, mesh_job *j, int status,
 		verdict = check_answer(p, resp, len, why, sizeof why, &sv);
 	else
 		snprintf(why, sizeof why, "peer %s unreachable", peer->info.name);
-	/* The cache's clock is read before fill_mu: a test clock may act. */
-	uint64_t now = mesh_cache_ns(m);
-	pthread_mutex_lock(&m->fill_mu);
+	/* Only a verified answer may touch the cache, so only it is ordered
+	 * against invalidations. The cache's clock is read before fill_mu: a
+	 * test clock may act. */
+	bool judged = verdict == SDNS_OK;
+	uint64_t now = judged ? mesh_cache_ns(m) : 0;
+	if (judged) pthread_mutex_lock(&m->fill_mu);
 	pthread_mutex_lock(&m->mu);
-	int use = verdict == SDNS_OK ? judge(m, p, peer, &sv) : USE_LATE;
+	int use = judged ? judge(m, p, peer, &sv) : USE_LATE;
 	if (verdict == SDNS_OK && use == USE_STALE) {
 		verdict = MESH_STALE;
 		snprintf(why, sizeof why, "stale copy from peer %s", peer->info.name);
 	}
 	int after = account(m, p, verdict, why);
-	if (verdict == SDNS_OK || verdict == MESH_STALE) count_use(m, use);
+	if (judged) count_use(m, use);
 	bool fill = verdict == SDNS_OK &&
 	            (use == USE_FILL || (use == USE_IF_WON &&
 	                                 after == AFTER_DELIVER));
 	pthread_mutex_unlock(&m->mu);
 	size_t dropped = 0;
-	if (use == USE_NEWER)
+	if (judged && use == USE_NEWER)
 		dropped = sdns_cache_drop_zone(m->cache, &p->apex);
 	if (fill) sdns_cache_insert(m->cache, true, resp, len, now, NULL);
-	pthread_mutex_unlock(&m->fill_mu);
-	if (verdict == SDNS_OK || verdict == MESH_STALE)
-		log_use(peer, p, use, &sv, dropped);
+	if (judged) pthread_mutex_unlock(&m->fill_mu);
+	if (judged) log_use(peer, p, use, &sv, dropped);
 	if (after == AFTER_DELIVER) deliver(m, p, resp, len);
 	if (after == AFTER_FAIL) mesh_pending_fail(m, p);
 	if (after != AFTER_NONE) mesh_pending_unref(m, p); /* the table's */
