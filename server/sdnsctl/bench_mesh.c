@@ -71,6 +71,8 @@ static int post_a(sdns_apiclient *c, const char *zone, const char *name,
 	}
 	int st = r.status;
 	sdns_apiclient_resp_free(&r);
+	if (st != 201)
+		fprintf(stderr, "sdnsctl bench-mesh: POST %s answered %d\n", path, st);
 	return st;
 }
 

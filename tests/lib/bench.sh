@@ -111,6 +111,7 @@ fi # BENCH_ONLY
 # BENCH_MESH_NODES), every node a peer of every other, 1,000 changes on A
 # observed on the seven others: missed observations and p50/p99 each ------
 [ -z "$PID" ] || { kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null || true; }; PID=
+chmod 755 "$DIR" # PostgreSQL runs as its own user under it
 # mesh_ports N: four base ports, each with N consecutive free ports
 mesh_ports() {
 	/usr/bin/python3 - "$1" <<'PY'
@@ -170,9 +171,9 @@ if BIN=$BIN "$ROOT/server/dev/mesh.sh" start >"$DIR/mesh$MN-start.log" 2>&1; the
 	# shellcheck disable=SC2046
 	"$BIN/sdnsctl" bench-mesh --api "https://localhost:$MAPI" "${mcert[@]}" --server-name localhost \
 		$(observers "$MN") --changes "${BENCH_MESH8_CHANGES:-1000}" node-alpha.mesh || true
-	echo "   warnings logged by the $MN nodes, start-up included:" \
-		"$(cat "$DIR/mesh$MN"/node-*.log | grep -o 'level=warn event=[a-z_]*' |
-			sed 's/.*event=//' | sort | uniq -c | tr -s ' ' | tr '\n' ',' || true)"
+	warns=$(cat "$DIR/mesh$MN"/node-*.log | grep -o 'level=warn event=[a-z_]*' |
+		sed 's/.*event=//' | sort | uniq -c | tr -s ' ' | tr '\n' ',' || true)
+	echo "   warnings logged by the $MN nodes, start-up included: ${warns:-none}"
 	"$ROOT/server/dev/mesh.sh" stop >/dev/null 2>&1
 else
 	echo "== $MN-node mesh: this machine could not start it"; tail -5 "$DIR/mesh$MN-start.log"
