@@ -947,6 +947,33 @@ START_TEST(test_notify_serial_not_signed_by_owner_is_ignored)
 }
 END_TEST
 
+/* The owner's zone was deleted and made again: its serial starts over.
+ * Its own answer, asked after its last NOTIFY, is believed; the older
+ * serial does not keep every later answer out of the cache. */
+START_TEST(test_owner_serial_going_back_is_believed)
+{
+	uint8_t n[1024];
+	sdns_name apex = nm(APEX);
+	size_t nl = notify_msg(&g_owner_key, APEX, 500, n, sizeof n);
+	ck_assert_int_eq(sdns_mesh_notify_in(g_mesh, "server", &apex, n, nl),
+	                 SDNS_OK);
+	answer a;
+	sdns_msg m;
+	resolve(WWW, SDNS_T_TXT, true, &a, &m);   /* serial 1: answered */
+	ck_assert_uint_eq(soa_serial_of(&m), 1);
+	sdns_msg_free(&m);
+	resolve(WWW, SDNS_T_TXT, true, &a, &m);   /* now cached */
+	sdns_msg_free(&m);
+	resolve(WWW, SDNS_T_TXT, true, &a, &m);
+	sdns_msg_free(&m);
+	ck_assert_int_eq(meshfake_queries(g_own), 2);
+	sdns_mesh_stats st;
+	sdns_mesh_stats_get(g_mesh, &st);
+	ck_assert_uint_eq(st.cache_hits, 1);
+	ck_assert_uint_eq(st.serial_drops, 1);
+}
+END_TEST
+
 START_TEST(test_notify_with_older_serial_counted_late)
 {
 	uint8_t n[1024];
@@ -1165,6 +1192,7 @@ static Suite *mesh_suite(void)
 	tcase_add_test(tc, test_newer_signed_serial_drops_older_copies);
 	tcase_add_test(tc, test_copy_older_than_notified_serial_not_used);
 	tcase_add_test(tc, test_notify_serial_not_signed_by_owner_is_ignored);
+	tcase_add_test(tc, test_owner_serial_going_back_is_believed);
 	tcase_add_test(tc, test_notify_with_older_serial_counted_late);
 	tcase_add_test(tc, test_notify_carries_our_signed_soa);
 	tcase_add_test(tc, test_notify_for_zone_not_ours_not_sent);

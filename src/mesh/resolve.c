@@ -335,6 +335,9 @@ enum {
 	USE_LATE,       /* the zone was invalidated meanwhile: answer only */
 	USE_NEWER,      /* newer serial than known: the zone is invalidated
 	                   now; answer only */
+	USE_RESET,      /* the owner, asked after its last NOTIFY, is at an
+	                   older serial than known: the zone was made again.
+	                   Believed, invalidated now; answer only */
 	USE_STALE,      /* another peer's copy older than the newest serial:
 	                   neither */
 };
@@ -347,8 +350,13 @@ static int judge(sdns_mesh *m, const mesh_pending *p, const mesh_peer *from,
 	mesh_peer *z = mesh_zone_peer(m, &p->apex);
 	bool owner = sdns_name_eq_ci(&from->apex, &p->apex);
 	if (!z) return USE_LATE; /* the owner left the set meanwhile */
-	if (sv->has && z->has_serial && mesh_serial_newer(z->serial, sv->serial))
-		return owner ? USE_LATE : USE_STALE;
+	if (sv->has && z->has_serial && mesh_serial_newer(z->serial, sv->serial)) {
+		if (!owner) return USE_STALE;
+		if (p->epoch != z->epoch) return USE_LATE;
+		z->serial = sv->serial;
+		z->epoch = ++m->gen;
+		return USE_RESET;
+	}
 	if (sv->has && z->has_serial && mesh_serial_newer(sv->serial, z->serial)) {
 		mesh_zone_bump(m, z, true, sv->serial);
 		return USE_NEWER;
@@ -367,15 +375,18 @@ static void count_use(sdns_mesh *m, int use)
 	m->st.late += use == USE_LATE;
 	m->st.stale += use == USE_STALE;
 	m->st.copies_uncached += use == USE_COPY;
-	m->st.serial_drops += use == USE_NEWER;
+	m->st.serial_drops += use == USE_NEWER || use == USE_RESET;
 }
 
 /* The events worth a line: an answer overtaken by an invalidation, a copy
- * found stale, a NOTIFY missed or late (a newer serial seen first). */
+ * found stale, a NOTIFY missed or late (a newer serial seen first), an
+ * owner whose serial went back. */
 static void log_use(const mesh_peer *peer, const mesh_pending *p, int use,
                     const mesh_serial *sv, size_t dropped)
 {
-	if (use != USE_LATE && use != USE_STALE && use != USE_NEWER) return;
+	if (use != USE_LATE && use != USE_STALE && use != USE_NEWER &&
+	    use != USE_RESET)
+		return;
 	char q[SDNS_NAME_STR_MAX], z[SDNS_NAME_STR_MAX];
 	sdns_name_to_str(&p->key, q, sizeof q);
 	sdns_name_to_str(&p->apex, z, sizeof z);
@@ -389,9 +400,10 @@ static void log_use(const mesh_peer *peer, const mesh_pending *p, int use,
 		         "qname=%s serial=%lld action=ignored", peer->info.name, z, q,
 		         serial);
 	else
-		sdns_log(SDNS_LOG_INFO, "mesh_serial_newer", "peer=%s zone=%s "
-		         "serial=%lld dropped=%zu", peer->info.name, z, serial,
-		         dropped);
+		sdns_log(use == USE_RESET ? SDNS_LOG_WARN : SDNS_LOG_INFO,
+		         use == USE_RESET ? "mesh_serial_reset" : "mesh_serial_newer",
+		         "peer=%s zone=%s serial=%lld dropped=%zu", peer->info.name, z,
+		         serial, dropped);
 }
 
 /* Under m->mu: account one job's outcome; what to do after unlocking. */
@@ -452,7 +464,7 @@ void mesh_job_done(sdns_mesh *m, mesh_peer *peer, mesh_job *j, int status,
 	                                 after == AFTER_DELIVER));
 	pthread_mutex_unlock(&m->mu);
 	size_t dropped = 0;
-	if (judged && use == USE_NEWER)
+	if (judged && (use == USE_NEWER || use == USE_RESET))
 		dropped = sdns_cache_drop_zone(m->cache, &p->apex);
 	if (fill) sdns_cache_insert(m->cache, true, resp, len, now, NULL);
 	if (judged) pthread_mutex_unlock(&m->fill_mu);
