@@ -739,7 +739,7 @@ START_TEST(test_owner_down_other_peer_copy_answered_and_cached)
 	 * the other peer's copy is cached: later asks are cache hits. */
 	sdns_mesh_stats st;
 	sdns_mesh_stats_get(g_mesh, &st);
-	for (int i = 0; i < 100 && st.cache_hits == 0; i++) {
+	for (int i = 0; i < 200 && st.cache_hits == 0; i++) {
 		usleep(50 * 1000);
 		resolve(WWW, SDNS_T_TXT, true, &a, &m);
 		ck_assert_uint_eq(SDNS_RCODE(m.flags), SDNS_RC_NOERROR);

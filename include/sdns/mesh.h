@@ -19,8 +19,9 @@
  * answers carry it in authority). An answer is cached only when its zone's
  * epoch did not change while it was fetched, and its serial (if it has one)
  * is not older than the newest known. Another peer's copy is returned but
- * cached only while the owner is known to be down (in backoff): it may be
- * the data a NOTIFY has just replaced. A copy whose signed serial is older
+ * cached only while the owner is known to be down (a connect failed or a
+ * query stalled, and no connection came up since): it may be the data a
+ * NOTIFY has just replaced. A copy whose signed serial is older
  * than the newest known is neither returned nor cached. */
 #ifndef SDNS_MESH_H
 #define SDNS_MESH_H

@@ -135,6 +135,9 @@ void mesh_peer_stop(mesh_peer *p);
 int mesh_peer_push(mesh_peer *p, mesh_job *j);
 void mesh_peer_unref(mesh_peer *p);
 bool mesh_peer_in_backoff(const mesh_peer *p);
+/* A connect failed or a query stalled, and no connection came up since
+ * (the backoff may be over and a new connect under way). */
+bool mesh_peer_known_down(const mesh_peer *p);
 void mesh_job_free(mesh_job *j);
 
 /* resolve.c: a peer thread's outcome for a job (resp NULL on failure). */

@@ -134,6 +134,11 @@ bool mesh_peer_in_backoff(const mesh_peer *p)
 	return until && mesh_mono_ns() < until;
 }
 
+bool mesh_peer_known_down(const mesh_peer *p)
+{
+	return atomic_load(&p->down_until_ns) && !atomic_load(&p->up);
+}
+
 static void fail_list(mesh_peer *p, mesh_job *j, int status)
 {
 	while (j) {

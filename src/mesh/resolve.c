@@ -329,8 +329,8 @@ static int check_answer(const mesh_pending *p, const uint8_t *resp,
 /* What a verified answer may do. */
 enum {
 	USE_FILL,       /* answer and cache */
-	USE_IF_WON,     /* another peer's copy, the owner down: cache it only
-	                   when it is the answer given */
+	USE_IF_WON,     /* another peer's copy, the owner known to be down:
+	                   cache it only when it is the answer given */
 	USE_COPY,       /* another peer's copy, the owner up: answer only */
 	USE_LATE,       /* the zone was invalidated meanwhile: answer only */
 	USE_NEWER,      /* newer serial than known: the zone is invalidated
@@ -367,7 +367,7 @@ static int judge(sdns_mesh *m, const mesh_pending *p, const mesh_peer *from,
 	}
 	if (p->epoch != z->epoch) return USE_LATE;
 	if (owner) return USE_FILL;
-	return mesh_peer_in_backoff(z) ? USE_IF_WON : USE_COPY;
+	return mesh_peer_known_down(z) ? USE_IF_WON : USE_COPY;
 }
 
 static void count_use(sdns_mesh *m, int use)
