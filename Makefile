@@ -4,7 +4,7 @@
 #   make test       deps, build, unit + integration + short fuzz runs
 #   make run        deps, build, dev PKI and zone under ./var, start sdnsd
 #   make bench      benchmark figures, beside Unbound and Knot DNS (see README)
-#   make mesh       a three-node mesh on loopback (PostgreSQL, PKI, 3 sdnsd)
+#   make mesh       a mesh on loopback (PostgreSQL, PKI, SDNS_MESH_NODES sdnsd, default 3)
 #   make fuzz       long libFuzzer runs (FUZZ_SECONDS each)
 #   make deps       install missing Debian packages (or print the command)
 

@@ -3,9 +3,10 @@
 # databases, three sdnsd with zone keys, peers registered by `sdnsctl peer
 # add`): A's record answered by B and C with signatures that dnspython
 # validates against A's bound zone key; an update on A seen on B and C long
-# before the TTL; a peer signing with the wrong key gets SERVFAIL (EDE 6);
-# A stopped: B answers from its cache until the TTL, then SERVFAIL (EDE 22);
-# a revoked peer gets nothing from anyone.
+# before the TTL; 50 changes on A, none missed by B or C; a peer signing
+# with the wrong key gets SERVFAIL (EDE 6); A stopped: B answers from its
+# cache until the TTL, then SERVFAIL (EDE 22); a revoked peer gets nothing
+# from anyone.
 . "$(dirname "$0")/lib/shtest.sh"
 t_setup mesh
 cd "$T_DIR"
@@ -112,6 +113,16 @@ t_ok "A updates www.node-alpha.mesh" api_ 0 record update node-alpha.mesh "$id" 
 	www.node-alpha.mesh A 10.0.0.42
 t_ok "B answers the update before the TTL" wait_q "NOERROR 10.0.0.42" 1 www.node-alpha.mesh
 t_ok "C answers the update before the TTL" wait_q "NOERROR 10.0.0.42" 2 www.node-alpha.mesh
+
+# --- no change missed: 50 new names on A, each polled on B and C until
+# seen (sdnsctl bench-mesh exits 1 when any observation gives up) ---
+out=$("$BIN/sdnsctl" bench-mesh --api "https://localhost:$API0" --ca "$PKI/ca.pem" \
+	--cert "$PKI/admin.pem" --key "$PKI/admin.key" --server-name localhost \
+	--observer "127.0.0.1:$((DOQ0 + 1))" --observer "127.0.0.1:$((DOQ0 + 2))" \
+	--changes 50 node-alpha.mesh 2>&1) && rc=0 || rc=$?
+t_eq "50 changes on A: bench-mesh exits 0" "0" "$rc"
+t_match "no observation missed on B or C" ' 0 of 100 observations missed' "$out"
+echo "$out" | grep -E 'every|missed' | sed 's/^/       /'
 
 # --- a peer signing with the wrong key: node-delta, bound on B to one key,
 # signing with another ---

@@ -11,7 +11,18 @@
  *
  * Loop safety: peers are asked with this node's own node certificate, and a
  * node answers node callers from local data and this verified cache only
- * (sdns_mesh_answer_cached), never by asking further. */
+ * (sdns_mesh_answer_cached), never by asking further.
+ *
+ * Freshness: each peer zone has an epoch (changed by every NOTIFY for it,
+ * by a newer owner-signed SOA serial, by a new peer key) and the newest SOA
+ * serial seen signed by its owner (NOTIFYs carry the signed SOA; negative
+ * answers carry it in authority). An answer is cached only when its zone's
+ * epoch did not change while it was fetched, and its serial (if it has one)
+ * is not older than the newest known. Another peer's copy is returned but
+ * cached only while the owner is known to be down (a connect failed or a
+ * query stalled, and no connection came up since): it may be the data a
+ * NOTIFY has just replaced. A copy whose signed serial is older
+ * than the newest known is neither returned nor cached. */
 #ifndef SDNS_MESH_H
 #define SDNS_MESH_H
 
@@ -38,6 +49,8 @@ typedef struct {
 	size_t cache_entries; /* verified cache (sdns_cache inside), 10000 */
 	size_t pad_block;     /* responses padded to this (0 = none; DoQ:
 	                         SDNS_DOQ_PAD_BLOCK) */
+	size_t peer_queue;    /* jobs waiting for one peer, at most (1024):
+	                         a stuck peer must not grow memory */
 	/* Clock of the cache (TTLs); NULL = CLOCK_MONOTONIC. For tests. */
 	uint64_t (*clock_ns)(void);
 } sdns_mesh_conf;
@@ -50,7 +63,24 @@ typedef struct {
 	uint64_t verified;     /* answers that validated */
 	uint64_t bogus;        /* answers that did not */
 	uint64_t servfail;     /* resolutions answered SERVFAIL */
-	uint64_t notify_sent, notify_in, notify_refused;
+	uint64_t late;         /* verified answers not cached: their zone was
+	                          invalidated while they were in flight */
+	uint64_t stale;        /* another peer's copy with a signed serial older
+	                          than the newest known: not used */
+	uint64_t copies_uncached; /* another peer's copy returned, not cached
+	                          (the owner is up) */
+	uint64_t serial_drops; /* zone copies dropped on a newer signed serial
+	                          seen in an answer (a NOTIFY missed or late) */
+	uint64_t queue_drops;  /* jobs refused by a full peer queue */
+	/* NOTIFY out: queued for a peer, answered NOERROR, answered otherwise
+	 * (REFUSED), attempts that could not be sent (peer unreachable; kept
+	 * and sent on reconnect), attempts sent without an answer (retried),
+	 * given up (queue full, peer removed, too many attempts). */
+	uint64_t notify_sent, notify_acked, notify_rejected;
+	uint64_t notify_unsent, notify_unanswered, notify_dropped;
+	/* NOTIFY in: accepted, refused (not the owner), accepted but with a
+	 * signed serial older than the newest known (reordered, late). */
+	uint64_t notify_in, notify_refused, notify_late;
 	uint64_t peers, peers_up; /* current peer set, connected now */
 } sdns_mesh_stats;
 
@@ -85,13 +115,27 @@ int sdns_mesh_resolve(sdns_mesh *m, const uint8_t *query, size_t len,
 int sdns_mesh_answer_cached(sdns_mesh *m, const uint8_t *query, size_t len,
                             uint8_t *resp, size_t cap, size_t *resp_len);
 
+/* True when apex is this node's own mesh zone (self.<mesh>), the one zone
+ * it sends NOTIFYs for. */
+bool sdns_mesh_is_own_zone(const sdns_mesh *m, const sdns_name *apex);
 /* Push: NOTIFY (RFC 1996, opcode 4, SOA question, AA) over DoQ to every
- * peer; fire and forget with up to two retries. */
-int sdns_mesh_notify(sdns_mesh *m, const sdns_name *apex);
+ * peer, for our own zone (self.<mesh>) only: SDNS_ENOTFOUND for any other
+ * apex (peers would refuse it). soa (may be NULL): our answer to "apex SOA"
+ * with DO; its SOA and RRSIG go into the NOTIFY's answer section (RFC 1996
+ * §3.7), so peers learn the new serial signed by the zone key. Per peer,
+ * one NOTIFY per zone waits at most (a newer one replaces it); it is kept
+ * while the peer is unreachable and sent on reconnect, retried when it gets
+ * no answer, and given up (logged, counted) only after several attempts. */
+int sdns_mesh_notify(sdns_mesh *m, const sdns_name *apex, const uint8_t *soa,
+                     size_t soa_len);
 /* Pull side: a NOTIFY for apex from node `from`: SDNS_OK (cache entries of
- * apex dropped) only when from owns apex (apex == from.<mesh>), else
- * SDNS_EDENIED (answer REFUSED). */
-int sdns_mesh_notify_in(sdns_mesh *m, const char *from, const sdns_name *apex);
+ * apex dropped, the zone's epoch moved on) only when from owns apex
+ * (apex == from.<mesh>), else SDNS_EDENIED (answer REFUSED). msg (may be
+ * NULL): the NOTIFY as received; an SOA in its answer section that verifies
+ * against the owner's zone key updates the newest known serial, anything
+ * else in it is ignored. */
+int sdns_mesh_notify_in(sdns_mesh *m, const char *from, const sdns_name *apex,
+                        const uint8_t *msg, size_t len);
 /* Build the answer to a NOTIFY query: NOERROR (rc SDNS_OK) or REFUSED,
  * opcode NOTIFY, QR, AA, the question echoed. */
 int sdns_mesh_notify_reply(const uint8_t *query, size_t len, int rc,

@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
-# `make mesh`: a three-node mesh on loopback for people to try.
+# `make mesh`: a mesh of SDNS_MESH_NODES nodes (default 3, 2 to 8) on
+# loopback for people to try.
 #   mesh.sh [run]   start everything, print what to try, wait; Ctrl-C stops
 #   mesh.sh start   start everything and return (tests/mesh.sh, bench)
-#   mesh.sh stop    stop the three sdnsd and PostgreSQL
+#   mesh.sh stop    stop every sdnsd of the mesh and PostgreSQL
 # One PostgreSQL cluster (server/dev/pg.sh) with one database per node, a
-# PKI for mesh "mesh" (CA, node-alpha/beta/gamma, admin), one zone key per
-# node, three sdnsd (each --zone-key, its own database), each node
-# registering the other two with `sdnsctl peer add`, and on each node its
-# own zone <node>.mesh with www.<node>.mesh. Under $SDNS_VAR (var/mesh).
-# Ports: node i (0, 1, 2) uses DoQ SDNS_DOQ_PORT+i (8853), API
+# PKI for mesh "mesh" (CA, node-alpha, node-beta, node-gamma, then
+# node-delta ... node-theta, admin), one zone key per node, one sdnsd per
+# node (each --zone-key, its own database), each node registering every
+# other with `sdnsctl peer add`, and on each node its own zone <node>.mesh
+# with www.<node>.mesh. Under $SDNS_VAR (var/mesh).
+# Ports: node i (0 .. N-1) uses DoQ SDNS_DOQ_PORT+i (8853), API
 # SDNS_API_PORT+i (8443), stub SDNS_STUB_PORT+i (5353); PostgreSQL
 # SDNS_PG_PORT (5433). SDNS_NODE_ARGS: more sdnsd arguments for every node.
-# Delete the directory to start over.
+# Delete the directory to start over; `stop` stops the nodes recorded in
+# mesh.env, whatever SDNS_MESH_NODES says now.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
@@ -19,7 +22,11 @@ BIN=${BIN:-bin}
 case "$BIN" in /*) ;; *) BIN="$ROOT/$BIN" ;; esac
 VAR=${SDNS_VAR:-var/mesh}
 MESH=mesh
-NODES=(node-alpha node-beta node-gamma)
+ALL_NODES=(node-alpha node-beta node-gamma node-delta node-epsilon node-zeta
+	node-eta node-theta)
+N=${SDNS_MESH_NODES:-3}
+case "$N" in [2-8]) ;; *) echo "mesh.sh: SDNS_MESH_NODES is 2..8" >&2; exit 2 ;; esac
+NODES=("${ALL_NODES[@]:0:$N}")
 DOQ0=${SDNS_DOQ_PORT:-8853}
 API0=${SDNS_API_PORT:-8443}
 STUB0=${SDNS_STUB_PORT:-5353}
@@ -34,7 +41,7 @@ api_of() { echo "https://localhost:$((API0 + $1))"; }
 admin=(--ca "$VAR/pki/ca.pem" --cert "$VAR/pki/admin.pem" --key "$VAR/pki/admin.key")
 
 stop_all() {
-	for n in "${NODES[@]}"; do
+	for n in "${ALL_NODES[@]}"; do
 		local pf="$VAR/$n.pid"
 		[ -f "$pf" ] || continue
 		local pid
@@ -46,11 +53,14 @@ stop_all() {
 	"$ROOT/server/dev/pg.sh" stop "$VAR/pg" || true
 }
 
+# A node missing from an existing PKI (a larger SDNS_MESH_NODES than the
+# last run) gets its certificate and zone key now.
 make_pki() {
-	[ -f "$VAR/pki/ca.key" ] && return 0
-	"$BIN/sdnsctl" pki init --dir "$VAR/pki" --mesh "$MESH" --node node-alpha \
-		--san localhost --san 127.0.0.1 --san ::1 >/dev/null
+	[ -f "$VAR/pki/ca.key" ] ||
+		"$BIN/sdnsctl" pki init --dir "$VAR/pki" --mesh "$MESH" --node node-alpha \
+			--san localhost --san 127.0.0.1 --san ::1 >/dev/null
 	for n in "${NODES[@]}"; do
+		[ -f "$VAR/pki/$n/zone.key" ] && continue
 		mkdir -p "$VAR/pki/$n"
 		if [ "$n" = node-alpha ]; then
 			cp "$VAR/pki/node.pem" "$VAR/pki/node.key" "$VAR/pki/$n/"
@@ -101,12 +111,12 @@ wait_api() {
 	return 1
 }
 
-# Each node learns the other two (certificate, DoQ endpoint, zone key) and
+# Each node learns every other (certificate, DoQ endpoint, zone key) and
 # gets its own zone. Re-running finds them there (409) and moves on.
 wire_node() {
 	local i=$1 n=${NODES[$1]} api
 	api=$(api_of "$i")
-	for j in 0 1 2; do
+	for ((j = 0; j < N; j++)); do
 		[ "$j" = "$i" ] && continue
 		local p=${NODES[$j]} out
 		if ! out=$("$BIN/sdnsctl" peer add --api "$api" --ca "$VAR/pki/ca.pem" \
@@ -126,13 +136,14 @@ wire_node() {
 start_all() {
 	make_pki
 	start_db
-	for i in 0 1 2; do start_node "$i"; done
-	for i in 0 1 2; do wait_api "$i"; done
-	for i in 0 1 2; do wire_node "$i"; done
+	for ((i = 0; i < N; i++)); do start_node "$i"; done
+	for ((i = 0; i < N; i++)); do wait_api "$i"; done
+	for ((i = 0; i < N; i++)); do wire_node "$i"; done
 	{
 		echo "MESH_VAR=$VAR"
 		echo "MESH_CONNINFO='$CONNINFO'"
-		for i in 0 1 2; do
+		echo "MESH_NODES=$N"
+		for ((i = 0; i < N; i++)); do
 			local u=${NODES[$i]#node-}
 			u=${u^^}
 			echo "${u}_DOQ=$((DOQ0 + i)) ${u}_API=$((API0 + i)) ${u}_STUB=$((STUB0 + i))"
@@ -144,10 +155,10 @@ start_all() {
 print_help() {
 	cat <<TXT
 
-secure_dns three-node mesh (mesh "$MESH") on loopback
-  node        DoQ              API                        stub
-$(for i in 0 1 2; do printf '  %-11s 127.0.0.1:%-6s %-26s 127.0.0.1:%s\n' "${NODES[$i]}" $((DOQ0 + i)) "$(api_of "$i")" $((STUB0 + i)); done)
-  PostgreSQL  $CONNINFO (databases sdns_alpha, sdns_beta, sdns_gamma)
+secure_dns $N-node mesh (mesh "$MESH") on loopback
+  node          DoQ              API                        stub
+$(for ((i = 0; i < N; i++)); do printf '  %-13s 127.0.0.1:%-6s %-26s 127.0.0.1:%s\n' "${NODES[$i]}" $((DOQ0 + i)) "$(api_of "$i")" $((STUB0 + i)); done)
+  PostgreSQL  $CONNINFO (databases $(for n in "${NODES[@]}"; do printf '%s ' "$(db_of "$n")"; done))
   PKI         $VAR/pki (ca.pem, admin.pem/.key, NODE/node.pem, NODE/zone.key)
   Logs        $VAR/NODE.log
 
@@ -156,8 +167,8 @@ Try:
   $BIN/sdnsctl query --server 127.0.0.1:$((DOQ0 + 1)) --server-name localhost \\
       --ca $VAR/pki/ca.pem --cert $VAR/pki/admin.pem --key $VAR/pki/admin.key \\
       --dnssec --validate --zone-key-pub $VAR/pki/node-alpha/zone.pub www.node-alpha.mesh
-  dig @127.0.0.1 -p $((STUB0 + 2)) +dnssec www.node-alpha.mesh
-  # change it on node-alpha; node-beta and node-gamma follow at once:
+  dig @127.0.0.1 -p $((STUB0 + N - 1)) +dnssec www.node-alpha.mesh
+  # change it on node-alpha; every other node follows at once:
   $BIN/sdnsctl record add node-alpha.mesh new.node-alpha.mesh A 10.0.0.99 \\
       --api $(api_of 0) --ca $VAR/pki/ca.pem --cert $VAR/pki/admin.pem --key $VAR/pki/admin.key
   $BIN/sdnsctl peer list --api $(api_of 1) --ca $VAR/pki/ca.pem --cert $VAR/pki/admin.pem --key $VAR/pki/admin.key

@@ -93,15 +93,43 @@ void sdnsd_mesh_reload_peers(sdnsd_state *st, sdns_store *db)
 	free(p);
 }
 
+/* Our own signed answer to "apex SOA" (DO) from the snapshot just
+ * published: the NOTIFY carries its SOA and RRSIG, so peers learn the new
+ * serial from data our zone key signed. */
+static int soa_answer(sdnsd_state *st, const sdns_name *apex, uint8_t *out,
+                      size_t cap, size_t *len)
+{
+	uint8_t q[SDNS_NAME_MAX + 64];
+	size_t qlen = 0;
+	const sdns_edns e = { .present = true, .udp_size = 1232, .do_bit = true };
+	sdns_msg msg;
+	int rc = sdns_msg_make_query(q, sizeof q, &qlen, 0, apex, SDNS_T_SOA,
+	                             false, &e, 0);
+	if (rc || (rc = sdns_msg_parse(q, qlen, &msg))) return rc;
+	const sdns_identity self = { 0 };
+	rc = sdnsd_answer(st, &self, &msg, q, qlen, out, cap, len);
+	sdns_msg_free(&msg);
+	return rc;
+}
+
+static void notify_peers(sdnsd_state *st, const sdns_name *apex)
+{
+	if (!st->mesh || !sdns_mesh_is_own_zone(st->mesh, apex)) return;
+	uint8_t soa[4096];
+	size_t len = 0;
+	bool ok = soa_answer(st, apex, soa, sizeof soa, &len) == SDNS_OK;
+	sdns_mesh_notify(st->mesh, apex, ok ? soa : NULL, ok ? len : 0);
+}
+
 void sdnsd_mesh_zone_changed(sdnsd_state *st, const sdns_name *apex)
 {
-	if (st->mesh) sdns_mesh_notify(st->mesh, apex);
+	notify_peers(st, apex);
 }
 
 void sdnsd_mesh_zones_changed(sdnsd_state *st, const sdns_zoneset *zs)
 {
 	for (size_t i = 0; st->mesh && zs && i < sdns_zoneset_count(zs); i++)
-		sdns_mesh_notify(st->mesh, sdns_zone_apex(sdns_zoneset_at(zs, i)));
+		notify_peers(st, sdns_zone_apex(sdns_zoneset_at(zs, i)));
 }
 
 /* --- the DoQ handler --- */
@@ -125,7 +153,8 @@ static int notify_in(sdnsd_state *st, const sdns_identity *peer,
 	int rc = SDNS_EDENIED;
 	if (st->mesh && peer->role == SDNS_ROLE_NODE && q->qdcount == 1 &&
 	    q->qtype == SDNS_T_SOA)
-		rc = sdns_mesh_notify_in(st->mesh, peer->name, &q->qname);
+		rc = sdns_mesh_notify_in(st->mesh, peer->name, &q->qname, wire,
+		                         len);
 	return sdns_mesh_notify_reply(wire, len, rc, resp, cap, resp_len);
 }
 
@@ -203,6 +232,7 @@ size_t sdnsd_mesh_metrics(sdnsd_state *st, char *buf, size_t cap)
 	if (!st->mesh || !cap) return 0;
 	sdns_mesh_stats s;
 	sdns_mesh_stats_get(st->mesh, &s);
+	typedef unsigned long long ull;
 	int n = snprintf(buf, cap,
 	    "# HELP sdns_mesh_peers Mesh peers by state.\n"
 	    "# TYPE sdns_mesh_peers gauge\n"
@@ -213,25 +243,56 @@ size_t sdnsd_mesh_metrics(sdnsd_state *st, char *buf, size_t cap)
 	    "sdns_mesh_resolutions_total{result=\"cache_hit\"} %llu\n"
 	    "sdns_mesh_resolutions_total{result=\"coalesced\"} %llu\n"
 	    "sdns_mesh_resolutions_total{result=\"servfail\"} %llu\n"
-	    "# HELP sdns_mesh_answers_total Peer answers by validation result.\n"
+	    "# HELP sdns_mesh_answers_total Peer answers by validation result "
+	    "(late: zone invalidated in flight, not cached; stale: a copy older "
+	    "than the newest signed serial, not used).\n"
 	    "# TYPE sdns_mesh_answers_total counter\n"
 	    "sdns_mesh_answers_total{result=\"verified\"} %llu\n"
 	    "sdns_mesh_answers_total{result=\"bogus\"} %llu\n"
+	    "sdns_mesh_answers_total{result=\"late\"} %llu\n"
+	    "sdns_mesh_answers_total{result=\"stale\"} %llu\n"
+	    "# HELP sdns_mesh_copies_uncached_total Other peers' copies answered "
+	    "but not cached (the owner is up).\n"
+	    "# TYPE sdns_mesh_copies_uncached_total counter\n"
+	    "sdns_mesh_copies_uncached_total %llu\n"
+	    "# HELP sdns_mesh_serial_drops_total Zone copies dropped on a newer "
+	    "signed SOA serial in an answer (a NOTIFY missed or late).\n"
+	    "# TYPE sdns_mesh_serial_drops_total counter\n"
+	    "sdns_mesh_serial_drops_total %llu\n"
+	    "# HELP sdns_mesh_queue_drops_total Jobs refused by a full peer "
+	    "queue.\n"
+	    "# TYPE sdns_mesh_queue_drops_total counter\n"
+	    "sdns_mesh_queue_drops_total %llu\n"
 	    "# HELP sdns_mesh_upstream_queries_total Queries sent to peers.\n"
 	    "# TYPE sdns_mesh_upstream_queries_total counter\n"
 	    "sdns_mesh_upstream_queries_total %llu\n"
-	    "# HELP sdns_mesh_notify_total NOTIFY messages by direction.\n"
+	    "# HELP sdns_mesh_notify_total NOTIFY messages by direction and "
+	    "outcome.\n"
 	    "# TYPE sdns_mesh_notify_total counter\n"
 	    "sdns_mesh_notify_total{dir=\"out\"} %llu\n"
 	    "sdns_mesh_notify_total{dir=\"in\"} %llu\n"
-	    "sdns_mesh_notify_total{dir=\"refused\"} %llu\n",
-	    (unsigned long long)s.peers_up,
-	    (unsigned long long)(s.peers - s.peers_up),
-	    (unsigned long long)s.cache_hits, (unsigned long long)s.coalesced,
-	    (unsigned long long)s.servfail, (unsigned long long)s.verified,
-	    (unsigned long long)s.bogus, (unsigned long long)s.upstream,
-	    (unsigned long long)s.notify_sent, (unsigned long long)s.notify_in,
-	    (unsigned long long)s.notify_refused);
+	    "sdns_mesh_notify_total{dir=\"refused\"} %llu\n"
+	    "# HELP sdns_mesh_notify_acked_total NOTIFYs out that a peer "
+	    "answered NOERROR.\n"
+	    "# TYPE sdns_mesh_notify_acked_total counter\n"
+	    "sdns_mesh_notify_acked_total %llu\n"
+	    "# HELP sdns_mesh_notify_problems_total NOTIFYs out a peer refused "
+	    "(rejected), attempts not sent (unsent: peer unreachable, kept), "
+	    "sent without answer (unanswered: retried), given up (dropped); "
+	    "NOTIFYs in with an older serial than known (late).\n"
+	    "# TYPE sdns_mesh_notify_problems_total counter\n"
+	    "sdns_mesh_notify_problems_total{kind=\"rejected\"} %llu\n"
+	    "sdns_mesh_notify_problems_total{kind=\"unsent\"} %llu\n"
+	    "sdns_mesh_notify_problems_total{kind=\"unanswered\"} %llu\n"
+	    "sdns_mesh_notify_problems_total{kind=\"dropped\"} %llu\n"
+	    "sdns_mesh_notify_problems_total{kind=\"late\"} %llu\n",
+	    (ull)s.peers_up, (ull)(s.peers - s.peers_up), (ull)s.cache_hits,
+	    (ull)s.coalesced, (ull)s.servfail, (ull)s.verified, (ull)s.bogus,
+	    (ull)s.late, (ull)s.stale, (ull)s.copies_uncached,
+	    (ull)s.serial_drops, (ull)s.queue_drops, (ull)s.upstream,
+	    (ull)s.notify_sent, (ull)s.notify_in, (ull)s.notify_refused,
+	    (ull)s.notify_acked, (ull)s.notify_rejected, (ull)s.notify_unsent,
+	    (ull)s.notify_unanswered, (ull)s.notify_dropped, (ull)s.notify_late);
 	if (n < 0) return 0;
 	return (size_t)n < cap ? (size_t)n : cap - 1;
 }

@@ -1,4 +1,4 @@
-/* The mesh object: configuration, the peer set and the push (NOTIFY) side. */
+/* The mesh object: configuration and the peer set. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +44,7 @@ static void conf_defaults(sdns_mesh_conf *c)
 	if (c->backoff_max_ms < c->backoff_min_ms)
 		c->backoff_max_ms = c->backoff_min_ms;
 	if (!c->cache_entries) c->cache_entries = 10000;
+	if (!c->peer_queue) c->peer_queue = 1024;
 }
 
 static int check_conf(const sdns_mesh_conf *c, char *err, size_t cap)
@@ -74,6 +75,8 @@ static int start_timer(sdns_mesh *m)
 	pthread_cond_init(&m->cv, &a);
 	pthread_condattr_destroy(&a);
 	pthread_mutex_init(&m->mu, NULL);
+	pthread_mutex_init(&m->fill_mu, NULL);
+	pthread_mutex_init(&m->set_mu, NULL);
 	return pthread_create(&m->timer, NULL, mesh_timer_main, m) ? SDNS_ENOMEM
 	                                                          : SDNS_OK;
 }
@@ -112,6 +115,8 @@ int sdns_mesh_new(const sdns_mesh_conf *c, sdns_mesh **out, char *err,
 	if (rc) {
 		pthread_cond_destroy(&m->cv);
 		pthread_mutex_destroy(&m->mu);
+		pthread_mutex_destroy(&m->fill_mu);
+	pthread_mutex_destroy(&m->set_mu);
 		sdns_cache_free(m->cache);
 		free(m->ca), free(m->cert), free(m->key), free(m);
 		return say(err, err_cap, rc, "mesh: cannot start the timer");
@@ -134,6 +139,8 @@ void sdns_mesh_free(sdns_mesh *m)
 	sdns_cache_free(m->cache);
 	pthread_cond_destroy(&m->cv);
 	pthread_mutex_destroy(&m->mu);
+	pthread_mutex_destroy(&m->fill_mu);
+	pthread_mutex_destroy(&m->set_mu);
 	free(m->ca), free(m->cert), free(m->key);
 	free(m);
 }
@@ -176,12 +183,19 @@ int sdns_mesh_set_peers(sdns_mesh *m, const sdns_mesh_peer *p, size_t n)
 {
 	mesh_peer **next = calloc(n ? n : 1, sizeof *next);
 	if (!next) return SDNS_ENOMEM;
+	/* The current set stays in place while the next is built: a NOTIFY
+	 * meanwhile must still find its zone's peer to move its epoch. */
+	pthread_mutex_lock(&m->set_mu);
 	pthread_mutex_lock(&m->mu);
-	mesh_peer **old = m->peers;
 	size_t nold = m->npeers;
-	m->peers = NULL;
-	m->npeers = 0;
+	mesh_peer **old = malloc((nold ? nold : 1) * sizeof *old);
+	if (old && nold) memcpy(old, m->peers, nold * sizeof *old);
 	pthread_mutex_unlock(&m->mu);
+	if (!old) {
+		pthread_mutex_unlock(&m->set_mu);
+		free(next);
+		return SDNS_ENOMEM;
+	}
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (!peer_usable(m, &p[i])) continue;
@@ -193,21 +207,24 @@ int sdns_mesh_set_peers(sdns_mesh *m, const sdns_mesh_peer *p, size_t n)
 		if (np) next[k++] = np;
 	}
 	pthread_mutex_lock(&m->mu);
+	free(m->peers);
 	m->peers = next;
 	m->npeers = k;
 	m->st.peers = k;
 	pthread_mutex_unlock(&m->mu);
 	/* A peer gone or with another key: what its key verified is no
-	 * longer trusted (in-flight answers included, through the epoch). */
+	 * longer trusted. In-flight answers for its zone find a peer with
+	 * another epoch, or none, and are not cached; the drop is under
+	 * fill_mu so no fill checked before the swap lands after it. */
 	for (size_t i = 0; i < nold; i++) {
 		if (!old[i]) continue;
-		pthread_mutex_lock(&m->mu);
-		m->epoch++;
-		pthread_mutex_unlock(&m->mu);
+		pthread_mutex_lock(&m->fill_mu);
 		sdns_cache_drop_zone(m->cache, &old[i]->apex);
+		pthread_mutex_unlock(&m->fill_mu);
 		mesh_peer_stop(old[i]);
 	}
 	free(old);
+	pthread_mutex_unlock(&m->set_mu);
 	sdns_log(SDNS_LOG_INFO, "mesh_peers", "count=%zu", k);
 	return SDNS_OK;
 }
@@ -222,66 +239,4 @@ void sdns_mesh_stats_get(sdns_mesh *m, sdns_mesh_stats *out)
 	for (size_t i = 0; i < m->npeers; i++)
 		out->peers_up += atomic_load(&m->peers[i]->up);
 	pthread_mutex_unlock(&m->mu);
-}
-
-/* --- push --- */
-
-static mesh_job *notify_job(const sdns_name *apex)
-{
-	mesh_job *j = calloc(1, sizeof *j);
-	uint8_t *w = malloc(SDNS_NAME_MAX + 64);
-	sdns_bld b;
-	size_t len = 0;
-	uint16_t f = SDNS_F_AA | (SDNS_OP_NOTIFY << 11);
-	int rc = (j && w) ? sdns_bld_init(&b, w, SDNS_NAME_MAX + 64, 0, f)
-	                  : SDNS_ENOMEM;
-	if (!rc) rc = sdns_bld_question(&b, apex, SDNS_T_SOA, 1);
-	if (!rc) rc = sdns_bld_finish(&b, &len);
-	if (rc) {
-		free(j), free(w);
-		return NULL;
-	}
-	j->kind = MESH_JOB_NOTIFY;
-	j->wire = w;
-	j->len = len;
-	return j;
-}
-
-int sdns_mesh_notify(sdns_mesh *m, const sdns_name *apex)
-{
-	int rc = SDNS_OK;
-	pthread_mutex_lock(&m->mu);
-	for (size_t i = 0; i < m->npeers; i++) {
-		mesh_job *j = notify_job(apex);
-		if (!j) {
-			rc = SDNS_ENOMEM;
-			break;
-		}
-		if (mesh_peer_push(m->peers[i], j)) m->st.notify_sent++;
-		else mesh_job_free(j);
-	}
-	pthread_mutex_unlock(&m->mu);
-	return rc;
-}
-
-int sdns_mesh_notify_in(sdns_mesh *m, const char *from, const sdns_name *apex)
-{
-	sdns_name owner;
-	bool ok = from && !sdns_identity_check_part(from, strlen(from)) &&
-	          !zone_of(from, m->mesh, &owner) && sdns_name_eq_ci(&owner, apex);
-	pthread_mutex_lock(&m->mu);
-	if (ok) {
-		m->st.notify_in++;
-		m->epoch++;
-	} else {
-		m->st.notify_refused++;
-	}
-	pthread_mutex_unlock(&m->mu);
-	if (!ok) return SDNS_EDENIED;
-	size_t n = sdns_cache_drop_zone(m->cache, apex);
-	char t[SDNS_NAME_STR_MAX];
-	sdns_name_to_str(apex, t, sizeof t);
-	sdns_log(SDNS_LOG_INFO, "mesh_notify_in", "from=%s zone=%s dropped=%zu",
-	         from, t, n);
-	return SDNS_OK;
 }

@@ -1,8 +1,14 @@
 /* One thread per peer owning one persistent DoQ client: jobs arrive in a
  * mailbox (eventfd wakes the client's poll), answers go back through
  * mesh_job_done. A failed connect puts the peer in backoff (exponential,
- * jittered), during which resolutions skip it and its queued jobs fail at
- * once, so a dead peer costs no latency once detected. */
+ * jittered), during which resolutions skip it and its queued queries fail
+ * at once, so a dead peer costs no latency once detected. NOTIFYs wait
+ * through the backoff instead: a peer that was unreachable when a zone
+ * changed still has to hear of it.
+ *
+ * The mailbox is bounded: at most conf.peer_queue queries wait (a stuck
+ * peer must not grow memory), and at most one NOTIFY per zone (the newer
+ * replaces the older). */
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,30 +45,77 @@ static void drain(mesh_peer *p)
 	(void)r;
 }
 
-bool mesh_peer_push(mesh_peer *p, mesh_job *j)
+/* A NOTIFY for j's zone already queued takes j's message when j is the
+ * newer one; either way j is freed. Under p->mu. */
+static bool merge_notify(mesh_peer *p, mesh_job *j)
+{
+	for (mesh_job *q = p->q_head; q; q = q->next) {
+		if (q->kind != MESH_JOB_NOTIFY || !sdns_name_eq_ci(&q->apex, &j->apex))
+			continue;
+		if (j->seq > q->seq) {
+			mesh_job *next = q->next;
+			uint8_t *old = q->wire;
+			*q = *j;
+			q->next = next;
+			j->wire = old;
+		}
+		mesh_job_free(j);
+		return true;
+	}
+	return false;
+}
+
+static void append(mesh_peer *p, mesh_job *j)
+{
+	if (p->q_tail) p->q_tail->next = j;
+	else p->q_head = j;
+	p->q_tail = j;
+	if (j->kind == MESH_JOB_QUERY) p->q_len++;
+}
+
+int mesh_peer_push(mesh_peer *p, mesh_job *j)
 {
 	j->next = NULL;
+	int rc = SDNS_OK;
+	bool first_refusal = false;
 	pthread_mutex_lock(&p->mu);
-	bool ok = !p->stop;
-	if (ok) {
-		if (p->q_tail) p->q_tail->next = j;
-		else p->q_head = j;
-		p->q_tail = j;
+	if (p->stop) {
+		rc = SDNS_ECLOSED;
+	} else if (j->kind == MESH_JOB_NOTIFY && merge_notify(p, j)) {
+		rc = SDNS_OK;
+	} else if (j->kind == MESH_JOB_QUERY &&
+	           p->q_len >= p->m->conf.peer_queue) {
+		rc = SDNS_ELIMIT;
+		first_refusal = !p->q_full;
+		p->q_full = true;
+	} else {
+		append(p, j);
 	}
 	pthread_mutex_unlock(&p->mu);
-	if (ok) wake(p);
-	return ok;
+	if (first_refusal)
+		sdns_log(SDNS_LOG_WARN, "mesh_queue_full", "peer=%s max=%zu "
+		         "action=refuse_jobs", p->info.name, p->m->conf.peer_queue);
+	if (rc == SDNS_OK) wake(p);
+	return rc;
+}
+
+/* Under p->mu: take j (q_head or after prev) out of the queue. */
+static void unlink_job(mesh_peer *p, mesh_job *prev, mesh_job *j)
+{
+	if (prev) prev->next = j->next;
+	else p->q_head = j->next;
+	if (p->q_tail == j) p->q_tail = prev;
+	j->next = NULL;
+	if (j->kind != MESH_JOB_QUERY) return;
+	p->q_len--;
+	if (p->q_len <= p->m->conf.peer_queue / 2) p->q_full = false;
 }
 
 static mesh_job *pop(mesh_peer *p)
 {
 	pthread_mutex_lock(&p->mu);
 	mesh_job *j = p->q_head;
-	if (j) {
-		p->q_head = j->next;
-		if (!p->q_head) p->q_tail = NULL;
-		j->next = NULL;
-	}
+	if (j) unlink_job(p, NULL, j);
 	pthread_mutex_unlock(&p->mu);
 	return j;
 }
@@ -81,6 +134,11 @@ bool mesh_peer_in_backoff(const mesh_peer *p)
 	return until && mesh_mono_ns() < until;
 }
 
+bool mesh_peer_known_down(const mesh_peer *p)
+{
+	return atomic_load(&p->down_until_ns) && !atomic_load(&p->up);
+}
+
 static void fail_list(mesh_peer *p, mesh_job *j, int status)
 {
 	while (j) {
@@ -90,13 +148,27 @@ static void fail_list(mesh_peer *p, mesh_job *j, int status)
 	}
 }
 
-static void fail_queued(mesh_peer *p, int status)
+/* Fail what is queued: every job, or only the queries (the NOTIFYs stay
+ * for the next connection). Returns how many NOTIFYs stayed. */
+static size_t fail_queued(mesh_peer *p, int status, bool queries_only)
 {
+	mesh_job *out = NULL, **tail = &out;
+	size_t kept = 0;
 	pthread_mutex_lock(&p->mu);
-	mesh_job *j = p->q_head;
-	p->q_head = p->q_tail = NULL;
+	for (mesh_job *prev = NULL, *j = p->q_head, *next; j; j = next) {
+		next = j->next;
+		if (queries_only && j->kind != MESH_JOB_QUERY) {
+			kept++;
+			prev = j;
+			continue;
+		}
+		unlink_job(p, prev, j);
+		*tail = j;
+		tail = &j->next;
+	}
 	pthread_mutex_unlock(&p->mu);
-	fail_list(p, j, status);
+	fail_list(p, out, status);
+	return kept;
 }
 
 static int connect_peer(mesh_peer *p, sdns_doq_client **out)
@@ -168,11 +240,11 @@ static void send_queued(peer_io *io, sdns_doq_client *c)
 	while (sdns_doq_client_streams_left(c) > 0) {
 		mesh_job *j = pop(io->p);
 		if (!j) break;
+		j->sent_ns = mesh_mono_ns(); /* an attempt, even when it fails */
 		if (sdns_doq_client_queue(c, j->wire, j->len, &j->stream)) {
 			mesh_job_done(io->p->m, io->p, j, SDNS_ECLOSED, NULL, 0);
 			continue;
 		}
-		j->sent_ns = mesh_mono_ns();
 		j->next = io->sent;
 		io->sent = j;
 		queued = true;
@@ -210,8 +282,8 @@ static void *peer_main(void *arg)
 			uint64_t until = atomic_load(&p->down_until_ns),
 			         now = mesh_mono_ns();
 			if (until > now) {
-				/* In backoff: what arrives fails at once. */
-				fail_queued(p, SDNS_EUNAVAIL);
+				/* In backoff: queries fail at once, NOTIFYs wait. */
+				fail_queued(p, SDNS_EUNAVAIL, true);
 				wait_wake(p, (uint32_t)((until - now) / 1000000u) + 1);
 				continue;
 			}
@@ -219,7 +291,8 @@ static void *peer_main(void *arg)
 				c = NULL;
 				backoff = next_backoff(p->m, backoff);
 				set_down(p, jitter(backoff));
-				fail_queued(p, SDNS_EUNAVAIL);
+				size_t waiting = fail_queued(p, SDNS_EUNAVAIL, true);
+				if (waiting) mesh_notify_unsent(p->m, p, waiting);
 				continue;
 			}
 			backoff = 0;
@@ -249,7 +322,7 @@ static void *peer_main(void *arg)
 		}
 	}
 	fail_list(p, io.sent, SDNS_ECLOSED);
-	fail_queued(p, SDNS_ECLOSED);
+	fail_queued(p, SDNS_ECLOSED, false);
 	sdns_doq_client_free(c);
 	sdns_mesh *m = p->m;
 	mesh_peer_unref(p);
@@ -278,6 +351,7 @@ mesh_peer *mesh_peer_start(sdns_mesh *m, const sdns_mesh_peer *info,
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_mutex_lock(&m->mu);
 	m->threads++;
+	p->epoch = ++m->gen;
 	pthread_mutex_unlock(&m->mu);
 	if (pthread_create(&p->thr, NULL, peer_main, p)) {
 		pthread_mutex_lock(&m->mu);

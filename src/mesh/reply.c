@@ -1,7 +1,9 @@
 /* Shaping answers for the caller: a verified upstream answer (always asked
- * with DO) becomes the caller's answer; failures become SERVFAIL + EDE. */
+ * with DO) becomes the caller's answer; failures become SERVFAIL + EDE.
+ * Reading the owner's SOA serial out of a peer's message. */
 #include <stdio.h>
 #include <string.h>
+#include "sdns/buf.h"
 #include "sdns/error.h"
 #include "sdns/msg.h"
 #include "mesh_int.h"
@@ -108,4 +110,34 @@ int sdns_mesh_notify_reply(const uint8_t *query, size_t len, int rc,
 	if (!prc) prc = sdns_bld_finish(&b, resp_len);
 	sdns_msg_free(&m);
 	return prc;
+}
+
+bool mesh_serial_newer(uint32_t a, uint32_t b)
+{
+	return a != b && (uint32_t)(a - b) < 0x80000000u;
+}
+
+/* SOA RDATA as parsed (names uncompressed): MNAME, RNAME, then SERIAL. */
+static int serial_of(const uint8_t *rd, uint16_t rdlen, uint32_t *serial)
+{
+	sdns_rd r;
+	sdns_rd_init(&r, rd, rdlen);
+	for (int names = 0; names < 2; names++) {
+		sdns_name n;
+		int rc = sdns_name_unpack(&r, &n);
+		if (rc) return rc;
+	}
+	return sdns_rd_u32(&r, serial);
+}
+
+int mesh_soa_serial(const sdns_msg *msg, const sdns_name *apex,
+                    uint32_t *serial)
+{
+	size_t n = (size_t)msg->count[SDNS_SEC_AN] + msg->count[SDNS_SEC_NS];
+	for (size_t i = 0; i < n; i++) {
+		const sdns_rr *rr = &msg->rrs[i];
+		if (rr->type == SDNS_T_SOA && sdns_name_eq_ci(&rr->owner, apex))
+			return serial_of(rr->rdata, rr->rdlen, serial);
+	}
+	return SDNS_ENOTFOUND;
 }

@@ -1,17 +1,20 @@
 /* Resolution: verified cache, coalescing of identical misses, fan-out to
  * the owner and the other live peers, first answer that validates against
- * the owner's key wins; the timer thread fails what runs out of time. */
+ * the owner's key wins; the timer thread fails what runs out of time. What
+ * of it may be cached is judged against the zone's freshness (zone.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "sdns/error.h"
+#include "sdns/log.h"
 #include "sdns/msg.h"
 #include "mesh_int.h"
 
 #define CLASS_IN 1
 #define QUERY_PAD 128   /* RFC 8467 §4.1 query block */
 #define CACHE_STACK 4096
+#define MESH_STALE 1    /* verdict: a copy older than the newest serial */
 
 /* The peer owning qname's zone (longest apex wins: node names may hold
  * dots); NULL for our own names and non-mesh names. Under m->mu. */
@@ -78,11 +81,14 @@ int sdns_mesh_answer_cached(sdns_mesh *m, const uint8_t *query, size_t len,
 
 /* --- pending resolutions (all under m->mu) --- */
 
+/* Only a miss asked since the zone's last invalidation is joined: one
+ * asked before may bring back what the invalidation replaced. */
 static mesh_pending *find_pending(sdns_mesh *m, const sdns_name *key,
-                                  uint16_t qtype, uint16_t qclass)
+                                  uint16_t qtype, uint16_t qclass,
+                                  uint64_t epoch)
 {
 	for (mesh_pending *p = m->pend; p; p = p->next)
-		if (p->qtype == qtype && p->qclass == qclass &&
+		if (p->qtype == qtype && p->qclass == qclass && p->epoch == epoch &&
 		    sdns_name_eq_ci(&p->key, key))
 			return p;
 	return NULL;
@@ -141,11 +147,12 @@ static mesh_pending *new_pending(sdns_mesh *m, const mesh_q *q,
 	p->qclass = q->qclass;
 	p->apex = owner->apex;
 	p->owner_key = owner->key;
+	p->epoch = owner->epoch;
 	p->deadline_ns = mesh_mono_ns() + (uint64_t)m->conf.timeout_ms * 1000000u;
 	return p;
 }
 
-static mesh_job *query_job(const mesh_pending *p, uint64_t epoch)
+static mesh_job *query_job(const mesh_pending *p)
 {
 	mesh_job *j = calloc(1, sizeof *j);
 	uint8_t *w = malloc(SDNS_NAME_MAX + 256);
@@ -160,7 +167,6 @@ static mesh_job *query_job(const mesh_pending *p, uint64_t epoch)
 	j->kind = MESH_JOB_QUERY;
 	j->wire = w;
 	j->len = len;
-	j->epoch = epoch;
 	return j;
 }
 
@@ -170,15 +176,17 @@ static void fan_out(sdns_mesh *m, mesh_pending *p, mesh_peer *owner)
 	for (size_t i = 0; i <= m->npeers; i++) {
 		mesh_peer *peer = i == 0 ? owner : m->peers[i - 1];
 		if ((i > 0 && peer == owner) || mesh_peer_in_backoff(peer)) continue;
-		mesh_job *j = query_job(p, m->epoch);
+		mesh_job *j = query_job(p);
 		if (!j) break;
 		j->p = p;
 		p->refs++;
 		p->outstanding++;
-		if (mesh_peer_push(peer, j)) {
+		int rc = mesh_peer_push(peer, j);
+		if (rc == SDNS_OK) {
 			m->st.upstream++;
 			continue;
 		}
+		if (rc == SDNS_ELIMIT) m->st.queue_drops++;
 		p->refs--;
 		p->outstanding--;
 		mesh_job_free(j);
@@ -192,7 +200,8 @@ static int start_or_join(sdns_mesh *m, const mesh_q *q, sdns_mesh_cb cb,
 {
 	mesh_peer *owner = owner_of(m, &q->qname);
 	if (!owner) return SDNS_ENOTFOUND;
-	mesh_pending *p = find_pending(m, &q->qname, q->qtype, q->qclass);
+	mesh_pending *p = find_pending(m, &q->qname, q->qtype, q->qclass,
+	                               owner->epoch);
 	if (p) {
 		m->st.coalesced++;
 		return add_waiter(p, q, cb, ctx);
@@ -277,12 +286,21 @@ void mesh_pending_fail(sdns_mesh *m, mesh_pending *p)
 	}
 }
 
-/* SDNS_OK: the answer to p's question, validated against the owner's key;
- * SDNS_EBOGUS: it did not validate; anything else: not an answer (REFUSED
- * from a peer that does not hold the name, a broken message). */
+/* The owner's SOA serial an answer carries (negative answers: in
+ * authority), once the whole answer verified. */
+typedef struct {
+	bool has;
+	uint32_t serial;
+} mesh_serial;
+
+/* SDNS_OK: the answer to p's question, validated against the owner's key
+ * (*sv: its SOA serial, if any); SDNS_EBOGUS: it did not validate; anything
+ * else: not an answer (REFUSED from a peer that does not hold the name, a
+ * broken message). */
 static int check_answer(const mesh_pending *p, const uint8_t *resp,
-                        size_t len, char *why, size_t cap)
+                        size_t len, char *why, size_t cap, mesh_serial *sv)
 {
+	sv->has = false;
 	sdns_msg r;
 	int rc = sdns_msg_parse(resp, len, &r);
 	if (rc) {
@@ -295,23 +313,97 @@ static int check_answer(const mesh_pending *p, const uint8_t *resp,
 	          r.qtype == p->qtype && r.qclass == p->qclass &&
 	          sdns_name_eq_ci(&r.qname, &p->key) &&
 	          (rcode == SDNS_RC_NOERROR || rcode == SDNS_RC_NXDOMAIN);
-	sdns_msg_free(&r);
 	if (!ok) {
+		sdns_msg_free(&r);
 		snprintf(why, cap, "peer gave no answer (rcode %u)", rcode);
 		return SDNS_EPROTO;
 	}
 	rc = sdns_dnssec_validate_msg(&p->owner_key, &p->apex, resp, len,
 	                              (uint32_t)time(NULL), why, cap);
+	if (rc == SDNS_OK)
+		sv->has = mesh_soa_serial(&r, &p->apex, &sv->serial) == SDNS_OK;
+	sdns_msg_free(&r);
 	return rc == SDNS_OK ? SDNS_OK : SDNS_EBOGUS;
 }
 
-static void notify_done(mesh_peer *peer, mesh_job *j, int status)
+/* What a verified answer may do. */
+enum {
+	USE_FILL,       /* answer and cache */
+	USE_IF_WON,     /* another peer's copy, the owner known to be down:
+	                   cache it only when it is the answer given */
+	USE_COPY,       /* another peer's copy, the owner up: answer only */
+	USE_LATE,       /* the zone was invalidated meanwhile: answer only */
+	USE_NEWER,      /* newer serial than known: the zone is invalidated
+	                   now; answer only */
+	USE_RESET,      /* the owner, asked after its last NOTIFY, is at an
+	                   older serial than known: the zone was made again.
+	                   Believed, invalidated now; answer only */
+	USE_STALE,      /* another peer's copy older than the newest serial:
+	                   neither */
+};
+
+/* Under fill_mu and m->mu. USE_NEWER has moved the zone's epoch on; the
+ * caller drops its copies before letting go of fill_mu. */
+static int judge(sdns_mesh *m, const mesh_pending *p, const mesh_peer *from,
+                 const mesh_serial *sv)
 {
-	if (status != SDNS_OK && j->tries < 2) {
-		j->tries++;
-		if (mesh_peer_push(peer, j)) return;
+	mesh_peer *z = mesh_zone_peer(m, &p->apex);
+	bool owner = sdns_name_eq_ci(&from->apex, &p->apex);
+	if (!z) return USE_LATE; /* the owner left the set meanwhile */
+	if (sv->has && z->has_serial && mesh_serial_newer(z->serial, sv->serial)) {
+		if (!owner) return USE_STALE;
+		if (p->epoch != z->epoch) return USE_LATE;
+		z->serial = sv->serial;
+		z->epoch = ++m->gen;
+		return USE_RESET;
 	}
-	mesh_job_free(j);
+	if (sv->has && z->has_serial && mesh_serial_newer(sv->serial, z->serial)) {
+		mesh_zone_bump(m, z, true, sv->serial);
+		return USE_NEWER;
+	}
+	if (sv->has && !z->has_serial) {
+		z->serial = sv->serial;
+		z->has_serial = true;
+	}
+	if (p->epoch != z->epoch) return USE_LATE;
+	if (owner) return USE_FILL;
+	return mesh_peer_known_down(z) ? USE_IF_WON : USE_COPY;
+}
+
+static void count_use(sdns_mesh *m, int use)
+{
+	m->st.late += use == USE_LATE;
+	m->st.stale += use == USE_STALE;
+	m->st.copies_uncached += use == USE_COPY;
+	m->st.serial_drops += use == USE_NEWER || use == USE_RESET;
+}
+
+/* The events worth a line: an answer overtaken by an invalidation, a copy
+ * found stale, a NOTIFY missed or late (a newer serial seen first), an
+ * owner whose serial went back. */
+static void log_use(const mesh_peer *peer, const mesh_pending *p, int use,
+                    const mesh_serial *sv, size_t dropped)
+{
+	if (use != USE_LATE && use != USE_STALE && use != USE_NEWER &&
+	    use != USE_RESET)
+		return;
+	char q[SDNS_NAME_STR_MAX], z[SDNS_NAME_STR_MAX];
+	sdns_name_to_str(&p->key, q, sizeof q);
+	sdns_name_to_str(&p->apex, z, sizeof z);
+	long long serial = sv->has ? (long long)sv->serial : -1LL;
+	if (use == USE_LATE)
+		sdns_log(SDNS_LOG_INFO, "mesh_answer_late", "peer=%s zone=%s "
+		         "qname=%s serial=%lld action=not_cached", peer->info.name, z,
+		         q, serial);
+	else if (use == USE_STALE)
+		sdns_log(SDNS_LOG_INFO, "mesh_copy_stale", "peer=%s zone=%s "
+		         "qname=%s serial=%lld action=ignored", peer->info.name, z, q,
+		         serial);
+	else
+		sdns_log(use == USE_RESET ? SDNS_LOG_WARN : SDNS_LOG_INFO,
+		         use == USE_RESET ? "mesh_serial_reset" : "mesh_serial_newer",
+		         "peer=%s zone=%s serial=%lld dropped=%zu", peer->info.name, z,
+		         serial, dropped);
 }
 
 /* Under m->mu: account one job's outcome; what to do after unlocking. */
@@ -342,24 +434,41 @@ void mesh_job_done(sdns_mesh *m, mesh_peer *peer, mesh_job *j, int status,
                    const uint8_t *resp, size_t len)
 {
 	if (j->kind == MESH_JOB_NOTIFY) {
-		notify_done(peer, j, status);
+		mesh_notify_done(m, peer, j, status, resp, len);
 		return;
 	}
 	mesh_pending *p = j->p;
 	char why[96] = "";
+	mesh_serial sv = { false, 0 };
 	int verdict = SDNS_ECLOSED;
 	if (status == SDNS_OK && resp)
-		verdict = check_answer(p, resp, len, why, sizeof why);
+		verdict = check_answer(p, resp, len, why, sizeof why, &sv);
 	else
 		snprintf(why, sizeof why, "peer %s unreachable", peer->info.name);
+	/* Only a verified answer may touch the cache, so only it is ordered
+	 * against invalidations. The cache's clock is read before fill_mu: a
+	 * test clock may act. */
+	bool judged = verdict == SDNS_OK;
+	uint64_t now = judged ? mesh_cache_ns(m) : 0;
+	if (judged) pthread_mutex_lock(&m->fill_mu);
 	pthread_mutex_lock(&m->mu);
+	int use = judged ? judge(m, p, peer, &sv) : USE_LATE;
+	if (verdict == SDNS_OK && use == USE_STALE) {
+		verdict = MESH_STALE;
+		snprintf(why, sizeof why, "stale copy from peer %s", peer->info.name);
+	}
 	int after = account(m, p, verdict, why);
-	bool fresh = j->epoch == m->epoch;
+	if (judged) count_use(m, use);
+	bool fill = verdict == SDNS_OK &&
+	            (use == USE_FILL || (use == USE_IF_WON &&
+	                                 after == AFTER_DELIVER));
 	pthread_mutex_unlock(&m->mu);
-	/* A late answer that verifies is still worth keeping; one sent before
-	 * a NOTIFY may carry the data the NOTIFY replaced. */
-	if (verdict == SDNS_OK && fresh)
-		sdns_cache_insert(m->cache, true, resp, len, mesh_cache_ns(m), NULL);
+	size_t dropped = 0;
+	if (judged && (use == USE_NEWER || use == USE_RESET))
+		dropped = sdns_cache_drop_zone(m->cache, &p->apex);
+	if (fill) sdns_cache_insert(m->cache, true, resp, len, now, NULL);
+	if (judged) pthread_mutex_unlock(&m->fill_mu);
+	if (judged) log_use(peer, p, use, &sv, dropped);
 	if (after == AFTER_DELIVER) deliver(m, p, resp, len);
 	if (after == AFTER_FAIL) mesh_pending_fail(m, p);
 	if (after != AFTER_NONE) mesh_pending_unref(m, p); /* the table's */

@@ -1,8 +1,9 @@
 /* Fuzz the mesh's message shaping (src/mesh/reply.c): a peer's answer
  * reshaped for a caller (after validation, but the shaping must hold for
- * any message), the caller's query read into a mesh_q, and the NOTIFY
- * reply. The first input octet picks the caller's flags (DO, RD, EDNS,
- * padding); the rest is the message. Checks: no crash, no leak, every
+ * any message), the caller's query read into a mesh_q, the NOTIFY reply,
+ * and the owner's SOA serial read out of a peer's message. The first input
+ * octet picks the caller's flags (DO, RD, EDNS, padding); the rest is the
+ * message. Checks: no crash, no leak, every
  * answer built parses and carries the caller's ID and question. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -50,6 +51,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	q.qname = up.qname;
 	q.qtype = up.qtype;
 	q.qclass = up.qclass;
+	/* The owner's serial read from the SOA at the question's name. */
+	uint32_t serial = 0;
+	(void)mesh_soa_serial(&up, &up.qname, &serial);
+	(void)mesh_serial_newer(serial, (uint32_t)sel << 24);
 	sdns_msg_free(&up);
 	if (mesh_reply_adapt(&q, msg, len, 468, out, sizeof out, &olen) == SDNS_OK)
 		check_out(&q, out, olen);

@@ -2,6 +2,11 @@
 # `make bench`: figures, never pass/fail. Starts a local sdnsd on a free port
 # with a throw-away PKI and the example zone, then runs sdnsctl bench.
 #   BENCH_SECONDS (default 10), BENCH_CONNS (4), BENCH_STREAMS (32)
+#   BENCH_MESH_CHANGES (500, three nodes), BENCH_MESH_NODES (8) and
+#   BENCH_MESH8_CHANGES (1000) for the larger mesh
+#   BENCH_ONLY=mesh|scale|import: only the mesh figures, only the zones
+#   at scale (tests/lib/bench_scale.sh), only the import
+#   (tests/lib/bench_import.sh)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=${BIN:-bin}
@@ -15,6 +20,8 @@ cleanup() { [ -z "$PID" ] || { kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null;
 trap cleanup EXIT
 cd "$DIR"
 "$BIN/sdnsctl" pki init --dir pki --mesh bench.mesh --node bench >/dev/null
+# (not indented: the sections up to the meshes are skipped as one block)
+if [ -z "${BENCH_ONLY:-}" ]; then
 PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$BIN/sdnsd" --doq-listen "127.0.0.1:$PORT" --tls-cert pki/node.pem --tls-key pki/node.key \
 	--tls-ca pki/ca.pem --zone-file "$ROOT/server/dev/node-alpha.mesh.zone" \
@@ -99,12 +106,20 @@ echo "   sdnsctl bench-api --clients ${BENCH_API_CLIENTS:-8} --writes ${BENCH_AP
 	--clients "${BENCH_API_CLIENTS:-8}" --writes "${BENCH_API_WRITES:-2000}" \
 	--changes "${BENCH_API_CHANGES:-1000}" bench.mesh
 
-# --- three-node mesh (server/dev/mesh.sh): change on A -> answer on B and
-# C, and queries/s for a cached remote name on B --------------------------
-kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; PID=
+fi # BENCH_ONLY
+
+# --- meshes (server/dev/mesh.sh): three nodes, change on A -> answer on B
+# and C, and queries/s for a cached remote name on B; then eight nodes (or
+# BENCH_MESH_NODES), every node a peer of every other, 1,000 changes on A
+# observed on the seven others: missed observations and p50/p99 each ------
+[ -z "$PID" ] || { kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null || true; }; PID=
+chmod 755 "$DIR" # PostgreSQL runs as its own user under it
+if [ -z "${BENCH_ONLY:-}" ] || [ "$BENCH_ONLY" = mesh ]; then
+# mesh_ports N: four base ports, each with N consecutive free ports
 mesh_ports() {
-	/usr/bin/python3 - <<'PY'
-import random, socket
+	/usr/bin/python3 - "$1" <<'PY'
+import random, socket, sys
+n = int(sys.argv[1])
 def free(p):
     try:
         for k in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
@@ -115,24 +130,33 @@ def free(p):
 out = []
 while len(out) < 4:
     b = random.randrange(20000, 60000)
-    if all(free(b + i) for i in range(3)) and all(abs(b - o) > 3 for o in out):
+    if all(free(b + i) for i in range(n)) and all(abs(b - o) > n for o in out):
         out.append(b)
 print(*out)
 PY
 }
-read -r MDOQ MAPI MSTUB MPG < <(mesh_ports)
-export SDNS_VAR="$DIR/mesh" SDNS_DOQ_PORT=$MDOQ SDNS_API_PORT=$MAPI SDNS_STUB_PORT=$MSTUB \
-	SDNS_PG_PORT=$MPG SDNS_NODE_ARGS="--log-level warn"
-trap '"$ROOT/server/dev/mesh.sh" stop >/dev/null 2>&1; "$ROOT/server/dev/pg.sh" stop "$DIR/pg" >/dev/null 2>&1; cleanup' EXIT
-if BIN=$BIN "$ROOT/server/dev/mesh.sh" start >"$DIR/mesh-start.log" 2>&1; then
-	MP=$DIR/mesh/pki
+# mesh_env N DIR: ports and settings for an N-node mesh under DIR
+mesh_env() {
+	read -r MDOQ MAPI MSTUB MPG < <(mesh_ports "$1")
+	export SDNS_VAR="$2" SDNS_DOQ_PORT=$MDOQ SDNS_API_PORT=$MAPI SDNS_STUB_PORT=$MSTUB \
+		SDNS_PG_PORT=$MPG SDNS_NODE_ARGS="--log-level warn" SDNS_MESH_NODES=$1
+	MP=$2/pki
 	mcert=(--ca "$MP/ca.pem" --cert "$MP/admin.pem" --key "$MP/admin.key")
+}
+# observers N: --observer for nodes 1 .. N-1
+observers() {
+	local i
+	for ((i = 1; i < $1; i++)); do printf -- '--observer 127.0.0.1:%s ' $((MDOQ + i)); done
+}
+trap '"$ROOT/server/dev/mesh.sh" stop >/dev/null 2>&1; "$ROOT/server/dev/pg.sh" stop "$DIR/pg" >/dev/null 2>&1; cleanup' EXIT
+mesh_env 3 "$DIR/mesh"
+if BIN=$BIN "$ROOT/server/dev/mesh.sh" start >"$DIR/mesh-start.log" 2>&1; then
 	echo
 	echo "== three-node mesh on loopback (one PostgreSQL, three databases)"
 	echo "   sdnsctl bench-mesh --changes ${BENCH_MESH_CHANGES:-500} node-alpha.mesh (POST on A, answers from B and C)"
+	# shellcheck disable=SC2046
 	"$BIN/sdnsctl" bench-mesh --api "https://localhost:$MAPI" "${mcert[@]}" --server-name localhost \
-		--observer "127.0.0.1:$((MDOQ + 1))" --observer "127.0.0.1:$((MDOQ + 2))" \
-		--changes "${BENCH_MESH_CHANGES:-500}" node-alpha.mesh || true
+		$(observers 3) --changes "${BENCH_MESH_CHANGES:-500}" node-alpha.mesh || true
 	echo "   cached remote name on B: sdnsctl bench --connections $CONNS --streams $STREAMS www.node-alpha.mesh A"
 	"$BIN/sdnsctl" bench --server "127.0.0.1:$((MDOQ + 1))" --server-name localhost "${mcert[@]}" \
 		--connections "$CONNS" --streams "$STREAMS" --duration "$SECS" www.node-alpha.mesh A || true
@@ -141,7 +165,30 @@ else
 	echo "== three-node mesh: did not start"; tail -5 "$DIR/mesh-start.log"
 fi
 
-# --- zones at scale (1k, 100k, 1M records), beside Knot DNS ---------------
-"$ROOT/server/dev/mesh.sh" stop >/dev/null 2>&1 || true
+MN=${BENCH_MESH_NODES:-8}
+mesh_env "$MN" "$DIR/mesh$MN"
 echo
-BIN=$BIN "$ROOT/tests/lib/bench_scale.sh" || echo "== zones at scale: failed"
+if BIN=$BIN "$ROOT/server/dev/mesh.sh" start >"$DIR/mesh$MN-start.log" 2>&1; then
+	echo "== $MN-node mesh on loopback (one PostgreSQL, $MN databases, every node a peer of every other)"
+	echo "   sdnsctl bench-mesh --changes ${BENCH_MESH8_CHANGES:-1000} node-alpha.mesh (POST on A, answers from the $((MN - 1)) others)"
+	# shellcheck disable=SC2046
+	"$BIN/sdnsctl" bench-mesh --api "https://localhost:$MAPI" "${mcert[@]}" --server-name localhost \
+		$(observers "$MN") --changes "${BENCH_MESH8_CHANGES:-1000}" node-alpha.mesh || true
+	warns=$(cat "$DIR/mesh$MN"/node-*.log | grep -o 'level=warn event=[a-z_]*' |
+		sed 's/.*event=//' | sort | uniq -c | tr -s ' ' | tr '\n' ',' || true)
+	echo "   warnings logged by the $MN nodes, start-up included: ${warns:-none}"
+	"$ROOT/server/dev/mesh.sh" stop >/dev/null 2>&1
+else
+	echo "== $MN-node mesh: this machine could not start it"; tail -5 "$DIR/mesh$MN-start.log"
+fi
+fi # BENCH_ONLY mesh
+
+# --- zone import of 1M records, zones at scale beside Knot DNS ------------
+if [ -z "${BENCH_ONLY:-}" ] || [ "$BENCH_ONLY" = import ]; then
+	echo
+	BIN=$BIN "$ROOT/tests/lib/bench_import.sh" || echo "== import: failed"
+fi
+if [ -z "${BENCH_ONLY:-}" ] || [ "$BENCH_ONLY" = scale ]; then
+	echo
+	BIN=$BIN "$ROOT/tests/lib/bench_scale.sh" || echo "== zones at scale: failed"
+fi

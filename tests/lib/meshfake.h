@@ -1,0 +1,68 @@
+/* A fake mesh peer for tests/mesh.c: an in-process DoQ server (real TLS,
+ * certificates from testpki) that answers for zone server.test.mesh the way
+ * an owner, or a peer holding a copy of the owner's data, would:
+ *   www.server.test.mesh. A    192.0.2.<a_last>, with its RRSIG
+ *   www.server.test.mesh. else NODATA: the SOA (serial) and an RFC 9824
+ *                              compact NSEC, both signed
+ *   anything else              REFUSED
+ * signed with `key` (the owner's, or another to play a forger). A NOTIFY is
+ * recorded and answered with notify_rcode. While gate_closed, queries wait
+ * (the worker thread blocks: later queries queue behind it).
+ * The fields below mu are guarded by it; change them with the lock held
+ * (meshfake_set) while the server runs. */
+#ifndef SDNS_MESHFAKE_H
+#define SDNS_MESHFAKE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "sdns/dnssec.h"
+#include "sdns/doq.h"
+#include "sdns/name.h"
+
+#define MESHFAKE_APEX "server.test.mesh."
+#define MESHFAKE_WWW "www.server.test.mesh."
+
+typedef struct {
+	sdns_doq_server *srv;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int queries, notifies;
+	bool gate_closed;
+	uint8_t notify_rcode;      /* 0 = NOERROR */
+	char notify_from[64];
+	sdns_name notify_apex;
+	uint8_t notify_wire[2048]; /* the last NOTIFY as received */
+	size_t notify_len;
+	sdns_dnssec_key key;       /* what it signs with */
+	uint32_t serial;           /* of the SOA in negative answers */
+	uint8_t a_last;            /* www A 192.0.2.<a_last> */
+} meshfake;
+
+/* Starts a fake on listen ("127.0.0.1:0" = any port) with the node
+ * certificate cert/key of the test PKI whose CA is ca; serial 1, A
+ * 192.0.2.1, NOERROR to NOTIFYs. */
+meshfake *meshfake_start(const char *listen, const char *cert,
+                         const char *key, const char *ca,
+                         const sdns_dnssec_key *sign_key);
+/* Stops the server (opens the gate first). NULL ok. */
+void meshfake_stop(meshfake *f);
+uint16_t meshfake_port(const meshfake *f);
+void meshfake_gate(meshfake *f, bool closed);
+/* Serial and A value of the zone from now on. */
+void meshfake_set(meshfake *f, uint32_t serial, uint8_t a_last);
+/* Sign with k from now on; answer NOTIFYs with rcode (0 or REFUSED). */
+void meshfake_set_key(meshfake *f, const sdns_dnssec_key *k);
+void meshfake_set_notify_rcode(meshfake *f, uint8_t rcode);
+/* Blocks until at least n queries (or NOTIFYs) arrived. */
+void meshfake_wait_queries(meshfake *f, int n);
+void meshfake_wait_notifies(meshfake *f, int n);
+int meshfake_queries(meshfake *f);
+
+/* An owner's answer to "zone SOA" with DO (zone: "x.test.mesh."): the SOA
+ * with the given serial and its RRSIG by key (for NOTIFY payloads). */
+size_t meshfake_soa_answer(const sdns_dnssec_key *key, const char *zone,
+                           uint32_t serial, uint8_t *out, size_t cap);
+
+#endif
