@@ -149,16 +149,21 @@ START_TEST(test_import_of_200000_lines_stores_every_record)
 }
 END_TEST
 
-START_TEST(test_bad_line_199999_names_it_and_changes_nothing)
+START_TEST(test_bad_line_999999_names_it_and_changes_nothing)
 {
+	/* The issue's case: line 999,999 of a million. Under valgrind, fifty
+	 * times slower, line 199,999 of 200,001 makes the same point. */
+	long lines = getenv("SDNS_TEST_UNDER_VALGRIND") ? 200001 : 1000001;
 	sdns_store *s = open_zone();
 	char *before = state();
 	size_t len;
-	char *t = big_file(200001, 199999, &len);
+	char *t = big_file(lines, lines - 2, &len);
 	ck_assert_int_eq(import_chunks(s, t, len, 65536, NULL), SDNS_EINVAL);
 	free(t);
-	ck_assert_str_eq(e.message, "line 199999: bad IPv4 address '10.0.0.256' "
-	                 "in A record");
+	char want[200];
+	snprintf(want, sizeof want, "line %ld: bad IPv4 address '10.0.0.256' "
+	         "in A record", lines - 2);
+	ck_assert_str_eq(e.message, want);
 	ck_assert_str_eq(e.field, "body");
 	assert_unchanged(before);
 	free(before);
@@ -441,7 +446,7 @@ static Suite *import_suite(void)
 	tcase_add_unchecked_fixture(tc, sdns_testpg_setup, sdns_testpg_teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_import_of_200000_lines_stores_every_record);
-	tcase_add_test(tc, test_bad_line_199999_names_it_and_changes_nothing);
+	tcase_add_test(tc, test_bad_line_999999_names_it_and_changes_nothing);
 	tcase_add_test(tc, test_duplicates_collapse_into_one_record);
 	tcase_add_test(tc, test_cname_clash_is_ezone_and_changes_nothing);
 	tcase_add_test(tc, test_import_logs_one_reload_and_one_audit_entry);

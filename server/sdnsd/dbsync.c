@@ -51,6 +51,7 @@ struct sdnsd_dbsync {
 	bool peers_changed;
 	uint64_t last_step_ns, last_prune_ns, last_tick_ns;
 	size_t resigned;                 /* since the last log line */
+	uint64_t logged_steps, logged_rows;
 	uint64_t last_resign_log_ns;
 	sdns_store_listener *listener;
 };
@@ -215,6 +216,18 @@ static void log_full(sdnsd_dbsync *d)
 	malloc_trim(0);
 }
 
+static void log_step(sdnsd_dbsync *d)
+{
+	sdns_sync_stats s;
+	sdns_sync_stats_get(d->sync, &s);
+	if (s.steps == d->logged_steps) return;
+	d->logged_steps = s.steps;
+	sdns_log(SDNS_LOG_DEBUG, "sync_step", "seq=%lld rows=%llu ms=%.2f",
+	         (long long)s.seq, (unsigned long long)(s.rows - d->logged_rows),
+	         s.last_step_ms);
+	d->logged_rows = s.rows;
+}
+
 /* --- the thread --- */
 
 /* Wait on the condition variable (CLOCK_REALTIME) for at most ns. */
@@ -296,8 +309,10 @@ static int work(sdnsd_dbsync *d, unsigned flags)
 	           t - d->last_step_ns > (uint64_t)POLL_MS * 1000000u) {
 		bool more = true;
 		/* Drain a backlog, but let revocations and stops in between. */
-		for (int i = 0; i < 8 && more && rc == SDNS_OK; i++)
+		for (int i = 0; i < 8 && more && rc == SDNS_OK; i++) {
 			rc = sdns_sync_step(d->sync, d->db, now, &more);
+			log_step(d);
+		}
 		if (rc == SDNS_OK && more) mark(d, DIRTY_LOG);
 		d->last_step_ns = t;
 	}
