@@ -291,6 +291,12 @@ void sdns_store_read_end(sdns_store *s);
  * whose place is below it has missed changes). Either may be NULL. */
 int sdns_store_log_state(sdns_store *s, int64_t *newest, int64_t *pruned,
                          sdns_store_err *err);
+/* read_begin, log_state and log_read in one round trip: the read
+ * transaction stays open (read_end closes it). */
+int sdns_store_log_begin(sdns_store *s, int64_t after, size_t max,
+                         sdns_store_logrow_fn fn, void *ctx, size_t *n,
+                         int64_t *newest, int64_t *pruned,
+                         sdns_store_err *err);
 /* The rows after `after`, in order, at most max: fn for each (non-zero
  * stops and is returned). *n (may be NULL) gets how many. */
 int sdns_store_log_read(sdns_store *s, int64_t after, size_t max,
@@ -321,17 +327,15 @@ typedef struct {
 int sdns_store_load_stream(sdns_store *s, int64_t zone_id,
                            const sdns_store_load_cb *cb, void *ctx,
                            sdns_store_err *err);
-/* The records at n owner names (zone_ids[i], names[i]): cb->record for
- * each, in no particular order; cb->zone is not called. Inside
- * read_begin/read_end, with the log rows that named them. */
-int sdns_store_names_read(sdns_store *s, const int64_t *zone_ids,
-                          const char *const *names, size_t n,
-                          const sdns_store_load_cb *cb, void *ctx,
-                          sdns_store_err *err);
-/* The zones rows of n ids (gone ones are simply not reported). */
-int sdns_store_zones_read(sdns_store *s, const int64_t *ids, size_t n,
-                          const sdns_store_load_cb *cb, void *ctx,
-                          sdns_store_err *err);
+/* In one round trip: the zones rows of the nz ids in zones (cb->zone;
+ * gone ones are not reported) and the records at n owner names
+ * (zone_ids[i], names[i]; cb->record, in no particular order). Inside
+ * read_begin/read_end, with the log rows that named them; end: the read
+ * transaction ends in the same round trip (read_end then does nothing). */
+int sdns_store_owners_read(sdns_store *s, const int64_t *zones, size_t nz,
+                           const int64_t *zone_ids, const char *const *names,
+                           size_t n, const sdns_store_load_cb *cb, void *ctx,
+                           bool end, sdns_store_err *err);
 
 /* --- listener (src/store/listener.c) --- */
 

@@ -88,8 +88,8 @@ int st_audit_commit(sdns_store *s, const st_audit_row *row,
                     sdns_store_err *err)
 {
 	const st_stmt q[2] = {
-		{ ST_AUDIT_INSERT_SQL, 12, row->p },
-		{ "COMMIT", 0, NULL },
+		{ ST_AUDIT_INSERT_SQL, 12, row->p, 0 },
+		{ "COMMIT", 0, NULL, 0 },
 	};
 	int rc = st_batch(s, q, 2, NULL, NULL, err);
 	if (rc) st_rollback(s);
@@ -103,8 +103,8 @@ int st_audit_append(sdns_store *s, const char *actor, const char *actor_fp,
 	if (!s->have_key)
 		return st_err(err, SDNS_ECONFIG, NULL, "no audit key configured");
 	const st_stmt q[2] = {
-		{ ST_AUDIT_LOCK_SQL, 0, NULL },
-		{ ST_AUDIT_HEAD_SQL, 0, NULL },
+		{ ST_AUDIT_LOCK_SQL, 0, NULL, 0 },
+		{ ST_AUDIT_HEAD_SQL, 0, NULL, 0 },
 	};
 	PGresult *r[2];
 	int rc = st_batch(s, q, 2, r, NULL, err);

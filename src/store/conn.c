@@ -181,7 +181,7 @@ int st_q(sdns_store *s, const char *sql, int n, const char *const *vals,
 		return st_q_once(s, sql, n, vals, out, err);
 	if (!p) {
 		/* First use: st_batch prepares it in the same round trip. */
-		const st_stmt one = { sql, n, vals };
+		const st_stmt one = { sql, n, vals, 0 };
 		return st_batch(s, &one, 1, out, NULL, err);
 	}
 	char name[16];
@@ -211,14 +211,14 @@ static bool send_one(sdns_store *s, const st_stmt *q, st_prep **fresh)
 		p = st_prep_add(s, q->sql);
 		if (!p)
 			return PQsendQueryParams(s->pg, q->sql, q->n, NULL, q->vals,
-			                         NULL, NULL, 0);
+			                         NULL, NULL, q->bin);
 		*fresh = p;
 	}
 	char name[16];
 	st_prep_name(p, name);
 	if (*fresh && !PQsendPrepare(s->pg, name, q->sql, q->n, NULL))
 		return false;
-	return PQsendQueryPrepared(s->pg, name, q->n, q->vals, NULL, NULL, 0);
+	return PQsendQueryPrepared(s->pg, name, q->n, q->vals, NULL, NULL, q->bin);
 }
 
 /* Keep the first failure of a batch in *bad (the server skips everything

@@ -433,10 +433,10 @@ static int imp_commit(sdns_store_import *im, uint32_t *serial,
 	const st_stmt q[4] = {
 		{ "UPDATE zones SET serial = CASE WHEN serial >= 4294967295 THEN 1 "
 		  "ELSE serial + 1 END, updated_at = now() WHERE id = $1 "
-		  "RETURNING serial", 1, p },
-		{ "SELECT sdns_change_zone($1)", 1, p },
-		{ ST_AUDIT_LOCK_SQL, 0, NULL },
-		{ ST_AUDIT_HEAD_SQL, 0, NULL },
+		  "RETURNING serial", 1, p, 0 },
+		{ "SELECT sdns_change_zone($1)", 1, p, 0 },
+		{ ST_AUDIT_LOCK_SQL, 0, NULL, 0 },
+		{ ST_AUDIT_HEAD_SQL, 0, NULL, 0 },
 	};
 	PGresult *r[4];
 	int rc = st_batch(im->s, q, 4, r, NULL, err);

@@ -129,9 +129,9 @@ static st_stmt job_stmt(run_ctx *c, int j)
 {
 	const st_rec_change *w = &c->jobs[j]->w;
 	if (!w->rec)
-		return (st_stmt){ rec_delete_sql, 3, c->vals[j] };
+		return (st_stmt){ rec_delete_sql, 3, c->vals[j], 0 };
 	return (st_stmt){ w->id ? rec_update_sql : rec_add_sql,
-	                  w->id ? 8 : 7, c->vals[j] };
+	                  w->id ? 8 : 7, c->vals[j], 0 };
 }
 
 static int job_params(run_ctx *c, int j)
@@ -189,23 +189,23 @@ static int run_writes(run_ctx *c, sdns_store_err *err)
 		int m = 0;
 		if (!began) {
 			owner[m] = -1;
-			q[m++] = (st_stmt){ "BEGIN", 0, NULL };
+			q[m++] = (st_stmt){ "BEGIN", 0, NULL, 0 };
 			owner[m] = -1;
 			q[m++] = (st_stmt){ "SELECT 1 FROM zones WHERE name = $1 "
-			                    "FOR UPDATE", 1, zp };
+			                    "FOR UPDATE", 1, zp, 0 };
 		}
 		for (int j = next; j < c->n; j++) {
 			if (sp) {
 				owner[m] = -1;
-				q[m++] = (st_stmt){ "SAVEPOINT w", 0, NULL };
+				q[m++] = (st_stmt){ "SAVEPOINT w", 0, NULL, 0 };
 			}
 			owner[m] = j;
 			q[m++] = job_stmt(c, j);
 		}
 		owner[m] = -1;
-		q[m++] = (st_stmt){ ST_AUDIT_LOCK_SQL, 0, NULL };
+		q[m++] = (st_stmt){ ST_AUDIT_LOCK_SQL, 0, NULL, 0 };
 		owner[m] = -1;
-		q[m++] = (st_stmt){ ST_AUDIT_HEAD_SQL, 0, NULL };
+		q[m++] = (st_stmt){ ST_AUDIT_HEAD_SQL, 0, NULL, 0 };
 		PGresult *r[ST_BATCH_MAX];
 		int failed;
 		int rc = st_batch_keep(c->s, q, m, r, &failed, err);
@@ -268,11 +268,11 @@ static int run_audit(run_ctx *c, sdns_store_err *err)
 	for (int j = 0; j < c->n && rc == SDNS_OK; j++) {
 		if (c->state[j] != J_TOOK) continue;
 		rc = job_entry(c, j, &h, &rows[m], &obj[m], err);
-		q[m] = (st_stmt){ ST_AUDIT_INSERT_SQL, 12, rows[m].p };
+		q[m] = (st_stmt){ ST_AUDIT_INSERT_SQL, 12, rows[m].p, 0 };
 		m++;
 	}
 	if (rc == SDNS_OK) {
-		q[m] = (st_stmt){ "COMMIT", 0, NULL };
+		q[m] = (st_stmt){ "COMMIT", 0, NULL, 0 };
 		rc = st_batch(c->s, q, m + 1, NULL, NULL, err);
 	}
 	for (int i = 0; i < m; i++) {

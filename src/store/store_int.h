@@ -68,11 +68,12 @@ int st_result_fail(sdns_store *s, PGresult *r, sdns_store_err *err);
  * (migrations), so they take no cache slot. */
 int st_q_once(sdns_store *s, const char *sql, int n, const char *const *vals,
               PGresult **out, sdns_store_err *err);
-/* One statement of a batch. */
+/* One statement of a batch; bin: results in binary format. */
 typedef struct {
 	const char *sql;
 	int n;
 	const char *const *vals;
+	int bin;
 } st_stmt;
 /* Send the n statements in one pipeline and read every answer: one round
  * trip. On success res[i] (res may be NULL) holds the result of q[i] (the

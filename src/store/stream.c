@@ -277,64 +277,70 @@ static int bin_rows(PGresult *r, const sdns_store_load_cb *cb, void *ctx)
 }
 
 #define NAMES_PER_QUERY 2000
+/* Statements of one owners_read: zones, the name chunks, the end. */
+#define OWNERS_STMTS_MAX (ST_BATCH_MAX - 2)
 
-int sdns_store_names_read(sdns_store *s, const int64_t *zone_ids,
-                          const char *const *names, size_t n,
-                          const sdns_store_load_cb *cb, void *ctx,
-                          sdns_store_err *err)
+static const char zones_sql[] = "SELECT id, name, serial FROM zones WHERE id "
+	"= ANY($1::bigint[]) ORDER BY id";
+static const char names_sql[] = "SELECT r.zone_id, r.name, r.type, r.ttl, "
+	"r.rdata FROM records r JOIN unnest($1::bigint[], $2::text[]) AS k(zid, "
+	"nm) ON r.zone_id = k.zid AND r.name = k.nm";
+
+/* The array literals of the statements (freed by the caller). */
+typedef struct {
+	char *lit[2 * OWNERS_STMTS_MAX + 1];
+	const char *p[OWNERS_STMTS_MAX + 1][2];
+	int n;
+} owners_q;
+
+static void owners_q_free(owners_q *q)
 {
-	int rc = SDNS_OK;
-	for (size_t at = 0; at < n && rc == SDNS_OK; at += NAMES_PER_QUERY) {
-		size_t k = n - at < NAMES_PER_QUERY ? n - at : NAMES_PER_QUERY;
-		char *ids = array_lit(zone_ids + at, NULL, k);
-		char *nms = array_lit(NULL, names + at, k);
-		if (!ids || !nms) {
-			free(ids);
-			free(nms);
-			return st_err(err, SDNS_ENOMEM, NULL, "out of memory");
-		}
-		const char *p[2] = { ids, nms };
-		if (s->broken || PQstatus(s->pg) != CONNECTION_OK) {
-			free(ids);
-			free(nms);
-			return st_err(err, SDNS_EUNAVAIL, NULL,
-			              "database unavailable: connection lost");
-		}
-		PGresult *r = PQexecParams(s->pg,
-			"SELECT r.zone_id, r.name, r.type, r.ttl, r.rdata FROM records r "
-			"JOIN unnest($1::bigint[], $2::text[]) AS k(zid, nm) "
-			"ON r.zone_id = k.zid AND r.name = k.nm", 2, NULL, p, NULL, NULL,
-			1);
-		free(ids);
-		free(nms);
-		if (!r || PQresultStatus(r) != PGRES_TUPLES_OK) {
-			bool down = PQstatus(s->pg) != CONNECTION_OK;
-			if (down) s->broken = true;
-			rc = st_err(err, down ? SDNS_EUNAVAIL : SDNS_EIO, NULL,
-			            "reading names: %s", PQerrorMessage(s->pg));
-			PQclear(r);
-			return rc;
-		}
-		rc = bin_rows(r, cb, ctx);
-		PQclear(r);
-	}
-	return rc;
+	for (int i = 0; i < 2 * OWNERS_STMTS_MAX + 1; i++) free(q->lit[i]);
 }
 
-int sdns_store_zones_read(sdns_store *s, const int64_t *ids, size_t n,
-                          const sdns_store_load_cb *cb, void *ctx,
-                          sdns_store_err *err)
+int sdns_store_owners_read(sdns_store *s, const int64_t *zones, size_t nz,
+                           const int64_t *zone_ids, const char *const *names,
+                           size_t n, const sdns_store_load_cb *cb, void *ctx,
+                           bool end, sdns_store_err *err)
 {
-	if (!n) return SDNS_OK;
-	char *lit = array_lit(ids, NULL, n);
-	if (!lit) return st_err(err, SDNS_ENOMEM, NULL, "out of memory");
-	const char *p[1] = { lit };
-	PGresult *r;
-	int rc = st_q(s, "SELECT id, name, serial FROM zones WHERE id = "
-	              "ANY($1::bigint[]) ORDER BY id", 1, p, &r, err);
-	free(lit);
-	if (rc) return rc;
-	rc = zones_result(r, cb, ctx);
-	PQclear(r);
+	owners_q oq;
+	memset(&oq, 0, sizeof(oq));
+	st_stmt q[ST_BATCH_MAX];
+	int m = 0, first_names = 0, rc = SDNS_OK;
+	if (nz) {
+		oq.lit[0] = array_lit(zones, NULL, nz);
+		oq.p[0][0] = oq.lit[0];
+		q[m++] = (st_stmt){ zones_sql, 1, oq.p[0], 0 };
+		if (!oq.lit[0]) rc = SDNS_ENOMEM;
+	}
+	first_names = m;
+	for (size_t at = 0; rc == SDNS_OK && at < n; at += NAMES_PER_QUERY) {
+		size_t k = n - at < NAMES_PER_QUERY ? n - at : NAMES_PER_QUERY;
+		int j = m;
+		if (j >= OWNERS_STMTS_MAX + 1) {
+			rc = SDNS_ELIMIT;   /* a step never reads that many names */
+			break;
+		}
+		oq.lit[2 * j + 1] = array_lit(zone_ids + at, NULL, k);
+		oq.lit[2 * j + 2] = array_lit(NULL, names + at, k);
+		oq.p[j][0] = oq.lit[2 * j + 1];
+		oq.p[j][1] = oq.lit[2 * j + 2];
+		if (!oq.p[j][0] || !oq.p[j][1]) rc = SDNS_ENOMEM;
+		q[m++] = (st_stmt){ names_sql, 2, oq.p[j], 1 };
+	}
+	if (rc == SDNS_OK && end) q[m++] = (st_stmt){ "ROLLBACK", 0, NULL, 0 };
+	PGresult *r[ST_BATCH_MAX] = { 0 };
+	if (rc == SDNS_OK && m) rc = st_batch(s, q, m, r, NULL, err);
+	else if (rc) st_err(err, rc, NULL, "%s", sdns_strerror(rc));
+	owners_q_free(&oq);
+	if (rc) {
+		st_rollback(s);
+		return rc;
+	}
+	if (nz) rc = zones_result(r[0], cb, ctx);
+	for (int i = first_names; rc == SDNS_OK && i < m - (end ? 1 : 0); i++)
+		if ((rc = bin_rows(r[i], cb, ctx)) == SDNS_EIO)
+			st_err(err, rc, NULL, "reading names: unexpected columns");
+	for (int i = 0; i < m; i++) PQclear(r[i]);
 	return rc;
 }

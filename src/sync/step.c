@@ -236,31 +236,36 @@ static int srec_cmp(const void *a, const void *b)
 	return x->owner < y->owner ? -1 : x->owner > y->owner;
 }
 
-/* Inside the snapshot: zone rows, the owners' records, the reloads. */
+/* Inside the snapshot: zone rows and the owners' records in one round
+ * trip (ending the snapshot there when nothing is reloaded), then the
+ * reloads. */
 static int read_data(step_ctx *c, sdns_store *db, uint32_t now, szone **loaded,
-                     size_t *n_loaded, sdns_store_err *err)
+                     size_t *n_loaded, bool *ended, sdns_store_err *err)
 {
 	int64_t *ids = malloc((c->nza ? c->nza : 1) * sizeof(*ids));
-	if (!ids) return SDNS_ENOMEM;
-	size_t k = 0;
-	for (size_t i = 0; i < c->nza; i++)
-		if (c->za[i].what == Z_EDIT) ids[k++] = c->za[i].id;
-	const sdns_store_load_cb zcb = { on_zone_row, on_name_record };
-	int rc = sdns_store_zones_read(db, ids, k, &zcb, c, err);
-	free(ids);
-	/* The owners of edited zones only. */
 	int64_t *zids = malloc((c->now_ ? c->now_ : 1) * sizeof(*zids));
 	const char **names = malloc((c->now_ ? c->now_ : 1) * sizeof(*names));
-	if (!zids || !names) rc = SDNS_ENOMEM;
-	k = 0;
+	int rc = ids && zids && names ? SDNS_OK : SDNS_ENOMEM;
+	size_t k = 0, reloads = 0;
+	for (size_t i = 0; !rc && i < c->nza; i++) {
+		if (c->za[i].what == Z_EDIT) ids[k++] = c->za[i].id;
+		if ((c->za[i].what & Z_RELOAD) && !(c->za[i].what & Z_GONE)) reloads++;
+	}
+	/* The owners of edited zones only. */
+	size_t m = 0;
 	for (size_t i = 0; !rc && i < c->now_; i++) {
 		zact *z = zact_get(c, c->ow[i].zone_id);
-		if (z && z->what == Z_EDIT && z->seen) {
-			zids[k] = c->ow[i].zone_id;
-			names[k++] = c->ow[i].name;
+		if (z && z->what == Z_EDIT) {
+			zids[m] = c->ow[i].zone_id;
+			names[m++] = c->ow[i].name;
 		}
 	}
-	if (!rc) rc = sdns_store_names_read(db, zids, names, k, &zcb, c, err);
+	const sdns_store_load_cb zcb = { on_zone_row, on_name_record };
+	*ended = !reloads;
+	if (!rc)
+		rc = sdns_store_owners_read(db, ids, k, zids, names, m, &zcb, c,
+		                            *ended, err);
+	free(ids);
 	free(zids);
 	free(names);
 	for (size_t i = 0; !rc && i < c->nza; i++) {
@@ -477,23 +482,22 @@ int sdns_sync_step(sdns_sync *s, sdns_store *db, uint32_t now, bool *more)
 	int64_t newest = 0, pruned = 0;
 	szone **loaded = NULL;
 	size_t n_loaded = 0;
-	int rc = sdns_store_read_begin(db, &err);
-	if (rc == SDNS_OK) rc = sdns_store_log_state(db, &newest, &pruned, &err);
+	bool ended = false;
+	/* One round trip: the snapshot, where the log stands, the rows. */
+	int rc = sdns_store_log_begin(db, s->st.seq, s->conf.max_step, on_row, &c,
+	                              NULL, &newest, &pruned, &err);
 	/* Rows after our place were removed before we read them, or the log
 	 * is behind us (another or a restored database): changes were missed. */
 	if (rc == SDNS_OK && (pruned > s->st.seq || newest < s->st.seq))
 		c.gap = true;
-	if (rc == SDNS_OK && !c.gap)
-		rc = sdns_store_log_read(db, s->st.seq, s->conf.max_step, on_row, &c,
-		                         NULL, &err);
 	if (rc == SDNS_OK && c.rc) rc = c.rc;
 	if (rc == SDNS_OK && !c.gap) {
 		choose(&c);
 		loaded = calloc(c.nza ? c.nza : 1, sizeof(*loaded));
-		rc = loaded ? read_data(&c, db, now, loaded, &n_loaded, &err)
+		rc = loaded ? read_data(&c, db, now, loaded, &n_loaded, &ended, &err)
 		            : SDNS_ENOMEM;
 	}
-	sdns_store_read_end(db);
+	if (!ended) sdns_store_read_end(db);
 	if (rc == SDNS_OK && c.gap) {
 		sdns_log(SDNS_LOG_WARN, "sync_gap", "after_seq=%lld newest=%lld "
 		         "pruned=%lld action=full_reload", (long long)s->st.seq,

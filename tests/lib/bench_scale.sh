@@ -16,7 +16,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=${BIN:-bin}
 case "$BIN" in /*) ;; *) BIN="$ROOT/$BIN" ;; esac
 SIZES=${BENCH_SIZES:-"1000 100000 1000000"}
-CHANGES=${BENCH_SCALE_CHANGES:-100}
+CHANGES=${BENCH_SCALE_CHANGES:-500}
 BG_RATE=${BENCH_BG_RATE:-500}
 DIR=$(mktemp -d "${TMPDIR:-/tmp}/sdns-scale-XXXXXX")
 chmod 755 "$DIR"
@@ -107,7 +107,7 @@ for size in $SIZES; do
 		R[$tag,rss_after]=$(( $(rss_kb "$PID") / 1024 ))
 		if [ "$size" = "${SIZES##* }" ] && [ "$signed" = yes ]; then
 			out=$("$BIN/sdnsctl" bench-api --api "https://localhost:$API" --server "127.0.0.1:$DOQ" \
-				"${doq[@]}" --writes 0 --changes "$CHANGES" --background-rate "$BG_RATE" \
+				"${doq[@]}" --writes 0 --changes "$CHANGES" --clients 16 --background-rate "$BG_RATE" \
 				big.mesh 2>&1 || true); echo "$out" >"$DIR/load.out"
 			R[load]=$(echo "$out" | sed -n 's/API change.*p50 \([0-9.]*\) ms  p99 \([0-9.]*\) ms.*under \([0-9]*\) writes.*/\1 \/ \2 ms at \3 writes\/s/p')
 		fi
