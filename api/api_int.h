@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "sdns/api.h"
 #include "sdns/identity.h"
@@ -25,8 +26,8 @@ struct sdns_api {
 	sdns_api_callbacks cb;
 	pthread_key_t store_key;             /* per-thread sdns_store */
 	bool store_key_made;
-	pthread_mutex_t refuse_lock;         /* auth.refused rate limiter */
-	struct api_refuse_slot *refuse;      /* API_REFUSE_SLOTS entries */
+	struct api_refuse *refuse;           /* refuse.c: audit rate limiter */
+	unsigned idle_timeout_s;             /* authenticated connections */
 	atomic_ulong n_requests, n_refused, n_refused_unaudited;
 	atomic_ulong n_status[6];            /* by hundreds: 1xx..5xx */
 	int web_fd;                          /* console directory; -1 = none */
@@ -117,7 +118,8 @@ typedef enum {
 	API_E_BAD_JSON, API_E_INVALID_FIELD, API_E_UNKNOWN_FIELD,
 	API_E_NOT_FOUND, API_E_METHOD, API_E_CONFLICT, API_E_PRECOND,
 	API_E_TOO_LARGE, API_E_UNAUTHORIZED, API_E_FORBIDDEN,
-	API_E_UNAVAILABLE, API_E_INTERNAL,
+	API_E_UNAVAILABLE, API_E_INTERNAL, API_E_MEDIA_TYPE,
+	API_E_CROSS_SITE, API_E_TOO_MANY,
 } api_ecode;
 void api_fail(api_resp *out, api_ecode code, const char *field,
               const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -129,9 +131,14 @@ const char *api_ecode_name(api_ecode code);
 /* auth.c: 0 and the peer, or SDNS_ECERT/SDNS_EDENIED with a reason. */
 int api_auth_peer(sdns_api *api, struct MHD_Connection *c, api_peer *out,
                   const char **reason);
-/* Refusal bookkeeping: audited at most 10 times a minute per address. */
+/* refuse.c: refusal bookkeeping. Logged and counted always; audited at
+ * most conf->refusals_audit_per_addr times a minute per address and
+ * refusals_audit_max times a minute overall. */
 void api_auth_refused(api_req *r, const char *reason);
-int api_refuse_init(sdns_api *api);
+int api_refuse_init(sdns_api *api, const sdns_api_conf *conf);
+/* True when a refusal from addr at now may still be audited (and takes
+ * one from both budgets). */
+bool api_refuse_budget(struct api_refuse *rf, const char *addr, time_t now);
 /* authcache.c: chain verdicts of recently verified client certificates. */
 int api_authcache_init(sdns_api *api);
 void api_authcache_free(sdns_api *api);
@@ -229,7 +236,8 @@ void api_events_free(sdns_api *api);
 /* Queue one ready SSE message for every subscriber (tests, keepalive). */
 void api_events_broadcast(struct api_events *ev, const char *data, size_t n);
 void api_events_counts(const sdns_api *api, unsigned long *subs,
-                       unsigned long *sent, unsigned long *dropped);
+                       unsigned long *sent, unsigned long *dropped,
+                       unsigned long *revoked);
 
 /* static.c: open the console directory (web_fd = -1 when there is none). */
 void api_static_open(sdns_api *api, const char *web_root);

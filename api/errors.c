@@ -23,6 +23,9 @@ static const struct {
 	[API_E_FORBIDDEN] = {"forbidden", 403},
 	[API_E_UNAVAILABLE] = {"unavailable", 503},
 	[API_E_INTERNAL] = {"internal", 500},
+	[API_E_MEDIA_TYPE] = {"unsupported_media_type", 415},
+	[API_E_CROSS_SITE] = {"cross_site", 403},
+	[API_E_TOO_MANY] = {"too_many_requests", 429},
 };
 
 unsigned api_ecode_status(api_ecode code) { return ecodes[code].status; }

@@ -14,6 +14,16 @@
  * never slows the others. A ticker thread queues ": keepalive" so proxies
  * keep the stream and vanished clients are found by the failing write.
  *
+ * A subscriber sees what its role may read over REST, no more: zones and
+ * records for every role, peers and audit entries only for the roles that
+ * GET /peers and GET /audit admit (api_policy_allows, the same check).
+ * A revoked identity's streams end as soon as the listener reads the
+ * revocation from the change log (the revoked set is loaded from the
+ * store then, so no daemon snapshot has to catch up first), and the
+ * ticker re-checks every stream against is_revoked each second for
+ * revocations that reach the daemon some other way. One identity holds
+ * at most max_per_identity streams, so it cannot take every slot.
+ *
  * Locking: ev->lock guards the list, every queue and the suspended flags;
  * suspend and resume are called under it so the flag always matches MHD's
  * state (a connection is resumed only when we suspended it). */
@@ -25,9 +35,11 @@
 #include "api_int.h"
 #include "sdns/error.h"
 #include "sdns/log.h"
+#include "sdns/revoked.h"
 #include "sdns/store_obj.h"
 
 #define EV_MAX_SUBS 32
+#define EV_SWEEP_MS 1000        /* is_revoked re-check of open streams */
 #define EV_KEEPALIVE_MS 15000
 #define EV_SUB_BUFFER (256u * 1024)
 #define EV_RETRY "retry: 2000\n\n"
@@ -40,6 +52,7 @@ typedef struct api_sub {
 	char *buf;
 	size_t off, len, cap;   /* queued bytes are buf[off, len) */
 	bool suspended, ended;
+	sdns_identity id;       /* the subscriber, as authenticated */
 } api_sub;
 
 /* Zone names by id, so a DELETE (row gone) still names its zone. */
@@ -54,7 +67,8 @@ struct api_events {
 	pthread_t ticker;
 	bool ticker_started, stopping;
 	api_sub *subs;
-	unsigned n_subs, max_subs, keepalive_ms;
+	unsigned n_subs, max_subs, max_per_id, keepalive_ms;
+	sdns_api_callbacks cb;  /* is_revoked */
 	size_t buf_cap;
 	sdns_store_listener *listener;
 	/* listener thread only */
@@ -63,7 +77,8 @@ struct api_events {
 	ev_zname *zc;
 	size_t nzc;
 	int64_t seq;            /* last change log row turned into an event */
-	atomic_ulong n_sent, n_dropped;
+	bool revoked_changed;   /* a revoked row was read: sweep after the batch */
+	atomic_ulong n_sent, n_dropped, n_closed_revoked;
 };
 
 /* ---------- queues ---------- */
@@ -108,11 +123,19 @@ static void sub_end(api_sub *s)
 	sub_wake(s);
 }
 
-void api_events_broadcast(struct api_events *ev, const char *data, size_t n)
+/* Under ev->lock. True when the subscriber may see events of this kind:
+ * the role check of the REST route that lists the same objects. */
+static bool sub_may_see(const api_sub *s, api_policy need)
+{
+	return api_policy_allows(need, s->id.role);
+}
+
+static void broadcast(struct api_events *ev, api_policy need,
+                      const char *data, size_t n)
 {
 	pthread_mutex_lock(&ev->lock);
 	for (api_sub *s = ev->subs; s; s = s->next) {
-		if (s->ended) continue;
+		if (s->ended || !sub_may_see(s, need)) continue;
 		if (!sub_queue(s, data, n)) {
 			atomic_fetch_add(&ev->n_dropped, 1);
 			sdns_log(SDNS_LOG_INFO, "api_events_drop",
@@ -124,6 +147,42 @@ void api_events_broadcast(struct api_events *ev, const char *data, size_t n)
 		sub_wake(s);
 	}
 	pthread_mutex_unlock(&ev->lock);
+}
+
+void api_events_broadcast(struct api_events *ev, const char *data, size_t n)
+{
+	broadcast(ev, API_P_READ, data, n);
+}
+
+typedef bool (*sub_revoked_fn)(void *ctx, const sdns_identity *id);
+
+/* Ends every open stream whose identity matches; returns how many. */
+static unsigned end_revoked(struct api_events *ev, sub_revoked_fn fn,
+                            void *ctx)
+{
+	unsigned n = 0;
+	pthread_mutex_lock(&ev->lock);
+	for (api_sub *s = ev->subs; s; s = s->next) {
+		if (s->ended || !fn(ctx, &s->id)) continue;
+		sdns_log(SDNS_LOG_INFO, "api_events_closed",
+		         "reason=revoked peer=%s", s->id.uri);
+		sub_end(s);
+		n++;
+	}
+	pthread_mutex_unlock(&ev->lock);
+	atomic_fetch_add(&ev->n_closed_revoked, n);
+	return n;
+}
+
+static bool in_set(void *ctx, const sdns_identity *id)
+{
+	return sdns_revoked_has(ctx, id->spki_sha256, id->serial_hex);
+}
+
+static bool by_callback(void *ctx, const sdns_identity *id)
+{
+	const sdns_api_callbacks *cb = ctx;
+	return cb->is_revoked(cb->ctx, id->spki_sha256, id->serial_hex);
 }
 
 /* ---------- the response ---------- */
@@ -164,6 +223,15 @@ static void sub_free(void *cls)
 	free(s);
 }
 
+/* Under ev->lock. */
+static unsigned subs_of(const struct api_events *ev, const char *uri)
+{
+	unsigned n = 0;
+	for (const api_sub *s = ev->subs; s; s = s->next)
+		if (!s->ended && strcmp(s->id.uri, uri) == 0) n++;
+	return n;
+}
+
 void api_h_events(api_req *r, api_resp *out)
 {
 	struct api_events *ev = r->api->events;
@@ -174,22 +242,30 @@ void api_h_events(api_req *r, api_resp *out)
 	}
 	s->ev = ev;
 	s->conn = r->conn;
+	s->id = r->peer.id;
 	pthread_mutex_lock(&ev->lock);
 	bool full = ev->stopping || ev->n_subs >= ev->max_subs;
-	if (!full && sub_queue(s, EV_RETRY, strlen(EV_RETRY))) {
+	bool mine = !full && subs_of(ev, s->id.uri) >= ev->max_per_id;
+	if (!full && !mine && sub_queue(s, EV_RETRY, strlen(EV_RETRY))) {
 		s->next = ev->subs;
 		if (ev->subs) ev->subs->prev = s;
 		ev->subs = s;
 		ev->n_subs++;
-	} else {
+	} else if (!mine) {
 		full = true;
 	}
 	pthread_mutex_unlock(&ev->lock);
-	if (full) {
+	if (full || mine) {
 		free(s->buf);
 		free(s);
-		api_fail(out, API_E_UNAVAILABLE, NULL,
-		         "too many event subscribers (max %u)", ev->max_subs);
+		if (mine)
+			api_fail(out, API_E_TOO_MANY, NULL,
+			         "too many event streams for %s (max %u per "
+			         "identity)", r->peer.id.uri, ev->max_per_id);
+		else
+			api_fail(out, API_E_UNAVAILABLE, NULL,
+			         "too many event subscribers (max %u)",
+			         ev->max_subs);
 		return;
 	}
 	/* From here MHD owns s: sub_free runs when the response goes. */
@@ -202,6 +278,9 @@ void api_h_events(api_req *r, api_resp *out)
 	}
 	MHD_add_response_header(mr, "Content-Type", "text/event-stream");
 	MHD_add_response_header(mr, "Cache-Control", "no-store");
+	/* A stream ends only when it must (revoked, too slow, shutdown): the
+	 * connection goes with it, so nothing more is asked on it. */
+	MHD_add_response_header(mr, "Connection", "close");
 	out->status = 200;
 	out->raw = mr;
 }
@@ -326,6 +405,24 @@ static const char *kind_of(const char *table)
 	return NULL;  /* revoked: the peer's UPDATE says it */
 }
 
+/* Who may see an event of this kind: the policy of the GET route that
+ * lists such objects (router.c: /zones and /records READ, /peers and
+ * /audit MESH_READ). */
+static api_policy policy_of(const char *kind)
+{
+	if (strcmp(kind, "peer") == 0 || strcmp(kind, "audit") == 0)
+		return API_P_MESH_READ;
+	return API_P_READ;
+}
+
+/* Under ev->lock. */
+static bool anyone_sees(const struct api_events *ev, api_policy need)
+{
+	for (const api_sub *s = ev->subs; s; s = s->next)
+		if (!s->ended && sub_may_see(s, need)) return true;
+	return false;
+}
+
 /* One row of the change log as an event. */
 static void emit(struct api_events *ev, const char *table, const char *op,
                  int64_t id, int64_t zone_id, const char *zname)
@@ -334,8 +431,9 @@ static void emit(struct api_events *ev, const char *table, const char *op,
 	if (!kind) return;
 	/* A bulk import is the zone changing as a whole. */
 	if (!strcmp(op, "RELOAD")) op = "UPDATE";
+	api_policy need = policy_of(kind);
 	pthread_mutex_lock(&ev->lock);
-	bool nobody = ev->subs == NULL;
+	bool nobody = !anyone_sees(ev, need);
 	pthread_mutex_unlock(&ev->lock);
 	bool gone = strcmp(op, "DELETE") == 0;
 	if (!strcmp(kind, "zone") && zname) zcache_put(ev, id, zname);
@@ -357,7 +455,7 @@ static void emit(struct api_events *ev, const char *table, const char *op,
 	char *msg = text ? malloc(n) : NULL;
 	if (msg) {
 		int k = snprintf(msg, n, "event: %s\ndata: %s\n\n", kind, text);
-		api_events_broadcast(ev, msg, (size_t)k);
+		broadcast(ev, need, msg, (size_t)k);
 		atomic_fetch_add(&ev->n_sent, 1);
 	}
 	free(msg);
@@ -373,12 +471,27 @@ static int on_row(void *ctx, const sdns_store_logrow *r)
 {
 	log_ctx *c = ctx;
 	c->last = r->seq;
+	if (strcmp(r->tbl, "revoked") == 0) c->ev->revoked_changed = true;
 	emit(c->ev, r->tbl, r->op, r->row_id, r->zone_id,
 	     strcmp(r->tbl, "zones") ? NULL : r->name);
 	return 0;
 }
 
 #define EV_LOG_ROWS 1000
+
+/* Listener thread: the revoked table changed. The set comes from the
+ * store itself, so the streams end now, whatever the daemon's own copy
+ * says yet; on failure the flag stays and the next change retries (the
+ * ticker's is_revoked sweep covers the meantime). */
+static void close_revoked(struct api_events *ev, sdns_store *db)
+{
+	sdns_revoked *set = NULL;
+	sdns_store_err err;
+	if (sdns_store_load_revoked(db, &set, &err) != SDNS_OK) return;
+	ev->revoked_changed = false;
+	end_revoked(ev, in_set, set);
+	sdns_revoked_free(set);
+}
 
 /* A transaction committed from seq on: its rows and any before them that
  * were not read yet. With nobody subscribed the log is not read at all;
@@ -404,9 +517,10 @@ static void on_notify(void *ctx, int64_t seq, int64_t zone_id)
 		log_ctx c = { ev, ev->seq };
 		if (sdns_store_log_read(db, ev->seq, EV_LOG_ROWS, on_row, &c, &n,
 		                        &err) != SDNS_OK)
-			return;
+			break;
 		ev->seq = c.last;
 	}
+	if (ev->revoked_changed) close_revoked(ev, db);
 }
 
 static void on_resync(void *ctx)
@@ -427,28 +541,49 @@ static void on_resync(void *ctx)
 		}
 	}
 	json_decref(idx);
+	if (db) close_revoked(ev, db);
 	api_events_broadcast(ev, m, sizeof(m) - 1);
 }
 
 /* ---------- keepalive ---------- */
 
+static void deadline_in(struct timespec *ts, unsigned ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	uint64_t ns = (uint64_t)ts->tv_nsec + (uint64_t)ms * 1000000u;
+	ts->tv_sec += (time_t)(ns / 1000000000u);
+	ts->tv_nsec = (long)(ns % 1000000000u);
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Wakes every sweep period (or keepalive, when shorter): re-checks the
+ * open streams against is_revoked, and queues the keepalive when due. */
 static void *ticker(void *arg)
 {
 	static const char m[] = ": keepalive\n\n";
 	struct api_events *ev = arg;
+	unsigned step = ev->keepalive_ms < EV_SWEEP_MS ? ev->keepalive_ms
+	                                               : EV_SWEEP_MS;
+	uint64_t next_keepalive = mono_ms() + ev->keepalive_ms;
 	pthread_mutex_lock(&ev->lock);
 	while (!ev->stopping) {
 		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		uint64_t ns = (uint64_t)ts.tv_nsec +
-		              (uint64_t)ev->keepalive_ms * 1000000u;
-		ts.tv_sec += (time_t)(ns / 1000000000u);
-		ts.tv_nsec = (long)(ns % 1000000000u);
+		deadline_in(&ts, step);
 		if (pthread_cond_timedwait(&ev->tick, &ev->lock, &ts) == 0 ||
 		    ev->stopping)
 			continue;
 		pthread_mutex_unlock(&ev->lock);
-		api_events_broadcast(ev, m, sizeof(m) - 1);
+		if (ev->cb.is_revoked) end_revoked(ev, by_callback, &ev->cb);
+		if (mono_ms() >= next_keepalive) {
+			api_events_broadcast(ev, m, sizeof(m) - 1);
+			next_keepalive = mono_ms() + ev->keepalive_ms;
+		}
 		pthread_mutex_lock(&ev->lock);
 	}
 	pthread_mutex_unlock(&ev->lock);
@@ -463,6 +598,11 @@ int api_events_start(sdns_api *api, const sdns_api_conf *conf)
 	if (!ev) return SDNS_ENOMEM;
 	ev->max_subs = conf->max_subscribers ? conf->max_subscribers
 	                                     : EV_MAX_SUBS;
+	ev->max_per_id = conf->max_subscribers_per_identity
+		? conf->max_subscribers_per_identity : ev->max_subs / 4;
+	if (ev->max_per_id == 0) ev->max_per_id = 1;
+	if (ev->max_per_id > ev->max_subs) ev->max_per_id = ev->max_subs;
+	ev->cb = api->cb;
 	ev->keepalive_ms = conf->keepalive_ms ? conf->keepalive_ms
 	                                      : EV_KEEPALIVE_MS;
 	/* A write is activity: keep idle streams inside MHD's timeout. */
@@ -519,14 +659,16 @@ void api_events_free(sdns_api *api)
 }
 
 void api_events_counts(const sdns_api *api, unsigned long *subs,
-                       unsigned long *sent, unsigned long *dropped)
+                       unsigned long *sent, unsigned long *dropped,
+                       unsigned long *revoked)
 {
 	struct api_events *ev = api->events;
-	*subs = *sent = *dropped = 0;
+	*subs = *sent = *dropped = *revoked = 0;
 	if (!ev) return;
 	pthread_mutex_lock(&ev->lock);
 	*subs = ev->n_subs;
 	pthread_mutex_unlock(&ev->lock);
 	*sent = atomic_load(&ev->n_sent);
 	*dropped = atomic_load(&ev->n_dropped);
+	*revoked = atomic_load(&ev->n_closed_revoked);
 }

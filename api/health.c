@@ -51,8 +51,8 @@ void api_h_metrics(api_req *r, api_resp *out)
 		"sdns_api_auth_refused_unaudited_total %lu\n",
 		atomic_load(&api->n_refused),
 		atomic_load(&api->n_refused_unaudited));
-	unsigned long subs, sent, dropped;
-	api_events_counts(api, &subs, &sent, &dropped);
+	unsigned long subs, sent, dropped, revoked;
+	api_events_counts(api, &subs, &sent, &dropped, &revoked);
 	n += snprintf(buf + n, METRICS_CAP - (size_t)n,
 		"# HELP sdns_api_events_subscribers Open GET /events streams.\n"
 		"# TYPE sdns_api_events_subscribers gauge\n"
@@ -63,7 +63,12 @@ void api_h_metrics(api_req *r, api_resp *out)
 		"# HELP sdns_api_events_dropped_total Subscribers dropped for "
 		"reading too slowly.\n"
 		"# TYPE sdns_api_events_dropped_total counter\n"
-		"sdns_api_events_dropped_total %lu\n", subs, sent, dropped);
+		"sdns_api_events_dropped_total %lu\n"
+		"# HELP sdns_api_events_closed_revoked_total Streams ended "
+		"because their identity was revoked.\n"
+		"# TYPE sdns_api_events_closed_revoked_total counter\n"
+		"sdns_api_events_closed_revoked_total %lu\n", subs, sent, dropped,
+		revoked);
 	size_t len = (size_t)n;
 	if (api->cb.metrics && len < METRICS_CAP) {
 		size_t more = api->cb.metrics(api->cb.ctx, buf + len,

@@ -64,6 +64,10 @@ static int req(const char *who, const char *method, const char *path,
 	snprintf(cert, sizeof(cert), "%s/%s.pem", dir, who ? who : "");
 	snprintf(key, sizeof(key), "%s/%s.key", dir, who ? who : "");
 	sdns_http_tls tls = {ca, who ? cert : NULL, who ? key : NULL};
+	/* Master files go as text/dns, everything else as JSON (testhttp). */
+	size_t pl = strlen(path);
+	if (!hdrs && body && pl > 7 && strcmp(path + pl - 7, "/import") == 0)
+		hdrs = "Content-Type: text/dns\r\n";
 	int rc = sdns_http_request(port, &tls, method, path, hdrs, body,
 	                           body ? strlen(body) : 0, r);
 	ck_assert_int_eq(rc, 0);
@@ -821,8 +825,12 @@ static sdns_http_stream *open_import(const char *zone, const char *hdrs)
 	snprintf(key, sizeof(key), "%s/admin.key", dir);
 	snprintf(path, sizeof(path), "/zones/%s/import", zone);
 	sdns_http_tls tls = {ca, cert, key};
+	/* A master file is text/dns (RFC 4027) unless the test says else. */
+	char h[512];
+	snprintf(h, sizeof(h), "%s%s", strcasestr(hdrs, "Content-Type:") ? ""
+	         : "Content-Type: text/dns\r\n", hdrs);
 	sdns_http_stream *st;
-	ck_assert_int_eq(sdns_http_stream_open(port, &tls, "POST", path, hdrs,
+	ck_assert_int_eq(sdns_http_stream_open(port, &tls, "POST", path, h,
 	                                       &st), 0);
 	return st;
 }
@@ -871,7 +879,7 @@ START_TEST(test_import_streams_a_multi_mib_body_in_many_chunks)
 
 	/* the same without a Content-Length, in chunked transfer coding */
 	body = master_file(3000, &len);
-	st = open_import("imp.test", "Content-Type: text/plain\r\n"
+	st = open_import("imp.test", "Content-Type: text/dns\r\n"
 	                 "Transfer-Encoding: chunked\r\n");
 	write_pieces(st, body, len, 1000, true);
 	ck_assert_int_eq(sdns_http_stream_write(st, "0\r\n\r\n", 5), 0);
@@ -934,7 +942,8 @@ START_TEST(test_client_gone_mid_import_leaves_nothing)
 	free(before);
 	/* nothing is left locked either */
 	sdns_http_resp r;
-	req("admin", "POST", "/zones/gone.test/import", NULL,
+	req("admin", "POST", "/zones/gone.test/import",
+	    "Content-Type: text/dns\r\n",
 	    "@ SOA ns h 1 2 3 4 5\nwww A 10.0.0.1\n", &r);
 	ck_assert_msg(r.status == 200, "%d %s", r.status, r.body);
 	sdns_http_resp_free(&r);
@@ -984,7 +993,8 @@ START_TEST(test_import_errors_have_their_status_and_line)
 	make_zone("bad.test", NULL);
 	char *before = zone_state("bad.test");
 	sdns_http_resp r;
-	req("admin", "POST", "/zones/bad.test/import", NULL,
+	req("admin", "POST", "/zones/bad.test/import",
+	    "Content-Type: text/dns\r\n",
 	    "@ SOA ns h 1 2 3 4 5\nwww A 10.0.0.1\nwww A 10.0.0.256\n", &r);
 	expect_error(&r, 400, "invalid_field", "body");
 	ck_assert_ptr_nonnull(strstr(r.body, "\"line 3: bad IPv4 address"));
@@ -995,7 +1005,8 @@ START_TEST(test_import_errors_have_their_status_and_line)
 	call_expect("admin", "POST", "/zones/bad.test/import", NULL,
 	            "www A 10.0.0.1\n", 409, "conflict", "body");
 	call_expect("admin", "POST", "/zones/bad.test/import",
-	            "If-Match: \"7\"\r\n", "@ SOA ns h 1 2 3 4 5\n", 412,
+	            "If-Match: \"7\"\r\nContent-Type: text/dns\r\n",
+	            "@ SOA ns h 1 2 3 4 5\n", 412,
 	            "precondition_failed", NULL);
 	call_expect("admin", "POST", "/zones/nowhere.test/import", NULL,
 	            "@ SOA ns h 1 2 3 4 5\n", 404, "not_found", NULL);

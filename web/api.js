@@ -7,7 +7,7 @@ export async function api(method, path, opts = {}) {
 		headers['Content-Type'] = 'application/json';
 		body = JSON.stringify(opts.json);
 	} else if (opts.text !== undefined) {
-		headers['Content-Type'] = 'text/plain';
+		headers['Content-Type'] = 'text/dns';
 		body = opts.text;
 	}
 	let res;

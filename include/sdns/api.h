@@ -43,19 +43,34 @@ typedef struct {
 	const char *public_url;   /* "https://host:port" in token commands;
 	                           * NULL = https://<listen> */
 	unsigned threads;         /* 0 = 4 */
+	/* Connections before authentication cost a socket and a TLS state
+	 * each and prove nothing: one address holds at most max_per_address
+	 * of them (more are closed on accept), the total is max_connections,
+	 * and a connection that has not authenticated a request within
+	 * handshake_timeout_s is closed. An authenticated one may then idle
+	 * for timeout_s between requests. */
 	unsigned max_connections; /* 0 = 256 */
-	unsigned timeout_s;       /* idle connection timeout; 0 = 30 */
+	unsigned max_per_address; /* 0 = 32 */
+	unsigned handshake_timeout_s; /* 0 = 5 */
+	unsigned timeout_s;       /* idle timeout once authenticated; 0 = 30 */
 	const sdns_audit_key *audit_key; /* signs audit entries (borrowed) */
 	/* The console: GET / and GET /<file> serve the regular files of this
 	 * flat directory (to any valid certificate). NULL or missing = 404. */
 	const char *web_root;
 	/* GET /events (Server-Sent Events of store changes). */
 	unsigned max_subscribers; /* 0 = 32; more get 503 */
+	unsigned max_subscribers_per_identity; /* 0 = a quarter of
+	                           * max_subscribers (at least 1); more: 429 */
 	unsigned keepalive_ms;    /* ": keepalive" comment period; 0 = 15000 */
 	size_t sub_buffer;        /* bytes queued per subscriber before it is
 	                           * dropped as too slow; 0 = 256 KiB */
 	size_t import_max;        /* master file bytes of POST .../import (413
 	                           * beyond); 0 = SDNS_STORE_IMPORT_MAX_DEFAULT */
+	/* Refused authentications written to the audit log per minute: per
+	 * client address (0 = 10) and overall (0 = 100); beyond, only
+	 * counted in /metrics. */
+	unsigned refusals_audit_per_addr;
+	unsigned refusals_audit_max;
 	sdns_api_callbacks cb;
 } sdns_api_conf;
 

@@ -15,10 +15,25 @@
 
 #include "testhttp.h"
 
+static struct in_addr source;   /* 0 = the kernel's choice */
+
+void sdns_http_set_source(const char *ipv4)
+{
+	source.s_addr = 0;
+	if (ipv4) inet_pton(AF_INET, ipv4, &source);
+}
+
 static int tcp_connect(uint16_t port)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	if (fd < 0) return -1;
+	if (source.s_addr) {
+		struct sockaddr_in me = {.sin_family = AF_INET, .sin_addr = source};
+		if (bind(fd, (struct sockaddr *)&me, sizeof(me)) != 0) {
+			close(fd);
+			return -1;
+		}
+	}
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
@@ -177,6 +192,11 @@ int sdns_http_request(uint16_t port, const sdns_http_tls *tls,
 		size_t n = strlen(hdrs);
 		snprintf(hdrs + n, sizeof(hdrs) - n, "Content-Length: %zu\r\n",
 		         body_len);
+	}
+	if (body && body_len && !strcasestr(hdrs, "Content-Type:")) {
+		size_t n = strlen(hdrs);
+		snprintf(hdrs + n, sizeof(hdrs) - n,
+		         "Content-Type: application/json\r\n");
 	}
 	sdns_http_stream *st;
 	if (sdns_http_stream_open(port, tls, method, path, hdrs, &st) != 0)

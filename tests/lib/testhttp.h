@@ -22,13 +22,18 @@ typedef struct {
 } sdns_http_resp;
 
 /* method path to 127.0.0.1:port. extra_headers: "If-Match: \"3\"\r\n..."
- * or NULL. body may be NULL. Returns 0 with *out filled (free with
+ * or NULL. body may be NULL; a body goes with "Content-Type:
+ * application/json" unless extra_headers name a Content-Type (the stream
+ * functions below send exactly the headers given). Returns 0 with *out filled (free with
  * sdns_http_resp_free), or -1 when the connection or handshake failed. */
 int sdns_http_request(uint16_t port, const sdns_http_tls *tls,
                       const char *method, const char *path,
                       const char *extra_headers, const char *body,
                       size_t body_len, sdns_http_resp *out);
 void sdns_http_resp_free(sdns_http_resp *r);
+/* Connect from this IPv4 address (a loopback alias such as 127.0.0.2),
+ * for this and every later request; NULL = the kernel's choice again. */
+void sdns_http_set_source(const char *ipv4);
 
 /* The same request with its body written piece by piece (uploads in many
  * chunks, a client that goes away midway). open connects and sends the
