@@ -149,6 +149,14 @@ void api_authcache_put(sdns_api *api, gnutls_session_t s,
                        const uint8_t fp[32], const sdns_identity *id);
 void api_refuse_free(sdns_api *api);
 
+/* origin.c: for writes (any method but GET and HEAD). False: 403
+ * cross_site in out, because Sec-Fetch-Site or Origin says the request
+ * comes from another site. */
+bool api_origin_ok(api_req *r, api_resp *out);
+/* False: 415 in out, the body (or the Content-Type given) is not the
+ * route's type: application/json, text/dns for an import. */
+bool api_ctype_ok(api_req *r, api_resp *out);
+
 /* body.c */
 /* Feed one access-handler chunk; never fails (oversize is remembered). */
 void api_body_feed(api_req *r, const char *data, size_t len);
