@@ -63,8 +63,28 @@ static const struct opt {
 	 "console files served by the API (default: ../web beside the binary)"},
 	{"events-max", KIND_INT, offsetof(sdnsd_conf, events_max), "N",
 	 "GET /events subscribers at once (default 32)"},
+	{"events-max-per-identity", KIND_INT,
+	 offsetof(sdnsd_conf, events_max_per_id), "N",
+	 "GET /events streams one identity may hold (default events-max/4)"},
 	{"api-threads", KIND_INT, offsetof(sdnsd_conf, api_threads), "N",
 	 "API handler threads (default 4)"},
+	{"api-max-conns", KIND_INT, offsetof(sdnsd_conf, api_max_conns), "N",
+	 "API connections overall (default 256)"},
+	{"api-max-conns-per-addr", KIND_INT,
+	 offsetof(sdnsd_conf, api_max_conns_per_addr), "N",
+	 "API connections per client address (default 32)"},
+	{"api-handshake-timeout", KIND_INT,
+	 offsetof(sdnsd_conf, api_handshake_timeout), "SECONDS",
+	 "API connection closed unless a request authenticates by then "
+	 "(default 5)"},
+	{"api-idle-timeout", KIND_INT, offsetof(sdnsd_conf, api_idle_timeout),
+	 "SECONDS", "authenticated API connection idle timeout (default 30)"},
+	{"api-refusals-audit-per-addr", KIND_INT,
+	 offsetof(sdnsd_conf, api_refusals_per_addr), "N",
+	 "refused API logins audited per address and minute (default 10)"},
+	{"api-refusals-audit-max", KIND_INT,
+	 offsetof(sdnsd_conf, api_refusals_max), "N",
+	 "refused API logins audited per minute overall (default 100)"},
 	{"import-max", KIND_INT, offsetof(sdnsd_conf, import_max), "BYTES",
 	 "largest master file POST /zones/Z/import takes (default 256 MiB)"},
 	{"workers", KIND_INT, offsetof(sdnsd_conf, workers), "N",
@@ -150,6 +170,11 @@ static int set_int(sdnsd_conf *c, const struct opt *o, long long v)
 {
 	if (v < 0) {
 		fprintf(stderr, "sdnsd: --%s must not be negative\n", o->flag);
+		return 2;
+	}
+	/* The API's limits are unsigned ints: no silent wrap. */
+	if (strncmp(o->flag, "api-", 4) == 0 && v > 1000000) {
+		fprintf(stderr, "sdnsd: --%s must be at most 1000000\n", o->flag);
 		return 2;
 	}
 	if (o->off == offsetof(sdnsd_conf, workers)) {

@@ -146,6 +146,13 @@ static int start_api(const sdnsd_conf *c, sdnsd_state *st,
 		.ca_key_path = c->ca_key, .mesh = c->mesh, .conninfo = c->db,
 		.public_url = c->public_url, .threads = (unsigned)c->api_threads,
 		.audit_key = key, .import_max = (size_t)c->import_max,
+		.max_subscribers_per_identity = (unsigned)c->events_max_per_id,
+		.max_connections = (unsigned)c->api_max_conns,
+		.max_per_address = (unsigned)c->api_max_conns_per_addr,
+		.handshake_timeout_s = (unsigned)c->api_handshake_timeout,
+		.timeout_s = (unsigned)c->api_idle_timeout,
+		.refusals_audit_per_addr = (unsigned)c->api_refusals_per_addr,
+		.refusals_audit_max = (unsigned)c->api_refusals_max,
 		.cb = {sdnsd_is_revoked, sdnsd_metrics, st},
 	};
 	char err[512] = "";

@@ -43,6 +43,10 @@ typedef struct {
 	char *web_root;          /* console files; default <binary>/../web */
 	long long events_max;    /* GET /events subscribers; 0 = API default */
 	long long api_threads;
+	/* API abuse limits (include/sdns/api.h); 0 = the API's default */
+	long long events_max_per_id, api_max_conns, api_max_conns_per_addr;
+	long long api_handshake_timeout, api_idle_timeout;
+	long long api_refusals_per_addr, api_refusals_max;
 	long long import_max;    /* master file bytes per import; 0 = default */
 	int workers;
 	int log_level;

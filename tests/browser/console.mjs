@@ -8,7 +8,8 @@
 // NODE_EXTRA_CA_CERTS (set by the script), never ignoreHTTPSErrors.
 import {execFileSync} from 'node:child_process';
 import dgram from 'node:dgram';
-import {mkdirSync} from 'node:fs';
+import {mkdirSync, readFileSync} from 'node:fs';
+import http from 'node:http';
 import {chromium} from 'playwright-core';
 
 const E = process.env;
@@ -357,6 +358,7 @@ async function scenario() {
 	await check('no script errors, CSP violations or third-party requests', async () => {
 		assert(problems.length === 0, problems.join('\n'));
 	});
+	await crossSite(ctx);
 	await ctx.close();
 
 	// 10. A client-role certificate may look but not write: the API's 403
@@ -375,4 +377,83 @@ async function scenario() {
 	});
 	await shot(cp, '14-client-refused');
 	await cctx.close();
+}
+
+// 11. Cross-site requests: a page of another origin, opened in the browser
+// that holds the admin certificate, tries a form POST (text/plain, the
+// classic JSON-in-a-form trick), a no-cors fetch and a JSON fetch against
+// the API. The server must refuse what reaches it (403, logged) and
+// nothing may change.
+async function crossSite(ctx) {
+	const target = `${ORIGIN}/zones/${ZONE}/records`;
+	const evilRec = JSON.stringify({name: `evil.${ZONE}`, type: 'A', value: '10.6.6.6'});
+	const pages = {
+		'/form': `<!doctype html><form method="POST" action="${target}" enctype="text/plain">` +
+			`<input name='${evilRec.slice(0, -1)},"x":"' value='"}'></form>` +
+			'<script>document.forms[0].submit()</script>',
+		'/fetch': '<!doctype html><script>window.done = (async () => { const out = [];' +
+			`try { await fetch(${JSON.stringify(target)}, {method: 'POST', mode: 'no-cors', credentials: 'include',` +
+			` headers: {'Content-Type': 'text/plain'}, body: ${JSON.stringify(evilRec)}}); out.push('no-cors sent'); }` +
+			' catch (e) { out.push(`no-cors: ${e}`); }' +
+			`try { const r = await fetch(${JSON.stringify(target)}, {method: 'POST', credentials: 'include',` +
+			` headers: {'Content-Type': 'application/json'}, body: ${JSON.stringify(evilRec)}}); out.push('json ' + r.status); }` +
+			' catch (e) { out.push(`json: ${e}`); }' +
+			`try { await fetch(${JSON.stringify(`${ORIGIN}/zones/${ZONE}`)}, {method: 'DELETE', credentials: 'include'}); out.push('delete sent'); }` +
+			' catch (e) { out.push(`delete: ${e}`); }' +
+			' return out; })();</script>',
+	};
+	const srv = http.createServer((q, r) => {
+		r.writeHead(pages[q.url] ? 200 : 404, {'Content-Type': 'text/html'});
+		r.end(pages[q.url] || '');
+	});
+	await new Promise((res) => srv.listen(0, '127.0.0.1', res));
+	const EVIL = `http://127.0.0.1:${srv.address().port}`;
+	const logLines = () => readFileSync(`${E.T_DIR}/sdnsd.log`, 'utf8').split('\n').filter((l) => l.includes('event=api_cross_site'));
+	const refused0 = logLines().length;
+	const count = () => Number(psql(`SELECT count(*) FROM records r JOIN zones z ON z.id = r.zone_id WHERE z.name = '${ZONE}'`).trim());
+	const rows0 = count();
+	const p = await ctx.newPage();
+	p.setDefaultTimeout(TIMEOUT);
+	try {
+		await check('a form POST from another origin reaches the API and is refused with 403', async () => {
+			const [r] = await Promise.all([p.waitForResponse((x) => x.url() === target), p.goto(`${EVIL}/form`)]);
+			assert(r.status() === 403, `status ${r.status()}`);
+			const body = await r.text();
+			assert(body.includes('"cross_site"'), `body: ${body}`);
+		});
+		await check('fetches from another origin (no-cors text/plain, JSON, DELETE) change nothing', async () => {
+			await p.goto(`${EVIL}/fetch`);
+			const out = await p.evaluate(() => window.done);
+			assert(out.length === 3, `results: ${out}`);
+			/* The JSON POST and the DELETE die in the CORS preflight the API
+			 * never answers; the no-cors POST is sent and refused. */
+			for (let i = 0; i < 50 && logLines().length < refused0 + 2; i++) await sleep(100);
+			assert(logLines().length >= refused0 + 2, `refusals logged: ${logLines().slice(refused0).join(' | ')}`);
+		});
+		await check('after the cross-site attempts the zone and its records are unchanged', async () => {
+			assert(count() === rows0, `records: ${count()}, were ${rows0}`);
+			assert(Number(psql(`SELECT count(*) FROM records WHERE rdata_text LIKE '%10.6.6.6%' OR name LIKE 'evil.%'`).trim()) === 0,
+				'an evil record was written');
+			assert(JSON.parse(curlAdmin('GET', `/zones/${ZONE}`)).name === ZONE, 'the zone is gone');
+		});
+		await check('the console itself still writes from its own origin', async () => {
+			const st = await page0Write(ctx);
+			assert(st === 201, `status ${st}`);
+		});
+	} finally {
+		await p.close();
+		srv.close();
+	}
+}
+
+// A same-origin write the way the console makes it (fetch from its page).
+async function page0Write(ctx) {
+	const p = await ctx.newPage();
+	try {
+		await p.goto(`${ORIGIN}/#/zones`);
+		await p.locator('h1').waitFor();
+		return await p.evaluate(async (zone) => (await fetch(`/zones/${zone}/records`, {method: 'POST',
+			headers: {'Content-Type': 'application/json'}, credentials: 'same-origin',
+			body: JSON.stringify({name: `same.${zone}`, type: 'A', value: '10.0.0.77'})})).status, ZONE);
+	} finally { await p.close(); }
 }
