@@ -1,7 +1,12 @@
 /* The libmicrohttpd daemon: TLS 1.2+, a thread pool, connection and size
  * limits, and the access handler that runs every request through the same
- * steps: authenticate (unless POST /enroll), route, role, body, handler,
- * response with the API's headers. */
+ * steps: authenticate (unless POST /enroll), same-origin for writes
+ * (origin.c), route, role, content type (origin.c), body, handler,
+ * response with the API's headers.
+ *
+ * Connections before authentication are bounded per address and overall
+ * and live only handshake_timeout_s; the first authenticated request on a
+ * connection raises its timeout to the idle one (sdns_api_conf). */
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <sodium.h>
