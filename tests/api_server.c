@@ -29,7 +29,7 @@ static sdns_testapi t;
 static void tune(sdns_api_conf *c)
 {
 	c->max_per_address = PER_ADDR;     /* the default, said out loud */
-	c->handshake_timeout_s = 2;
+	c->handshake_timeout_s = 3;
 	c->timeout_s = 30;
 	c->keepalive_ms = 20000;           /* no traffic on idle streams */
 	c->threads = 2;
@@ -89,18 +89,25 @@ static int admin_get(int64_t *took_ms)
 START_TEST(test_admin_is_served_while_one_address_holds_hundreds_of_sockets)
 {
 	int fds[IDLE_SOCKETS];
+	int64_t opened = now_ms();
 	for (int i = 0; i < IDLE_SOCKETS; i++) fds[i] = idle_socket("127.0.0.2");
-	usleep(200000);
 	int64_t took;
 	ck_assert_int_eq(admin_get(&took), 200);
 	fprintf(stderr, "api_server: admin GET /zones took %lld ms beside %d "
 	        "idle sockets from 127.0.0.2\n", (long long)took, IDLE_SOCKETS);
 	ck_assert_msg(took < 2000, "admin request took %lld ms", (long long)took);
-	/* The address got its share and no more: the rest were closed. */
+	/* The address got its share and no more: the rest were closed as
+	 * they were accepted, before the handshake timeout (3 s) could. */
 	int closed = 0;
-	for (int i = 0; i < IDLE_SOCKETS; i++) closed += closed_within(fds[i], 0);
+	bool gone[IDLE_SOCKETS] = {false};
+	while (closed < IDLE_SOCKETS - PER_ADDR && now_ms() - opened < 2500) {
+		for (int i = 0; i < IDLE_SOCKETS; i++)
+			if (!gone[i] && closed_within(fds[i], 0))
+				gone[i] = true, closed++;
+		usleep(20000);
+	}
 	ck_assert_msg(closed >= IDLE_SOCKETS - PER_ADDR,
-	              "only %d of %d closed", closed, IDLE_SOCKETS);
+	              "only %d of %d closed within 2.5 s", closed, IDLE_SOCKETS);
 	/* Another address is not affected either. */
 	sdns_http_set_source("127.0.0.3");
 	ck_assert_int_eq(admin_get(&took), 200);
@@ -113,10 +120,10 @@ START_TEST(test_unauthenticated_idle_connection_is_closed_after_the_handshake_ti
 {
 	int fd = idle_socket("127.0.0.4");
 	int64_t t0 = now_ms();
-	ck_assert_msg(closed_within(fd, 6000),
-	              "an idle connection was kept for 6 s");
+	ck_assert_msg(closed_within(fd, 8000),
+	              "an idle connection was kept for 8 s");
 	int64_t took = now_ms() - t0;
-	ck_assert_msg(took >= 1000, "closed after %lld ms", (long long)took);
+	ck_assert_msg(took >= 2000, "closed after %lld ms", (long long)took);
 	close(fd);
 }
 END_TEST
@@ -129,8 +136,8 @@ START_TEST(test_authenticated_stream_outlives_the_handshake_timeout)
 	ck_assert_int_eq(sdns_sse_open(&c, t.port, ca, cert, key, "/events", 0),
 	                 200);
 	ck_assert(sdns_sse_wait(&c, "retry: 2000\n\n", 10000));
-	/* Three handshake timeouts with no byte either way. */
-	ck_assert(!sdns_sse_wait_eof(&c, 6000));
+	/* Two handshake timeouts with no byte either way. */
+	ck_assert(!sdns_sse_wait_eof(&c, 7000));
 	sdns_http_resp r;
 	ck_assert_int_eq(sdns_testapi_req(&t, "admin", "POST", "/zones/late.test",
 	                                  NULL, NULL, &r), 201);
