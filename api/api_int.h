@@ -29,6 +29,7 @@ struct sdns_api {
 	struct api_refuse *refuse;           /* refuse.c: audit rate limiter */
 	unsigned idle_timeout_s;             /* authenticated connections */
 	atomic_ulong n_requests, n_refused, n_refused_unaudited;
+	atomic_ulong n_cross_site;           /* origin.c: writes refused */
 	atomic_ulong n_status[6];            /* by hundreds: 1xx..5xx */
 	int web_fd;                          /* console directory; -1 = none */
 	struct api_events *events;           /* GET /events; NULL = none */

@@ -48,9 +48,14 @@ void api_h_metrics(api_req *r, api_resp *out)
 		"# HELP sdns_api_auth_refused_unaudited_total Refusals over the "
 		"audit rate limit.\n"
 		"# TYPE sdns_api_auth_refused_unaudited_total counter\n"
-		"sdns_api_auth_refused_unaudited_total %lu\n",
+		"sdns_api_auth_refused_unaudited_total %lu\n"
+		"# HELP sdns_api_cross_site_total Writes refused as cross-site "
+		"(Origin, Sec-Fetch-Site).\n"
+		"# TYPE sdns_api_cross_site_total counter\n"
+		"sdns_api_cross_site_total %lu\n",
 		atomic_load(&api->n_refused),
-		atomic_load(&api->n_refused_unaudited));
+		atomic_load(&api->n_refused_unaudited),
+		atomic_load(&api->n_cross_site));
 	unsigned long subs, sent, dropped, revoked;
 	api_events_counts(api, &subs, &sent, &dropped, &revoked);
 	n += snprintf(buf + n, METRICS_CAP - (size_t)n,

@@ -49,6 +49,7 @@ bool api_origin_ok(api_req *r, api_resp *out)
 	else if (origin && !origin_is_ours(r, origin))
 		why = "Origin";
 	if (!why) return true;
+	atomic_fetch_add(&r->api->n_cross_site, 1);
 	sdns_log(SDNS_LOG_INFO, "api_cross_site", "peer=%s method=%s path=%s "
 	         "by=%s origin=\"%.80s\"", r->remote, r->method, r->path, why,
 	         origin ? origin : "");

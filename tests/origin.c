@@ -60,6 +60,7 @@ START_TEST(test_cross_site_text_plain_post_is_403_and_writes_nothing)
 {
 	long rows = sdns_testapi_count(&t, ROWS);
 	long audit = sdns_testapi_count(&t, "SELECT count(*) FROM audit");
+	long refused = sdns_testapi_metric(&t, "sdns_api_cross_site_total");
 	/* What a form on evil.example sends (enctype="text/plain"). */
 	expect("POST", "/zones/csrf.test/records",
 	       "Content-Type: text/plain\r\nOrigin: https://evil.example\r\n",
@@ -75,6 +76,8 @@ START_TEST(test_cross_site_text_plain_post_is_403_and_writes_nothing)
 	ck_assert_int_eq(sdns_testapi_count(&t, ROWS), rows);
 	ck_assert_int_eq(sdns_testapi_count(&t, "SELECT count(*) FROM audit"),
 	                 audit);
+	ck_assert_int_eq(sdns_testapi_metric(&t, "sdns_api_cross_site_total"),
+	                 refused + 4);
 }
 END_TEST
 
