@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "sdns/api.h"
@@ -27,6 +28,7 @@ struct sdns_api {
 	pthread_key_t store_key;             /* per-thread sdns_store */
 	bool store_key_made;
 	struct api_refuse *refuse;           /* refuse.c: audit rate limiter */
+	struct api_connlimit *connlimit;     /* connlimit.c: per address */
 	unsigned idle_timeout_s;             /* authenticated connections */
 	atomic_ulong n_requests, n_refused, n_refused_unaudited;
 	atomic_ulong n_cross_site;           /* origin.c: writes refused */
@@ -149,6 +151,16 @@ bool api_authcache_get(sdns_api *api, const uint8_t fp[32],
 void api_authcache_put(sdns_api *api, gnutls_session_t s,
                        const uint8_t fp[32], const sdns_identity *id);
 void api_refuse_free(sdns_api *api);
+
+/* connlimit.c: connections per address, for the accept policy. admit:
+ * may this address open one more now; opened/closed: from MHD's connection
+ * notifications (opened returns the handle closed takes). */
+int api_connlimit_init(sdns_api *api, unsigned max_conns);
+void api_connlimit_free(sdns_api *api);
+bool api_connlimit_admit(struct api_connlimit *cl, const struct sockaddr *sa);
+void *api_connlimit_opened(struct api_connlimit *cl,
+                           const struct sockaddr *sa);
+void api_connlimit_closed(struct api_connlimit *cl, void *entry);
 
 /* origin.c: for writes (any method but GET and HEAD). False: 403
  * cross_site in out, because Sec-Fetch-Site or Origin says the request

@@ -322,6 +322,29 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	*con_cls = NULL;
 }
 
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr,
+                                 socklen_t addrlen)
+{
+	(void)addrlen;
+	sdns_api *api = cls;
+	return api_connlimit_admit(api->connlimit, addr) ? MHD_YES : MHD_NO;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **ctx,
+                          enum MHD_ConnectionNotificationCode code)
+{
+	sdns_api *api = cls;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+			c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		*ctx = api_connlimit_opened(api->connlimit,
+		                            ci ? ci->client_addr : NULL);
+	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		api_connlimit_closed(api->connlimit, *ctx);
+		*ctx = NULL;
+	}
+}
+
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	(void)cls;
@@ -405,6 +428,7 @@ static void free_api(sdns_api *api)
 	api_refuse_free(api);
 	api_busy_free(api);
 	api_authcache_free(api);
+	api_connlimit_free(api);
 	sodium_memzero(&api->audit_key, sizeof(api->audit_key));
 	free(api);
 }
@@ -497,8 +521,13 @@ int sdns_api_start(const sdns_api_conf *conf, sdns_api **out, char *err,
 	                 MHD_USE_POLL | MHD_USE_ERROR_LOG |
 	                 MHD_ALLOW_SUSPEND_RESUME;
 	if (ss.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
+	if (api_connlimit_init(api, max_conns) != SDNS_OK) {
+		snprintf(err, err_cap, "out of memory");
+		free_api(api);
+		return SDNS_ENOMEM;
+	}
 	api->mhd = MHD_start_daemon(
-		flags, 0, NULL, NULL, on_request, api,
+		flags, 0, on_accept, api, on_request, api,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		MHD_OPTION_HTTPS_MEM_CERT, api->cert_pem,
 		MHD_OPTION_HTTPS_MEM_KEY, api->key_pem,
@@ -512,6 +541,7 @@ int sdns_api_start(const sdns_api_conf *conf, sdns_api **out, char *err,
 		MHD_OPTION_CONNECTION_TIMEOUT, handshake_s,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, api,
+		MHD_OPTION_NOTIFY_CONNECTION, on_connection, api,
 		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, api,
 		MHD_OPTION_END);
 	if (!api->mhd) {

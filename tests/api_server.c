@@ -147,6 +147,34 @@ START_TEST(test_authenticated_stream_outlives_the_handshake_timeout)
 }
 END_TEST
 
+/* 8 addresses with 32 each would fill the 256 places. Past half of them,
+ * an address that holds 4 gets no more, so 12 such addresses hold at
+ * most 4 x 32 + 8 x 4 (+ a few accepted meanwhile) and there is room. */
+#define CROWD_ADDRS 12
+START_TEST(test_many_addresses_with_full_shares_leave_room)
+{
+	static int fds[CROWD_ADDRS * PER_ADDR];
+	int n = 0;
+	for (int a = 0; a < CROWD_ADDRS; a++) {
+		char src[32];
+		snprintf(src, sizeof(src), "127.0.3.%d", a + 1);
+		for (int i = 0; i < PER_ADDR; i++) fds[n++] = idle_socket(src);
+	}
+	usleep(100000);
+	int64_t took;
+	ck_assert_int_eq(admin_get(&took), 200);
+	fprintf(stderr, "api_server: admin GET /zones took %lld ms beside %d "
+	        "idle sockets from %d addresses\n", (long long)took, n,
+	        CROWD_ADDRS);
+	ck_assert_msg(took < 2000, "admin request took %lld ms", (long long)took);
+	int closed = 0;
+	for (int i = 0; i < n; i++) closed += closed_within(fds[i], 0);
+	ck_assert_msg(n - closed <= 4 * PER_ADDR + 8 * 4 + 16,
+	              "%d idle sockets kept", n - closed);
+	for (int i = 0; i < n; i++) close(fds[i]);
+}
+END_TEST
+
 static Suite *api_server_suite(void)
 {
 	Suite *s = suite_create("api_server");
@@ -154,6 +182,7 @@ static Suite *api_server_suite(void)
 	tcase_add_unchecked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 90);
 	tcase_add_test(tc, test_admin_is_served_while_one_address_holds_hundreds_of_sockets);
+	tcase_add_test(tc, test_many_addresses_with_full_shares_leave_room);
 	tcase_add_test(tc, test_unauthenticated_idle_connection_is_closed_after_the_handshake_timeout);
 	tcase_add_test(tc, test_authenticated_stream_outlives_the_handshake_timeout);
 	suite_add_tcase(s, tc);

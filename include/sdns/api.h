@@ -45,7 +45,8 @@ typedef struct {
 	unsigned threads;         /* 0 = 4 */
 	/* Connections before authentication cost a socket and a TLS state
 	 * each and prove nothing: one address holds at most max_per_address
-	 * of them (more are closed on accept), the total is max_connections,
+	 * of them (more are closed on accept), the total is max_connections
+	 * (past half of it an address holding 4 gets no more: connlimit.c),
 	 * and a connection that has not authenticated a request within
 	 * handshake_timeout_s is closed. An authenticated one may then idle
 	 * for timeout_s between requests. */
