@@ -34,7 +34,7 @@ static sdns_store *open_zone(void)
 	ck_assert_int_eq(sdns_testpg_fresh_db(ci, sizeof ci), 0);
 	if (key.pub[0] == 0 && key.pub[1] == 0) sdns_audit_key_generate(&key);
 	sdns_store *s = connect_db();
-	ck_assert_int_eq(sdns_store_migrate(s, "migrations", NULL, &e), 0);
+	ck_assert_int_eq(sdns_testpg_migrate(ci, NULL), 0);
 	ck_assert_int_eq(sdns_store_zone_create(s, &admin, ZONE, NULL, NULL, NULL,
 	                                        &e), 0);
 	json_t *r = json_pack("{s:s,s:s,s:s}", "name", "old." ZONE, "type", "A",

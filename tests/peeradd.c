@@ -54,7 +54,7 @@ static sdns_store *open_db(void)
 	ck_assert_int_eq(sdns_testpg_fresh_db(ci, sizeof ci), 0);
 	sdns_store *s = NULL;
 	ck_assert_int_eq(sdns_store_connect(ci, &s, &e), 0);
-	ck_assert_int_eq(sdns_store_migrate(s, "migrations", NULL, &e), 0);
+	ck_assert_int_eq(sdns_testpg_migrate(ci, NULL), 0);
 	sdns_store_set_audit_key(s, &key);
 	return s;
 }

@@ -39,8 +39,8 @@ static sdns_store *open_db(void)
 	ck_assert_int_eq(sdns_testpg_fresh_db(ci, sizeof ci), 0);
 	sdns_store *s = connect_db();
 	int n = -1;
-	ck_assert_int_eq(sdns_store_migrate(s, "migrations", &n, &e), 0);
-	ck_assert_int_eq(n, 3);
+	ck_assert_int_eq(sdns_testpg_migrate(ci, &n), 0);
+	ck_assert_int_eq(n, 4);
 	if (key.pub[0] == 0 && key.pub[1] == 0) sdns_audit_key_generate(&key);
 	sdns_store_set_audit_key(s, &key);
 	return s;
@@ -93,26 +93,38 @@ static uint32_t serial_of(sdns_store *s)
 	return ser;
 }
 
+/* Migrations are the owner role's work (sdnsd --migrate). */
+static sdns_store *connect_owner(void)
+{
+	char owner[1500];
+	sdns_testpg_owner(ci, owner, sizeof owner);
+	sdns_store *s = NULL;
+	ck_assert_int_eq(sdns_store_connect(owner, &s, &e), 0);
+	return s;
+}
+
 START_TEST(test_migrations_applied_once_and_recorded)
 {
-	sdns_store *s = open_db();
+	sdns_store_close(open_db());
+	sdns_store *s = connect_owner();
 	int n = -1;
 	ck_assert_int_eq(sdns_store_migrate(s, "migrations", &n, &e), 0);
 	ck_assert_int_eq(n, 0);
-	ck_assert_int_eq(q1("SELECT count(*) FROM schema_migrations"), 3);
-	ck_assert_int_eq(q1("SELECT max(version) FROM schema_migrations"), 3);
+	ck_assert_int_eq(q1("SELECT count(*) FROM schema_migrations"), 4);
+	ck_assert_int_eq(q1("SELECT max(version) FROM schema_migrations"), 4);
 	sdns_store_close(s);
 }
 END_TEST
 
 START_TEST(test_newer_schema_is_refused_with_message)
 {
-	sdns_store *s = open_db();
+	sdns_store_close(open_db());
+	sdns_store *s = connect_owner();
 	ck_assert_int_eq(sdns_testpg_exec(ci, "INSERT INTO schema_migrations "
 	                 "VALUES (999, '999_future.sql', now())"), 0);
 	ck_assert_int_eq(sdns_store_migrate(s, "migrations", NULL, &e), SDNS_ECONFIG);
 	ck_assert_str_eq(e.message,
-	                 "database schema 999 is newer than this sdnsd (max 3)");
+	                 "database schema 999 is newer than this sdnsd (max 4)");
 	sdns_store_close(s);
 }
 END_TEST

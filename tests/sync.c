@@ -40,8 +40,8 @@ static sdns_store *open_db(void)
 	if (akey.pub[0] == 0 && akey.pub[1] == 0) sdns_audit_key_generate(&akey);
 	sdns_store *s = connect_db();
 	int n = -1;
-	ck_assert_int_eq(sdns_store_migrate(s, "migrations", &n, &e), 0);
-	ck_assert_int_eq(n, 3);
+	ck_assert_int_eq(sdns_testpg_migrate(ci, &n), 0);
+	ck_assert_int_eq(n, 4);
 	ck_assert_int_eq(sdns_store_zone_create(s, &admin, "a.mesh", NULL, NULL,
 	                                        NULL, &e), 0);
 	ck_assert_int_eq(sdns_store_zone_create(s, &admin, "b.mesh", NULL, NULL,

@@ -79,6 +79,24 @@ bool sdns_store_broken(const sdns_store *s);
  * many were applied. Concurrent sdnsd start-ups serialise on a lock. */
 int sdns_store_migrate(sdns_store *s, const char *dir, int *applied,
                        sdns_store_err *err);
+/* SDNS_OK when the database holds every migration of dir (none newer);
+ * else SDNS_ECONFIG, with "database schema N is older than this sdnsd (M):
+ * ..." (or newer). For a runtime role, which cannot migrate. */
+int sdns_store_schema_check(sdns_store *s, const char *dir,
+                            sdns_store_err *err);
+
+/* --- database roles (src/store/roles.c; README "Database roles") --- */
+
+/* As the owner role (after sdns_store_migrate): give role exactly the
+ * privileges sdnsd needs (migration 004's sdns_grant_runtime). */
+int sdns_store_grant_runtime(sdns_store *s, const char *role,
+                             sdns_store_err *err);
+/* SDNS_OK when the connected role cannot rewrite the audit: it is no
+ * superuser, owns (or may become the owner of) no table, sequence or
+ * function of the schema, and holds no UPDATE, DELETE, TRUNCATE or TRIGGER
+ * privilege on audit. Otherwise SDNS_EDENIED and err names the role and
+ * what it owns or may do. SDNS_ECONFIG when there is no audit table. */
+int sdns_store_check_runtime(sdns_store *s, sdns_store_err *err);
 /* The key that signs audit entries written through s (copied). Writes
  * without a key fail with SDNS_ECONFIG. */
 void sdns_store_set_audit_key(sdns_store *s, const sdns_audit_key *k);

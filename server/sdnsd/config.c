@@ -38,6 +38,14 @@ static const struct opt {
 	{"db", KIND_STR, offsetof(sdnsd_conf, db), "CONNINFO",
 	 "PostgreSQL (libpq conninfo, default $SDNS_DB): serve its zones and "
 	 "run the API"},
+	{"migrate", KIND_FLAG, offsetof(sdnsd_conf, migrate), "",
+	 "apply the migrations to --db (the owner role) and exit; see "
+	 "--db-runtime-role"},
+	{"db-runtime-role", KIND_STR, offsetof(sdnsd_conf, db_runtime_role),
+	 "ROLE", "with --migrate: grant this role what sdnsd needs"},
+	{"db-allow-owner", KIND_FLAG, offsetof(sdnsd_conf, db_allow_owner), "",
+	 "run although the --db role owns the tables (it could rewrite the "
+	 "audit); then migrate at start"},
 	{"api-listen", KIND_STR, offsetof(sdnsd_conf, api_listen), "ADDR:PORT",
 	 "management API, with --db (default 127.0.0.1:8443)"},
 	{"ca-key", KIND_STR, offsetof(sdnsd_conf, ca_key), "FILE",
@@ -368,6 +376,18 @@ static const char *find_config_flag(int argc, char **argv)
 
 static int check_required(const sdnsd_conf *c)
 {
+	if (c->migrate) {
+		if (!c->db) {
+			fprintf(stderr, "sdnsd: --migrate needs --db (the owner role's "
+			        "conninfo)\n");
+			return 2;
+		}
+		return 0;
+	}
+	if (c->db_runtime_role) {
+		fprintf(stderr, "sdnsd: --db-runtime-role goes with --migrate\n");
+		return 2;
+	}
 	const char *missing = !c->tls_cert ? "--tls-cert"
 	                      : !c->tls_key ? "--tls-key"
 	                      : !c->tls_ca  ? "--tls-ca"
@@ -441,6 +461,7 @@ void sdnsd_conf_free(sdnsd_conf *c)
 	free(c->zone_key);
 	free(c->public_url);
 	free(c->migrations);
+	free(c->db_runtime_role);
 	free(c->web_root);
 	for (size_t i = 0; i < c->n_zone_files; i++)
 		free(c->zone_files[i]);

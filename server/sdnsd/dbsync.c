@@ -152,7 +152,8 @@ static void fatal(sdnsd_dbsync *d, const char *msg)
 	kill(getpid(), SIGTERM); /* main's sigwait loop stops the daemon */
 }
 
-/* Connected and migrated, or a negative code (retry later). */
+/* Connected, the schema current and the role checked (dbrole.c), or a
+ * negative code (retry later). */
 static int ensure_db(sdnsd_dbsync *d)
 {
 	if (d->db && !sdns_store_broken(d->db))
@@ -167,17 +168,14 @@ static int ensure_db(sdnsd_dbsync *d)
 	}
 	if (d->migrated)
 		return SDNS_OK;
-	int applied = 0;
-	rc = sdns_store_migrate(d->db, d->migrations, &applied, &err);
-	if (rc == SDNS_ECONFIG || (rc < 0 && rc != SDNS_EUNAVAIL)) {
-		fatal(d, err.message[0] ? err.message : sdns_strerror(rc));
+	char msg[512] = "";
+	rc = sdnsd_db_prepare(d->conf, d->db, d->migrations, msg, sizeof(msg));
+	if (rc < 0 && rc != SDNS_EUNAVAIL) {
+		fatal(d, msg);
 		return rc;
 	}
-	if (rc == SDNS_OK) {
+	if (rc == SDNS_OK)
 		d->migrated = true;
-		sdns_log(SDNS_LOG_INFO, "db_ready", "migrations_applied=%d dir=%s",
-		         applied, d->migrations);
-	}
 	return rc;
 }
 
@@ -356,25 +354,6 @@ static void *sync_thread(void *arg)
 	return NULL;
 }
 
-/* Default: ../migrations beside the binary (bin/sdnsd -> migrations/). */
-static void default_migrations(char *out, size_t cap)
-{
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n <= 0) {
-		snprintf(out, cap, "migrations");
-		return;
-	}
-	exe[n] = '\0';
-	char *dir = dirname(exe);
-	snprintf(out, cap, "%s/../migrations", dir);
-	char *real = realpath(out, NULL);
-	if (real) {
-		snprintf(out, cap, "%s", real);
-		free(real);
-	}
-}
-
 static int make_sync(const sdnsd_conf *c, sdnsd_state *st, sdnsd_dbsync *d)
 {
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -398,12 +377,19 @@ int sdnsd_dbsync_start(const sdnsd_conf *c, sdnsd_state *st,
 		return SDNS_ENOMEM;
 	d->conf = c;
 	d->st = st;
-	if (c->migrations)
-		snprintf(d->migrations, sizeof(d->migrations), "%s", c->migrations);
-	else
-		default_migrations(d->migrations, sizeof(d->migrations));
+	sdnsd_migrations_dir(c, d->migrations, sizeof(d->migrations));
 	int rc = make_sync(c, st, d);
 	if (rc < 0) {
+		free(d);
+		return rc;
+	}
+	/* A role that could rewrite the audit must not serve the API even for a
+	 * moment: when the database is up, check before anything starts (when
+	 * it is down, the thread checks at its first connect). */
+	rc = ensure_db(d);
+	if (rc < 0 && rc != SDNS_EUNAVAIL) {
+		sdns_store_close(d->db);
+		sdns_sync_free(d->sync);
 		free(d);
 		return rc;
 	}

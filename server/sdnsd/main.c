@@ -234,6 +234,11 @@ int main(int argc, char **argv)
 		return rc == 1 ? 0 : 2;
 	}
 	sdns_log_setup(stderr, c.log_level);
+	if (c.migrate) {
+		rc = sdnsd_migrate_main(&c);
+		sdnsd_conf_free(&c);
+		return rc < 0 ? 1 : 0;
+	}
 
 	sigset_t set;
 	sigemptyset(&set);

@@ -40,6 +40,9 @@ typedef struct {
 	long long sync_threads;       /* full loads; 0 = cores */
 	char *public_url;
 	char *migrations;        /* default: <binary>/../migrations */
+	long long migrate;       /* --migrate: apply them as the owner, exit */
+	char *db_runtime_role;   /* with --migrate: grant it the runtime rights */
+	long long db_allow_owner; /* run as the owner (and migrate at start) */
 	char *web_root;          /* console files; default <binary>/../web */
 	long long events_max;    /* GET /events subscribers; 0 = API default */
 	long long api_threads;
@@ -102,8 +105,21 @@ void sdnsd_close_revoked(sdnsd_state *st);
 /* metrics.c: Prometheus text for GET /metrics. ctx = sdnsd_state. */
 size_t sdnsd_metrics(void *ctx, char *buf, size_t cap);
 
+/* dbrole.c: the database roles. --migrations, else ../migrations beside
+ * the binary. */
+void sdnsd_migrations_dir(const sdnsd_conf *c, char *out, size_t cap);
+/* sdnsd --migrate: apply the migrations to c->db, grant c->db_runtime_role;
+ * 0 or a negative code (logged). */
+int sdnsd_migrate_main(const sdnsd_conf *c);
+struct sdns_store;
+/* At connect: the schema must be current and the role own nothing (with
+ * --db-allow-owner: migrate, and only warn). SDNS_EUNAVAIL: retry; other
+ * codes: msg says why sdnsd must stop. */
+int sdnsd_db_prepare(const sdnsd_conf *c, struct sdns_store *db,
+                     const char *dir, char *msg, size_t cap);
+
 /* dbsync.c: keeps the snapshots equal to PostgreSQL (LISTEN/NOTIFY, full
- * resync after every reconnect), applying the migrations first. */
+ * resync after every reconnect), once dbrole.c has checked the database. */
 typedef struct sdnsd_dbsync sdnsd_dbsync;
 int sdnsd_dbsync_start(const sdnsd_conf *c, sdnsd_state *st,
                        sdnsd_dbsync **out);
