@@ -131,8 +131,8 @@ echo "$out" | grep -E 'every|missed' | sed 's/^/       /'
 mkdir -p "$PKI/delta-real" "$PKI/delta-bound"
 "$BIN/sdnsctl" pki zonekey --out "$PKI/delta-real" >/dev/null
 "$BIN/sdnsctl" pki zonekey --out "$PKI/delta-bound" >/dev/null
-if [ "$(id -u)" = 0 ]; then runuser -u postgres -- psql "$MESH_CONNINFO" -qc "CREATE DATABASE sdns_delta"
-else psql "$MESH_CONNINFO" -qc "CREATE DATABASE sdns_delta"; fi >/dev/null
+"$ROOT/server/dev/pg.sh" createdb "$M/pg" sdns_delta
+"$ROOT/server/dev/migrate.sh" "${MESH_CONNINFO/dbname=sdns/dbname=sdns_delta}" >"$M/migrate-delta.log" 2>&1
 "$BIN/sdnsd" --db "${MESH_CONNINFO/dbname=sdns/dbname=sdns_delta}" --doq-listen "127.0.0.1:$DELTA" \
 	--api-listen "127.0.0.1:$((DELTA + 1))" --tls-cert "$PKI/node-delta.pem" \
 	--tls-key "$PKI/node-delta.key" --tls-ca "$PKI/ca.pem" --mesh mesh \

@@ -244,13 +244,18 @@ START_TEST(test_schema_check_names_a_missing_migration)
 {
 	ck_assert_int_eq(sdns_testpg_fresh_db(ci, sizeof ci), 0);
 	sdns_store *s = connect_as(ci);
-	ck_assert_int_eq(sdns_store_schema_check(s, "migrations", &e), SDNS_ECONFIG);
+	ck_assert_int_eq(sdns_store_schema_check(s, "migrations", NULL, NULL, &e),
+	                 SDNS_ECONFIG);
 	ck_assert_str_eq(e.message, "database schema 0 is older than this sdnsd "
 	                 "(4): the migrations were not applied");
 	/* and the runtime role cannot apply them itself */
 	ck_assert_int_ne(sdns_store_migrate(s, "migrations", NULL, &e), 0);
 	ck_assert_int_eq(sdns_testpg_migrate(ci, NULL), 0);
-	ck_assert_int_eq(sdns_store_schema_check(s, "migrations", &e), 0);
+	int have = 0, want = 0;
+	ck_assert_int_eq(sdns_store_schema_check(s, "migrations", &have, &want, &e),
+	                 0);
+	ck_assert_int_eq(have, 4);
+	ck_assert_int_eq(want, 4);
 	sdns_store_close(s);
 }
 END_TEST

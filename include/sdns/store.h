@@ -81,9 +81,10 @@ int sdns_store_migrate(sdns_store *s, const char *dir, int *applied,
                        sdns_store_err *err);
 /* SDNS_OK when the database holds every migration of dir (none newer);
  * else SDNS_ECONFIG, with "database schema N is older than this sdnsd (M):
- * ..." (or newer). For a runtime role, which cannot migrate. */
-int sdns_store_schema_check(sdns_store *s, const char *dir,
-                            sdns_store_err *err);
+ * ..." (or newer). *have and *want (may be NULL) get N and M. For a
+ * runtime role, which cannot migrate. */
+int sdns_store_schema_check(sdns_store *s, const char *dir, int *have,
+                            int *want, sdns_store_err *err);
 
 /* --- database roles (src/store/roles.c; README "Database roles") --- */
 

@@ -3,7 +3,8 @@
 # (var/pg, Unix socket only), a dev PKI (var/pki), sdnsd with DoQ on
 # 127.0.0.1:8853, the management API on https://127.0.0.1:8443 and the
 # plain-DNS stub on 127.0.0.1:5353 (SDNS_*_PORT change the ports). The
-# example zone is imported on first start. Ctrl-C stops sdnsd and PostgreSQL.
+# example zone is imported on first start. The migrations are applied as
+# the owner role before sdnsd starts as the runtime role. Ctrl-C stops sdnsd and PostgreSQL.
 # Delete ./var to start over.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -32,7 +33,11 @@ else
 fi
 # The node's zone key: every zone it serves is signed (DNSSEC, Ed25519).
 [ -f "$VAR/pki/zone.key" ] || "$BIN/sdnsctl" pki zonekey --out "$VAR/pki" >/dev/null
+# Two database roles (README "Database roles"): sdns_owner owns the tables
+# and applies the migrations, here and now; sdnsd runs as sdns_app, which
+# owns nothing, so it cannot switch off the audit's append-only triggers.
 conninfo=$(server/dev/pg.sh start "$VAR/pg")
+BIN=$BIN server/dev/migrate.sh "$conninfo"
 
 "$BIN/sdnsd" --db "$conninfo" --doq-listen "127.0.0.1:$DOQ_PORT" \
 	--api-listen "127.0.0.1:$API_PORT" --public-url "https://localhost:$API_PORT" \
@@ -78,6 +83,8 @@ secure_dns development node is running (Ctrl-C stops it)
   Stub (plain DNS, loopback)  127.0.0.1:$STUB_PORT (no upstream: add one with
                               SDNS_RUN_ARGS="--resolver-addr IP:853 --resolver-fqdn NAME --resolver-pin PIN")
   PostgreSQL                  $conninfo
+                              (sdnsd's role sdns_app; the tables' owner, which
+                              applied the migrations: sdns_owner)
   PKI                         $VAR/pki (ca.pem, node.pem, admin.pem/.key)
   Browser certificate         $VAR/pki/admin.p12 (empty password). Import it
                               in the browser's certificate settings (Chromium:

@@ -76,8 +76,9 @@ int sdnsd_db_prepare(const sdnsd_conf *c, sdns_store *db, const char *dir,
                      char *msg, size_t cap)
 {
 	sdns_store_err err = {0};
-	int rc = sdns_store_schema_check(db, dir, &err);
-	if (rc == SDNS_ECONFIG && c->db_allow_owner) {
+	int have = 0, want = 0;
+	int rc = sdns_store_schema_check(db, dir, &have, &want, &err);
+	if (rc == SDNS_ECONFIG && have < want && c->db_allow_owner) {
 		int applied = 0;
 		err = (sdns_store_err){0};
 		rc = sdns_store_migrate(db, dir, &applied, &err);
@@ -86,7 +87,7 @@ int sdnsd_db_prepare(const sdnsd_conf *c, sdns_store *db, const char *dir,
 			         "dir=%s", applied, dir);
 	}
 	if (rc < 0)
-		return refuse(rc, &err, c->db_allow_owner ? "" :
+		return refuse(rc, &err, c->db_allow_owner || have >= want ? "" :
 		              "; apply them as the owner role: sdnsd --migrate --db "
 		              "OWNER-CONNINFO --db-runtime-role ROLE", msg, cap);
 	err = (sdns_store_err){0};

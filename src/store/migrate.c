@@ -167,9 +167,11 @@ int sdns_store_migrate(sdns_store *s, const char *dir, int *applied,
 	return rc;
 }
 
-int sdns_store_schema_check(sdns_store *s, const char *dir,
-                            sdns_store_err *err)
+int sdns_store_schema_check(sdns_store *s, const char *dir, int *have_out,
+                            int *want_out, sdns_store_err *err)
 {
+	if (have_out) *have_out = 0;
+	if (want_out) *want_out = 0;
 	mig *m = calloc(MIG_MAX, sizeof *m);
 	if (!m) return st_err(err, SDNS_ENOMEM, NULL, "out of memory");
 	int n = 0;
@@ -191,6 +193,8 @@ int sdns_store_schema_check(sdns_store *s, const char *dir,
 	}
 	int have = r && PQntuples(r) == 1 ? (int)st_i64(r, 0, 0) : 0;
 	PQclear(r);
+	if (have_out) *have_out = have;
+	if (want_out) *want_out = file_max;
 	if (have > file_max)
 		return st_err(err, SDNS_ECONFIG, NULL,
 		              "database schema %d is newer than this sdnsd (max %d)",
