@@ -207,4 +207,23 @@ out=$(timeout 20 "$BIN/sdnsd" --db "$CONNINFO" --doq-listen "127.0.0.1:$(t_free_
 t_eq "sdnsd refuses a newer database schema (exit 1)" 1 "$rc"
 t_match "and says why" 'database schema 999 is newer than this sdnsd' "$out"
 
+# The upgrade of a single-role database (README "Database roles"): the
+# migrations before 004 applied by sdnsd's own role (here the superuser),
+# then deploy/adopt-owner.sql and --migrate as the new owner.
+mkdir -p old-migrations && cp "$ROOT"/migrations/00[123]_*.sql old-migrations/
+as_pg psql "$SUPER" -qc "CREATE DATABASE legacy" >/dev/null
+"$BIN/sdnsd" --migrate --db "$SUPER dbname=legacy" --migrations old-migrations >/dev/null 2>&1
+t_eq "a single-role database: the superuser owns audit" "$(psql_ "SELECT current_user")" \
+	"$(as_pg psql "$SUPER dbname=legacy" -Atqc "SELECT pg_get_userbyid(relowner) FROM pg_class WHERE relname = 'audit'")"
+t_ok "deploy/adopt-owner.sql hands it to sdns_owner" \
+	bash -c "$(declare -f as_pg); as_pg psql '$SUPER dbname=legacy' -q -v owner=sdns_owner -f - <'$ROOT/deploy/adopt-owner.sql'"
+t_ok "sdnsd --migrate as the owner applies the rest" "$BIN/sdnsd" --migrate --db "$OWNER dbname=legacy" \
+	--db-runtime-role sdns_app --migrations "$ROOT/migrations"
+t_eq "nothing is left to the old owner" "sdns_owner" "$(as_pg psql "$SUPER dbname=legacy" -Atqc \
+	"SELECT DISTINCT pg_get_userbyid(relowner) FROM pg_class WHERE relnamespace = 'public'::regnamespace UNION SELECT pg_get_userbyid(proowner) FROM pg_proc WHERE pronamespace = 'public'::regnamespace UNION SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'legacy'")"
+t_bg legacy "$BIN/sdnsd" --db "$CONNINFO dbname=legacy" --doq-listen "127.0.0.1:$(t_free_port)" \
+	--api-listen "127.0.0.1:$(t_free_port)" --tls-cert pki/node.pem --tls-key pki/node.key \
+	--tls-ca pki/ca.pem --migrations "$ROOT/migrations"
+t_ok "and sdnsd serves it as the runtime role" t_wait_log legacy.log 'event=db_ready .*owner_allowed=no' 15
+
 t_done
