@@ -100,7 +100,7 @@ int sdnsd_db_prepare(const sdnsd_conf *c, sdns_store *db, const char *dir,
 	if (rc < 0)
 		return refuse(rc, &err, rc != SDNS_EDENIED ? "" :
 		              "; run sdnsd as a role that owns nothing (README "
-		              "\"Database roles\") or give --db-allow-owner", msg, cap);
+		              "'Database roles') or give --db-allow-owner", msg, cap);
 	sdns_log(SDNS_LOG_INFO, "db_ready", "dir=%s owner_allowed=%s", dir,
 	         c->db_allow_owner ? "yes" : "no");
 	return SDNS_OK;
