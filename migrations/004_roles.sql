@@ -14,10 +14,12 @@
 -- temporary table of the caller cannot stand in for `changes`.
 --
 -- Grants go to a role named at migration time (sdnsd --migrate
--- --db-runtime-role ROLE calls sdns_grant_runtime after the migrations).
--- A later migration that adds a table, a sequence or a function the
--- runtime calls replaces sdns_grant_runtime with the new list: the grants
--- live next to the schema they are for.
+-- --db-runtime-role ROLE calls sdns_grant_runtime after the migrations,
+-- every time, so what later migrations add is granted too). What the
+-- runtime may do is data, next to the schema: a later migration that adds
+-- a table, a sequence or a function sdnsd uses adds its row to
+-- sdns_runtime_grants (and marks SECURITY DEFINER any trigger function that
+-- must write what the runtime cannot).
 
 DO $$
 DECLARE
@@ -41,23 +43,49 @@ REVOKE EXECUTE ON FUNCTION sdns_change_zone(bigint) FROM PUBLIC;
 -- (whose trigger moves change_head.pruned, so a reader still sees the gap).
 -- UPDATE on nodes, zones and enroll_tokens also covers their FOR UPDATE and
 -- FOR KEY SHARE row locks.
+CREATE TABLE sdns_runtime_grants (
+	obj   text PRIMARY KEY,
+	kind  text NOT NULL CHECK (kind IN ('table', 'sequence', 'function')),
+	privs text NOT NULL CHECK (privs ~ '^[A-Z]+(, [A-Z]+)*$')
+);
+INSERT INTO sdns_runtime_grants (obj, kind, privs) VALUES
+	('audit', 'table', 'SELECT, INSERT'),
+	('revoked', 'table', 'SELECT, INSERT'),
+	('nodes', 'table', 'SELECT, INSERT, UPDATE'),
+	('enroll_tokens', 'table', 'SELECT, INSERT, UPDATE'),
+	('zones', 'table', 'SELECT, INSERT, UPDATE, DELETE'),
+	('records', 'table', 'SELECT, INSERT, UPDATE, DELETE'),
+	('changes', 'table', 'SELECT, DELETE'),
+	('change_head', 'table', 'SELECT'),
+	('schema_migrations', 'table', 'SELECT'),
+	('audit_id_seq', 'sequence', 'USAGE'),
+	('revoked_id_seq', 'sequence', 'USAGE'),
+	('nodes_id_seq', 'sequence', 'USAGE'),
+	('enroll_tokens_id_seq', 'sequence', 'USAGE'),
+	('zones_id_seq', 'sequence', 'USAGE'),
+	('records_id_seq', 'sequence', 'USAGE'),
+	('sdns_change_zone(bigint)', 'function', 'EXECUTE');
+
+-- Everything the runtime had is taken back first, so a row removed or
+-- narrowed by a later migration takes effect at the next --migrate.
 CREATE FUNCTION sdns_grant_runtime(r name) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+	g record;
 BEGIN
 	IF r IS NULL OR r = current_user THEN
 		RAISE EXCEPTION 'the runtime role must be another role than the owner %',
 			current_user USING ERRCODE = '42501';
 	END IF;
 	EXECUTE format('GRANT USAGE ON SCHEMA %I TO %I', current_schema(), r);
-	EXECUTE format('REVOKE ALL ON audit, changes, change_head, nodes, zones, '
-	               'records, enroll_tokens, revoked, schema_migrations FROM %I', r);
-	EXECUTE format('GRANT SELECT, INSERT ON audit, revoked TO %I', r);
-	EXECUTE format('GRANT SELECT, INSERT, UPDATE ON nodes, enroll_tokens TO %I', r);
-	EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON zones, records TO %I', r);
-	EXECUTE format('GRANT SELECT, DELETE ON changes TO %I', r);
-	EXECUTE format('GRANT SELECT ON change_head, schema_migrations TO %I', r);
-	EXECUTE format('GRANT USAGE ON SEQUENCE audit_id_seq, revoked_id_seq, '
-	               'nodes_id_seq, enroll_tokens_id_seq, zones_id_seq, '
-	               'records_id_seq TO %I', r);
-	EXECUTE format('GRANT EXECUTE ON FUNCTION sdns_change_zone(bigint) TO %I', r);
+	EXECUTE format('REVOKE ALL ON ALL TABLES IN SCHEMA %I FROM %I',
+	               current_schema(), r);
+	EXECUTE format('REVOKE ALL ON ALL SEQUENCES IN SCHEMA %I FROM %I',
+	               current_schema(), r);
+	EXECUTE format('REVOKE ALL ON ALL FUNCTIONS IN SCHEMA %I FROM %I',
+	               current_schema(), r);
+	FOR g IN SELECT obj, kind, privs FROM sdns_runtime_grants ORDER BY obj LOOP
+		EXECUTE format('GRANT %s ON %s %s TO %I', g.privs, upper(g.kind),
+		               g.obj, r);
+	END LOOP;
 END $$;
 REVOKE EXECUTE ON FUNCTION sdns_grant_runtime(name) FROM PUBLIC;

@@ -240,6 +240,35 @@ START_TEST(test_grant_refuses_the_owner_and_unknown_roles)
 }
 END_TEST
 
+/* A later migration grants by adding a row; removing it takes it back. */
+START_TEST(test_grants_follow_sdns_runtime_grants)
+{
+	sdns_store_close(open_db());
+	char owner[1500], st[6];
+	sdns_testpg_owner(ci, owner, sizeof owner);
+	sqlstate(owner, "CREATE TABLE later (id bigint); INSERT INTO "
+	         "sdns_runtime_grants VALUES ('later', 'table', 'SELECT')", st);
+	ck_assert_str_eq(st, "");
+	sqlstate(ci, "SELECT * FROM later", st);
+	ck_assert_str_eq(st, "42501");
+	sdns_store *s = connect_as(owner);
+	ck_assert_int_eq(sdns_store_grant_runtime(s, SDNS_TESTPG_APP, &e), 0);
+	sqlstate(ci, "SELECT * FROM later", st);
+	ck_assert_str_eq(st, "");
+	sqlstate(ci, "INSERT INTO later VALUES (1)", st);
+	ck_assert_str_eq(st, "42501");
+	sqlstate(owner, "DELETE FROM sdns_runtime_grants WHERE obj = 'later'", st);
+	ck_assert_str_eq(st, "");
+	ck_assert_int_eq(sdns_store_grant_runtime(s, SDNS_TESTPG_APP, &e), 0);
+	sqlstate(ci, "SELECT * FROM later", st);
+	ck_assert_str_eq(st, "42501");
+	/* the list is the owner's: the runtime may not even read it */
+	sqlstate(ci, "SELECT * FROM sdns_runtime_grants", st);
+	ck_assert_str_eq(st, "42501");
+	sdns_store_close(s);
+}
+END_TEST
+
 START_TEST(test_schema_check_names_a_missing_migration)
 {
 	ck_assert_int_eq(sdns_testpg_fresh_db(ci, sizeof ci), 0);
@@ -271,6 +300,7 @@ static Suite *roles_suite(void)
 	tcase_add_test(tc, test_check_passes_the_runtime_role_only);
 	tcase_add_test(tc, test_check_refuses_owner_member_and_extra_privileges);
 	tcase_add_test(tc, test_grant_refuses_the_owner_and_unknown_roles);
+	tcase_add_test(tc, test_grants_follow_sdns_runtime_grants);
 	tcase_add_test(tc, test_schema_check_names_a_missing_migration);
 	suite_add_tcase(s, tc);
 	return s;

@@ -10,7 +10,6 @@
  * lost notification then costs a delay, never a change), renews due
  * signatures a slice at a time, and prunes the log. */
 #include <errno.h>
-#include <libgen.h>
 #include <limits.h>
 #include <malloc.h>
 #include <pthread.h>
