@@ -234,6 +234,10 @@ int main(int argc, char **argv)
 		return rc == 1 ? 0 : 2;
 	}
 	sdns_log_setup(stderr, c.log_level);
+	if (sdnsd_mesh_default(&c) < 0) {
+		sdnsd_conf_free(&c);
+		return 1;
+	}
 
 	sigset_t set;
 	sigemptyset(&set);
