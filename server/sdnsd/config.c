@@ -32,7 +32,8 @@ static const struct opt {
 	{"tls-ca", KIND_STR, offsetof(sdnsd_conf, tls_ca), "FILE",
 	 "mesh CA: clients must present a certificate it issued"},
 	{"mesh", KIND_STR, offsetof(sdnsd_conf, mesh), "NAME",
-	 "accept only client identities spiffe://NAME/... (default: any)"},
+	 "accept only identities spiffe://NAME/... (default: the mesh of "
+	 "--tls-cert; '*': any mesh the CA signs)"},
 	{"zone-file", KIND_ZONES, 0, "[ORIGIN=]FILE",
 	 "serve this master file (repeatable)"},
 	{"db", KIND_STR, offsetof(sdnsd_conf, db), "CONNINFO",

@@ -234,10 +234,14 @@ int main(int argc, char **argv)
 		return rc == 1 ? 0 : 2;
 	}
 	sdns_log_setup(stderr, c.log_level);
-	if (c.migrate) {
+	if (c.migrate) {   /* sdnsd --migrate: no certificate, no mesh */
 		rc = sdnsd_migrate_main(&c);
 		sdnsd_conf_free(&c);
 		return rc < 0 ? 1 : 0;
+	}
+	if (sdnsd_mesh_default(&c) < 0) {
+		sdnsd_conf_free(&c);
+		return 1;
 	}
 
 	sigset_t set;

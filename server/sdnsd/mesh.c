@@ -41,6 +41,32 @@ static int own_identity(const char *cert_path, sdns_identity *id)
 	return rc;
 }
 
+/* Which mesh's identities we accept. A CA may serve several meshes, so
+ * "any identity the CA signed" would let another mesh's nodes in: without
+ * --mesh we take the mesh of our own certificate; "--mesh '*'" is the
+ * explicit any. A certificate without a mesh identity keeps any, said. */
+int sdnsd_mesh_default(sdnsd_conf *c)
+{
+	if (c->mesh && !strcmp(c->mesh, "*")) {
+		free(c->mesh);
+		c->mesh = NULL;
+		sdns_log(SDNS_LOG_WARN, "mesh_any", "reason=\"--mesh *: identities "
+		         "of every mesh the CA signs are accepted\"");
+		return SDNS_OK;
+	}
+	if (c->mesh || !c->tls_cert) return SDNS_OK;
+	sdns_identity id;
+	if (own_identity(c->tls_cert, &id) != SDNS_OK) {
+		sdns_log(SDNS_LOG_WARN, "mesh_any", "reason=\"--tls-cert names no "
+		         "spiffe:// mesh and --mesh is not given\"");
+		return SDNS_OK;
+	}
+	c->mesh = strdup(id.mesh);
+	if (!c->mesh) return SDNS_ENOMEM;
+	sdns_log(SDNS_LOG_INFO, "mesh_default", "mesh=%s from=--tls-cert", id.mesh);
+	return SDNS_OK;
+}
+
 bool sdnsd_mesh_wanted(const sdnsd_conf *c)
 {
 	return c->db && !c->no_mesh && c->tls_cert && c->tls_key && c->tls_ca;

@@ -159,6 +159,8 @@ size_t sdnsd_stub_metrics(sdnsd_state *st, char *buf, size_t cap);
 struct sdns_store;
 struct sdns_zoneset;
 bool sdnsd_mesh_wanted(const sdnsd_conf *c);
+/* --mesh defaults to our own certificate's mesh ("*" for any). */
+int sdnsd_mesh_default(sdnsd_conf *c);
 /* Before the DoQ server: it then answers through sdnsd_answer_async. */
 int sdnsd_mesh_start(const sdnsd_conf *c, sdnsd_state *st);
 void sdnsd_mesh_stop(sdnsd_state *st);

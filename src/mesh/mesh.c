@@ -28,8 +28,12 @@ static int say(char *err, size_t cap, int rc, const char *what)
 }
 
 /* "<label>.<mesh>." as a name. */
+/* A node's zone is <label>.<mesh>; a dotted label (from a row of the
+ * database, say) would nest inside another node's zone and take its names. */
 static int zone_of(const char *label, const char *mesh, sdns_name *out)
 {
+	if (sdns_identity_check_name(SDNS_ROLE_NODE, label, strlen(label)) < 0)
+		return SDNS_ENAME;
 	char text[160];
 	int n = snprintf(text, sizeof text, "%s.%s.", label, mesh);
 	if (n < 0 || (size_t)n >= sizeof text) return SDNS_ENAME;
