@@ -50,11 +50,14 @@ t_fails "its API never started" grep -q 'event=api_started' <<<"$out"
 out=$(sdnsd_once "$SUPER"); rc=$?
 t_eq "sdnsd as the superuser refuses to start (exit 1)" 1 "$rc"
 t_match "and says why" 'is a superuser: it could disable the audit triggers' "$out"
-t_bg owner "$BIN/sdnsd" --db "$OWNER" --db-allow-owner --doq-listen "127.0.0.1:$(t_free_port)" \
+# The single-role escape hatch, on a database of its own: migrates at start.
+"$ROOT/server/dev/pg.sh" createdb "$T_DIR/pg" single
+t_bg owner "$BIN/sdnsd" --db "$OWNER dbname=single" --db-allow-owner --doq-listen "127.0.0.1:$(t_free_port)" \
 	--api-listen "127.0.0.1:$(t_free_port)" --tls-cert pki/node.pem --tls-key pki/node.key \
 	--tls-ca pki/ca.pem --migrations "$ROOT/migrations"
 OWNER_PID=$!
 t_ok "with --db-allow-owner it runs" t_wait_log owner.log 'event=db_ready .*owner_allowed=yes' 15
+t_match "and applies the migrations itself" 'event=db_migrated migrations_applied=4' "$(cat owner.log)"
 t_match "and warns" 'level=warn event=db_role_owner' "$(cat owner.log)"
 kill "$OWNER_PID"; wait "$OWNER_PID" 2>/dev/null
 
