@@ -51,6 +51,10 @@ typedef struct {
 	                         SDNS_DOQ_PAD_BLOCK) */
 	size_t peer_queue;    /* jobs waiting for one peer, at most (1024):
 	                         a stuck peer must not grow memory */
+	/* File of the high-water marks (per peer zone, the newest serial its
+	 * owner signed that this node has seen), read at start and kept
+	 * current, so a restart does not forget them; NULL = not kept. */
+	const char *state_path;
 	/* Clock of the cache (TTLs); NULL = CLOCK_MONOTONIC. For tests. */
 	uint64_t (*clock_ns)(void);
 } sdns_mesh_conf;
@@ -82,6 +86,7 @@ typedef struct {
 	 * signed serial older than the newest known (reordered, late). */
 	uint64_t notify_in, notify_refused, notify_late;
 	uint64_t peers, peers_up; /* current peer set, connected now */
+	uint64_t state_saves, state_errors; /* writes of the marks' file */
 } sdns_mesh_stats;
 
 /* Copies what c points to. SDNS_EINVAL (with words in err) for a missing
