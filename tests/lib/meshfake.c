@@ -138,6 +138,7 @@ static int on_query(void *ctx, const sdns_identity *peer, const sdns_msg *q,
 	uint32_t serial = f->serial, a_ttl = f->a_ttl;
 	uint8_t a_last = f->a_last;
 	bool extras = f->lie_extras, soa = f->soa_in_positive;
+	bool join = f->lie_join;
 	pthread_mutex_unlock(&f->mu);
 	sdns_name www = nm(f->www);
 	bool at_www = sdns_name_eq_ci(&q->qname, &www);
@@ -151,6 +152,7 @@ static int on_query(void *ctx, const sdns_identity *peer, const sdns_msg *q,
 	if (at_www && q->qtype == SDNS_T_A) {
 		add_signed_as(&b, &g, f->zone, SDNS_SEC_AN, f->www, SDNS_T_A,
 		              a_ttl, a, 4);
+		if (join) add_unsigned(&b, SDNS_SEC_AN, f->www, 4);
 		if (extras) add_unsigned(&b, SDNS_SEC_AN, evil, 1);
 		if (soa) add_soa_as(&b, &g, f->zone, SDNS_SEC_NS, serial);
 	} else if (at_www) {
@@ -248,6 +250,13 @@ void meshfake_lie(meshfake *f, uint32_t wire_ttl, bool extras)
 	pthread_mutex_lock(&f->mu);
 	f->lie_ttl = wire_ttl;
 	f->lie_extras = extras;
+	pthread_mutex_unlock(&f->mu);
+}
+
+void meshfake_lie_join(meshfake *f, bool join)
+{
+	pthread_mutex_lock(&f->mu);
+	f->lie_join = join;
 	pthread_mutex_unlock(&f->mu);
 }
 

@@ -12,7 +12,8 @@
  * the signed one, and lie_extras adds unsigned A records (TTL 2^31-1) to
  * every section: evil.<zone> 203.0.113.1 in the answer of an A query,
  * evil.<zone> 203.0.113.2 in authority, www.<zone> 203.0.113.3 in
- * additional.
+ * additional; lie_join adds www.<zone> A 203.0.113.4 to the signed www A
+ * RRset in the answer.
  * signed with `key` (the owner's, or another to play a forger). A NOTIFY is
  * recorded and answered with notify_rcode. While gate_closed, queries wait
  * (the worker thread blocks: later queries queue behind it).
@@ -47,7 +48,7 @@ typedef struct {
 	uint32_t serial;           /* of the SOA in negative answers */
 	uint8_t a_last;            /* www A 192.0.2.<a_last> */
 	uint32_t a_ttl, sig_validity, lie_ttl;
-	bool lie_extras, soa_in_positive;
+	bool lie_extras, lie_join, soa_in_positive;
 	char zone[128], www[140];  /* "x.test.mesh.", "www.x.test.mesh." */
 } meshfake;
 
@@ -72,6 +73,7 @@ void meshfake_set_key(meshfake *f, const sdns_dnssec_key *k);
 void meshfake_set_notify_rcode(meshfake *f, uint8_t rcode);
 /* The lies of the fields above (wire_ttl 0 = none). */
 void meshfake_lie(meshfake *f, uint32_t wire_ttl, bool extras);
+void meshfake_lie_join(meshfake *f, bool join);
 void meshfake_set_signing(meshfake *f, uint32_t a_ttl, uint32_t validity,
                           bool soa_in_positive);
 /* Blocks until at least n queries (or NOTIFYs) arrived. */
