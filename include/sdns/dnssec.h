@@ -168,7 +168,8 @@ int sdns_dnssec_validate_msg(const sdns_dnssec_key *k, const sdns_name *apex,
  * original TTL of the RRSIG that verified it and to the seconds left
  * before that RRSIG expires at now, so no cache keeps the data longer
  * than its owner signed it for (a referral's NS: the smallest of the
- * others). SDNS_ESPACE when cap is too small. */
+ * others; a denial's SOA: also its MINIMUM, the negative TTL of RFC 2308).
+ * SDNS_ESPACE when cap is too small. */
 int sdns_dnssec_verified_copy(const sdns_dnssec_key *k, const sdns_name *apex,
                               const uint8_t *wire, size_t len, uint32_t now,
                               uint8_t *out, size_t cap, size_t *out_len,

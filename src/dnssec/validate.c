@@ -34,6 +34,7 @@ typedef struct {
 	bool wild;            /* some RRset was a wildcard expansion */
 	sdns_name wild_owner;
 	bool referral;        /* unsigned NS of a zone cut in authority */
+	bool denial;          /* proven by NSEC: what was asked is not there */
 	sdns_name cut;
 } vctx;
 
@@ -304,6 +305,7 @@ static int validate(vctx *v)
 	if (!sdns_name_is_sub_ci(&sname, v->apex))
 		return vbogus(v, "CNAME leaves the zone at %s",
 		             nstr(&sname, nb, sizeof(nb)));
+	v->denial = true;
 	return denial(v, &sname, m->qtype);
 }
 
@@ -426,6 +428,25 @@ static uint32_t min_limit(const vctx *v)
 	return l;
 }
 
+/* A denial's SOA lives no longer than the negative TTL (RFC 2308 §5: the
+ * SOA MINIMUM, signed), whatever TTL its RRSIG allows the SOA itself. */
+static bool soa_of_denial(const vctx *v, size_t i)
+{
+	const sdns_rr *rr = &v->rrs[i];
+	return v->denial && i >= v->nan &&
+	       (rr->type == SDNS_T_SOA ||
+	        (rr->type == SDNS_T_RRSIG && covered(rr) == SDNS_T_SOA));
+}
+
+static uint32_t soa_minimum(const vctx *v)
+{
+	for (size_t i = v->nan; i < v->n; i++)
+		if (v->rrs[i].type == SDNS_T_SOA && v->rrs[i].rdlen >= 22 &&
+		    v->lim[i] != UINT32_MAX)
+			return rd32(v->rrs[i].rdata + v->rrs[i].rdlen - 4);
+	return UINT32_MAX;
+}
+
 static int write_copy(const vctx *v, uint8_t *out, size_t cap,
                       size_t *out_len)
 {
@@ -434,7 +455,7 @@ static int write_copy(const vctx *v, uint8_t *out, size_t cap,
 	uint16_t flags = m->flags & (uint16_t)~(SDNS_F_AD | SDNS_F_TC);
 	int rc = sdns_bld_init(&b, out, cap, m->id, flags);
 	if (!rc) rc = sdns_bld_question(&b, &m->qname, m->qtype, m->qclass);
-	uint32_t floor = min_limit(v);
+	uint32_t floor = min_limit(v), negative = soa_minimum(v);
 	for (size_t i = 0; !rc && i < v->n; i++) {
 		sdns_rr rr = v->rrs[i];
 		uint32_t l = v->lim[i];
@@ -443,6 +464,7 @@ static int write_copy(const vctx *v, uint8_t *out, size_t cap,
 				continue; /* an RRSIG that verified nothing */
 			l = floor;
 		}
+		if (soa_of_denial(v, i) && negative < l) l = negative;
 		if (rr.ttl > l) rr.ttl = l;
 		rc = sdns_bld_rr(&b, i < v->nan ? SDNS_SEC_AN : SDNS_SEC_NS, &rr);
 	}
