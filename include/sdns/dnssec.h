@@ -20,6 +20,9 @@
 /* RRSIG RDATA: 18 fixed octets, signer (<= 255), signature. */
 #define SDNS_DNSSEC_RRSIG_MAX (18 + SDNS_NAME_MAX + SDNS_DNSSEC_SIG_LEN)
 #define SDNS_DNSSEC_DEFAULT_VALIDITY (14u * 86400u)
+/* Mesh zones: short, renewed in the background (a replay window of hours,
+ * not weeks). */
+#define SDNS_DNSSEC_MESH_VALIDITY (6u * 3600u)
 
 typedef struct {
 	uint8_t pub[32];

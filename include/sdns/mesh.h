@@ -120,6 +120,8 @@ int sdns_mesh_resolve(sdns_mesh *m, const uint8_t *query, size_t len,
 int sdns_mesh_answer_cached(sdns_mesh *m, const uint8_t *query, size_t len,
                             uint8_t *resp, size_t cap, size_t *resp_len);
 
+/* The mesh's domain ("<mesh>."): every mesh zone lies below it. */
+const sdns_name *sdns_mesh_domain(const sdns_mesh *m);
 /* True when apex is this node's own mesh zone (self.<mesh>), the one zone
  * it sends NOTIFYs for. */
 bool sdns_mesh_is_own_zone(const sdns_mesh *m, const sdns_name *apex);
