@@ -317,5 +317,15 @@ size_t sdnsd_mesh_metrics(sdnsd_state *st, char *buf, size_t cap)
 	    (ull)s.notify_acked, (ull)s.notify_rejected, (ull)s.notify_unsent,
 	    (ull)s.notify_unanswered, (ull)s.notify_dropped, (ull)s.notify_late);
 	if (n < 0) return 0;
-	return (size_t)n < cap ? (size_t)n : cap - 1;
+	size_t len = (size_t)n < cap ? (size_t)n : cap - 1;
+	n = snprintf(buf + len, cap - len,
+	    "# HELP sdns_mesh_state_writes_total Writes of the high-water marks "
+	    "file (--mesh-state) by result.\n"
+	    "# TYPE sdns_mesh_state_writes_total counter\n"
+	    "sdns_mesh_state_writes_total{result=\"ok\"} %llu\n"
+	    "sdns_mesh_state_writes_total{result=\"error\"} %llu\n",
+	    (ull)s.state_saves, (ull)s.state_errors);
+	if (n < 0) return len;
+	len += (size_t)n < cap - len ? (size_t)n : cap - len - 1;
+	return len;
 }
