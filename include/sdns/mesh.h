@@ -13,16 +13,21 @@
  * node answers node callers from local data and this verified cache only
  * (sdns_mesh_answer_cached), never by asking further.
  *
+ * What is passed on: only the RRsets that verified, TTLs clamped to their
+ * RRSIGs (sdns_dnssec_verified_copy).
+ *
  * Freshness: each peer zone has an epoch (changed by every NOTIFY for it,
  * by a newer owner-signed SOA serial, by a new peer key) and the newest SOA
- * serial seen signed by its owner (NOTIFYs carry the signed SOA; negative
- * answers carry it in authority). An answer is cached only when its zone's
+ * serial seen signed by its owner (NOTIFYs carry the signed SOA; answers
+ * carry it in authority), kept across restarts in conf.state_path. An
+ * answer is cached only when its zone's
  * epoch did not change while it was fetched, and its serial (if it has one)
  * is not older than the newest known. Another peer's copy is returned but
  * cached only while the owner is known to be down (a connect failed or a
  * query stalled, and no connection came up since): it may be the data a
  * NOTIFY has just replaced. A copy whose signed serial is older
- * than the newest known is neither returned nor cached. */
+ * than the newest known, or that has no signed SOA, is neither returned
+ * nor cached. */
 #ifndef SDNS_MESH_H
 #define SDNS_MESH_H
 
