@@ -504,6 +504,41 @@ START_TEST(test_broken_state_file_starts_empty)
 }
 END_TEST
 
+static bool save_failed(const sdns_mesh_stats *st)
+{
+	return st->state_errors >= 1;
+}
+
+/* A state file that cannot be written is counted (and logged once); the
+ * marks in memory still refuse the old copy. */
+START_TEST(test_unwritable_state_file_counted_marks_still_hold)
+{
+	char bad[400];
+	snprintf(bad, sizeof bad, "%s/no-such-dir/mesh-state", g_dir);
+	make_relay(bad, &g_owner_key);
+	uint8_t n[1024];
+	size_t nl = meshfake_soa_answer(&g_owner_key, APEX, 5, n, sizeof n);
+	n[2] = (uint8_t)(SDNS_OP_NOTIFY << 3) | 0x04;
+	sdns_name apex = nm(APEX);
+	ck_assert_int_eq(sdns_mesh_notify_in(g_mesh, "server", &apex, n, nl),
+	                 SDNS_OK);
+	stats_until(save_failed);
+	meshfake_set(g_liar, 4, 99);
+	meshfake_gate(g_own, true);
+	answer a;
+	start(WWW, SDNS_T_A, &a);
+	stats_until(one_stale);
+	ck_assert_int_eq(calls_of(&a), 0);
+	meshfake_gate(g_own, false);
+	sdns_msg m;
+	finish(&a, &m);
+	sdns_msg_free(&m);
+	sdns_mesh_stats st;
+	sdns_mesh_stats_get(g_mesh, &st);
+	ck_assert_uint_eq(st.state_saves, 0);
+}
+END_TEST
+
 /* --- a NOTIFY invalidates its zone only --- */
 
 START_TEST(test_notify_for_one_zone_keeps_another_zones_cache)
@@ -554,6 +589,7 @@ static Suite *meshverify_suite(void)
 	tcase_add_test(tc, test_only_older_copy_gives_servfail);
 	tcase_add_test(tc, test_high_water_mark_survives_restart);
 	tcase_add_test(tc, test_broken_state_file_starts_empty);
+	tcase_add_test(tc, test_unwritable_state_file_counted_marks_still_hold);
 	tcase_add_test(tc, test_notify_for_one_zone_keeps_another_zones_cache);
 	suite_add_tcase(s, tc);
 	return s;

@@ -25,6 +25,7 @@
 
 #define STATE_MAGIC "sdns-mesh-state 1"
 #define MARKS_MAX 65536   /* zones; a file claiming more is broken */
+#define STATE_RETRY_NS (30ull * 1000000000u)
 
 struct mesh_mark {
 	sdns_name apex;
@@ -96,9 +97,11 @@ static int hexval(char c)
 
 static bool parse_line(char *line, struct mesh_mark *out)
 {
-	char *apex = strtok(line, " \n"), *key = strtok(NULL, " \n"),
-	     *serial = strtok(NULL, " \n");
-	if (!apex || !key || !serial || strtok(NULL, " \n") ||
+	char *save = NULL;
+	char *apex = strtok_r(line, " \n", &save);
+	char *key = strtok_r(NULL, " \n", &save);
+	char *serial = strtok_r(NULL, " \n", &save);
+	if (!apex || !key || !serial || strtok_r(NULL, " \n", &save) ||
 	    strlen(key) != 64)
 		return false;
 	memset(out, 0, sizeof *out);
@@ -217,10 +220,9 @@ void mesh_state_flush(sdns_mesh *m)
 	m->state_failing = rc != 0;
 	if (rc) {
 		m->st.state_errors++;
-		/* Try again later; the marks in memory still hold. */
-		if (!m->save_due_ns)
-			m->save_due_ns = mesh_mono_ns() +
-			                 (uint64_t)MESH_STATE_DELAY_MS * 1000000u;
+		/* Try again in a while (a read-only directory must not cost a
+		 * write a second); the marks in memory still hold. */
+		m->save_due_ns = mesh_mono_ns() + STATE_RETRY_NS;
 	} else {
 		m->st.state_saves++;
 	}
