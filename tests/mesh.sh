@@ -100,6 +100,17 @@ t_match "C's plain-DNS stub (TCP) answers it, validated by dnspython" '^NOERROR 
 	"$($PY "$MESHCHECK" "tcp:$((STUB0 + 2))" www.node-alpha.mesh node-alpha.mesh "$(pub_of node-alpha)" 2>&1)"
 q 1 nothere.node-alpha.mesh >/dev/null
 t_match "B relays A's signed denial (validated)" '^secure' "$(validate_last node-alpha.mesh)"
+# authority of last.bin: "TYPE ..." of each RRset (the serial of a SOA)
+authority_last() {
+	$PY -c 'import sys, dns.message, dns.rdatatype as T
+m = dns.message.from_wire(open(sys.argv[1], "rb").read())
+print(" ".join(dns.rdatatype.to_text(r.rdtype) + ("=%d" % r[0].serial if r.rdtype == T.SOA else "") for r in m.authority))' last.bin
+}
+q 0 www.node-alpha.mesh >/dev/null
+t_match "A's positive answer carries its signed SOA (the serial copies are judged by)" \
+	'^SOA=[0-9]+ RRSIG$' "$(authority_last)"
+q 1 www.node-alpha.mesh >/dev/null
+t_match "B's relayed answer too, validated" '^SOA=[0-9]+ RRSIG$' "$(authority_last)"
 t_ok "sdnsctl query --validate accepts B's answer with A's key" \
 	"$BIN/sdnsctl" query --server "127.0.0.1:$((DOQ0 + 1))" --server-name localhost \
 	--ca "$PKI/ca.pem" --cert "$PKI/admin.pem" --key "$PKI/admin.key" \
@@ -113,6 +124,13 @@ t_ok "A updates www.node-alpha.mesh" api_ 0 record update node-alpha.mesh "$id" 
 	www.node-alpha.mesh A 10.0.0.42
 t_ok "B answers the update before the TTL" wait_q "NOERROR 10.0.0.42" 1 www.node-alpha.mesh
 t_ok "C answers the update before the TTL" wait_q "NOERROR 10.0.0.42" 2 www.node-alpha.mesh
+q 0 node-alpha.mesh SOA >/dev/null
+serial=$($PY -c 'import sys, dns.message
+m = dns.message.from_wire(open(sys.argv[1], "rb").read())
+print([r for r in m.answer if r.rdtype == 6][0][0].serial)' last.bin)
+sleep 1.5 # the marks are written within a second
+t_match "B keeps A's newest signed serial ($serial) in its state file" \
+	"^node-alpha\.mesh\. [0-9a-f]{64} $serial\$" "$(cat "$PKI/node-beta/mesh-state" 2>&1)"
 
 # --- no change missed: 50 new names on A, each polled on B and C until
 # seen (sdnsctl bench-mesh exits 1 when any observation gives up) ---

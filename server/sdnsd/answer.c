@@ -25,6 +25,9 @@ int sdnsd_answer(void *ctx, const sdns_identity *peer, const sdns_msg *query,
 		.our_udp_size = 1232,
 		.key = key,
 		.now = key ? (uint32_t)time(NULL) : 0,
+		/* Peers refuse copies of mesh answers older than the newest
+		 * serial they saw: every answer says its serial. */
+		.soa_with_answers = st->mesh != NULL,
 	};
 	const sdns_zoneset *zs = sdns_snapshot_enter(&st->zones, worker_slot);
 	int rc = zs ? sdns_answer_msg(zs, query, &opts, resp, cap, resp_len)

@@ -134,6 +134,12 @@ static const struct opt {
 	 "mesh name resolution deadline over DoQ peers (default 1500)"},
 	{"no-mesh", KIND_FLAG, offsetof(sdnsd_conf, no_mesh), "",
 	 "do not resolve peers' names (JSON: true)"},
+	{"mesh-state", KIND_STR, offsetof(sdnsd_conf, mesh_state), "FILE",
+	 "newest signed serial seen per peer zone, kept across restarts "
+	 "(default: mesh-state beside --tls-key; none = not kept)"},
+	{"mesh-sig-validity", KIND_INT, offsetof(sdnsd_conf, mesh_sig_validity),
+	 "SECONDS", "RRSIG validity of mesh zones with --zone-key (default "
+	 "21600 = 6 hours)"},
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 
@@ -459,6 +465,7 @@ void sdnsd_conf_free(sdnsd_conf *c)
 	free(c->api_listen);
 	free(c->ca_key);
 	free(c->audit_key);
+	free(c->mesh_state);
 	free(c->zone_key);
 	free(c->public_url);
 	free(c->migrations);

@@ -22,6 +22,7 @@
 
 #include "sdns/error.h"
 #include "sdns/log.h"
+#include "sdns/mesh.h"
 #include "sdns/store.h"
 #include "sdns/sync.h"
 #include "sdnsd.h"
@@ -273,6 +274,11 @@ static void resign_tick(sdnsd_dbsync *d)
 	if (!sdnsd_sign_key(d->st)) return;
 	uint32_t validity = d->conf->sig_validity ? (uint32_t)d->conf->sig_validity
 	                                          : SDNS_DNSSEC_DEFAULT_VALIDITY;
+	/* The shortest validity paces the laps (mesh zones have theirs). */
+	uint32_t mv = d->conf->mesh_sig_validity
+	              ? (uint32_t)d->conf->mesh_sig_validity
+	              : SDNS_DNSSEC_MESH_VALIDITY;
+	if (d->st->mesh && mv < validity) validity = mv;
 	uint64_t lap_s = validity / 40;
 	if (lap_s > 600) lap_s = 600;
 	if (lap_s < 1) lap_s = 1;
@@ -359,9 +365,14 @@ static int make_sync(const sdnsd_conf *c, sdnsd_state *st, sdnsd_dbsync *d)
 	sdns_sync_conf sc = {
 		.key = sdnsd_sign_key(st),
 		.sig_validity = (uint32_t)c->sig_validity,
+		.mesh_validity = (uint32_t)c->mesh_sig_validity,
 		.threads = c->sync_threads ? (unsigned)c->sync_threads
 		                           : (unsigned)(cores > 0 ? cores : 1),
 	};
+	if (st->mesh) {
+		sc.has_mesh_domain = true;
+		sc.mesh_domain = *sdns_mesh_domain(st->mesh);
+	}
 	/* A per-process hash key: nobody who writes names can aim them. */
 	if (getrandom(sc.seed, sizeof(sc.seed), 0) != (ssize_t)sizeof(sc.seed))
 		sc.seed[0] = mono_ns(), sc.seed[1] = (uint64_t)getpid();

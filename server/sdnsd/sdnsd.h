@@ -70,6 +70,8 @@ typedef struct {
 	/* the mesh (with --db and a node certificate) */
 	long long mesh_timeout;  /* ms, whole resolution (default 1500) */
 	long long no_mesh;       /* --no-mesh */
+	char *mesh_state;        /* high-water marks file ("none" = not kept) */
+	long long mesh_sig_validity; /* RRSIG validity of mesh zones, seconds */
 	/* kept to re-read the settings on SIGHUP */
 	int argc;
 	char **argv;
