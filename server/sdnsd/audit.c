@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -225,6 +226,22 @@ static void chain_bad(struct sdnsd_audit *a, const sdns_store_audit_walk *w)
 	         "--audit-key TLS-KEY\"" : "");
 }
 
+static void publish(struct sdnsd_audit *a, const sdns_store_audit_walk *w)
+{
+	char ts[SDNS_AUDIT_TS_MAX];
+	now_ts(ts, sizeof ts);
+	sdns_audit_head h;
+	if (sdns_audit_head_sign(&a->key, w->id, w->hash, ts, &h)) return;
+	pthread_mutex_lock(&a->mu);
+	a->head = h;
+	a->have_head = true;
+	pthread_mutex_unlock(&a->mu);
+}
+
+/* Verify on from w (the last head we signed), sign the new head. When the
+ * entry w names is gone or changed, w stays (so that every round reports
+ * it) and we publish what the chain now is, verified from its start: the
+ * peers that kept our earlier head then see it go back too. */
 static void own_round(struct sdnsd_audit *a, sdns_store *db,
                       sdns_store_audit_walk *w)
 {
@@ -233,23 +250,22 @@ static void own_round(struct sdnsd_audit *a, sdns_store *db,
 	if (sdns_store_audit_walk_on(db, &a->trust, &next, WALK_MAX_ROWS,
 	                             &err) != SDNS_OK)
 		return;
-	if (next.reason) {
-		/* Entries verified before this one still count. */
+	if (next.reason && w->id > 0 && next.bad_id == w->id) {
 		chain_bad(a, &next);
-		if (next.bad_id == w->id) return; /* our anchor itself is bad */
+		sdns_store_audit_walk fresh = { 0 };
+		if (sdns_store_audit_walk_on(db, &a->trust, &fresh, WALK_MAX_ROWS,
+		                             &err) == SDNS_OK)
+			publish(a, &fresh);
+		return;
 	}
-	char ts[SDNS_AUDIT_TS_MAX];
-	now_ts(ts, sizeof ts);
-	sdns_audit_head h;
-	if (sdns_audit_head_sign(&a->key, next.id, next.hash, ts, &h)) return;
-	bool moved = next.id != w->id || !a->have_head;
+	if (next.reason) chain_bad(a, &next); /* the prefix before it counts */
+	bool moved = next.id != w->id;
+	publish(a, &next);
 	pthread_mutex_lock(&a->mu);
-	a->head = h;
-	a->have_head = true;
+	sdns_audit_head h = a->head;
 	pthread_mutex_unlock(&a->mu);
-	if (moved) save_self(a, &h);
-	w->id = next.id;
-	memcpy(w->hash, next.hash, sizeof w->hash);
+	if (moved || access(a->self_path, F_OK) != 0) save_self(a, &h);
+	*w = next;
 }
 
 /* --- the peers' heads --- */

@@ -73,6 +73,9 @@ int sdns_audit_trust_add(sdns_audit_trust *t, const char *name,
 /* One line: "KEY" or "NAME KEY", white space around either. */
 static int trust_line(sdns_audit_trust *t, char *s)
 {
+	s += strspn(s, " \t");
+	if (*s == '#')
+		return SDNS_OK;
 	char *tok[3] = { NULL, NULL, NULL };
 	int n = 0;
 	for (char *save = NULL, *p = strtok_r(s, " \t\r\n", &save); p;
@@ -81,7 +84,7 @@ static int trust_line(sdns_audit_trust *t, char *s)
 			return SDNS_ESYNTAX;
 		tok[n++] = p;
 	}
-	if (n == 0 || tok[0][0] == '#')
+	if (n == 0)
 		return SDNS_OK;
 	if (n > 2)
 		return SDNS_ESYNTAX;
