@@ -43,6 +43,7 @@ struct sdnsd_audit {
 	sdns_audit_head head;
 	sdns_name txt_name;        /* _audit-head.<self>.<mesh> */
 	bool have_identity;
+	bool poll_peers;           /* a node certificate, and not --no-mesh */
 	sdns_identity self;
 	/* the thread */
 	pthread_t thread;
@@ -147,6 +148,14 @@ static void save_self(struct sdnsd_audit *a, const sdns_audit_head *h)
 		         a->self_path);
 }
 
+static int txt_name(const char *node, const char *mesh, sdns_name *out)
+{
+	char text[300];
+	int n = snprintf(text, sizeof text, HEAD_LABEL ".%s.%s.", node, mesh);
+	if (n < 0 || (size_t)n >= sizeof text) return SDNS_ENAME;
+	return sdns_name_from_str(out, text, (size_t)n, NULL);
+}
+
 int sdnsd_audit_setup(const sdnsd_conf *c, sdnsd_state *st)
 {
 	struct sdnsd_audit *a = calloc(1, sizeof *a);
@@ -179,6 +188,12 @@ int sdnsd_audit_setup(const sdnsd_conf *c, sdnsd_state *st)
 		a->have_tls_pub = true;
 		sodium_memzero(&tk, sizeof tk);
 	}
+	/* Before the DoQ workers start: they read these without a lock. */
+	if (c->tls_cert && sdnsd_own_identity(c->tls_cert, &a->self) == SDNS_OK &&
+	    a->self.role == SDNS_ROLE_NODE &&
+	    txt_name(a->self.name, a->self.mesh, &a->txt_name) == SDNS_OK)
+		a->have_identity = true;
+	a->poll_peers = a->have_identity && !c->no_mesh;
 	snprintf(a->self_path, sizeof a->self_path, "%s/audit-head.json",
 	         a->state_dir);
 	char book[2100];
@@ -269,14 +284,6 @@ static void own_round(struct sdnsd_audit *a, sdns_store *db,
 }
 
 /* --- the peers' heads --- */
-
-static int txt_name(const char *node, const char *mesh, sdns_name *out)
-{
-	char text[300];
-	int n = snprintf(text, sizeof text, HEAD_LABEL ".%s.%s.", node, mesh);
-	if (n < 0 || (size_t)n >= sizeof text) return SDNS_ENAME;
-	return sdns_name_from_str(out, text, (size_t)n, NULL);
-}
 
 /* Ask peer p for its head: SDNS_OK and *h, or why not. */
 static int fetch_head(struct sdnsd_audit *a, const sdns_mesh_peer *p,
@@ -371,7 +378,7 @@ static void *watch(void *arg)
 		if (!db) sdns_store_connect(a->conninfo, &db, &err);
 		if (db) {
 			own_round(a, db, &w);
-			if (a->have_identity) peer_round(a, db);
+			if (a->poll_peers) peer_round(a, db);
 		}
 		pthread_mutex_lock(&a->mu);
 		a->rounds++;
@@ -397,10 +404,6 @@ int sdnsd_audit_start(const sdnsd_conf *c, sdnsd_state *st)
 	if (!a || !c->db) return SDNS_OK;
 	a->interval = c->audit_head_interval < 0 ? 10 : c->audit_head_interval;
 	if (a->interval == 0) return SDNS_OK;
-	if (sdnsd_own_identity(c->tls_cert, &a->self) == SDNS_OK &&
-	    a->self.role == SDNS_ROLE_NODE &&
-	    txt_name(a->self.name, a->self.mesh, &a->txt_name) == SDNS_OK)
-		a->have_identity = true;
 	a->conninfo = strdup(c->db);
 	a->ca = strdup(c->tls_ca);
 	a->cert = strdup(c->tls_cert);
@@ -421,7 +424,15 @@ void sdnsd_audit_stop(sdnsd_state *st)
 		pthread_cond_broadcast(&a->stop_cv);
 		pthread_mutex_unlock(&a->stop_mu);
 		pthread_join(a->thread, NULL);
+		a->running = false;
 	}
+}
+
+void sdnsd_audit_free(sdnsd_state *st)
+{
+	struct sdnsd_audit *a = st->audit;
+	if (!a) return;
+	sdnsd_audit_stop(st);
 	sdns_audit_book_destroy(&a->book);
 	pthread_mutex_destroy(&a->mu);
 	pthread_mutex_destroy(&a->stop_mu);

@@ -211,6 +211,7 @@ static int run(const sdnsd_conf *c, sdnsd_state *st, const sigset_t *set)
 	sdnsd_mesh_stop(st);
 	sdns_doq_server_free(st->doq);
 	st->doq = NULL;
+	sdnsd_audit_free(st);   /* workers and API threads read it */
 	return rc;
 }
 

@@ -174,9 +174,11 @@ int sdnsd_mesh_stub_forward(sdnsd_state *st, const uint8_t *wire,
 int sdnsd_audit_setup(const sdnsd_conf *c, sdnsd_state *st);
 const sdns_audit_key *sdnsd_audit_key(const sdnsd_state *st);
 const sdns_audit_trust *sdnsd_audit_trust(const sdnsd_state *st);
-/* The thread (store mode, --audit-head-interval > 0); stop frees all. */
+/* The thread (store mode, --audit-head-interval > 0). stop joins it;
+ * free (after the DoQ workers and the API are gone) frees the rest. */
 int sdnsd_audit_start(const sdnsd_conf *c, sdnsd_state *st);
 void sdnsd_audit_stop(sdnsd_state *st);
+void sdnsd_audit_free(sdnsd_state *st);
 /* DoQ: TXT _audit-head.<self>.<mesh> answered with the signed head;
  * SDNS_ENOTFOUND for any other query. */
 int sdnsd_audit_answer(sdnsd_state *st, const sdns_msg *q, uint8_t *resp,
