@@ -400,6 +400,29 @@ START_TEST(test_checkpoint_reports_a_chain_cut_and_grown_again)
 }
 END_TEST
 
+START_TEST(test_checkpoint_reports_a_row_rewritten_even_with_the_node_key)
+{
+	empty_chain();
+	make_zones("stolen", 3);
+	char f[400];
+	cp_path(f, sizeof f, "stolen.json");
+	ck_assert_int_eq(CTL("audit", "checkpoint", "--out", f), 0);
+	long long id = sql_int("SELECT max(id) FROM audit");
+	/* Plainly edited: the hash no longer matches. */
+	sql("ALTER TABLE audit DISABLE TRIGGER USER; UPDATE audit SET actor = "
+	    "'x' WHERE id = (SELECT max(id) FROM audit); ALTER TABLE audit "
+	    "ENABLE TRIGGER USER;");
+	ck_assert_int_eq(CTL("audit", "verify", "--checkpoint", f), 1);
+	ERR_HAS("chain broken at entry");
+	/* Re-signed by someone who also stole the node's audit key: the
+	 * chain verifies, the checkpoint still tells. */
+	resign_from(id - 1, &akey);
+	ck_assert_int_eq(CTL("audit", "verify"), 0);
+	ck_assert_int_eq(CTL("audit", "verify", "--checkpoint", f), 1);
+	ERR_HAS("(the chain was rewritten)");
+}
+END_TEST
+
 START_TEST(test_checkpoint_file_must_be_signed_and_by_the_key_named)
 {
 	empty_chain();
@@ -470,6 +493,7 @@ static Suite *auditchain_suite(void)
 	tcase_add_test(tc, test_checkpoint_is_the_head_signed_by_the_node_key);
 	tcase_add_test(tc, test_checkpoint_reports_deleted_newest_entries);
 	tcase_add_test(tc, test_checkpoint_reports_a_chain_cut_and_grown_again);
+	tcase_add_test(tc, test_checkpoint_reports_a_row_rewritten_even_with_the_node_key);
 	tcase_add_test(tc, test_checkpoint_file_must_be_signed_and_by_the_key_named);
 	tcase_add_test(tc, test_checkpoint_and_peers_need_admin_or_node);
 	tcase_add_test(tc, test_pubkey_prints_the_key_of_a_seed_or_pem_file);
