@@ -94,7 +94,21 @@ void api_h_audit_head(api_req *r, api_resp *out)
 	if (!s) return;
 	sdns_store_audit_walk w = { 0 };
 	sdns_store_err err;
-	int rc = sdns_store_audit_walk_on(s, &r->api->audit_trust, &w, 0, &err);
+	/* The daemon verifies as the chain grows: start where it is (a full
+	 * walk costs about 85 us of CPU per entry). */
+	const sdns_api_callbacks *cb = &r->api->cb;
+	char why[200] = "";
+	int rc = cb->audit_verified
+	         ? cb->audit_verified(cb->ctx, &w.id, w.hash, why, sizeof why)
+	         : SDNS_ENOTFOUND;
+	if (rc == SDNS_EBOGUS) {
+		api_fail(out, API_E_CONFLICT, NULL, "the audit chain does not "
+		         "verify: %s", why);
+		return;
+	}
+	if (rc != SDNS_OK)
+		memset(&w, 0, sizeof w);
+	rc = sdns_store_audit_walk_on(s, &r->api->audit_trust, &w, 0, &err);
 	api_store_check(r, rc);
 	if (rc != SDNS_OK) {
 		api_fail_store(out, rc, &err);

@@ -85,11 +85,22 @@ MAX=$(psql_ "SELECT max(id) FROM audit")
 wait_head() { for _ in $(seq 50); do [ "$(metric sdns_audit_head_id)" = "sdns_audit_head_id $1" ] && return 0; sleep 0.1; done; metric sdns_audit_head_id; return 1; }
 t_ok "the signed head reaches the newest entry" wait_head "$MAX"
 t_match "and is kept in the state dir" "\"id\": $MAX" "$(cat node/audit-head.json)"
+ctl zone create h4.mesh >/dev/null
+MAX=$(psql_ "SELECT max(id) FROM audit")
+t_ok "sdnsctl audit checkpoint saves the head, newest entry included" ctl audit checkpoint --out cp.json
+t_match "the checkpoint names it" "\"id\": $MAX," "$(cat cp.json)"
+t_ok "the node's own head follows" wait_head "$MAX"
 psql_ "ALTER TABLE audit DISABLE TRIGGER USER; DELETE FROM audit WHERE id >= $((MAX - 1)); ALTER TABLE audit ENABLE TRIGGER USER" >/dev/null
 t_ok "the node reports its chain cut behind it" t_wait_log trusted.log \
 	"event=audit_chain_bad id=$MAX reason=\"entry already verified is gone: the chain was cut\"" 5
 t_match "/metrics counts it" 'sdns_audit_chain_problems_total [1-9]' "$(metric sdns_audit_chain_problems_total)"
 t_ok "the head published is what is left" wait_head "$((MAX - 2))"
+out=$(ctl audit checkpoint --out cp2.json 2>&1) && rc=0 || rc=$?
+t_eq "no checkpoint of a chain the node saw cut" 1 "$rc"
+t_match "409, with why" "409 conflict: the audit chain does not verify: entry $MAX: entry already verified is gone" "$out"
+out=$(ctl audit verify --checkpoint cp.json 2>&1) && rc=0 || rc=$?
+t_eq "verify --checkpoint fails on the cut chain" 1 "$rc"
+t_match "saying it is shorter" "CHECKPOINT FAILED: the chain is shorter than the checkpoint" "$out"
 stop
 t_start "restarted, it still knows the head it signed before" again --audit-trust trust --audit-head-interval 1
 t_ok "and reports the cut again" t_wait_log again.log "event=audit_chain_bad id=$MAX " 5

@@ -34,6 +34,13 @@ typedef struct {
 	 * keeps (a new reference, sdns_audit_book_json's shape); NULL = the
 	 * route answers {"peers":[]}. */
 	json_t *(*audit_peers)(void *ctx);
+	/* GET /audit/head: the newest entry the daemon has verified so far
+	 * (*id, hash): SDNS_OK, and the route verifies only what came after;
+	 * SDNS_ENOTFOUND when it has none yet (the route walks the whole
+	 * chain); SDNS_EBOGUS when it found the chain bad, why in why (the
+	 * route answers 409). NULL = always the whole walk. */
+	int (*audit_verified)(void *ctx, int64_t *id, uint8_t hash[32],
+	                      char *why, size_t why_cap);
 	void *ctx;
 } sdns_api_callbacks;
 

@@ -53,6 +53,10 @@ struct sdnsd_audit {
 	bool stop;
 	char *conninfo, *ca, *cert, *keyfile;
 	long long interval;
+	/* the last round's verdict, for GET /audit/head (under mu) */
+	bool have_verified, chain_bad_now;
+	sdns_store_audit_walk verified;
+	char bad_why[200];
 	/* counters (under mu) */
 	unsigned long long chain_problems, rounds;
 	int64_t last_bad_id;
@@ -223,6 +227,9 @@ const sdns_audit_trust *sdnsd_audit_trust(const sdnsd_state *st)
 static void chain_bad(struct sdnsd_audit *a, const sdns_store_audit_walk *w)
 {
 	pthread_mutex_lock(&a->mu);
+	a->chain_bad_now = true;
+	snprintf(a->bad_why, sizeof a->bad_why, "entry %lld: %s",
+	         (long long)w->bad_id, w->reason);
 	bool news = w->bad_id != a->last_bad_id || w->reason != a->last_reason;
 	a->chain_problems++;
 	a->last_bad_id = w->bad_id;
@@ -278,6 +285,12 @@ static void own_round(struct sdnsd_audit *a, sdns_store *db,
 	publish(a, &next);
 	pthread_mutex_lock(&a->mu);
 	sdns_audit_head h = a->head;
+	if (!next.reason) {
+		a->chain_bad_now = false;
+		/* Complete only once a walk reached the end of the chain. */
+		a->have_verified = next.checked < WALK_MAX_ROWS;
+		a->verified = next;
+	}
 	pthread_mutex_unlock(&a->mu);
 	if (moved || access(a->self_path, F_OK) != 0) save_self(a, &h);
 	*w = next;
@@ -476,6 +489,26 @@ int sdnsd_audit_answer(sdnsd_state *st, const sdns_msg *q, uint8_t *resp,
 		if ((rc = sdns_bld_opt(&b, &e, SDNS_DOQ_PAD_BLOCK))) return rc;
 	}
 	return sdns_bld_finish(&b, len);
+}
+
+int sdnsd_audit_verified(void *ctx, int64_t *id, uint8_t hash[32],
+                         char *why, size_t why_cap)
+{
+	sdnsd_state *st = ctx;
+	struct sdnsd_audit *a = st->audit;
+	if (!a) return SDNS_ENOTFOUND;
+	int rc = SDNS_ENOTFOUND;
+	pthread_mutex_lock(&a->mu);
+	if (a->chain_bad_now) {
+		snprintf(why, why_cap, "%s", a->bad_why);
+		rc = SDNS_EBOGUS;
+	} else if (a->have_verified) {
+		*id = a->verified.id;
+		memcpy(hash, a->verified.hash, 32);
+		rc = SDNS_OK;
+	}
+	pthread_mutex_unlock(&a->mu);
+	return rc;
 }
 
 json_t *sdnsd_audit_peers_json(void *ctx)

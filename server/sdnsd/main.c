@@ -133,7 +133,9 @@ static int start_api(const sdnsd_conf *c, sdnsd_state *st, sdns_api **api)
 		.audit_key = sdnsd_audit_key(st),
 		.audit_trust = sdnsd_audit_trust(st),
 		.import_max = (size_t)c->import_max,
-		.cb = {sdnsd_is_revoked, sdnsd_metrics, sdnsd_audit_peers_json, st},
+		.cb = {.is_revoked = sdnsd_is_revoked, .metrics = sdnsd_metrics,
+		       .audit_peers = sdnsd_audit_peers_json,
+		       .audit_verified = sdnsd_audit_verified, .ctx = st},
 	};
 	char err[512] = "";
 	int rc = sdns_api_start(&ac, api, err, sizeof(err));

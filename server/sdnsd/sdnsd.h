@@ -183,7 +183,9 @@ void sdnsd_audit_free(sdnsd_state *st);
  * SDNS_ENOTFOUND for any other query. */
 int sdnsd_audit_answer(sdnsd_state *st, const sdns_msg *q, uint8_t *resp,
                        size_t cap, size_t *len);
-json_t *sdnsd_audit_peers_json(void *ctx);   /* API callback */
+json_t *sdnsd_audit_peers_json(void *ctx);   /* API callbacks */
+int sdnsd_audit_verified(void *ctx, int64_t *id, uint8_t hash[32],
+                         char *why, size_t why_cap);
 size_t sdnsd_audit_metrics(sdnsd_state *st, char *buf, size_t cap);
 /* mesh.c: our identity from the URI SAN of the certificate file. */
 int sdnsd_own_identity(const char *cert_path, sdns_identity *id);
