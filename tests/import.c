@@ -8,6 +8,7 @@
 
 #include "sdns/error.h"
 #include "sdns/store.h"
+#include "testaudit.h"
 #include "testlib.h"
 #include "testpg.h"
 
@@ -242,7 +243,7 @@ START_TEST(test_import_logs_one_reload_and_one_audit_entry)
 	                 "{\"serial\": 3, \"records\": 1001}");
 	free(a);
 	json_t *v = NULL;
-	ck_assert_int_eq(sdns_store_audit_verify(s, &v, &e), 0);
+	ck_assert_int_eq(sdns_store_audit_verify(s, sdns_test_own_trust(&key), &v, &e), 0);
 	ck_assert(json_is_true(json_object_get(v, "ok")));
 	json_decref(v);
 	sdns_store_close(s);

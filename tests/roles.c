@@ -9,6 +9,7 @@
 
 #include "sdns/error.h"
 #include "sdns/store.h"
+#include "testaudit.h"
 #include "testlib.h"
 #include "testpg.h"
 
@@ -97,7 +98,7 @@ START_TEST(test_runtime_role_cannot_disable_replace_or_rewrite_audit)
 	ck_assert_int_eq(q1("SELECT count(*) FROM audit WHERE actor = "
 	                    "'spiffe://test.mesh/admin/admin'"), 1);
 	json_t *v = NULL;
-	ck_assert_int_eq(sdns_store_audit_verify(s, &v, &e), 0);
+	ck_assert_int_eq(sdns_store_audit_verify(s, sdns_test_own_trust(&key), &v, &e), 0);
 	ck_assert(json_is_true(json_object_get(v, "ok")));
 	json_decref(v);
 	sdns_store_close(s);
@@ -140,7 +141,7 @@ START_TEST(test_runtime_role_writes_what_sdnsd_writes_and_triggers_log_it)
 	/* every write appended its entry, and the chain verifies */
 	ck_assert_int_eq(q1("SELECT count(*) FROM audit"), 8);
 	json_t *v = NULL;
-	ck_assert_int_eq(sdns_store_audit_verify(s, &v, &e), 0);
+	ck_assert_int_eq(sdns_store_audit_verify(s, sdns_test_own_trust(&key), &v, &e), 0);
 	ck_assert(json_is_true(json_object_get(v, "ok")));
 	json_decref(v);
 	/* the owner's triggers logged each table the runtime cannot write */

@@ -14,6 +14,7 @@
 #include "sdns/error.h"
 #include "sdns/pki.h"
 #include "sdns/store.h"
+#include "testaudit.h"
 #include "testlib.h"
 #include "testpg.h"
 #include "testpki.h"
@@ -570,7 +571,7 @@ START_TEST(test_audit_one_entry_per_change_chain_intact)
 	ck_assert_int_eq(json_integer_value(json_object_get(l, "next_after")), 3);
 	json_decref(l);
 	json_t *v = NULL;
-	ck_assert_int_eq(sdns_store_audit_verify(s, &v, &e), 0);
+	ck_assert_int_eq(sdns_store_audit_verify(s, sdns_test_own_trust(&key), &v, &e), 0);
 	ck_assert(json_is_true(json_object_get(v, "ok")));
 	ck_assert_int_eq(json_integer_value(json_object_get(v, "checked")), 3);
 	json_decref(v);
@@ -599,7 +600,7 @@ START_TEST(test_audit_verify_finds_row_edited_behind_our_back)
 	                 "UPDATE audit SET object = 'record:evil' WHERE id = 2; "
 	                 "ALTER TABLE audit ENABLE TRIGGER audit_no_update"), 0);
 	json_t *v = NULL;
-	ck_assert_int_eq(sdns_store_audit_verify(s, &v, &e), 0);
+	ck_assert_int_eq(sdns_store_audit_verify(s, sdns_test_own_trust(&key), &v, &e), 0);
 	ck_assert(json_is_false(json_object_get(v, "ok")));
 	ck_assert_int_eq(json_integer_value(json_object_get(v, "first_bad_id")), 2);
 	ck_assert_int_eq(json_integer_value(json_object_get(v, "checked")), 1);
@@ -653,7 +654,7 @@ START_TEST(test_concurrent_writers_keep_one_chain)
 	                    "b.id = a.id + 1 WHERE b.prev_hash = a.hash"), total - 1);
 	ck_assert_uint_eq(serial_of(s), 1 + WRITERS * PER_WRITER);
 	json_t *v = NULL;
-	ck_assert_int_eq(sdns_store_audit_verify(s, &v, &e), 0);
+	ck_assert_int_eq(sdns_store_audit_verify(s, sdns_test_own_trust(&key), &v, &e), 0);
 	ck_assert(json_is_true(json_object_get(v, "ok")));
 	ck_assert_int_eq(json_integer_value(json_object_get(v, "checked")), total);
 	json_decref(v);
@@ -681,7 +682,7 @@ static void changes_free(sdns_store_change *c, size_t n)
 static void assert_chain_ok(sdns_store *s, long entries)
 {
 	json_t *v = NULL;
-	ck_assert_int_eq(sdns_store_audit_verify(s, &v, &e), 0);
+	ck_assert_int_eq(sdns_store_audit_verify(s, sdns_test_own_trust(&key), &v, &e), 0);
 	ck_assert(json_is_true(json_object_get(v, "ok")));
 	ck_assert_int_eq(json_integer_value(json_object_get(v, "checked")),
 	                 entries);

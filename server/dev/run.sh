@@ -19,18 +19,18 @@ VAR=$(cd "$VAR" && pwd)
 
 # P-256, not the Ed25519 default: browsers do not accept Ed25519
 # certificates in TLS (Chromium closes the handshake), so the admin console
-# could not even be reached. The audit chain then gets its own Ed25519 seed.
+# could not even be reached. The audit chain has its own Ed25519 seed,
+# var/pki/audit.key (pki init writes it; its public key is audit.pub).
 if [ ! -f "$VAR/pki/ca.key" ]; then
 	"$BIN/sdnsctl" pki init --dir "$VAR/pki" --mesh dev.mesh --node dev-node \
 		--san localhost --san 127.0.0.1 --san ::1 --alg p256 >/dev/null
 fi
-audit=()
 if openssl pkey -in "$VAR/pki/node.key" -noout -text 2>/dev/null | head -1 | grep -qi ed25519; then
 	echo "note: $VAR/pki is Ed25519, which browsers refuse in TLS; delete $VAR for a P-256 PKI to use the console" >&2
-else
-	[ -f "$VAR/pki/audit.key" ] || (umask 077; head -c 32 /dev/urandom > "$VAR/pki/audit.key")
-	audit=(--audit-key "$VAR/pki/audit.key")
 fi
+# A var/ made before pki init wrote one: a seed of its own now.
+[ -f "$VAR/pki/audit.key" ] || (umask 077; head -c 32 /dev/urandom > "$VAR/pki/audit.key")
+audit=(--audit-key "$VAR/pki/audit.key" --state-dir "$VAR/pki")
 # The node's zone key: every zone it serves is signed (DNSSEC, Ed25519).
 [ -f "$VAR/pki/zone.key" ] || "$BIN/sdnsctl" pki zonekey --out "$VAR/pki" >/dev/null
 # Two database roles (README "Database roles"): sdns_owner owns the tables

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auditcp.h"
 #include "ctl.h"
 #include "sdns/error.h"
 #include "sdns/identity.h"
@@ -28,7 +29,8 @@ enum { O_DIR = 1, O_MESH, O_NODE, O_ADMIN, O_ROLE, O_NAME, O_SAN, O_OUT,
 static const char init_usage[] =
 	"usage: sdnsctl pki init --dir DIR [options]\n"
 	"Creates a mesh CA, a node and an admin certificate in DIR:\n"
-	"ca.pem ca.key node.pem node.key admin.pem admin.key admin.p12.\n"
+	"ca.pem ca.key node.pem node.key admin.pem admin.key admin.p12, and\n"
+	"the node's audit key audit.key (seed) + audit.pub (sdnsd's default).\n"
 	"Keys are written mode 0600; an existing DIR/ca.key is never replaced.\n"
 	"  --dir DIR         where to write (created, mode 0700, if missing)\n"
 	"  --mesh NAME       mesh name in spiffe://NAME/... (default \"mesh\")\n"
@@ -213,8 +215,10 @@ static int cmd_init(int argc, char **argv)
 	char err[512];
 	if ((rc = sdns_pki_init(&o, err, sizeof(err))) < 0)
 		return failed(rc, err);
-	printf("wrote %s/{ca,node,admin}.{pem,key} and %s/admin.p12\n", a.dir,
-	       a.dir);
+	if (ctl_auditkey_write(a.dir) < 0)
+		return 1;
+	printf("wrote %s/{ca,node,admin}.{pem,key}, %s/admin.p12 and "
+	       "%s/audit.{key,pub}\n", a.dir, a.dir, a.dir);
 	return 0;
 }
 

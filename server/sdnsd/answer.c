@@ -15,6 +15,8 @@ int sdnsd_answer(void *ctx, const sdns_identity *peer, const sdns_msg *query,
 {
 	(void)peer, (void)wire, (void)len;
 	sdnsd_state *st = ctx;
+	if (sdnsd_audit_answer(st, query, resp, cap, resp_len) == SDNS_OK)
+		return SDNS_OK;
 	if (worker_slot < 0 &&
 	    (worker_slot = sdns_snapshot_slot_new(&st->zones)) < 0)
 		return SDNS_ELIMIT;

@@ -52,7 +52,17 @@ static const struct opt {
 	{"ca-key", KIND_STR, offsetof(sdnsd_conf, ca_key), "FILE",
 	 "mesh CA key: lets POST /enroll issue certificates"},
 	{"audit-key", KIND_STR, offsetof(sdnsd_conf, audit_key), "FILE",
-	 "Ed25519 seed that signs audit entries (default: --tls-key when Ed25519)"},
+	 "Ed25519 seed (or PEM key) that signs audit entries (default: "
+	 "STATE-DIR/audit.key, made on first start)"},
+	{"audit-trust", KIND_STR, offsetof(sdnsd_conf, audit_trust), "FILE",
+	 "more trusted audit public keys, \"NAME KEY\" per line (the other "
+	 "sdnsd of this database, peers' keys by node name)"},
+	{"state-dir", KIND_STR, offsetof(sdnsd_conf, state_dir), "DIR",
+	 "this node's state outside the database: audit key, peers' audit "
+	 "heads (default: the directory of --tls-key)"},
+	{"audit-head-interval", KIND_INT, offsetof(sdnsd_conf,
+	 audit_head_interval), "SECONDS", "how often the own audit head is "
+	 "signed and the peers' heads are fetched (default 10; 0 = never)"},
 	{"zone-key", KIND_STR, offsetof(sdnsd_conf, zone_key), "FILE",
 	 "Ed25519 seed (sdnsctl enroll's zone.key): DNSSEC-sign every zone"},
 	{"sig-validity", KIND_INT, offsetof(sdnsd_conf, sig_validity), "SECONDS",
@@ -422,6 +432,7 @@ int sdnsd_conf_load(sdnsd_conf *c, int argc, char **argv)
 	memset(c, 0, sizeof(*c));
 	c->log_level = SDNS_LOG_INFO;
 	c->changelog_keep = c->changelog_max_age = -1;   /* not given */
+	c->audit_head_interval = -1;
 	c->config_path = find_config_flag(argc, argv);
 	int rc = c->config_path ? load_json(c, c->config_path) : 0;
 	if (!rc)
@@ -466,6 +477,8 @@ void sdnsd_conf_free(sdnsd_conf *c)
 	free(c->ca_key);
 	free(c->audit_key);
 	free(c->mesh_state);
+	free(c->audit_trust);
+	free(c->state_dir);
 	free(c->zone_key);
 	free(c->public_url);
 	free(c->migrations);

@@ -18,7 +18,7 @@
 #include "sdnsd.h"
 
 /* Our identity from the URI SAN of --tls-cert (the leaf comes first). */
-static int own_identity(const char *cert_path, sdns_identity *id)
+int sdnsd_own_identity(const char *cert_path, sdns_identity *id)
 {
 	gnutls_datum_t pem = { NULL, 0 };
 	gnutls_x509_crt_t crt;
@@ -59,7 +59,7 @@ int sdnsd_mesh_default(sdnsd_conf *c)
 	}
 	if (c->mesh || !c->tls_cert) return SDNS_OK;
 	sdns_identity id;
-	if (own_identity(c->tls_cert, &id) != SDNS_OK) {
+	if (sdnsd_own_identity(c->tls_cert, &id) != SDNS_OK) {
 		sdns_log(SDNS_LOG_WARN, "mesh_any", "reason=\"--tls-cert names no "
 		         "spiffe:// mesh and --mesh is not given\"");
 		return SDNS_OK;
@@ -95,7 +95,7 @@ int sdnsd_mesh_start(const sdnsd_conf *c, sdnsd_state *st)
 {
 	if (!sdnsd_mesh_wanted(c)) return SDNS_OK;
 	sdns_identity id;
-	int rc = own_identity(c->tls_cert, &id);
+	int rc = sdnsd_own_identity(c->tls_cert, &id);
 	if (rc || id.role != SDNS_ROLE_NODE) {
 		sdns_log(SDNS_LOG_INFO, "mesh_off", "reason=\"--tls-cert is not a "
 		         "node certificate\"");
