@@ -24,6 +24,7 @@ struct sdns_api {
 	char *cert_pem, *key_pem, *ca_pem;   /* the files, for MHD and /enroll */
 	sdns_audit_key audit_key;
 	bool have_audit_key;
+	sdns_audit_trust audit_trust;        /* own key + the trust file's */
 	sdns_api_callbacks cb;
 	pthread_key_t store_key;             /* per-thread sdns_store */
 	bool store_key_made;
@@ -243,6 +244,8 @@ void api_h_peer_revoke(api_req *r, api_resp *out);
 void api_h_peer_add(api_req *r, api_resp *out);
 void api_h_audit_list(api_req *r, api_resp *out);
 void api_h_audit_verify(api_req *r, api_resp *out);
+void api_h_audit_head(api_req *r, api_resp *out);
+void api_h_audit_peers(api_req *r, api_resp *out);
 void api_h_healthz(api_req *r, api_resp *out);
 void api_h_metrics(api_req *r, api_resp *out);
 void api_h_static(api_req *r, api_resp *out);

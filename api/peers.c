@@ -30,9 +30,11 @@ void api_h_token_create(api_req *r, api_resp *out)
 		         "role: must be node, admin or client");
 		goto done;
 	}
-	if (sdns_identity_check_part(name, strlen(name)) != SDNS_OK) {
-		api_fail(out, API_E_INVALID_FIELD, "name",
-		         "name: 1..63 of a-z 0-9 . - (not starting with . or -)");
+	if (sdns_identity_check_name(role, name, strlen(name)) != SDNS_OK) {
+		api_fail(out, API_E_INVALID_FIELD, "name", role == SDNS_ROLE_NODE
+		         ? "name: a node name is one label, 1..63 of a-z 0-9 - "
+		           "(its zone is <name>.<mesh>)"
+		         : "name: 1..63 of a-z 0-9 . - (not starting with . or -)");
 		goto done;
 	}
 	json_t *ttl = json_object_get(body, "ttl_seconds");

@@ -26,6 +26,8 @@ static const struct api_route routes[] = {
 	{"DELETE", "/peers/{id}", API_P_ADMIN, api_h_peer_revoke, false},
 	{"GET", "/audit", API_P_MESH_READ, api_h_audit_list, false},
 	{"GET", "/audit/verify", API_P_MESH_READ, api_h_audit_verify, false},
+	{"GET", "/audit/head", API_P_MESH_READ, api_h_audit_head, false},
+	{"GET", "/audit/peers", API_P_MESH_READ, api_h_audit_peers, false},
 	{"GET", "/metrics", API_P_READ, api_h_metrics, false},
 	{"GET", "/healthz", API_P_READ, api_h_healthz, false},
 	{"GET", "/events", API_P_READ, api_h_events, false},

@@ -449,7 +449,15 @@ static int copy_conf(sdns_api *api, const sdns_api_conf *conf, char *err,
 	if (conf->audit_key) {
 		api->audit_key = *conf->audit_key;
 		api->have_audit_key = true;
+		sdns_audit_trust_add(&api->audit_trust, NULL, api->audit_key.pub);
 	}
+	for (size_t i = 0; conf->audit_trust && i < conf->audit_trust->n; i++)
+		if (sdns_audit_trust_add(&api->audit_trust,
+		                         conf->audit_trust->k[i].name,
+		                         conf->audit_trust->k[i].pub) != SDNS_OK) {
+			snprintf(err, cap, "too many trusted audit keys");
+			return SDNS_ECONFIG;
+		}
 	if (!api->listen || !api->conninfo || !conf->cert_path ||
 	    !conf->key_path || !conf->ca_path || !api->cert_path ||
 	    !api->key_path || !api->ca_path) {

@@ -1,13 +1,15 @@
 #!/bin/sh
 # One sdnsd node of docker-compose.yml: its own database, its own node
-# certificate and zone key from the pki volume. Extra arguments go to sdnsd.
+# certificate and zone key from the pki volume, the runtime database role
+# sdns_app (the migrate job has applied the migrations as the owner). Extra
+# arguments go to sdnsd.
 set -eu
 : "${SDNS_NODE:?SDNS_NODE is the node name}"
 : "${SDNS_DB_NAME:?SDNS_DB_NAME is the node database}"
 MESH=${SDNS_MESH:-mesh}
 P=/pki/$SDNS_NODE
 exec runuser -u sdns -- /opt/sdns/bin/sdnsd \
-	--db "host=${SDNS_DB_HOST:-postgres} dbname=$SDNS_DB_NAME user=sdns password=${SDNS_DB_PASSWORD:-}" \
+	--db "host=${SDNS_DB_HOST:-postgres} dbname=$SDNS_DB_NAME user=sdns_app password=${SDNS_DB_PASSWORD:-}" \
 	--doq-listen 0.0.0.0:8853 --api-listen 0.0.0.0:8443 \
 	--stub-listen 0.0.0.0:5353 --public-url "https://$SDNS_NODE:8443" \
 	--tls-cert "$P/node.pem" --tls-key "$P/node.key" --tls-ca /pki/ca.pem \

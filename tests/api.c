@@ -212,7 +212,7 @@ static void setup(void)
 	sdns_store *s = NULL;
 	sdns_store_err err;
 	ck_assert_int_eq(sdns_store_connect(conninfo, &s, &err), 0);
-	ck_assert_int_eq(sdns_store_migrate(s, "migrations", NULL, &err), 0);
+	ck_assert_int_eq(sdns_testpg_migrate(conninfo, NULL), 0);
 	sdns_store_close(s);
 	ck_assert_int_eq(sdns_audit_key_generate(&akey), 0);
 	shared = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE,
@@ -789,6 +789,18 @@ static long zone_records(const char *zone)
 	return db1(sql);
 }
 
+/* Node x.alpha would own x.alpha.<mesh>, inside node alpha's zone. */
+START_TEST(test_node_token_with_a_dotted_name_is_refused)
+{
+	call_expect("admin", "POST", "/peers/tokens", NULL,
+	            "{\"name\":\"x.alpha\",\"role\":\"node\"}", 400,
+	            "invalid_field", "name");
+	ck_assert_int_eq(db1("SELECT count(*) FROM enroll_tokens WHERE "
+	                    "name = 'x.alpha'"), 0);
+	free(make_token("ops.alice", "client"));
+}
+END_TEST
+
 /* An import's COPY is running on the server (polled for up to 5 s). */
 static bool copy_running(bool want)
 {
@@ -1155,6 +1167,7 @@ static Suite *api_suite(void)
 	tcase_add_test(tc, test_bad_certificates_are_401);
 	tcase_add_test(tc, test_revoked_certificate_is_401);
 	tcase_add_test(tc, test_enroll_with_fresh_token_gives_certificate_of_its_identity);
+	tcase_add_test(tc, test_node_token_with_a_dotted_name_is_refused);
 	tcase_add_test(tc, test_enroll_refuses_reused_expired_and_forged_tokens);
 	tcase_add_test(tc, test_delete_peer_revokes_it);
 	tcase_add_test(tc, test_audit_lists_every_step_and_verifies);

@@ -93,7 +93,7 @@ static void setup(void)
 	sdns_store *s = NULL;
 	sdns_store_err err;
 	ck_assert_int_eq(sdns_store_connect(conninfo, &s, &err), 0);
-	ck_assert_int_eq(sdns_store_migrate(s, "migrations", NULL, &err), 0);
+	ck_assert_int_eq(sdns_testpg_migrate(conninfo, NULL), 0);
 	sdns_store_close(s);
 	ck_assert_int_eq(sdns_audit_key_generate(&akey), 0);
 

@@ -28,8 +28,8 @@ PY
 
 t_ok "python3-yaml parses docker-compose.yml" $PY -c 'import yaml; yaml.safe_load(open("docker-compose.yml"))'
 
-check "the services are postgres 15, pki, three nodes and mesh-init" '
-want = {"postgres", "pki", "node-alpha", "node-beta", "node-gamma", "mesh-init"}
+check "the services are postgres 15, pki, migrate, three nodes and mesh-init" '
+want = {"postgres", "pki", "migrate", "node-alpha", "node-beta", "node-gamma", "mesh-init"}
 if set(svcs) != want: bad("services: %s" % sorted(svcs))
 if not str(svcs["postgres"].get("image", "")).startswith("postgres:15"): bad("postgres is not 15")
 '
@@ -119,20 +119,34 @@ for n in ("node-alpha", "node-beta", "node-gamma"):
     deps = svcs[n].get("depends_on") or {}
     if deps.get("postgres", {}).get("condition") != "service_healthy": bad(n + ": not after a healthy postgres")
     if deps.get("pki", {}).get("condition") != "service_completed_successfully": bad(n + ": not after the pki job")
+    if deps.get("migrate", {}).get("condition") != "service_completed_successfully": bad(n + ": not after the migrate job")
     hc = svcs[n].get("healthcheck") or {}
     if not hc.get("test") or not hc.get("interval"): bad(n + ": no healthcheck")
 '
 
-check "each node has its own database, created by the init SQL" '
-sql = open("deploy/pg-init.sql").read()
+check "each node has its own database, owned by the owner role and migrated by the migrate job" '
+sql = open("deploy/pg-init.sh").read()
 dbs = [svcs[n]["environment"]["SDNS_DB_NAME"] for n in ("node-alpha", "node-beta", "node-gamma")]
 if len(set(dbs)) != 3: bad("databases shared: %s" % dbs)
 for d in dbs:
-    if "CREATE DATABASE " + d + " " not in sql: bad(d + " not created")
+    if "CREATE DATABASE " + d + " OWNER sdns_owner;" not in sql: bad(d + " not created for sdns_owner")
+if svcs["migrate"]["environment"]["SDNS_DB_NAMES"].split() != dbs: bad("the migrate job does not migrate: %s" % dbs)
 names = [svcs[n]["environment"]["SDNS_NODE"] for n in ("node-alpha", "node-beta", "node-gamma")]
 if names != ["node-alpha", "node-beta", "node-gamma"]: bad("SDNS_NODE: %s" % names)
 hc = " ".join(svcs["postgres"]["healthcheck"]["test"])
 if "pg_isready -h 127.0.0.1" not in hc: bad("postgres healthcheck must use TCP (init runs on the socket only)")
+'
+
+check "the nodes run as the runtime role and never see the owner password or the superuser" '
+node = open("deploy/node.sh").read()
+if "user=sdns_app " not in node: bad("deploy/node.sh does not connect as sdns_app")
+if "SDNS_DB_OWNER_PASSWORD" in node or "sdns_owner" in node: bad("deploy/node.sh knows the owner role")
+for n in ("node-alpha", "node-beta", "node-gamma", "mesh-init"):
+    env = svcs[n].get("environment") or {}
+    if "SDNS_DB_OWNER_PASSWORD" in env or "POSTGRES_PASSWORD" in env: bad(n + " gets a database owner or superuser password")
+if svcs["migrate"]["environment"].get("SDNS_DB_RUNTIME_ROLE") != "sdns_app": bad("migrate grants another role than sdns_app")
+if svcs["postgres"]["environment"].get("POSTGRES_USER") in ("sdns_app", "sdns_owner"): bad("the superuser is a role sdnsd uses")
+if "CREATE ROLE sdns_app LOGIN" not in open("deploy/pg-init.sh").read(): bad("sdns_app not created")
 '
 
 check "named volumes pgdata and pki are declared and used" '
@@ -143,10 +157,10 @@ for v in ("pgdata", "pki"):
 t_ok "deploy scripts are valid sh" bash -c 'for f in deploy/*.sh; do sh -n "$f" || exit 1; done'
 help=$("$BIN/sdnsd" --help 2>&1)
 missing=""
-for f in $(grep -o -- '--[a-z][a-z-]*' deploy/node.sh | sort -u); do
+for f in $(grep -ho -- '--[a-z][a-z-]*' deploy/node.sh deploy/migrate.sh | sort -u); do
 	grep -q -- "$f\b" <<<"$help" || missing="$missing $f"
 done
-t_eq "every sdnsd flag deploy/node.sh uses exists (sdnsd --help)" "" "$missing"
+t_eq "every sdnsd flag deploy/node.sh and deploy/migrate.sh use exists (sdnsd --help)" "" "$missing"
 t_match "sdnsctl has pki zonekey" 'zonekey' "$("$BIN/sdnsctl" pki --help 2>&1)"
 t_match "sdnsctl has peer add" 'peer add' "$("$BIN/sdnsctl" peer --help 2>&1)"
 t_match "sdnsctl zone create (mesh-init)" 'zone create' "$("$BIN/sdnsctl" zone --help 2>&1)"

@@ -42,6 +42,7 @@ PGPORT=$(t_free_port)
 CONNINFO=$("$ROOT/server/dev/pg.sh" start "$T_DIR/pg" "$PGPORT")
 pg_stop() { "$ROOT/server/dev/pg.sh" stop "$T_DIR/pg"; }
 trap 'pg_stop >/dev/null 2>&1; t_cleanup' EXIT
+"$ROOT/server/dev/migrate.sh" "$CONNINFO" >"$T_DIR/migrate.log" 2>&1 || { cat "$T_DIR/migrate.log"; exit 1; }
 
 DOQ=$(t_free_port); API=$(t_free_port); STUB=$(t_free_port)
 t_bg sdnsd "$BIN/sdnsd" --db "$CONNINFO" --doq-listen "127.0.0.1:$DOQ" \
@@ -54,7 +55,7 @@ t_ok "sdnsd starts in store mode with the console" t_wait_log sdnsd.log 'event=d
 # The browser origin must be exactly what the client certificate is bound to.
 rm -rf "$SHOTS"
 out=$(cd "$BROWSER_DIR" && NODE_EXTRA_CA_CERTS="$T_DIR/pki/ca.pem" CONSOLE_URL="https://localhost:$API" \
-	PKI="$T_DIR/pki" CONNINFO="$CONNINFO" BIN="$BIN" DOQ_PORT="$DOQ" STUB_PORT="$STUB" SHOTS="$SHOTS" CHROMIUM="$CHROMIUM" T_DIR="$T_DIR" \
+	PKI="$T_DIR/pki" CONNINFO="$CONNINFO user=sdns_owner" BIN="$BIN" DOQ_PORT="$DOQ" STUB_PORT="$STUB" SHOTS="$SHOTS" CHROMIUM="$CHROMIUM" T_DIR="$T_DIR" \
 	timeout 300 node console.mjs 2>&1)
 rc=$?
 echo "$out" | grep -v '^console.mjs: '

@@ -1,9 +1,14 @@
 /* Tests for src/fwd: the DoT forwarder against a real unbound on loopback. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <openssl/ssl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "sdns/error.h"
 #include "sdns/fwd.h"
@@ -428,6 +433,107 @@ START_TEST(test_free_fails_pending_queries_with_closed)
 }
 END_TEST
 
+/* A lying DoT upstream on the unbound fixture's certificate: odd IDs get
+ * their QTYPE's 0x20 bit flipped (65 HTTPS comes back as 97), even IDs an
+ * honest echo with the name in upper case (0x20 games are allowed). */
+typedef struct {
+	int lfd, port;
+	pthread_t th;
+} liar;
+
+static bool read_full(SSL *ssl, uint8_t *buf, size_t n)
+{
+	size_t got = 0;
+	while (got < n) {
+		int r = SSL_read(ssl, buf + got, (int)(n - got));
+		if (r <= 0) return false;
+		got += (size_t)r;
+	}
+	return true;
+}
+
+static void *liar_main(void *arg)
+{
+	liar *l = arg;
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	char pem[300], key[300];
+	snprintf(pem, sizeof pem, "%s/server.pem", ub.dir);
+	snprintf(key, sizeof key, "%s/server.key", ub.dir);
+	SSL_CTX_use_certificate_chain_file(ctx, pem);
+	SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM);
+	int fd = accept(l->lfd, NULL, NULL);
+	SSL *ssl = SSL_new(ctx);
+	SSL_set_fd(ssl, fd);
+	uint8_t m[514];
+	if (SSL_accept(ssl) == 1) {
+		while (read_full(ssl, m, 2)) {
+			size_t n = (size_t)m[0] << 8 | m[1];
+			if (n < 17 || n > 512 || !read_full(ssl, m + 2, n)) break;
+			uint8_t *q = m + 2;
+			q[2] |= 0x80; /* QR */
+			if (q[1] & 1)
+				q[n - 3] ^= 0x20; /* QTYPE low octet */
+			else
+				for (size_t i = 12; i + 4 < n; i++)
+					if (q[i] >= 'a' && q[i] <= 'z') q[i] -= 32;
+			if (SSL_write(ssl, m, (int)(n + 2)) <= 0) break;
+		}
+	}
+	SSL_free(ssl);
+	close(fd);
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
+static void liar_start(liar *l)
+{
+	l->lfd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET,
+	                        .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t al = sizeof a;
+	ck_assert_int_eq(bind(l->lfd, (struct sockaddr *)&a, sizeof a), 0);
+	ck_assert_int_eq(listen(l->lfd, 4), 0);
+	getsockname(l->lfd, (struct sockaddr *)&a, &al);
+	l->port = ntohs(a.sin_port);
+	pthread_create(&l->th, NULL, liar_main, l);
+}
+
+static int ask_type(sdns_fwd *f, waiter *w, uint16_t id, uint16_t type)
+{
+	uint8_t q[300];
+	waiter_init(w);
+	size_t n = make_query(q, id, "a.test", type);
+	ck_assert_int_eq(sdns_fwd_query(f, q, n, on_answer, w), 0);
+	ck_assert_int_eq(waiter_wait(w), 0);
+	return w->err;
+}
+
+START_TEST(test_answer_with_another_qtype_is_not_taken)
+{
+	liar l;
+	liar_start(&l);
+	char addr[40];
+	snprintf(addr, sizeof addr, "127.0.0.1:%d", l.port);
+	const char *pins[] = { ub.pin };
+	sdns_fwd_upstream up = { .addr = addr, .fqdn = "localhost", .pins = pins,
+	                         .n_pins = 1, .ca_file = ub.ca };
+	sdns_fwd_conf c = { .upstreams = &up, .n_upstreams = 1,
+	                    .timeout_ms = 600, .backoff_min_ms = 20,
+	                    .backoff_max_ms = 100 };
+	sdns_fwd *f = NULL;
+	ck_assert_int_eq(sdns_fwd_new(&c, &f, NULL, 0), SDNS_OK);
+	waiter w;
+	/* honest but upper-cased: taken, the answer says QTYPE 65 */
+	ck_assert_int_eq(ask_type(f, &w, 2, 65), SDNS_OK);
+	ck_assert_uint_eq(w.ans[w.len - 3], 65);
+	/* QTYPE 65 answered as 97: dropped, the query runs out of time */
+	ck_assert_int_ne(ask_type(f, &w, 3, 65), SDNS_OK);
+	sdns_fwd_free(f);
+	close(l.lfd);
+	pthread_join(l.th, NULL);
+}
+END_TEST
+
 Suite *fwd_suite(void);
 Suite *fwd_suite(void)
 {
@@ -447,6 +553,7 @@ Suite *fwd_suite(void)
 	tcase_add_test(tc, test_session_is_resumed_on_reconnect);
 	tcase_add_test(tc, test_reconfigure_from_bad_pin_to_good_pin);
 	tcase_add_test(tc, test_free_fails_pending_queries_with_closed);
+	tcase_add_test(tc, test_answer_with_another_qtype_is_not_taken);
 	suite_add_tcase(s, tc);
 	TCase *cfg = tcase_create("config");
 	tcase_add_test(cfg, test_bad_configuration_is_refused);

@@ -45,6 +45,23 @@ START_TEST(test_malformed_uris_are_refused)
 }
 END_TEST
 
+/* Node x.alpha's zone x.alpha.<mesh> would sit inside node alpha's. */
+START_TEST(test_node_name_with_a_dot_is_refused_other_roles_keep_dots)
+{
+	sdns_identity id;
+	ck_assert_int_eq(parse("spiffe://m/node/x.alpha", &id), SDNS_ESYNTAX);
+	ck_assert_int_eq(parse("spiffe://m/client/x.alpha", &id), SDNS_OK);
+	ck_assert_int_eq(parse("spiffe://m/admin/ops.alice", &id), SDNS_OK);
+	char buf[SDNS_ID_URI_MAX];
+	ck_assert_int_eq(sdns_identity_format_uri(SDNS_ROLE_NODE, "m", "x.alpha",
+	                                          buf, sizeof buf), SDNS_EINVAL);
+	ck_assert_int_eq(sdns_identity_check_name(SDNS_ROLE_NODE, "alpha", 5),
+	                 SDNS_OK);
+	ck_assert_int_eq(sdns_identity_check_name(SDNS_ROLE_CLIENT, "a.b", 3),
+	                 SDNS_OK);
+}
+END_TEST
+
 START_TEST(test_embedded_nul_is_refused)
 {
 	static const char uri[] = "spiffe://m/node/a\0evil";
@@ -74,6 +91,7 @@ static Suite *identity_suite(void)
 	tcase_add_test(tc, test_node_uri_gives_role_mesh_and_name);
 	tcase_add_test(tc, test_admin_and_client_roles_are_recognised);
 	tcase_add_test(tc, test_malformed_uris_are_refused);
+	tcase_add_test(tc, test_node_name_with_a_dot_is_refused_other_roles_keep_dots);
 	tcase_add_test(tc, test_embedded_nul_is_refused);
 	tcase_add_test(tc, test_format_round_trips);
 	suite_add_tcase(s, tc);

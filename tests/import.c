@@ -8,6 +8,7 @@
 
 #include "sdns/error.h"
 #include "sdns/store.h"
+#include "testaudit.h"
 #include "testlib.h"
 #include "testpg.h"
 
@@ -34,7 +35,7 @@ static sdns_store *open_zone(void)
 	ck_assert_int_eq(sdns_testpg_fresh_db(ci, sizeof ci), 0);
 	if (key.pub[0] == 0 && key.pub[1] == 0) sdns_audit_key_generate(&key);
 	sdns_store *s = connect_db();
-	ck_assert_int_eq(sdns_store_migrate(s, "migrations", NULL, &e), 0);
+	ck_assert_int_eq(sdns_testpg_migrate(ci, NULL), 0);
 	ck_assert_int_eq(sdns_store_zone_create(s, &admin, ZONE, NULL, NULL, NULL,
 	                                        &e), 0);
 	json_t *r = json_pack("{s:s,s:s,s:s}", "name", "old." ZONE, "type", "A",
@@ -242,7 +243,7 @@ START_TEST(test_import_logs_one_reload_and_one_audit_entry)
 	                 "{\"serial\": 3, \"records\": 1001}");
 	free(a);
 	json_t *v = NULL;
-	ck_assert_int_eq(sdns_store_audit_verify(s, &v, &e), 0);
+	ck_assert_int_eq(sdns_store_audit_verify(s, sdns_test_own_trust(&key), &v, &e), 0);
 	ck_assert(json_is_true(json_object_get(v, "ok")));
 	json_decref(v);
 	sdns_store_close(s);

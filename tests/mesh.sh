@@ -6,7 +6,8 @@
 # before the TTL; 50 changes on A, none missed by B or C; a peer signing
 # with the wrong key gets SERVFAIL (EDE 6); A stopped: B answers from its
 # cache until the TTL, then SERVFAIL (EDE 22); a revoked peer gets nothing
-# from anyone.
+# from anyone; B keeps A's signed audit head, and A's chain cut in A's
+# database is reported by B.
 . "$(dirname "$0")/lib/shtest.sh"
 t_setup mesh
 cd "$T_DIR"
@@ -33,7 +34,7 @@ PY
 }
 read -r DOQ0 API0 STUB0 PGP DELTA < <(base_ports)
 export SDNS_VAR="$T_DIR/mesh" SDNS_DOQ_PORT=$DOQ0 SDNS_API_PORT=$API0 \
-	SDNS_STUB_PORT=$STUB0 SDNS_PG_PORT=$PGP
+	SDNS_STUB_PORT=$STUB0 SDNS_PG_PORT=$PGP SDNS_NODE_ARGS="--audit-head-interval 1"
 M=$SDNS_VAR
 mesh_stop() { "$ROOT/server/dev/mesh.sh" stop >/dev/null 2>&1; }
 trap 'kill_delta; mesh_stop; t_cleanup' EXIT
@@ -100,6 +101,17 @@ t_match "C's plain-DNS stub (TCP) answers it, validated by dnspython" '^NOERROR 
 	"$($PY "$MESHCHECK" "tcp:$((STUB0 + 2))" www.node-alpha.mesh node-alpha.mesh "$(pub_of node-alpha)" 2>&1)"
 q 1 nothere.node-alpha.mesh >/dev/null
 t_match "B relays A's signed denial (validated)" '^secure' "$(validate_last node-alpha.mesh)"
+# authority of last.bin: "TYPE ..." of each RRset (the serial of a SOA)
+authority_last() {
+	$PY -c 'import sys, dns.message, dns.rdatatype as T
+m = dns.message.from_wire(open(sys.argv[1], "rb").read())
+print(" ".join(dns.rdatatype.to_text(r.rdtype) + ("=%d" % r[0].serial if r.rdtype == T.SOA else "") for r in m.authority))' last.bin
+}
+q 0 www.node-alpha.mesh >/dev/null
+t_match "A's positive answer carries its signed SOA (the serial copies are judged by)" \
+	'^SOA=[0-9]+ RRSIG$' "$(authority_last)"
+q 1 www.node-alpha.mesh >/dev/null
+t_match "B's relayed answer too, validated" '^SOA=[0-9]+ RRSIG$' "$(authority_last)"
 t_ok "sdnsctl query --validate accepts B's answer with A's key" \
 	"$BIN/sdnsctl" query --server "127.0.0.1:$((DOQ0 + 1))" --server-name localhost \
 	--ca "$PKI/ca.pem" --cert "$PKI/admin.pem" --key "$PKI/admin.key" \
@@ -113,6 +125,13 @@ t_ok "A updates www.node-alpha.mesh" api_ 0 record update node-alpha.mesh "$id" 
 	www.node-alpha.mesh A 10.0.0.42
 t_ok "B answers the update before the TTL" wait_q "NOERROR 10.0.0.42" 1 www.node-alpha.mesh
 t_ok "C answers the update before the TTL" wait_q "NOERROR 10.0.0.42" 2 www.node-alpha.mesh
+q 0 node-alpha.mesh SOA >/dev/null
+serial=$($PY -c 'import sys, dns.message
+m = dns.message.from_wire(open(sys.argv[1], "rb").read())
+print([r for r in m.answer if r.rdtype == 6][0][0].serial)' last.bin)
+sleep 1.5 # the marks are written within a second
+t_match "B keeps A's newest signed serial ($serial) in its state file" \
+	"^node-alpha\.mesh\. [0-9a-f]{64} $serial\$" "$(cat "$PKI/node-beta/mesh-state" 2>&1)"
 
 # --- no change missed: 50 new names on A, each polled on B and C until
 # seen (sdnsctl bench-mesh exits 1 when any observation gives up) ---
@@ -124,6 +143,36 @@ t_eq "50 changes on A: bench-mesh exits 0" "0" "$rc"
 t_match "no observation missed on B or C" ' 0 of 100 observations missed' "$out"
 echo "$out" | grep -E 'every|missed' | sed 's/^/       /'
 
+# --- audit heads: B fetches A's signed head over DoQ and keeps it in its
+# state dir; A's chain cut behind A's back (as the table owner) makes A
+# publish a shorter head, which B refuses and reports ---
+psql_as() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- psql "$@"; else psql "$@"; fi; }
+# the tables' owner (an insider): sdnsd itself runs as the runtime role
+A_DB="${MESH_CONNINFO/dbname=sdns/dbname=sdns_alpha} user=sdns_owner"
+A_MAX=$(psql_as "$A_DB" -Atqc "SELECT max(id) FROM audit")
+peer_head() { # NODE-INDEX PEER: the head id it keeps of PEER
+	api_ "$1" audit peers --json 2>/dev/null | $PY -c 'import json,sys
+for p in json.load(sys.stdin)["peers"]:
+    if p["name"] == sys.argv[1]: print(p["head"]["id"])' "$2"
+}
+wait_peer_head() { for _ in $(seq 60); do [ "$(peer_head "$1" "$2")" = "$3" ] && return 0; sleep 0.1; done; peer_head "$1" "$2"; return 1; }
+t_ok "B keeps A's newest audit head" wait_peer_head 1 node-alpha "$A_MAX"
+t_ok "so does C" wait_peer_head 2 node-alpha "$A_MAX"
+t_match "B's state file holds it" '"name": "node-alpha"' "$(cat "$PKI/node-beta/audit-peers.json")"
+t_ok "B's peers are all well" api_ 1 audit peers
+psql_as "$A_DB" -qc "ALTER TABLE audit DISABLE TRIGGER USER; DELETE FROM audit WHERE id >= $((A_MAX - 2)); ALTER TABLE audit ENABLE TRIGGER USER" >/dev/null
+t_ok "A reports its own chain cut" t_wait_log "$M/node-alpha.log" 'event=audit_chain_bad .*the chain was cut' 10
+t_ok "B reports A's head going back" t_wait_log "$M/node-beta.log" \
+	"event=audit_peer_head_refused peer=node-alpha kind=shorter got_id=$((A_MAX - 3)) " 10
+out=$(api_ 1 audit peers --json) && rc=0 || rc=$?
+t_eq "sdnsctl audit peers on B exits 1" 1 "$rc"
+t_eq "GET /audit/peers keeps the longer head and names the problem" "$A_MAX shorter $((A_MAX - 3))" \
+	"$(echo "$out" | $PY -c 'import json,sys
+p = [p for p in json.load(sys.stdin)["peers"] if p["name"] == "node-alpha"][0]
+print(p["head"]["id"], p["last_problem"], p["refused_head"]["id"])')"
+t_match "B's /metrics counts it" 'sdns_audit_peer_head_problems_total\{kind="shorter"\} [1-9]' \
+	"$(curl -sS --cacert "$PKI/ca.pem" --cert "$PKI/admin.pem" --key "$PKI/admin.key" "https://localhost:$((API0 + 1))/metrics")"
+
 # --- a peer signing with the wrong key: node-delta, bound on B to one key,
 # signing with another ---
 "$BIN/sdnsctl" pki issue --dir "$PKI" --role node --name node-delta --san localhost \
@@ -131,8 +180,8 @@ echo "$out" | grep -E 'every|missed' | sed 's/^/       /'
 mkdir -p "$PKI/delta-real" "$PKI/delta-bound"
 "$BIN/sdnsctl" pki zonekey --out "$PKI/delta-real" >/dev/null
 "$BIN/sdnsctl" pki zonekey --out "$PKI/delta-bound" >/dev/null
-if [ "$(id -u)" = 0 ]; then runuser -u postgres -- psql "$MESH_CONNINFO" -qc "CREATE DATABASE sdns_delta"
-else psql "$MESH_CONNINFO" -qc "CREATE DATABASE sdns_delta"; fi >/dev/null
+"$ROOT/server/dev/pg.sh" createdb "$M/pg" sdns_delta
+"$ROOT/server/dev/migrate.sh" "${MESH_CONNINFO/dbname=sdns/dbname=sdns_delta}" >"$M/migrate-delta.log" 2>&1
 "$BIN/sdnsd" --db "${MESH_CONNINFO/dbname=sdns/dbname=sdns_delta}" --doq-listen "127.0.0.1:$DELTA" \
 	--api-listen "127.0.0.1:$((DELTA + 1))" --tls-cert "$PKI/node-delta.pem" \
 	--tls-key "$PKI/node-delta.key" --tls-ca "$PKI/ca.pem" --mesh mesh \

@@ -17,7 +17,7 @@ static sdns_store *fresh(void)
 	sdns_store_err e = {0};
 	ck_assert_int_eq(sdns_testpg_fresh_db(g_ci, sizeof g_ci), 0);
 	ck_assert_int_eq(sdns_store_connect(g_ci, &s, &e), 0);
-	ck_assert_int_eq(sdns_store_migrate(s, "migrations", NULL, &e), 0);
+	ck_assert_int_eq(sdns_testpg_migrate(g_ci, NULL), 0);
 	return s;
 }
 

@@ -7,6 +7,7 @@
 
 #include "sdns/error.h"
 #include "sdns/store.h"
+#include "testaudit.h"
 #include "testlib.h"
 #include "testpg.h"
 #include "testpki.h"
@@ -54,7 +55,7 @@ static sdns_store *open_db(void)
 	ck_assert_int_eq(sdns_testpg_fresh_db(ci, sizeof ci), 0);
 	sdns_store *s = NULL;
 	ck_assert_int_eq(sdns_store_connect(ci, &s, &e), 0);
-	ck_assert_int_eq(sdns_store_migrate(s, "migrations", NULL, &e), 0);
+	ck_assert_int_eq(sdns_testpg_migrate(ci, NULL), 0);
 	sdns_store_set_audit_key(s, &key);
 	return s;
 }
@@ -99,7 +100,7 @@ START_TEST(test_peer_add_inserts_active_node_with_zone_key_and_audit)
 	                    "'peer.add' AND actor = "
 	                    "'spiffe://test.mesh/admin/admin'"), 1);
 	json_t *v = NULL;
-	ck_assert_int_eq(sdns_store_audit_verify(s, &v, &e), 0);
+	ck_assert_int_eq(sdns_store_audit_verify(s, sdns_test_own_trust(&key), &v, &e), 0);
 	ck_assert(json_is_true(json_object_get(v, "ok")));
 	json_decref(v);
 	sdns_store_close(s);

@@ -229,8 +229,8 @@ START_TEST(test_node_cert_has_server_and_client_eku_and_its_sans)
 	ck_assert_int_eq(X509_NAME_cmp(X509_get_subject_name(ca),
 	                               X509_get_issuer_name(x)), 0);
 	ck_assert_int_le(days_from_now(X509_get0_notBefore(x)), 0);
-	ck_assert_int_ge(days_from_now(X509_get0_notAfter(x)), 824);
-	ck_assert_int_le(days_from_now(X509_get0_notAfter(x)), 825);
+	ck_assert_int_ge(days_from_now(X509_get0_notAfter(x)), 89);
+	ck_assert_int_le(days_from_now(X509_get0_notAfter(x)), 90);
 	X509_free(ca);
 	X509_free(x);
 }
@@ -570,6 +570,43 @@ START_TEST(test_issue_refuses_bad_names)
 }
 END_TEST
 
+START_TEST(test_node_names_are_one_label_client_names_may_hold_dots)
+{
+	init_default(SDNS_KEY_ED25519);
+	sdns_pki_leaf_opts o = client_opts("x.alpha");
+	o.role = SDNS_ROLE_NODE;
+	ck_assert_int_eq(sdns_pki_issue(&o, err, sizeof(err)), SDNS_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "one label"));
+	ck_assert_int_eq(access(in_dir("leaf.pem"), F_OK), -1);
+	o.role = SDNS_ROLE_CLIENT;
+	ck_assert_int_eq(sdns_pki_issue(&o, err, sizeof(err)), SDNS_OK);
+	char d2[4096];
+	snprintf(d2, sizeof d2, "%s/sub", dir);
+	sdns_pki_init_opts io = {.dir = d2, .node = "x.alpha"};
+	ck_assert_int_eq(sdns_pki_init(&io, err, sizeof(err)), SDNS_EINVAL);
+}
+END_TEST
+
+START_TEST(test_issued_leaf_lives_90_days_unless_told)
+{
+	init_default(SDNS_KEY_ED25519);
+	sdns_pki_leaf_opts o = client_opts("app1");
+	ck_assert_int_eq(sdns_pki_issue(&o, err, sizeof(err)), SDNS_OK);
+	X509 *x = load("leaf.pem");
+	ck_assert_int_ge(days_from_now(X509_get0_notAfter(x)), 89);
+	ck_assert_int_le(days_from_now(X509_get0_notAfter(x)), 90);
+	X509_free(x);
+	o = client_opts("app2");
+	o.cert_path = in_dir("leaf2.pem"), o.key_path = in_dir("leaf2.key");
+	o.not_after_s = 7 * 86400;
+	ck_assert_int_eq(sdns_pki_issue(&o, err, sizeof(err)), SDNS_OK);
+	x = load("leaf2.pem");
+	ck_assert_int_ge(days_from_now(X509_get0_notAfter(x)), 6);
+	ck_assert_int_le(days_from_now(X509_get0_notAfter(x)), 7);
+	X509_free(x);
+}
+END_TEST
+
 START_TEST(test_issue_refuses_bad_sans)
 {
 	init_default(SDNS_KEY_ED25519);
@@ -825,6 +862,8 @@ static Suite *pki_suite(void)
 	tcase_add_test(tc, test_issue_without_mesh_takes_it_from_the_ca);
 	tcase_add_test(tc, test_issue_refuses_an_unknown_role);
 	tcase_add_test(tc, test_issue_refuses_bad_names);
+	tcase_add_test(tc, test_node_names_are_one_label_client_names_may_hold_dots);
+	tcase_add_test(tc, test_issued_leaf_lives_90_days_unless_told);
 	tcase_add_test(tc, test_issue_refuses_bad_sans);
 	tcase_add_test(tc, test_issue_refuses_to_overwrite_a_key);
 	tcase_add_test(tc, test_issue_with_an_existing_p12_writes_nothing);

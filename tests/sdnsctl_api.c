@@ -17,6 +17,7 @@
 #include "sdns/error.h"
 #include "sdns/store.h"
 #include "testlib.h"
+#include "testpg.h"
 #include "testpki.h"
 
 static char dir[256], pgdir[300], conninfo[512], url[64];
@@ -121,7 +122,7 @@ static void setup(void)
 	sdns_store *s = NULL;
 	sdns_store_err serr;
 	ck_assert_int_eq(sdns_store_connect(conninfo, &s, &serr), 0);
-	ck_assert_int_eq(sdns_store_migrate(s, "migrations", NULL, &serr), 0);
+	ck_assert_int_eq(sdns_testpg_migrate(conninfo, NULL), 0);
 	sdns_store_close(s);
 	ck_assert_int_eq(sdns_audit_key_generate(&akey), 0);
 	char cert[300], key[300], ca[300], cakey[300], e[200];
@@ -341,8 +342,11 @@ END_TEST
 START_TEST(test_audit_verify_fails_on_a_row_edited_behind_the_api)
 {
 	ck_assert_int_eq(CTL("zone", "create", "t.mesh"), 0);
-	/* The table's owner may switch its own triggers off: an insider. */
-	PGconn *db = PQconnectdb(conninfo);
+	/* The table's owner (not sdnsd's role) may switch its own triggers
+	 * off: an insider. */
+	char owner[1100];
+	sdns_testpg_owner(conninfo, owner, sizeof(owner));
+	PGconn *db = PQconnectdb(owner);
 	ck_assert_int_eq(PQstatus(db), CONNECTION_OK);
 	PGresult *res = PQexec(db,
 		"ALTER TABLE audit DISABLE TRIGGER USER;"

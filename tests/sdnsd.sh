@@ -71,6 +71,22 @@ kill -TERM "$SDNSD_PID"; wait "$SDNSD_PID"; rc=$?
 t_eq "SIGTERM stops cleanly with exit 0" "0" "$rc"
 t_match "and logs event=stopped" 'event=stopped' "$(cat sdnsd.log)"
 
+# Without --mesh only our own certificate's mesh gets in, although the CA
+# signs for others too.
+"$BIN/sdnsctl" pki issue --dir pki --role client --name app2 --mesh other.mesh >/dev/null
+PORT2=$(t_free_port)
+t_bg sdnsd2 "$BIN/sdnsd" --doq-listen "127.0.0.1:$PORT2" --tls-cert pki/node.pem \
+	--tls-key pki/node.key --tls-ca pki/ca.pem --zone-file "$ROOT/server/dev/node-alpha.mesh.zone" \
+	--workers 1
+S2_PID=$!
+t_ok "without --mesh it logs the mesh of its certificate" t_wait_log sdnsd2.log 'event=mesh_default mesh=test.mesh' 10
+t_wait_log sdnsd2.log 'event=started' 10
+q2() { "$BIN/sdnsctl" query --server "127.0.0.1:$PORT2" --server-name localhost --ca pki/ca.pem "$@" www.node-alpha.mesh; }
+t_ok "a client of its own mesh is answered" q2 --cert pki/app1.pem --key pki/app1.key
+t_fails "a client of another mesh under the same CA is refused" q2 --cert pki/app2.pem --key pki/app2.key
+t_match "for the wrong mesh" 'event=handshake_refused .*wrong_mesh' "$(cat sdnsd2.log)"
+kill -TERM "$S2_PID"; wait "$S2_PID"
+
 echo '{"doq_listen": "127.0.0.1:1", "zone_filez": []}' > bad.json
 out=$("$BIN/sdnsd" --config bad.json 2>&1); rc=$?
 t_eq "an unknown config key is a usage error (exit 2)" "2" "$rc"

@@ -45,6 +45,7 @@ t_bg unbound /usr/sbin/unbound -d -c unbound.conf
 PGPORT=$(t_free_port)
 CONNINFO=$("$ROOT/server/dev/pg.sh" start "$T_DIR/pg" "$PGPORT")
 trap '"$ROOT/server/dev/pg.sh" stop "$T_DIR/pg" >/dev/null 2>&1; t_cleanup' EXIT
+"$ROOT/server/dev/migrate.sh" "$CONNINFO" >"$T_DIR/migrate.log" 2>&1 || { cat "$T_DIR/migrate.log"; exit 1; }
 DOQ=$(t_free_port); API=$(t_free_port); STUB=$(t_free_port)
 t_bg sdnsd "$BIN/sdnsd" --db "$CONNINFO" --doq-listen "127.0.0.1:$DOQ" \
 	--api-listen "127.0.0.1:$API" --stub-listen "127.0.0.1:$STUB" \

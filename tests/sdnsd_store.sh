@@ -16,14 +16,57 @@ PGPORT=$(t_free_port)
 CONNINFO=$("$ROOT/server/dev/pg.sh" start "$T_DIR/pg" "$PGPORT")
 pg_stop() { "$ROOT/server/dev/pg.sh" stop "$T_DIR/pg"; }
 trap 'pg_stop >/dev/null 2>&1; t_cleanup' EXIT
-psql_() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- psql "$CONNINFO" -Atqc "$1"; else psql "$CONNINFO" -Atqc "$1"; fi; }
+# CONNINFO is sdnsd's role (sdns_app); OWNER the tables' owner; SUPER the
+# cluster's superuser (README "Database roles").
+OWNER="$CONNINFO user=sdns_owner"
+SUPER=$("$ROOT/server/dev/pg.sh" conninfo "$T_DIR/pg" super)
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+psql_() { as_pg psql "$SUPER" -Atqc "$1"; }
+# psql_app SQL: as sdnsd's role; prints the error, if any
+psql_app() { as_pg psql "$CONNINFO" -Atqc "$1" 2>&1; }
+sdnsd_once() { # DB-CONNINFO [FLAGS...]: start sdnsd, print its output
+	local db=$1; shift
+	timeout 20 "$BIN/sdnsd" --db "$db" --doq-listen "127.0.0.1:$(t_free_port)" \
+		--api-listen "127.0.0.1:$(t_free_port)" --tls-cert pki/node.pem --tls-key pki/node.key \
+		--tls-ca pki/ca.pem --migrations "$ROOT/migrations" "$@" 2>&1
+}
+
+# Migrations are a separate step, as the owner: the runtime role alone
+# cannot apply them and says what to run.
+out=$(sdnsd_once "$CONNINFO"); rc=$?
+t_eq "sdnsd as the runtime role on an empty database stops (exit 1)" 1 "$rc"
+t_match "and says to migrate as the owner" 'database schema 0 is older than this sdnsd \(4\).*sdnsd --migrate --db OWNER-CONNINFO --db-runtime-role ROLE' "$out"
+out=$("$BIN/sdnsd" --migrate --db "$OWNER" --db-runtime-role sdns_app --migrations "$ROOT/migrations" 2>&1); rc=$?
+t_eq "sdnsd --migrate as the owner role exits 0" 0 "$rc"
+t_match "and applied the four migrations" 'event=migrated migrations_applied=4 .*runtime_role=sdns_app' "$out"
+t_eq "the tables belong to the owner role" "sdns_owner" "$(psql_ "SELECT DISTINCT pg_get_userbyid(relowner) FROM pg_class WHERE relname IN ('audit', 'changes', 'records', 'zones', 'nodes')")"
+
+# sdnsd as a role that could rewrite the audit refuses to start, before
+# its API listens.
+out=$(sdnsd_once "$OWNER"); rc=$?
+t_eq "sdnsd as the owner role refuses to start (exit 1)" 1 "$rc"
+t_match "and says why" 'database role sdns_owner owns the audit table.*could disable the audit triggers.*--db-allow-owner' "$out"
+t_fails "its API never started" grep -q 'event=api_started' <<<"$out"
+out=$(sdnsd_once "$SUPER"); rc=$?
+t_eq "sdnsd as the superuser refuses to start (exit 1)" 1 "$rc"
+t_match "and says why" 'is a superuser: it could disable the audit triggers' "$out"
+# The single-role escape hatch, on a database of its own: migrates at start.
+"$ROOT/server/dev/pg.sh" createdb "$T_DIR/pg" single
+t_bg owner "$BIN/sdnsd" --db "$OWNER dbname=single" --db-allow-owner --doq-listen "127.0.0.1:$(t_free_port)" \
+	--api-listen "127.0.0.1:$(t_free_port)" --tls-cert pki/node.pem --tls-key pki/node.key \
+	--tls-ca pki/ca.pem --migrations "$ROOT/migrations"
+OWNER_PID=$!
+t_ok "with --db-allow-owner it runs" t_wait_log owner.log 'event=db_ready .*owner_allowed=yes' 15
+t_match "and applies the migrations itself" 'event=db_migrated migrations_applied=4' "$(cat owner.log)"
+t_match "and warns" 'level=warn event=db_role_owner' "$(cat owner.log)"
+kill "$OWNER_PID"; wait "$OWNER_PID" 2>/dev/null
 
 DOQ=$(t_free_port); API=$(t_free_port)
 t_bg sdnsd "$BIN/sdnsd" --db "$CONNINFO" --doq-listen "127.0.0.1:$DOQ" \
 	--api-listen "127.0.0.1:$API" --tls-cert pki/node.pem --tls-key pki/node.key \
 	--tls-ca pki/ca.pem --ca-key pki/ca.key --mesh test.mesh \
 	--migrations "$ROOT/migrations" --log-level debug
-t_ok "sdnsd starts in store mode and applies the migrations" t_wait_log sdnsd.log 'event=db_ready' 15
+t_ok "sdnsd starts in store mode as the runtime role" t_wait_log sdnsd.log 'event=db_ready' 15
 
 URL="https://localhost:$API"
 # curl_ WHO METHOD PATH [BODY]: prints "STATUS BODY"; WHO is none, rogue,
@@ -122,6 +165,13 @@ t_match "audit lists every step" 'zone.create.*record.create.*record.update.*tok
 	"$(jget "$r" '" ".join(e["action"] for e in d["entries"])')"
 t_eq "the audit chain verifies" True "$(jget "$(curl_ admin GET /audit/verify)" 'd["ok"]')"
 AID=$(psql_ "SELECT min(id) + 2 FROM audit")
+N=$(psql_ "SELECT count(*) FROM audit")
+t_match "sdnsd's role cannot disable the audit triggers" 'must be owner of table audit' "$(psql_app "ALTER TABLE audit DISABLE TRIGGER ALL")"
+t_match "nor update an entry" 'permission denied for table audit' "$(psql_app "UPDATE audit SET actor = 'x' WHERE id = $AID")"
+t_match "nor delete one" 'permission denied for table audit' "$(psql_app "DELETE FROM audit WHERE id = $AID")"
+t_match "nor truncate the table" 'permission denied for table audit' "$(psql_app "TRUNCATE audit")"
+t_eq "the audit is whole" "$N" "$(psql_ "SELECT count(*) FROM audit")"
+# The owner (or a superuser) still can: an insider, which verify must find.
 psql_ "ALTER TABLE audit DISABLE TRIGGER USER; UPDATE audit SET actor = 'spiffe://test.mesh/admin/mallory' WHERE id = $AID; ALTER TABLE audit ENABLE TRIGGER USER" >/dev/null
 r=$(curl_ admin GET /audit/verify)
 t_eq "a row edited behind the API's back is found" "False $AID" "$(jget "$r" 'str(d["ok"])+" "+str(d["first_bad_id"])')"
@@ -159,5 +209,24 @@ out=$(timeout 20 "$BIN/sdnsd" --db "$CONNINFO" --doq-listen "127.0.0.1:$(t_free_
 	--tls-ca pki/ca.pem --migrations "$ROOT/migrations" 2>&1); rc=$?
 t_eq "sdnsd refuses a newer database schema (exit 1)" 1 "$rc"
 t_match "and says why" 'database schema 999 is newer than this sdnsd' "$out"
+
+# The upgrade of a single-role database (README "Database roles"): the
+# migrations before 004 applied by sdnsd's own role (here the superuser),
+# then deploy/adopt-owner.sql and --migrate as the new owner.
+mkdir -p old-migrations && cp "$ROOT"/migrations/00[123]_*.sql old-migrations/
+as_pg psql "$SUPER" -qc "CREATE DATABASE legacy" >/dev/null
+"$BIN/sdnsd" --migrate --db "$SUPER dbname=legacy" --migrations old-migrations >/dev/null 2>&1
+t_eq "a single-role database: the superuser owns audit" "$(psql_ "SELECT current_user")" \
+	"$(as_pg psql "$SUPER dbname=legacy" -Atqc "SELECT pg_get_userbyid(relowner) FROM pg_class WHERE relname = 'audit'")"
+t_ok "deploy/adopt-owner.sql hands it to sdns_owner" \
+	bash -c "$(declare -f as_pg); as_pg psql '$SUPER dbname=legacy' -q -v owner=sdns_owner -f - <'$ROOT/deploy/adopt-owner.sql'"
+t_ok "sdnsd --migrate as the owner applies the rest" "$BIN/sdnsd" --migrate --db "$OWNER dbname=legacy" \
+	--db-runtime-role sdns_app --migrations "$ROOT/migrations"
+t_eq "nothing is left to the old owner" "sdns_owner" "$(as_pg psql "$SUPER dbname=legacy" -Atqc \
+	"SELECT DISTINCT pg_get_userbyid(relowner) FROM pg_class WHERE relnamespace = 'public'::regnamespace UNION SELECT pg_get_userbyid(proowner) FROM pg_proc WHERE pronamespace = 'public'::regnamespace UNION SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'legacy'")"
+t_bg legacy "$BIN/sdnsd" --db "$CONNINFO dbname=legacy" --doq-listen "127.0.0.1:$(t_free_port)" \
+	--api-listen "127.0.0.1:$(t_free_port)" --tls-cert pki/node.pem --tls-key pki/node.key \
+	--tls-ca pki/ca.pem --migrations "$ROOT/migrations"
+t_ok "and sdnsd serves it as the runtime role" t_wait_log legacy.log 'event=db_ready .*owner_allowed=no' 15
 
 t_done

@@ -14,6 +14,7 @@
 #include "sdns/error.h"
 #include "sdns/pki.h"
 #include "sdns/store.h"
+#include "testaudit.h"
 #include "testlib.h"
 #include "testpg.h"
 #include "testpki.h"
@@ -39,8 +40,8 @@ static sdns_store *open_db(void)
 	ck_assert_int_eq(sdns_testpg_fresh_db(ci, sizeof ci), 0);
 	sdns_store *s = connect_db();
 	int n = -1;
-	ck_assert_int_eq(sdns_store_migrate(s, "migrations", &n, &e), 0);
-	ck_assert_int_eq(n, 3);
+	ck_assert_int_eq(sdns_testpg_migrate(ci, &n), 0);
+	ck_assert_int_eq(n, 4);
 	if (key.pub[0] == 0 && key.pub[1] == 0) sdns_audit_key_generate(&key);
 	sdns_store_set_audit_key(s, &key);
 	return s;
@@ -93,26 +94,38 @@ static uint32_t serial_of(sdns_store *s)
 	return ser;
 }
 
+/* Migrations are the owner role's work (sdnsd --migrate). */
+static sdns_store *connect_owner(void)
+{
+	char owner[1500];
+	sdns_testpg_owner(ci, owner, sizeof owner);
+	sdns_store *s = NULL;
+	ck_assert_int_eq(sdns_store_connect(owner, &s, &e), 0);
+	return s;
+}
+
 START_TEST(test_migrations_applied_once_and_recorded)
 {
-	sdns_store *s = open_db();
+	sdns_store_close(open_db());
+	sdns_store *s = connect_owner();
 	int n = -1;
 	ck_assert_int_eq(sdns_store_migrate(s, "migrations", &n, &e), 0);
 	ck_assert_int_eq(n, 0);
-	ck_assert_int_eq(q1("SELECT count(*) FROM schema_migrations"), 3);
-	ck_assert_int_eq(q1("SELECT max(version) FROM schema_migrations"), 3);
+	ck_assert_int_eq(q1("SELECT count(*) FROM schema_migrations"), 4);
+	ck_assert_int_eq(q1("SELECT max(version) FROM schema_migrations"), 4);
 	sdns_store_close(s);
 }
 END_TEST
 
 START_TEST(test_newer_schema_is_refused_with_message)
 {
-	sdns_store *s = open_db();
+	sdns_store_close(open_db());
+	sdns_store *s = connect_owner();
 	ck_assert_int_eq(sdns_testpg_exec(ci, "INSERT INTO schema_migrations "
 	                 "VALUES (999, '999_future.sql', now())"), 0);
 	ck_assert_int_eq(sdns_store_migrate(s, "migrations", NULL, &e), SDNS_ECONFIG);
 	ck_assert_str_eq(e.message,
-	                 "database schema 999 is newer than this sdnsd (max 3)");
+	                 "database schema 999 is newer than this sdnsd (max 4)");
 	sdns_store_close(s);
 }
 END_TEST
@@ -558,7 +571,7 @@ START_TEST(test_audit_one_entry_per_change_chain_intact)
 	ck_assert_int_eq(json_integer_value(json_object_get(l, "next_after")), 3);
 	json_decref(l);
 	json_t *v = NULL;
-	ck_assert_int_eq(sdns_store_audit_verify(s, &v, &e), 0);
+	ck_assert_int_eq(sdns_store_audit_verify(s, sdns_test_own_trust(&key), &v, &e), 0);
 	ck_assert(json_is_true(json_object_get(v, "ok")));
 	ck_assert_int_eq(json_integer_value(json_object_get(v, "checked")), 3);
 	json_decref(v);
@@ -587,7 +600,7 @@ START_TEST(test_audit_verify_finds_row_edited_behind_our_back)
 	                 "UPDATE audit SET object = 'record:evil' WHERE id = 2; "
 	                 "ALTER TABLE audit ENABLE TRIGGER audit_no_update"), 0);
 	json_t *v = NULL;
-	ck_assert_int_eq(sdns_store_audit_verify(s, &v, &e), 0);
+	ck_assert_int_eq(sdns_store_audit_verify(s, sdns_test_own_trust(&key), &v, &e), 0);
 	ck_assert(json_is_false(json_object_get(v, "ok")));
 	ck_assert_int_eq(json_integer_value(json_object_get(v, "first_bad_id")), 2);
 	ck_assert_int_eq(json_integer_value(json_object_get(v, "checked")), 1);
@@ -641,7 +654,7 @@ START_TEST(test_concurrent_writers_keep_one_chain)
 	                    "b.id = a.id + 1 WHERE b.prev_hash = a.hash"), total - 1);
 	ck_assert_uint_eq(serial_of(s), 1 + WRITERS * PER_WRITER);
 	json_t *v = NULL;
-	ck_assert_int_eq(sdns_store_audit_verify(s, &v, &e), 0);
+	ck_assert_int_eq(sdns_store_audit_verify(s, sdns_test_own_trust(&key), &v, &e), 0);
 	ck_assert(json_is_true(json_object_get(v, "ok")));
 	ck_assert_int_eq(json_integer_value(json_object_get(v, "checked")), total);
 	json_decref(v);
@@ -669,7 +682,7 @@ static void changes_free(sdns_store_change *c, size_t n)
 static void assert_chain_ok(sdns_store *s, long entries)
 {
 	json_t *v = NULL;
-	ck_assert_int_eq(sdns_store_audit_verify(s, &v, &e), 0);
+	ck_assert_int_eq(sdns_store_audit_verify(s, sdns_test_own_trust(&key), &v, &e), 0);
 	ck_assert(json_is_true(json_object_get(v, "ok")));
 	ck_assert_int_eq(json_integer_value(json_object_get(v, "checked")),
 	                 entries);

@@ -2,6 +2,7 @@
  * fake upstream, the real cache and rate limiter, talked to with plain
  * sockets. Responses are parsed back and checked field by field. */
 #include <arpa/inet.h>
+#include <poll.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sdns/answer.h"
@@ -501,6 +503,40 @@ START_TEST(test_idle_tcp_connection_closed_after_timeout)
 }
 END_TEST
 
+/* Slowloris: one byte of a query every 50 ms is not activity; the
+ * connection goes once the idle time has passed since the last whole query. */
+START_TEST(test_single_bytes_do_not_keep_a_tcp_connection_open)
+{
+	teardown();
+	sdns_stub_conf c = {.workers = 1, .tcp_idle_ms = 300};
+	start_with(&c);
+	int fd = tcp_connect();
+	uint8_t q[512], r[512];
+	size_t len = make_q(q, sizeof(q), 1, "www.local.test.", SDNS_T_A, 0);
+	uint8_t framed[514] = {(uint8_t)(len >> 8), (uint8_t)len};
+	memcpy(framed + 2, q, len);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	bool closed = false;
+	for (size_t i = 0; i + 1 < len + 2 && !closed; i++) {
+		if (send(fd, framed + i, 1, MSG_NOSIGNAL) != 1) closed = true;
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		if (poll(&p, 1, 50) == 1 && recv(fd, r, sizeof r, 0) <= 0)
+			closed = true;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+	            (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	/* the whole query would take len+1 sends x 50 ms, over 1.5 s */
+	ck_assert_msg(closed, "still open after %.0f ms of single bytes", ms);
+	ck_assert_double_lt(ms, 1200);
+	close(fd);
+	sdns_stub_stats s;
+	sdns_stub_get_stats(fx.stub, &s);
+	ck_assert_uint_eq(s.tcp_idle_closed, 1);
+}
+END_TEST
+
 START_TEST(test_connection_over_the_limit_is_closed)
 {
 	teardown();
@@ -698,6 +734,7 @@ static Suite *stub_suite(void)
 	tcase_add_test(tc, test_big_answer_whole_over_tcp);
 	tcase_add_test(tc, test_tcp_pipelines_100_queries_on_one_connection);
 	tcase_add_test(tc, test_idle_tcp_connection_closed_after_timeout);
+	tcase_add_test(tc, test_single_bytes_do_not_keep_a_tcp_connection_open);
 	tcase_add_test(tc, test_connection_over_the_limit_is_closed);
 	tcase_add_test(tc, test_zero_length_tcp_frame_closes_connection);
 	tcase_add_test(tc, test_rate_limit_applied_and_lifted);

@@ -28,6 +28,11 @@ typedef struct {
 	 * rcode NOERROR. NULL = unsigned answers. Borrowed. */
 	const sdns_dnssec_key *key;
 	uint32_t now;      /* Unix seconds, for online signatures */
+	/* With DNSSEC, a positive answer also carries the zone's SOA and its
+	 * RRSIG in authority (as a negative one does), when it fits: the
+	 * signed serial of the data, which mesh peers use to refuse older
+	 * copies. */
+	bool soa_with_answers;
 } sdns_answer_opts;
 
 /* Answer query (raw wire form q, qlen) into out. Always produces a response

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "sdns/audit.h"
+#include "sdns/audithead.h"
 
 typedef struct {
 	/* true when the certificate with this SPKI SHA-256 or serial
@@ -29,6 +30,17 @@ typedef struct {
 	/* Writes the daemon's own Prometheus text (DoQ counters ...) into
 	 * buf and returns the bytes written (<= cap); NULL = none. */
 	size_t (*metrics)(void *ctx, char *buf, size_t cap);
+	/* GET /audit/peers: the heads of the peers' audit chains this node
+	 * keeps (a new reference, sdns_audit_book_json's shape); NULL = the
+	 * route answers {"peers":[]}. */
+	json_t *(*audit_peers)(void *ctx);
+	/* GET /audit/head: the newest entry the daemon has verified so far
+	 * (*id, hash): SDNS_OK, and the route verifies only what came after;
+	 * SDNS_ENOTFOUND when it has none yet (the route walks the whole
+	 * chain); SDNS_EBOGUS when it found the chain bad, why in why (the
+	 * route answers 409). NULL = always the whole walk. */
+	int (*audit_verified)(void *ctx, int64_t *id, uint8_t hash[32],
+	                      char *why, size_t why_cap);
 	void *ctx;
 } sdns_api_callbacks;
 
@@ -55,6 +67,9 @@ typedef struct {
 	unsigned handshake_timeout_s; /* 0 = 5 */
 	unsigned timeout_s;       /* idle timeout once authenticated; 0 = 30 */
 	const sdns_audit_key *audit_key; /* signs audit entries (borrowed) */
+	/* Audit keys trusted besides audit_key's own (copied; NULL = none):
+	 * GET /audit/verify believes no other signature. */
+	const sdns_audit_trust *audit_trust;
 	/* The console: GET / and GET /<file> serve the regular files of this
 	 * flat directory (to any valid certificate). NULL or missing = 404. */
 	const char *web_root;

@@ -20,6 +20,9 @@
 /* RRSIG RDATA: 18 fixed octets, signer (<= 255), signature. */
 #define SDNS_DNSSEC_RRSIG_MAX (18 + SDNS_NAME_MAX + SDNS_DNSSEC_SIG_LEN)
 #define SDNS_DNSSEC_DEFAULT_VALIDITY (14u * 86400u)
+/* Mesh zones: short, renewed in the background (a replay window of hours,
+ * not weeks). */
+#define SDNS_DNSSEC_MESH_VALIDITY (6u * 3600u)
 
 typedef struct {
 	uint8_t pub[32];
@@ -157,5 +160,22 @@ uint32_t sdns_dnssec_zone_expiry(const sdns_zone *z);
 int sdns_dnssec_validate_msg(const sdns_dnssec_key *k, const sdns_name *apex,
                              const uint8_t *wire, size_t len, uint32_t now,
                              char *why, size_t why_cap);
+/* What a relay may pass on of a response from another party: the same
+ * check over the signed records only, written to out as a new message
+ * (the ID, the flags without AD and TC, the question) holding nothing but
+ * the RRsets that verified and the RRSIG that verified each, in their
+ * sections, plus a referral's NS (unsigned by RFC 4035 §2.2). Unsigned
+ * records of the answer and authority are left out (then what is left
+ * must still prove the answer, else SDNS_EBOGUS); the additional section
+ * is left out whole (glue is unsigned). Every TTL is clamped to the
+ * original TTL of the RRSIG that verified it and to the seconds left
+ * before that RRSIG expires at now, so no cache keeps the data longer
+ * than its owner signed it for (a referral's NS: the smallest of the
+ * others; a denial's SOA: also its MINIMUM, the negative TTL of RFC 2308).
+ * SDNS_ESPACE when cap is too small. */
+int sdns_dnssec_verified_copy(const sdns_dnssec_key *k, const sdns_name *apex,
+                              const uint8_t *wire, size_t len, uint32_t now,
+                              uint8_t *out, size_t cap, size_t *out_len,
+                              char *why, size_t why_cap);
 
 #endif

@@ -34,7 +34,7 @@ typedef struct {
 
 /* Parse "spiffe://mesh/role/name". mesh and name: 1..63 of [a-z0-9.-],
  * lowercase only (no case games between identities), not starting with '-'
- * or '.'. Anything else: SDNS_ESYNTAX. */
+ * or '.'; a node's name is one label (no '.'). Anything else: SDNS_ESYNTAX. */
 int sdns_identity_parse_uri(const char *uri, size_t len, sdns_identity *out);
 /* "spiffe://mesh/role/name" into buf. */
 int sdns_identity_format_uri(sdns_role role, const char *mesh,
@@ -43,5 +43,7 @@ const char *sdns_role_name(sdns_role role);          /* "node", ... "none" */
 sdns_role sdns_role_from_name(const char *s);        /* NONE if unknown */
 /* Name/mesh charset check used by the parser and by the PKI tools. */
 int sdns_identity_check_part(const char *s, size_t len);
+/* The part check plus the role's own rule: a node name has no '.'. */
+int sdns_identity_check_name(sdns_role role, const char *s, size_t len);
 
 #endif

@@ -13,16 +13,21 @@
  * node answers node callers from local data and this verified cache only
  * (sdns_mesh_answer_cached), never by asking further.
  *
+ * What is passed on: only the RRsets that verified, TTLs clamped to their
+ * RRSIGs (sdns_dnssec_verified_copy).
+ *
  * Freshness: each peer zone has an epoch (changed by every NOTIFY for it,
  * by a newer owner-signed SOA serial, by a new peer key) and the newest SOA
- * serial seen signed by its owner (NOTIFYs carry the signed SOA; negative
- * answers carry it in authority). An answer is cached only when its zone's
+ * serial seen signed by its owner (NOTIFYs carry the signed SOA; answers
+ * carry it in authority), kept across restarts in conf.state_path. An
+ * answer is cached only when its zone's
  * epoch did not change while it was fetched, and its serial (if it has one)
  * is not older than the newest known. Another peer's copy is returned but
  * cached only while the owner is known to be down (a connect failed or a
  * query stalled, and no connection came up since): it may be the data a
  * NOTIFY has just replaced. A copy whose signed serial is older
- * than the newest known is neither returned nor cached. */
+ * than the newest known, or that has no signed SOA, is neither returned
+ * nor cached. */
 #ifndef SDNS_MESH_H
 #define SDNS_MESH_H
 
@@ -51,6 +56,10 @@ typedef struct {
 	                         SDNS_DOQ_PAD_BLOCK) */
 	size_t peer_queue;    /* jobs waiting for one peer, at most (1024):
 	                         a stuck peer must not grow memory */
+	/* File of the high-water marks (per peer zone, the newest serial its
+	 * owner signed that this node has seen), read at start and kept
+	 * current, so a restart does not forget them; NULL = not kept. */
+	const char *state_path;
 	/* Clock of the cache (TTLs); NULL = CLOCK_MONOTONIC. For tests. */
 	uint64_t (*clock_ns)(void);
 } sdns_mesh_conf;
@@ -82,6 +91,7 @@ typedef struct {
 	 * signed serial older than the newest known (reordered, late). */
 	uint64_t notify_in, notify_refused, notify_late;
 	uint64_t peers, peers_up; /* current peer set, connected now */
+	uint64_t state_saves, state_errors; /* writes of the marks' file */
 } sdns_mesh_stats;
 
 /* Copies what c points to. SDNS_EINVAL (with words in err) for a missing
@@ -115,6 +125,8 @@ int sdns_mesh_resolve(sdns_mesh *m, const uint8_t *query, size_t len,
 int sdns_mesh_answer_cached(sdns_mesh *m, const uint8_t *query, size_t len,
                             uint8_t *resp, size_t cap, size_t *resp_len);
 
+/* The mesh's domain ("<mesh>."): every mesh zone lies below it. */
+const sdns_name *sdns_mesh_domain(const sdns_mesh *m);
 /* True when apex is this node's own mesh zone (self.<mesh>), the one zone
  * it sends NOTIFYs for. */
 bool sdns_mesh_is_own_zone(const sdns_mesh *m, const sdns_name *apex);

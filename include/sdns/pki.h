@@ -43,7 +43,7 @@ typedef struct {
 	 * unchecked (e.g. an unknown role); NULL normally */
 	const char *uri_override;
 	int64_t not_before_s;    /* offset from now; 0 = now - 5 min */
-	int64_t not_after_s;     /* offset from now; 0 = 825 days */
+	int64_t not_after_s;     /* offset from now; 0 = 90 days */
 } sdns_pki_leaf_opts;
 
 /* Error texts: these functions write "<what> : <why>" into err (may be NULL)

@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "sdns/audit.h"
+#include "sdns/audithead.h"
 #include "sdns/identity.h"
 #include "sdns/revoked.h"
 #include "sdns/zone.h"
@@ -79,6 +80,25 @@ bool sdns_store_broken(const sdns_store *s);
  * many were applied. Concurrent sdnsd start-ups serialise on a lock. */
 int sdns_store_migrate(sdns_store *s, const char *dir, int *applied,
                        sdns_store_err *err);
+/* SDNS_OK when the database holds every migration of dir (none newer);
+ * else SDNS_ECONFIG, with "database schema N is older than this sdnsd (M):
+ * ..." (or newer). *have and *want (may be NULL) get N and M. For a
+ * runtime role, which cannot migrate. */
+int sdns_store_schema_check(sdns_store *s, const char *dir, int *have,
+                            int *want, sdns_store_err *err);
+
+/* --- database roles (src/store/roles.c; README "Database roles") --- */
+
+/* As the owner role (after sdns_store_migrate): give role exactly the
+ * privileges sdnsd needs (migration 004's sdns_grant_runtime). */
+int sdns_store_grant_runtime(sdns_store *s, const char *role,
+                             sdns_store_err *err);
+/* SDNS_OK when the connected role cannot rewrite the audit: it is no
+ * superuser, owns (or may become the owner of) no table, sequence or
+ * function of the schema, and holds no UPDATE, DELETE, TRUNCATE or TRIGGER
+ * privilege on audit. Otherwise SDNS_EDENIED and err names the role and
+ * what it owns or may do. SDNS_ECONFIG when there is no audit table. */
+int sdns_store_check_runtime(sdns_store *s, sdns_store_err *err);
 /* The key that signs audit entries written through s (copied). Writes
  * without a key fail with SDNS_ECONFIG. */
 void sdns_store_set_audit_key(sdns_store *s, const sdns_audit_key *k);
@@ -257,9 +277,40 @@ int sdns_store_load_revoked(sdns_store *s, sdns_revoked **out,
 int sdns_store_audit_list(sdns_store *s, int64_t after, int limit,
                           const char *actor, const char *action,
                           json_t **out, sdns_store_err *err);
-/* Walk the whole chain. *out = {"ok":true,"checked":N} or {"ok":false,
- * "checked":N,"first_bad_id":K,"reason":"..."}; returns 0 in both cases. */
-int sdns_store_audit_verify(sdns_store *s, json_t **out, sdns_store_err *err);
+/* --- verifying it (src/store/auditverify.c) ---
+ * Signatures are checked only against the keys of trust (the node's own
+ * audit key and those of its trust file), never against the signer_pub a
+ * row names: a row signed by any other key is the first bad entry. */
+
+/* A walk along the chain, resumable: after it, id/hash are the last entry
+ * that verified (0 and zeros before the first). */
+typedef struct {
+	int64_t id;
+	uint8_t hash[SDNS_AUDIT_HASH_LEN];
+	int64_t checked;            /* entries verified by this walk */
+	int64_t bad_id;             /* -1: none */
+	const char *reason;         /* static text, NULL when all verified */
+	bool bad_pub_set;           /* reason is an untrusted signer: */
+	uint8_t bad_pub[SDNS_AUDIT_PUB_LEN];
+} sdns_store_audit_walk;
+/* Continue w: when w->id > 0, entry w->id must still be there with
+ * w->hash (else bad_id = w->id: the chain was cut or rewritten behind the
+ * point already verified); then every entry after it, at most max_rows
+ * (0 = all), must link, hash and be signed by a trusted key. Stops at the
+ * first bad one. Returns 0 when the walk ran (whatever it found). */
+int sdns_store_audit_walk_on(sdns_store *s, const sdns_audit_trust *t,
+                             sdns_store_audit_walk *w, int64_t max_rows,
+                             sdns_store_err *err);
+/* Walk the whole chain. *out = {"ok":true,"checked":N,"head":{"id","hash"}}
+ * or {"ok":false,"checked":N,"first_bad_id":K,"reason":"...", "head":...
+ * (the last entry that verified), "signer_pub":hex (when the reason is an
+ * untrusted key)}; returns 0 in both cases. */
+int sdns_store_audit_verify(sdns_store *s, const sdns_audit_trust *t,
+                            json_t **out, sdns_store_err *err);
+/* The newest entry: *id (0 for an empty chain) and its hash. */
+int sdns_store_audit_head(sdns_store *s, int64_t *id,
+                          uint8_t hash[SDNS_AUDIT_HASH_LEN],
+                          sdns_store_err *err);
 /* Record a refused authentication (the API rate-limits before calling). */
 int sdns_store_audit_auth_refused(sdns_store *s, const char *remote,
                                   const char *reason, sdns_store_err *err);

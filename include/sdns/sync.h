@@ -32,6 +32,12 @@ typedef struct sdns_sync sdns_sync;
 typedef struct {
 	const sdns_dnssec_key *key;  /* sign every zone with it, or NULL */
 	uint32_t sig_validity;       /* 0 = SDNS_DNSSEC_DEFAULT_VALIDITY */
+	/* Zones at or below mesh_domain (when has_mesh_domain) are signed for
+	 * mesh_validity seconds instead (0 = SDNS_DNSSEC_MESH_VALIDITY): a
+	 * peer can replay what the owner signed only while it is valid. */
+	bool has_mesh_domain;
+	sdns_name mesh_domain;
+	uint32_t mesh_validity;
 	unsigned threads;            /* full loads: 0 or 1 = the caller's */
 	size_t max_step;             /* log rows per step; 0 = 10000 */
 	uint64_t seed[2];            /* zone hash key; zero = a fixed one */
@@ -77,6 +83,8 @@ int sdns_sync_step(sdns_sync *s, sdns_store *db, uint32_t now, bool *more);
  * (whole shards). Publishes when it renewed any; returns how many. */
 size_t sdns_sync_resign(sdns_sync *s, uint32_t now, size_t shards,
                         size_t budget);
+/* The RRSIG validity of the zone at apex (mesh zones have their own). */
+uint32_t sdns_sync_validity(const sdns_sync *s, const sdns_name *apex);
 /* Shards of all zones (to pace re-signing laps). */
 size_t sdns_sync_shards(const sdns_sync *s);
 /* The last set published (borrowed: valid until the next call). */

@@ -75,12 +75,13 @@ make_pki() {
 start_db() {
 	chmod 755 "$VAR"
 	CONNINFO=$("$ROOT/server/dev/pg.sh" start "$VAR/pg" "$PGPORT")
+	# each node's database owned by sdns_owner, which migrates it; the
+	# nodes run as sdns_app (README "Database roles")
 	for n in "${NODES[@]}"; do
 		local db
 		db=$(db_of "$n")
-		if [ "$(as_pg psql "$CONNINFO" -Atqc "SELECT 1 FROM pg_database WHERE datname = '$db'")" != 1 ]; then
-			as_pg psql "$CONNINFO" -qc "CREATE DATABASE $db" >/dev/null
-		fi
+		"$ROOT/server/dev/pg.sh" createdb "$VAR/pg" "$db"
+		BIN=$BIN "$ROOT/server/dev/migrate.sh" "${CONNINFO/dbname=sdns/dbname=$db}" >>"$VAR/migrate.log" 2>&1
 	done
 }
 

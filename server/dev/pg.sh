@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
 # A private PostgreSQL cluster for development and tests, on a Unix socket
 # only (listen_addresses=''), everything under DIR:
-#   pg.sh start DIR [PORT]   initdb on first use, start, create database sdns,
-#                            print the conninfo; a running cluster is left as is
+#   pg.sh start DIR [PORT]   initdb on first use, start, create the roles and
+#                            database sdns, print the runtime conninfo; a
+#                            running cluster is left as is
 #   pg.sh stop DIR           fast shutdown (nothing to do when not running)
 #   pg.sh status DIR         exit 0 when running
-#   pg.sh conninfo DIR       print the conninfo
+#   pg.sh conninfo DIR [ROLE]  print the conninfo: app (default), owner, super
+#   pg.sh createdb DIR NAME  create database NAME owned by the owner role
+# Two roles (README "Database roles"): sdns_owner owns the databases and
+# applies the migrations (sdnsd --migrate), sdns_app is the one sdnsd runs
+# as. A conninfo plus " user=ROLE" is that role's (the later keyword wins).
 # As root, DIR is given to the postgres user and every server command runs
 # through `runuser -u postgres --` (PostgreSQL refuses to run as root).
 set -euo pipefail
 
-usage() { echo "usage: pg.sh start|stop|status|conninfo DIR [PORT]" >&2; exit 2; }
+usage() { echo "usage: pg.sh start|stop|status|conninfo|createdb DIR [PORT|ROLE|NAME]" >&2; exit 2; }
 [ $# -ge 2 ] || usage
 cmd=$1
 dir=$2
@@ -36,11 +41,28 @@ else
 	dbuser=$(id -un)
 fi
 
+arg=$port
+case "$cmd" in conninfo|createdb) port= ;; esac
 if [ -z "$port" ]; then
 	if [ -f "$dir/port" ]; then port=$(cat "$dir/port"); else port=5432; fi
 fi
+OWNER=sdns_owner
+APP=sdns_app
 
-conninfo() { echo "host=$dir/sock port=$port dbname=sdns user=$dbuser"; }
+conninfo() { # [app|owner|super]
+	local u=$APP
+	case "${1:-app}" in app) ;; owner) u=$OWNER ;; super) u=$dbuser ;; *) usage ;; esac
+	echo "host=$dir/sock port=$port dbname=sdns user=$u"
+}
+sql() { as "$pgbin/psql" -h "$dir/sock" -p "$port" -U "$dbuser" -v ON_ERROR_STOP=1 -Atq "$@"; }
+createdb_owned() {
+	if [ "$(sql -d postgres -c "SELECT 1 FROM pg_database WHERE datname = '$1'")" != 1 ]; then
+		sql -d postgres -c "CREATE DATABASE \"$1\" OWNER $OWNER"
+	elif [ "$(sql -d "$1" -c "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()")" != "$OWNER" ]; then
+		# made by an earlier pg.sh, owned by the superuser: hand it over
+		sql -d "$1" -v owner=$OWNER -f - <"$(dirname "$0")/../../deploy/adopt-owner.sql" >/dev/null
+	fi
+}
 
 running() { [ -f "$dir/data/PG_VERSION" ] && as "$pgbin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; }
 
@@ -62,12 +84,17 @@ start)
 			-o "-k '$dir/sock' -p $port -c listen_addresses=''" start >/dev/null \
 			|| { tail -20 "$dir/postgres.log" >&2; exit 1; }
 	fi
-	exists=$(as "$pgbin/psql" -h "$dir/sock" -p "$port" -U "$dbuser" -d postgres -Atqc \
-		"SELECT 1 FROM pg_database WHERE datname = 'sdns'")
-	if [ "$exists" != 1 ]; then
-		as "$pgbin/createdb" -h "$dir/sock" -p "$port" -U "$dbuser" sdns
-	fi
+	for r in $OWNER $APP; do
+		if [ "$(sql -d postgres -c "SELECT 1 FROM pg_roles WHERE rolname = '$r'")" != 1 ]; then
+			sql -d postgres -c "CREATE ROLE $r LOGIN"
+		fi
+	done
+	createdb_owned sdns
 	conninfo
+	;;
+createdb)
+	[ -n "$arg" ] || usage
+	createdb_owned "$arg"
 	;;
 stop)
 	if running; then
@@ -78,7 +105,7 @@ status)
 	running
 	;;
 conninfo)
-	conninfo
+	conninfo "$arg"
 	;;
 *)
 	usage

@@ -3,7 +3,8 @@
 # (var/pg, Unix socket only), a dev PKI (var/pki), sdnsd with DoQ on
 # 127.0.0.1:8853, the management API on https://127.0.0.1:8443 and the
 # plain-DNS stub on 127.0.0.1:5353 (SDNS_*_PORT change the ports). The
-# example zone is imported on first start. Ctrl-C stops sdnsd and PostgreSQL.
+# example zone is imported on first start. The migrations are applied as
+# the owner role before sdnsd starts as the runtime role. Ctrl-C stops sdnsd and PostgreSQL.
 # Delete ./var to start over.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -18,21 +19,25 @@ VAR=$(cd "$VAR" && pwd)
 
 # P-256, not the Ed25519 default: browsers do not accept Ed25519
 # certificates in TLS (Chromium closes the handshake), so the admin console
-# could not even be reached. The audit chain then gets its own Ed25519 seed.
+# could not even be reached. The audit chain has its own Ed25519 seed,
+# var/pki/audit.key (pki init writes it; its public key is audit.pub).
 if [ ! -f "$VAR/pki/ca.key" ]; then
 	"$BIN/sdnsctl" pki init --dir "$VAR/pki" --mesh dev.mesh --node dev-node \
 		--san localhost --san 127.0.0.1 --san ::1 --alg p256 >/dev/null
 fi
-audit=()
 if openssl pkey -in "$VAR/pki/node.key" -noout -text 2>/dev/null | head -1 | grep -qi ed25519; then
 	echo "note: $VAR/pki is Ed25519, which browsers refuse in TLS; delete $VAR for a P-256 PKI to use the console" >&2
-else
-	[ -f "$VAR/pki/audit.key" ] || (umask 077; head -c 32 /dev/urandom > "$VAR/pki/audit.key")
-	audit=(--audit-key "$VAR/pki/audit.key")
 fi
+# A var/ made before pki init wrote one: a seed of its own now.
+[ -f "$VAR/pki/audit.key" ] || (umask 077; head -c 32 /dev/urandom > "$VAR/pki/audit.key")
+audit=(--audit-key "$VAR/pki/audit.key" --state-dir "$VAR/pki")
 # The node's zone key: every zone it serves is signed (DNSSEC, Ed25519).
 [ -f "$VAR/pki/zone.key" ] || "$BIN/sdnsctl" pki zonekey --out "$VAR/pki" >/dev/null
+# Two database roles (README "Database roles"): sdns_owner owns the tables
+# and applies the migrations, here and now; sdnsd runs as sdns_app, which
+# owns nothing, so it cannot switch off the audit's append-only triggers.
 conninfo=$(server/dev/pg.sh start "$VAR/pg")
+BIN=$BIN server/dev/migrate.sh "$conninfo"
 
 "$BIN/sdnsd" --db "$conninfo" --doq-listen "127.0.0.1:$DOQ_PORT" \
 	--api-listen "127.0.0.1:$API_PORT" --public-url "https://localhost:$API_PORT" \
@@ -78,6 +83,8 @@ secure_dns development node is running (Ctrl-C stops it)
   Stub (plain DNS, loopback)  127.0.0.1:$STUB_PORT (no upstream: add one with
                               SDNS_RUN_ARGS="--resolver-addr IP:853 --resolver-fqdn NAME --resolver-pin PIN")
   PostgreSQL                  $conninfo
+                              (sdnsd's role sdns_app; the tables' owner, which
+                              applied the migrations: sdns_owner)
   PKI                         $VAR/pki (ca.pem, node.pem, admin.pem/.key)
   Browser certificate         $VAR/pki/admin.p12 (empty password). Import it
                               in the browser's certificate settings (Chromium:

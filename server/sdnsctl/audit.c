@@ -1,19 +1,35 @@
-/* sdnsctl audit list|verify: read the audit chain through the management
- * API and have the server verify it. verify exits 1 when the chain does
- * not verify, after printing the first bad entry. */
+/* sdnsctl audit list|verify|checkpoint|pubkey: read the audit chain
+ * through the management API and have the server verify it against the
+ * keys it trusts. verify exits 1 when the chain does not verify, after
+ * printing the first bad entry, and, with --checkpoint, when the chain no
+ * longer holds a head saved before (auditcp.c). */
 #include <stdio.h>
 #include <string.h>
 
 #include "apicmd.h"
+#include "auditcp.h"
 #include "ctl.h"
 
 static void usage(FILE *f)
 {
 	fputs("usage: sdnsctl audit list [--after ID] [--limit N] [--actor A] "
 	      "[--action A] [API]\n"
-	      "       sdnsctl audit verify [API]\n\n"
-	      "verify: walks the whole chain (hashes, links, signatures); exit\n"
-	      "status 1 and the first bad entry when it does not verify.\n\n"
+	      "       sdnsctl audit verify [--checkpoint FILE [--audit-pub KEY]] [API]\n"
+	      "       sdnsctl audit checkpoint --out FILE [API]\n"
+	      "       sdnsctl audit peers [API]\n"
+	      "       sdnsctl audit pubkey --key FILE\n\n"
+	      "verify: the server walks the whole chain (hashes, links, and\n"
+	      "signatures by the audit keys it trusts); exit status 1 and the\n"
+	      "first bad entry when it does not verify. With --checkpoint, the\n"
+	      "chain must also still hold the head saved in FILE (same id, same\n"
+	      "hash) and be at least that long; --audit-pub (base64, hex or a\n"
+	      "file holding one) is the key the checkpoint must be signed by.\n"
+	      "checkpoint: saves the server's signed head (GET /audit/head) to\n"
+	      "FILE; keep it away from the database.\n"
+	      "peers: the heads of the mesh peers' chains this node keeps;\n"
+	      "exit status 1 when one went back (shorter, rewritten, new key).\n"
+	      "pubkey: the audit public key (base64) of a seed file or an\n"
+	      "Ed25519 PEM key, for sdnsd --audit-trust.\n\n"
 	      "API: --api URL --ca F --cert F --key F [--timeout-ms N] [--json]\n"
 	      "(defaults from SDNS_API, SDNS_CA, SDNS_CERT, SDNS_KEY).\n", f);
 }
@@ -21,15 +37,22 @@ static void usage(FILE *f)
 typedef struct {
 	ctl_api_opts o;
 	const char *after, *limit, *actor, *action;
+	const char *checkpoint, *audit_pub, *out;
 } audit_args;
 
-static int parse(int argc, char **argv, audit_args *a, bool filters)
+/* The flags a subcommand takes besides the API ones: [lo, hi) of names. */
+enum { F_LIST_LO = 0, F_LIST_HI = 4, F_VERIFY_LO = 4, F_VERIFY_HI = 6,
+       F_CP_LO = 6, F_CP_HI = 7 };
+
+static int parse(int argc, char **argv, audit_args *a, int lo, int hi)
 {
 	memset(a, 0, sizeof(*a));
 	ctl_api_opts_init(&a->o);
 	static const char *const names[] = {"--after", "--limit", "--actor",
-	                                    "--action"};
-	const char **vals[] = {&a->after, &a->limit, &a->actor, &a->action};
+	                                    "--action", "--checkpoint",
+	                                    "--audit-pub", "--out"};
+	const char **vals[] = {&a->after, &a->limit, &a->actor, &a->action,
+	                       &a->checkpoint, &a->audit_pub, &a->out};
 	for (int i = 2; i < argc; i++) {
 		int r = ctl_api_opt(&a->o, argc, argv, &i);
 		if (r < 0)
@@ -37,7 +60,7 @@ static int parse(int argc, char **argv, audit_args *a, bool filters)
 		if (r)
 			continue;
 		bool bad = false, hit = false;
-		for (size_t k = 0; filters && k < 4 && !hit && !bad; k++) {
+		for (int k = lo; k < hi && !hit && !bad; k++) {
 			const char *v = ctl_flag(argc, argv, &i, names[k], &bad);
 			if (v) {
 				*vals[k] = v;
@@ -100,7 +123,7 @@ static int audit_list(int argc, char **argv)
 {
 	audit_args a;
 	char path[2600] = "/audit";
-	int st = parse(argc, argv, &a, true);
+	int st = parse(argc, argv, &a, F_LIST_LO, F_LIST_HI);
 	if (st || (st = add_query(path, sizeof(path), "after", a.after)) ||
 	    (st = add_query(path, sizeof(path), "limit", a.limit)) ||
 	    (st = add_query(path, sizeof(path), "actor", a.actor)) ||
@@ -148,8 +171,17 @@ static void print_bad_entry(const audit_args *a, long long id)
 static int audit_verify(int argc, char **argv)
 {
 	audit_args a;
-	int st = parse(argc, argv, &a, false);
+	int st = parse(argc, argv, &a, F_VERIFY_LO, F_VERIFY_HI);
 	if (st)
+		return st;
+	if (a.audit_pub && !a.checkpoint) {
+		fprintf(stderr, "sdnsctl audit verify: --audit-pub goes with "
+		        "--checkpoint\n");
+		return 2;
+	}
+	ctl_checkpoint cp;
+	if (a.checkpoint &&
+	    (st = ctl_checkpoint_load(a.checkpoint, a.audit_pub, &cp)))
 		return st;
 	ctl_api_req req = {.method = "GET", .path = "/audit/verify"};
 	sdns_apiclient_resp r;
@@ -173,15 +205,69 @@ static int audit_verify(int argc, char **argv)
 		if (json_is_integer(bad))
 			print_bad_entry(&a, (long long)json_integer_value(bad));
 	}
+	if (ok && a.checkpoint)
+		ok = ctl_checkpoint_check(&a.o, &cp, j) == 0;
 	json_decref(j);
 	sdns_apiclient_resp_free(&r);
 	return ok ? 0 : 1;
+}
+
+/* The heads of the peers' chains this node keeps, and what went wrong. */
+static int audit_peers(int argc, char **argv)
+{
+	audit_args a;
+	int st = parse(argc, argv, &a, 0, 0);
+	if (st)
+		return st;
+	ctl_api_req req = {.method = "GET", .path = "/audit/peers"};
+	sdns_apiclient_resp r;
+	json_t *j;
+	if ((st = ctl_api_call(&a.o, "audit peers", true, &req, &r, &j)))
+		return st;
+	bool bad = false;
+	size_t i;
+	json_t *p;
+	json_array_foreach(json_object_get(j, "peers"), i, p)
+		bad |= json_integer_value(json_object_get(p, "problems")) > 0;
+	if (a.o.json) {
+		ctl_api_print_raw(&r);
+	} else {
+		printf("%-24s %-10s %-22s %-9s %s\n", "PEER", "HEAD", "SEEN AT",
+		       "PROBLEMS", "LAST PROBLEM");
+		json_array_foreach(json_object_get(j, "peers"), i, p) {
+			char b[5][40];
+			json_t *h = json_object_get(p, "head");
+			printf("%-24s %-10s %-22s %-9s %s\n",
+			       ctl_jstr(p, "name", b[0], 40), ctl_jstr(h, "id", b[1], 40),
+			       ctl_jstr(h, "ts", b[2], 40),
+			       ctl_jstr(p, "problems", b[3], 40),
+			       ctl_jstr(p, "last_problem", b[4], 40));
+		}
+	}
+	json_decref(j);
+	sdns_apiclient_resp_free(&r);
+	return bad ? 1 : 0;
+}
+
+static int audit_checkpoint(int argc, char **argv)
+{
+	audit_args a;
+	int st = parse(argc, argv, &a, F_CP_LO, F_CP_HI);
+	if (st)
+		return st;
+	if (!a.out) {
+		fprintf(stderr, "sdnsctl audit checkpoint: --out FILE is required\n");
+		return 2;
+	}
+	return ctl_checkpoint_save(&a.o, a.out);
 }
 
 int ctl_audit(int argc, char **argv)
 {
 	static const ctl_sub subs[] = {
 		{"list", audit_list}, {"verify", audit_verify},
+		{"checkpoint", audit_checkpoint}, {"pubkey", ctl_audit_pubkey},
+		{"peers", audit_peers},
 	};
 	return ctl_dispatch("audit", subs, sizeof(subs) / sizeof(subs[0]), usage,
 	                    argc, argv);

@@ -25,6 +25,7 @@ int ctl_audit(int argc, char **argv);  /* audit.c: API audit list, verify */
 int ctl_enroll(int argc, char **argv); /* enroll.c: key + CSR → certificate */
 int ctl_bench_api(int argc, char **argv); /* bench_api.c: API writes/s, propagation */
 int ctl_bench_mesh(int argc, char **argv); /* bench_mesh.c: owner change -> peers */
+int ctl_bench_sign(int argc, char **argv); /* bench_sign.c: renewal cost */
 
 /* benchutil.c: shared by the benchmarks. */
 double ctl_now_ms(void);  /* CLOCK_MONOTONIC */

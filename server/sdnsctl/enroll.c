@@ -82,6 +82,8 @@ static const char *csr_name(enroll_ctx *e)
 	if (e->name)
 		return e->name;
 	if (gethostname(e->host, sizeof(e->host) - 1) == 0) {
+		/* the first label: a node name has no dots */
+		e->host[strcspn(e->host, ".")] = '\0';
 		for (char *p = e->host; *p; p++)
 			*p = (char)tolower((unsigned char)*p);
 		if (sdns_identity_check_part(e->host, strlen(e->host)) == 0)

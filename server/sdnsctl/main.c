@@ -16,6 +16,7 @@ static const struct {
 	{"bench", ctl_bench, "NAME [TYPE]      measure DoQ queries/s and latency"},
 	{"bench-api", ctl_bench_api, "ZONE        measure API writes/s and change-to-DoQ time"},
 	{"bench-mesh", ctl_bench_mesh, "ZONE       measure change on owner -> answer on peers"},
+	{"bench-sign", ctl_bench_sign, "           measure background re-signing (CPU/hour)"},
 	{"zone", ctl_zone, "check|list|create|delete|import  zones (check: local)"},
 	{"record", ctl_record, "add|list|update|delete  records of a zone"},
 	{"peer", ctl_peer, "token|list|revoke|add  enrollment tokens and peers"},

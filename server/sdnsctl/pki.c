@@ -3,8 +3,10 @@
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "auditcp.h"
 #include "ctl.h"
 #include "sdns/error.h"
 #include "sdns/identity.h"
@@ -15,19 +17,20 @@
 
 typedef struct {
 	const char *dir, *mesh, *node, *admin, *role, *name, *out, *alg;
-	const char *p12_pass, *cert;
+	const char *p12_pass, *cert, *days;
 	const char *sans[MAX_SANS];
 	size_t n_sans;
 	bool p12, help;
 } pki_args;
 
 enum { O_DIR = 1, O_MESH, O_NODE, O_ADMIN, O_ROLE, O_NAME, O_SAN, O_OUT,
-       O_ALG, O_P12, O_P12_PASS, O_CERT, O_HELP };
+       O_ALG, O_P12, O_P12_PASS, O_CERT, O_DAYS, O_HELP };
 
 static const char init_usage[] =
 	"usage: sdnsctl pki init --dir DIR [options]\n"
 	"Creates a mesh CA, a node and an admin certificate in DIR:\n"
-	"ca.pem ca.key node.pem node.key admin.pem admin.key admin.p12.\n"
+	"ca.pem ca.key node.pem node.key admin.pem admin.key admin.p12, and\n"
+	"the node's audit key audit.key (seed) + audit.pub (sdnsd's default).\n"
 	"Keys are written mode 0600; an existing DIR/ca.key is never replaced.\n"
 	"  --dir DIR         where to write (created, mode 0700, if missing)\n"
 	"  --mesh NAME       mesh name in spiffe://NAME/... (default \"mesh\")\n"
@@ -53,6 +56,8 @@ static const char issue_usage[] =
 	"  --out PREFIX      write PREFIX.pem PREFIX.key [PREFIX.p12]\n"
 	"                    (default DIR/NAME); keys are never replaced\n"
 	"  --mesh NAME       mesh name (default: from the CA's subject)\n"
+	"  --days N          validity in days, 1-825 (default 90: renew\n"
+	"                    by issuing again with a new --out)\n"
 	"  --alg ALG         ed25519 (default) or p256\n"
 	"  --p12             also write PREFIX.p12 (key, certificate, CA)\n"
 	"  --p12-pass PASS   its password (default: empty)\n"
@@ -94,6 +99,7 @@ static const struct option all_opts[] = {
 	{"p12", no_argument, NULL, O_P12},
 	{"p12-pass", required_argument, NULL, O_P12_PASS},
 	{"cert", required_argument, NULL, O_CERT},
+	{"days", required_argument, NULL, O_DAYS},
 	{"help", no_argument, NULL, O_HELP},
 	{NULL, 0, NULL, 0},
 };
@@ -120,7 +126,7 @@ static int store_opt(pki_args *a, int code, const char *val)
 		[O_DIR] = &a->dir, [O_MESH] = &a->mesh, [O_NODE] = &a->node,
 		[O_ADMIN] = &a->admin, [O_ROLE] = &a->role, [O_NAME] = &a->name,
 		[O_OUT] = &a->out, [O_ALG] = &a->alg, [O_P12_PASS] = &a->p12_pass,
-		[O_CERT] = &a->cert,
+		[O_CERT] = &a->cert, [O_DAYS] = &a->days,
 	};
 	if (code == O_HELP)
 		a->help = true;
@@ -209,8 +215,10 @@ static int cmd_init(int argc, char **argv)
 	char err[512];
 	if ((rc = sdns_pki_init(&o, err, sizeof(err))) < 0)
 		return failed(rc, err);
-	printf("wrote %s/{ca,node,admin}.{pem,key} and %s/admin.p12\n", a.dir,
-	       a.dir);
+	if (ctl_auditkey_write(a.dir) < 0)
+		return 1;
+	printf("wrote %s/{ca,node,admin}.{pem,key}, %s/admin.p12 and "
+	       "%s/audit.{key,pub}\n", a.dir, a.dir, a.dir);
 	return 0;
 }
 
@@ -225,7 +233,8 @@ static const char *const node_sans[] = {"localhost", "127.0.0.1", "::1"};
 static int cmd_issue(int argc, char **argv)
 {
 	static const char accepts[] = {O_DIR, O_ROLE, O_NAME, O_SAN, O_OUT,
-	                               O_MESH, O_ALG, O_P12, O_P12_PASS, O_HELP, 0};
+	                               O_MESH, O_ALG, O_P12, O_P12_PASS, O_DAYS,
+	                               O_HELP, 0};
 	pki_args a;
 	int rc = parse(argc, argv, accepts, issue_usage, &a);
 	if (rc >= 0)
@@ -241,6 +250,14 @@ static int cmd_issue(int argc, char **argv)
 		                   "--role must be node, admin or client");
 	if (parse_alg(a.alg, &o.alg) < 0)
 		return usage_error("issue", issue_usage, "--alg must be ed25519 or p256");
+	if (a.days) {
+		char *end;
+		long d = strtol(a.days, &end, 10);
+		if (*end || end == a.days || d < 1 || d > 825)
+			return usage_error("issue", issue_usage,
+			                   "--days must be a whole number 1-825");
+		o.not_after_s = (int64_t)d * 86400;
+	}
 	if (o.role == SDNS_ROLE_NODE && a.n_sans == 0)
 		o.sans = node_sans, o.n_sans = 3;
 	static char ca_pem[PATH_CAP], ca_key[PATH_CAP], prefix[PATH_CAP];

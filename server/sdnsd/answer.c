@@ -15,6 +15,8 @@ int sdnsd_answer(void *ctx, const sdns_identity *peer, const sdns_msg *query,
 {
 	(void)peer, (void)wire, (void)len;
 	sdnsd_state *st = ctx;
+	if (sdnsd_audit_answer(st, query, resp, cap, resp_len) == SDNS_OK)
+		return SDNS_OK;
 	if (worker_slot < 0 &&
 	    (worker_slot = sdns_snapshot_slot_new(&st->zones)) < 0)
 		return SDNS_ELIMIT;
@@ -25,6 +27,9 @@ int sdnsd_answer(void *ctx, const sdns_identity *peer, const sdns_msg *query,
 		.our_udp_size = 1232,
 		.key = key,
 		.now = key ? (uint32_t)time(NULL) : 0,
+		/* Peers refuse copies of mesh answers older than the newest
+		 * serial they saw: every answer says its serial. */
+		.soa_with_answers = st->mesh != NULL,
 	};
 	const sdns_zoneset *zs = sdns_snapshot_enter(&st->zones, worker_slot);
 	int rc = zs ? sdns_answer_msg(zs, query, &opts, resp, cap, resp_len)

@@ -32,18 +32,37 @@ static const struct opt {
 	{"tls-ca", KIND_STR, offsetof(sdnsd_conf, tls_ca), "FILE",
 	 "mesh CA: clients must present a certificate it issued"},
 	{"mesh", KIND_STR, offsetof(sdnsd_conf, mesh), "NAME",
-	 "accept only client identities spiffe://NAME/... (default: any)"},
+	 "accept only identities spiffe://NAME/... (default: the mesh of "
+	 "--tls-cert; '*': any mesh the CA signs)"},
 	{"zone-file", KIND_ZONES, 0, "[ORIGIN=]FILE",
 	 "serve this master file (repeatable)"},
 	{"db", KIND_STR, offsetof(sdnsd_conf, db), "CONNINFO",
 	 "PostgreSQL (libpq conninfo, default $SDNS_DB): serve its zones and "
 	 "run the API"},
+	{"migrate", KIND_FLAG, offsetof(sdnsd_conf, migrate), "",
+	 "apply the migrations to --db (the owner role) and exit; see "
+	 "--db-runtime-role"},
+	{"db-runtime-role", KIND_STR, offsetof(sdnsd_conf, db_runtime_role),
+	 "ROLE", "with --migrate: grant this role what sdnsd needs"},
+	{"db-allow-owner", KIND_FLAG, offsetof(sdnsd_conf, db_allow_owner), "",
+	 "run although the --db role owns the tables (it could rewrite the "
+	 "audit); then migrate at start"},
 	{"api-listen", KIND_STR, offsetof(sdnsd_conf, api_listen), "ADDR:PORT",
 	 "management API, with --db (default 127.0.0.1:8443)"},
 	{"ca-key", KIND_STR, offsetof(sdnsd_conf, ca_key), "FILE",
 	 "mesh CA key: lets POST /enroll issue certificates"},
 	{"audit-key", KIND_STR, offsetof(sdnsd_conf, audit_key), "FILE",
-	 "Ed25519 seed that signs audit entries (default: --tls-key when Ed25519)"},
+	 "Ed25519 seed (or PEM key) that signs audit entries (default: "
+	 "STATE-DIR/audit.key, made on first start)"},
+	{"audit-trust", KIND_STR, offsetof(sdnsd_conf, audit_trust), "FILE",
+	 "more trusted audit public keys, \"NAME KEY\" per line (the other "
+	 "sdnsd of this database, peers' keys by node name)"},
+	{"state-dir", KIND_STR, offsetof(sdnsd_conf, state_dir), "DIR",
+	 "this node's state outside the database: audit key, peers' audit "
+	 "heads (default: the directory of --tls-key)"},
+	{"audit-head-interval", KIND_INT, offsetof(sdnsd_conf,
+	 audit_head_interval), "SECONDS", "how often the own audit head is "
+	 "signed and the peers' heads are fetched (default 10; 0 = never)"},
 	{"zone-key", KIND_STR, offsetof(sdnsd_conf, zone_key), "FILE",
 	 "Ed25519 seed (sdnsctl enroll's zone.key): DNSSEC-sign every zone"},
 	{"sig-validity", KIND_INT, offsetof(sdnsd_conf, sig_validity), "SECONDS",
@@ -145,6 +164,12 @@ static const struct opt {
 	 "mesh name resolution deadline over DoQ peers (default 1500)"},
 	{"no-mesh", KIND_FLAG, offsetof(sdnsd_conf, no_mesh), "",
 	 "do not resolve peers' names (JSON: true)"},
+	{"mesh-state", KIND_STR, offsetof(sdnsd_conf, mesh_state), "FILE",
+	 "newest signed serial seen per peer zone, kept across restarts "
+	 "(default: mesh-state beside --tls-key; none = not kept)"},
+	{"mesh-sig-validity", KIND_INT, offsetof(sdnsd_conf, mesh_sig_validity),
+	 "SECONDS", "RRSIG validity of mesh zones with --zone-key (default "
+	 "21600 = 6 hours)"},
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 
@@ -393,6 +418,18 @@ static const char *find_config_flag(int argc, char **argv)
 
 static int check_required(const sdnsd_conf *c)
 {
+	if (c->migrate) {
+		if (!c->db) {
+			fprintf(stderr, "sdnsd: --migrate needs --db (the owner role's "
+			        "conninfo)\n");
+			return 2;
+		}
+		return 0;
+	}
+	if (c->db_runtime_role) {
+		fprintf(stderr, "sdnsd: --db-runtime-role goes with --migrate\n");
+		return 2;
+	}
 	const char *missing = !c->tls_cert ? "--tls-cert"
 	                      : !c->tls_key ? "--tls-key"
 	                      : !c->tls_ca  ? "--tls-ca"
@@ -420,6 +457,7 @@ int sdnsd_conf_load(sdnsd_conf *c, int argc, char **argv)
 	memset(c, 0, sizeof(*c));
 	c->log_level = SDNS_LOG_INFO;
 	c->changelog_keep = c->changelog_max_age = -1;   /* not given */
+	c->audit_head_interval = -1;
 	c->config_path = find_config_flag(argc, argv);
 	int rc = c->config_path ? load_json(c, c->config_path) : 0;
 	if (!rc)
@@ -463,9 +501,13 @@ void sdnsd_conf_free(sdnsd_conf *c)
 	free(c->api_listen);
 	free(c->ca_key);
 	free(c->audit_key);
+	free(c->mesh_state);
+	free(c->audit_trust);
+	free(c->state_dir);
 	free(c->zone_key);
 	free(c->public_url);
 	free(c->migrations);
+	free(c->db_runtime_role);
 	free(c->web_root);
 	for (size_t i = 0; i < c->n_zone_files; i++)
 		free(c->zone_files[i]);

@@ -10,7 +10,6 @@
  * lost notification then costs a delay, never a change), renews due
  * signatures a slice at a time, and prunes the log. */
 #include <errno.h>
-#include <libgen.h>
 #include <limits.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -23,6 +22,7 @@
 
 #include "sdns/error.h"
 #include "sdns/log.h"
+#include "sdns/mesh.h"
 #include "sdns/store.h"
 #include "sdns/sync.h"
 #include "sdnsd.h"
@@ -152,7 +152,8 @@ static void fatal(sdnsd_dbsync *d, const char *msg)
 	kill(getpid(), SIGTERM); /* main's sigwait loop stops the daemon */
 }
 
-/* Connected and migrated, or a negative code (retry later). */
+/* Connected, the schema current and the role checked (dbrole.c), or a
+ * negative code (retry later). */
 static int ensure_db(sdnsd_dbsync *d)
 {
 	if (d->db && !sdns_store_broken(d->db))
@@ -167,17 +168,14 @@ static int ensure_db(sdnsd_dbsync *d)
 	}
 	if (d->migrated)
 		return SDNS_OK;
-	int applied = 0;
-	rc = sdns_store_migrate(d->db, d->migrations, &applied, &err);
-	if (rc == SDNS_ECONFIG || (rc < 0 && rc != SDNS_EUNAVAIL)) {
-		fatal(d, err.message[0] ? err.message : sdns_strerror(rc));
+	char msg[512] = "";
+	rc = sdnsd_db_prepare(d->conf, d->db, d->migrations, msg, sizeof(msg));
+	if (rc < 0 && rc != SDNS_EUNAVAIL) {
+		fatal(d, msg);
 		return rc;
 	}
-	if (rc == SDNS_OK) {
+	if (rc == SDNS_OK)
 		d->migrated = true;
-		sdns_log(SDNS_LOG_INFO, "db_ready", "migrations_applied=%d dir=%s",
-		         applied, d->migrations);
-	}
 	return rc;
 }
 
@@ -276,6 +274,11 @@ static void resign_tick(sdnsd_dbsync *d)
 	if (!sdnsd_sign_key(d->st)) return;
 	uint32_t validity = d->conf->sig_validity ? (uint32_t)d->conf->sig_validity
 	                                          : SDNS_DNSSEC_DEFAULT_VALIDITY;
+	/* The shortest validity paces the laps (mesh zones have theirs). */
+	uint32_t mv = d->conf->mesh_sig_validity
+	              ? (uint32_t)d->conf->mesh_sig_validity
+	              : SDNS_DNSSEC_MESH_VALIDITY;
+	if (d->st->mesh && mv < validity) validity = mv;
 	uint64_t lap_s = validity / 40;
 	if (lap_s > 600) lap_s = 600;
 	if (lap_s < 1) lap_s = 1;
@@ -356,34 +359,20 @@ static void *sync_thread(void *arg)
 	return NULL;
 }
 
-/* Default: ../migrations beside the binary (bin/sdnsd -> migrations/). */
-static void default_migrations(char *out, size_t cap)
-{
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n <= 0) {
-		snprintf(out, cap, "migrations");
-		return;
-	}
-	exe[n] = '\0';
-	char *dir = dirname(exe);
-	snprintf(out, cap, "%s/../migrations", dir);
-	char *real = realpath(out, NULL);
-	if (real) {
-		snprintf(out, cap, "%s", real);
-		free(real);
-	}
-}
-
 static int make_sync(const sdnsd_conf *c, sdnsd_state *st, sdnsd_dbsync *d)
 {
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	sdns_sync_conf sc = {
 		.key = sdnsd_sign_key(st),
 		.sig_validity = (uint32_t)c->sig_validity,
+		.mesh_validity = (uint32_t)c->mesh_sig_validity,
 		.threads = c->sync_threads ? (unsigned)c->sync_threads
 		                           : (unsigned)(cores > 0 ? cores : 1),
 	};
+	if (st->mesh) {
+		sc.has_mesh_domain = true;
+		sc.mesh_domain = *sdns_mesh_domain(st->mesh);
+	}
 	/* A per-process hash key: nobody who writes names can aim them. */
 	if (getrandom(sc.seed, sizeof(sc.seed), 0) != (ssize_t)sizeof(sc.seed))
 		sc.seed[0] = mono_ns(), sc.seed[1] = (uint64_t)getpid();
@@ -398,12 +387,19 @@ int sdnsd_dbsync_start(const sdnsd_conf *c, sdnsd_state *st,
 		return SDNS_ENOMEM;
 	d->conf = c;
 	d->st = st;
-	if (c->migrations)
-		snprintf(d->migrations, sizeof(d->migrations), "%s", c->migrations);
-	else
-		default_migrations(d->migrations, sizeof(d->migrations));
+	sdnsd_migrations_dir(c, d->migrations, sizeof(d->migrations));
 	int rc = make_sync(c, st, d);
 	if (rc < 0) {
+		free(d);
+		return rc;
+	}
+	/* A role that could rewrite the audit must not serve the API even for a
+	 * moment: when the database is up, check before anything starts (when
+	 * it is down, the thread checks at its first connect). */
+	rc = ensure_db(d);
+	if (rc < 0 && rc != SDNS_EUNAVAIL) {
+		sdns_store_close(d->db);
+		sdns_sync_free(d->sync);
 		free(d);
 		return rc;
 	}

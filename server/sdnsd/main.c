@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "sdns/api.h"
-#include "sdns/audit.h"
 #include "sdns/error.h"
 #include "sdns/log.h"
 #include "sdns/revoked.h"
@@ -120,21 +119,7 @@ static void wait_for_signals(const sdnsd_conf *c, sdnsd_state *st,
 	}
 }
 
-/* The key that signs audit entries: --audit-key, else the TLS key. */
-static int load_audit_key(const sdnsd_conf *c, sdns_audit_key *k)
-{
-	int rc = c->audit_key ? sdns_audit_key_load_seed(c->audit_key, k)
-	                      : sdns_audit_key_load(c->tls_key, k);
-	if (rc < 0)
-		sdns_log(SDNS_LOG_ERROR, "start_failed",
-		         "error=\"audit key: %s%s\"", sdns_strerror(rc),
-		         c->audit_key ? "" : " (the --tls-key is not Ed25519: give "
-		                             "--audit-key with a seed file)");
-	return rc;
-}
-
-static int start_api(const sdnsd_conf *c, sdnsd_state *st,
-                     const sdns_audit_key *key, sdns_api **api)
+static int start_api(const sdnsd_conf *c, sdnsd_state *st, sdns_api **api)
 {
 	char web[4096];
 	if (c->web_root) snprintf(web, sizeof(web), "%s", c->web_root);
@@ -145,7 +130,9 @@ static int start_api(const sdnsd_conf *c, sdnsd_state *st,
 		.key_path = c->tls_key, .ca_path = c->tls_ca,
 		.ca_key_path = c->ca_key, .mesh = c->mesh, .conninfo = c->db,
 		.public_url = c->public_url, .threads = (unsigned)c->api_threads,
-		.audit_key = key, .import_max = (size_t)c->import_max,
+		.audit_key = sdnsd_audit_key(st),
+		.audit_trust = sdnsd_audit_trust(st),
+		.import_max = (size_t)c->import_max,
 		.max_subscribers_per_identity = (unsigned)c->events_max_per_id,
 		.max_connections = (unsigned)c->api_max_conns,
 		.max_per_address = (unsigned)c->api_max_conns_per_addr,
@@ -153,7 +140,9 @@ static int start_api(const sdnsd_conf *c, sdnsd_state *st,
 		.timeout_s = (unsigned)c->api_idle_timeout,
 		.refusals_audit_per_addr = (unsigned)c->api_refusals_per_addr,
 		.refusals_audit_max = (unsigned)c->api_refusals_max,
-		.cb = {sdnsd_is_revoked, sdnsd_metrics, st},
+		.cb = {.is_revoked = sdnsd_is_revoked, .metrics = sdnsd_metrics,
+		       .audit_peers = sdnsd_audit_peers_json,
+		       .audit_verified = sdnsd_audit_verified, .ctx = st},
 	};
 	char err[512] = "";
 	int rc = sdns_api_start(&ac, api, err, sizeof(err));
@@ -199,10 +188,9 @@ static int start_doq(const sdnsd_conf *c, sdnsd_state *st)
 
 static int run(const sdnsd_conf *c, sdnsd_state *st, const sigset_t *set)
 {
-	sdns_audit_key key;
 	sdnsd_dbsync *sync = NULL;
 	sdns_api *api = NULL;
-	int rc = c->db ? load_audit_key(c, &key) : SDNS_OK;
+	int rc = c->db ? sdnsd_audit_setup(c, st) : SDNS_OK;
 	if (rc == SDNS_OK)
 		rc = sdnsd_mesh_start(c, st);
 	if (rc == SDNS_OK)
@@ -210,7 +198,9 @@ static int run(const sdnsd_conf *c, sdnsd_state *st, const sigset_t *set)
 	if (rc == SDNS_OK && c->db) {
 		rc = sdnsd_dbsync_start(c, st, &sync);
 		if (rc == SDNS_OK)
-			rc = start_api(c, st, &key, &api);
+			rc = start_api(c, st, &api);
+		if (rc == SDNS_OK)
+			rc = sdnsd_audit_start(c, st);
 	}
 	if (rc == SDNS_OK)
 		rc = sdnsd_stub_start(c, st);
@@ -219,6 +209,7 @@ static int run(const sdnsd_conf *c, sdnsd_state *st, const sigset_t *set)
 	if (rc == SDNS_OK)
 		wait_for_signals(c, st, set);
 	sdnsd_sign_stop(st);
+	sdnsd_audit_stop(st);
 	sdns_api_stop(api);
 	sdnsd_dbsync_stop(sync);
 	/* DoQ workers and stub workers may be in the mesh: stop them, then
@@ -229,6 +220,7 @@ static int run(const sdnsd_conf *c, sdnsd_state *st, const sigset_t *set)
 	sdnsd_mesh_stop(st);
 	sdns_doq_server_free(st->doq);
 	st->doq = NULL;
+	sdnsd_audit_free(st);   /* workers and API threads read it */
 	return rc;
 }
 
@@ -241,6 +233,15 @@ int main(int argc, char **argv)
 		return rc == 1 ? 0 : 2;
 	}
 	sdns_log_setup(stderr, c.log_level);
+	if (c.migrate) {   /* sdnsd --migrate: no certificate, no mesh */
+		rc = sdnsd_migrate_main(&c);
+		sdnsd_conf_free(&c);
+		return rc < 0 ? 1 : 0;
+	}
+	if (sdnsd_mesh_default(&c) < 0) {
+		sdnsd_conf_free(&c);
+		return 1;
+	}
 
 	sigset_t set;
 	sigemptyset(&set);

@@ -3,6 +3,9 @@
  * mesh, NOTIFY from peers), and the hooks dbsync and the stub call. */
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,7 +18,7 @@
 #include "sdnsd.h"
 
 /* Our identity from the URI SAN of --tls-cert (the leaf comes first). */
-static int own_identity(const char *cert_path, sdns_identity *id)
+int sdnsd_own_identity(const char *cert_path, sdns_identity *id)
 {
 	gnutls_datum_t pem = { NULL, 0 };
 	gnutls_x509_crt_t crt;
@@ -41,6 +44,48 @@ static int own_identity(const char *cert_path, sdns_identity *id)
 	return rc;
 }
 
+/* Which mesh's identities we accept. A CA may serve several meshes, so
+ * "any identity the CA signed" would let another mesh's nodes in: without
+ * --mesh we take the mesh of our own certificate; "--mesh '*'" is the
+ * explicit any. A certificate without a mesh identity keeps any, said. */
+int sdnsd_mesh_default(sdnsd_conf *c)
+{
+	if (c->mesh && !strcmp(c->mesh, "*")) {
+		free(c->mesh);
+		c->mesh = NULL;
+		sdns_log(SDNS_LOG_WARN, "mesh_any", "reason=\"--mesh *: identities "
+		         "of every mesh the CA signs are accepted\"");
+		return SDNS_OK;
+	}
+	if (c->mesh || !c->tls_cert) return SDNS_OK;
+	sdns_identity id;
+	if (sdnsd_own_identity(c->tls_cert, &id) != SDNS_OK) {
+		sdns_log(SDNS_LOG_WARN, "mesh_any", "reason=\"--tls-cert names no "
+		         "spiffe:// mesh and --mesh is not given\"");
+		return SDNS_OK;
+	}
+	c->mesh = strdup(id.mesh);
+	if (!c->mesh) return SDNS_ENOMEM;
+	sdns_log(SDNS_LOG_INFO, "mesh_default", "mesh=%s from=--tls-cert", id.mesh);
+	return SDNS_OK;
+}
+
+/* --mesh-state, by default "mesh-state" beside --tls-key (the node's own
+ * directory, not the database); "" when not kept. */
+static void state_path(const sdnsd_conf *c, char *out, size_t cap)
+{
+	out[0] = '\0';
+	if (c->mesh_state) {
+		if (strcmp(c->mesh_state, "none"))
+			snprintf(out, cap, "%s", c->mesh_state);
+		return;
+	}
+	char key[PATH_MAX];
+	snprintf(key, sizeof key, "%s", c->tls_key);
+	int n = snprintf(out, cap, "%s/mesh-state", dirname(key));
+	if (n < 0 || (size_t)n >= cap) out[0] = '\0';
+}
+
 bool sdnsd_mesh_wanted(const sdnsd_conf *c)
 {
 	return c->db && !c->no_mesh && c->tls_cert && c->tls_key && c->tls_ca;
@@ -50,17 +95,20 @@ int sdnsd_mesh_start(const sdnsd_conf *c, sdnsd_state *st)
 {
 	if (!sdnsd_mesh_wanted(c)) return SDNS_OK;
 	sdns_identity id;
-	int rc = own_identity(c->tls_cert, &id);
+	int rc = sdnsd_own_identity(c->tls_cert, &id);
 	if (rc || id.role != SDNS_ROLE_NODE) {
 		sdns_log(SDNS_LOG_INFO, "mesh_off", "reason=\"--tls-cert is not a "
 		         "node certificate\"");
 		return SDNS_OK;
 	}
+	char state[PATH_MAX];
+	state_path(c, state, sizeof state);
 	sdns_mesh_conf mc = {
 		.mesh = id.mesh, .self = id.name, .ca_path = c->tls_ca,
 		.cert_path = c->tls_cert, .key_path = c->tls_key,
 		.timeout_ms = (uint32_t)c->mesh_timeout,
 		.pad_block = SDNS_DOQ_PAD_BLOCK,
+		.state_path = state[0] ? state : NULL,
 	};
 	char err[256] = "";
 	rc = sdns_mesh_new(&mc, &st->mesh, err, sizeof err);
@@ -68,8 +116,9 @@ int sdnsd_mesh_start(const sdnsd_conf *c, sdnsd_state *st)
 		sdns_log(SDNS_LOG_ERROR, "start_failed", "error=\"%s\"", err);
 		return rc;
 	}
-	sdns_log(SDNS_LOG_INFO, "mesh_started", "mesh=%s self=%s timeout_ms=%u",
-	         id.mesh, id.name, mc.timeout_ms ? mc.timeout_ms : 1500u);
+	sdns_log(SDNS_LOG_INFO, "mesh_started", "mesh=%s self=%s timeout_ms=%u "
+	         "state=%s", id.mesh, id.name, mc.timeout_ms ? mc.timeout_ms : 1500u,
+	         state[0] ? state : "none");
 	return SDNS_OK;
 }
 
@@ -294,5 +343,15 @@ size_t sdnsd_mesh_metrics(sdnsd_state *st, char *buf, size_t cap)
 	    (ull)s.notify_acked, (ull)s.notify_rejected, (ull)s.notify_unsent,
 	    (ull)s.notify_unanswered, (ull)s.notify_dropped, (ull)s.notify_late);
 	if (n < 0) return 0;
-	return (size_t)n < cap ? (size_t)n : cap - 1;
+	size_t len = (size_t)n < cap ? (size_t)n : cap - 1;
+	n = snprintf(buf + len, cap - len,
+	    "# HELP sdns_mesh_state_writes_total Writes of the high-water marks "
+	    "file (--mesh-state) by result.\n"
+	    "# TYPE sdns_mesh_state_writes_total counter\n"
+	    "sdns_mesh_state_writes_total{result=\"ok\"} %llu\n"
+	    "sdns_mesh_state_writes_total{result=\"error\"} %llu\n",
+	    (ull)s.state_saves, (ull)s.state_errors);
+	if (n < 0) return len;
+	len += (size_t)n < cap - len ? (size_t)n : cap - len - 1;
+	return len;
 }

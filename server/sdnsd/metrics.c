@@ -89,5 +89,7 @@ size_t sdnsd_metrics(void *ctx, char *buf, size_t cap)
 		o.len += sdnsd_stub_metrics(st, o.buf + o.len, o.cap - o.len);
 	if (o.len < o.cap)
 		o.len += sdnsd_mesh_metrics(st, o.buf + o.len, o.cap - o.len);
+	if (o.len < o.cap)
+		o.len += sdnsd_audit_metrics(st, o.buf + o.len, o.cap - o.len);
 	return o.len;
 }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "sdns/audithead.h"
 #include "sdns/dnssec.h"
 #include "sdns/doq.h"
 #include "sdns/snapshot.h"
@@ -32,7 +33,10 @@ typedef struct {
 	char *db;                /* libpq conninfo; also SDNS_DB */
 	char *api_listen;        /* default 127.0.0.1:8443 with --db */
 	char *ca_key;            /* enables POST /enroll */
-	char *audit_key;         /* seed file; default: the Ed25519 --tls-key */
+	char *audit_key;         /* seed file; default: <state_dir>/audit.key */
+	char *audit_trust;       /* more trusted audit keys ("NAME KEY" lines) */
+	char *state_dir;         /* default: the directory of --tls-key */
+	long long audit_head_interval; /* seconds; -1 unset (10); 0 = off */
 	char *zone_key;          /* Ed25519 seed: DNSSEC-sign every zone */
 	long long sig_validity;  /* RRSIG validity, seconds (default 14 days) */
 	long long changelog_keep;     /* rows; -1 unset (default 1000000) */
@@ -40,6 +44,9 @@ typedef struct {
 	long long sync_threads;       /* full loads; 0 = cores */
 	char *public_url;
 	char *migrations;        /* default: <binary>/../migrations */
+	long long migrate;       /* --migrate: apply them as the owner, exit */
+	char *db_runtime_role;   /* with --migrate: grant it the runtime rights */
+	long long db_allow_owner; /* run as the owner (and migrate at start) */
 	char *web_root;          /* console files; default <binary>/../web */
 	long long events_max;    /* GET /events subscribers; 0 = API default */
 	long long api_threads;
@@ -71,6 +78,8 @@ typedef struct {
 	/* the mesh (with --db and a node certificate) */
 	long long mesh_timeout;  /* ms, whole resolution (default 1500) */
 	long long no_mesh;       /* --no-mesh */
+	char *mesh_state;        /* high-water marks file ("none" = not kept) */
+	long long mesh_sig_validity; /* RRSIG validity of mesh zones, seconds */
 	/* kept to re-read the settings on SIGHUP */
 	int argc;
 	char **argv;
@@ -94,6 +103,7 @@ typedef struct {
 	struct sdnsd_stub *stub; /* NULL when the stub is off */
 	struct sdnsd_signer *signer; /* NULL without --zone-key */
 	struct sdns_mesh *mesh;  /* NULL when the mesh is off */
+	struct sdnsd_audit *audit; /* store mode: audit key, heads (audit.c) */
 } sdnsd_state;
 
 /* admit.c: revocation checks against the current revoked set. */
@@ -106,8 +116,21 @@ void sdnsd_close_revoked(sdnsd_state *st);
 /* metrics.c: Prometheus text for GET /metrics. ctx = sdnsd_state. */
 size_t sdnsd_metrics(void *ctx, char *buf, size_t cap);
 
+/* dbrole.c: the database roles. --migrations, else ../migrations beside
+ * the binary. */
+void sdnsd_migrations_dir(const sdnsd_conf *c, char *out, size_t cap);
+/* sdnsd --migrate: apply the migrations to c->db, grant c->db_runtime_role;
+ * 0 or a negative code (logged). */
+int sdnsd_migrate_main(const sdnsd_conf *c);
+struct sdns_store;
+/* At connect: the schema must be current and the role own nothing (with
+ * --db-allow-owner: migrate, and only warn). SDNS_EUNAVAIL: retry; other
+ * codes: msg says why sdnsd must stop. */
+int sdnsd_db_prepare(const sdnsd_conf *c, struct sdns_store *db,
+                     const char *dir, char *msg, size_t cap);
+
 /* dbsync.c: keeps the snapshots equal to PostgreSQL (LISTEN/NOTIFY, full
- * resync after every reconnect), applying the migrations first. */
+ * resync after every reconnect), once dbrole.c has checked the database. */
 typedef struct sdnsd_dbsync sdnsd_dbsync;
 int sdnsd_dbsync_start(const sdnsd_conf *c, sdnsd_state *st,
                        sdnsd_dbsync **out);
@@ -147,6 +170,8 @@ size_t sdnsd_stub_metrics(sdnsd_state *st, char *buf, size_t cap);
 struct sdns_store;
 struct sdns_zoneset;
 bool sdnsd_mesh_wanted(const sdnsd_conf *c);
+/* --mesh defaults to our own certificate's mesh ("*" for any). */
+int sdnsd_mesh_default(sdnsd_conf *c);
 /* Before the DoQ server: it then answers through sdnsd_answer_async. */
 int sdnsd_mesh_start(const sdnsd_conf *c, sdnsd_state *st);
 void sdnsd_mesh_stop(sdnsd_state *st);
@@ -166,6 +191,28 @@ bool sdnsd_mesh_name(sdnsd_state *st, const sdns_name *qname);
 size_t sdnsd_mesh_metrics(sdnsd_state *st, char *buf, size_t cap);
 int sdnsd_mesh_stub_forward(sdnsd_state *st, const uint8_t *wire,
                             size_t len, sdns_stub_done_fn done, void *token);
+
+/* audit.c: the audit key and trust, the own signed head and the peers'.
+ * setup: the state directory, the key (--audit-key, else
+ * STATE-DIR/audit.key, made on first start), --audit-trust. */
+int sdnsd_audit_setup(const sdnsd_conf *c, sdnsd_state *st);
+const sdns_audit_key *sdnsd_audit_key(const sdnsd_state *st);
+const sdns_audit_trust *sdnsd_audit_trust(const sdnsd_state *st);
+/* The thread (store mode, --audit-head-interval > 0). stop joins it;
+ * free (after the DoQ workers and the API are gone) frees the rest. */
+int sdnsd_audit_start(const sdnsd_conf *c, sdnsd_state *st);
+void sdnsd_audit_stop(sdnsd_state *st);
+void sdnsd_audit_free(sdnsd_state *st);
+/* DoQ: TXT _audit-head.<self>.<mesh> answered with the signed head;
+ * SDNS_ENOTFOUND for any other query. */
+int sdnsd_audit_answer(sdnsd_state *st, const sdns_msg *q, uint8_t *resp,
+                       size_t cap, size_t *len);
+json_t *sdnsd_audit_peers_json(void *ctx);   /* API callbacks */
+int sdnsd_audit_verified(void *ctx, int64_t *id, uint8_t hash[32],
+                         char *why, size_t why_cap);
+size_t sdnsd_audit_metrics(sdnsd_state *st, char *buf, size_t cap);
+/* mesh.c: our identity from the URI SAN of the certificate file. */
+int sdnsd_own_identity(const char *cert_path, sdns_identity *id);
 
 /* web.c: <binary>/../web (resolved), for the console files. */
 void sdnsd_web_root_default(char *out, size_t cap);

@@ -1,7 +1,9 @@
 /* Validation of a whole response against one zone key: signatures over
  * every RRset of the answer and authority sections, then the denial proof
  * when the answer does not hold what was asked (RFC 9824 compact NSEC or a
- * classic covering NSEC with its wildcard proof, RFC 4035 §5.4). */
+ * classic covering NSEC with its wildcard proof, RFC 4035 §5.4). The
+ * verified copy (what a relay may pass on) is the same check over the
+ * signed records only, written out with nothing else. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,15 +21,20 @@ typedef struct {
 	const sdns_msg *m;
 	const sdns_rr *rrs;   /* answer then authority */
 	size_t n;
+	size_t nan;           /* of which in the answer section */
 	uint32_t now;
 	char *why;
 	size_t why_cap;
 	uint16_t *rdlen;      /* scratch for one RRset */
 	const uint8_t **rdata;
 	bool *done;
+	size_t *members;      /* scratch: indices of one RRset */
+	uint32_t *lim;        /* per record: TTL bound from the RRSIG that
+	                         verified it (UINT32_MAX: not verified) */
 	bool wild;            /* some RRset was a wildcard expansion */
 	sdns_name wild_owner;
 	bool referral;        /* unsigned NS of a zone cut in authority */
+	bool denial;          /* proven by NSEC: what was asked is not there */
 	sdns_name cut;
 } vctx;
 
@@ -66,8 +73,24 @@ static uint8_t sig_labels(const sdns_rr *rr)
 	return rr->rdlen >= 4 ? rr->rdata[3] : 0;
 }
 
-/* Try every RRSIG for the set; the last failure explains. */
-static int check_set(vctx *v, size_t first, sdns_rrset *set)
+static uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+/* How long the records an RRSIG verified may be kept: no longer than the
+ * original TTL it signed, and not past its expiration (the window holds at
+ * now, so the difference is in range). */
+static uint32_t sig_limit(const sdns_rr *sig, uint32_t now)
+{
+	uint32_t orig = rd32(sig->rdata + 4), left = rd32(sig->rdata + 8) - now;
+	return orig < left ? orig : left;
+}
+
+/* Try every RRSIG for the set; the last failure explains. *sig: the index
+ * of the one that verified. */
+static int check_set(vctx *v, size_t first, sdns_rrset *set, size_t *sig)
 {
 	const sdns_rr *head = &v->rrs[first];
 	char w[200] = "", nb[SDNS_NAME_STR_MAX], tb[16];
@@ -85,6 +108,7 @@ static int check_set(vctx *v, size_t first, sdns_rrset *set)
 				v->wild = true;
 				v->wild_owner = head->owner;
 			}
+			*sig = i;
 			return SDNS_OK;
 		}
 	}
@@ -99,8 +123,7 @@ static int check_set(vctx *v, size_t first, sdns_rrset *set)
 static bool cut_ns(vctx *v, size_t i)
 {
 	const sdns_rr *rr = &v->rrs[i];
-	return rr->type == SDNS_T_NS && v->m->count[SDNS_SEC_AN] == 0 &&
-	       i >= v->m->count[SDNS_SEC_AN] &&
+	return rr->type == SDNS_T_NS && v->nan == 0 && i >= v->nan &&
 	       !sdns_name_eq_ci(&rr->owner, v->apex);
 }
 
@@ -118,11 +141,17 @@ static int check_sigs(vctx *v)
 		for (size_t j = i; j < v->n; j++) {
 			if (v->done[j] || !same_set(rr, &v->rrs[j])) continue;
 			v->done[j] = true;
+			v->members[set.count] = j;
 			v->rdlen[set.count] = v->rrs[j].rdlen;
 			v->rdata[set.count++] = v->rrs[j].rdata;
 		}
-		int rc = check_set(v, i, &set);
+		size_t sig = 0;
+		int rc = check_set(v, i, &set, &sig);
 		if (rc) return rc;
+		if (!v->lim) continue;
+		uint32_t l = sig_limit(&v->rrs[sig], v->now);
+		v->lim[sig] = l;
+		for (uint16_t k = 0; k < set.count; k++) v->lim[v->members[k]] = l;
 	}
 	return SDNS_OK;
 }
@@ -224,7 +253,7 @@ static bool answered(vctx *v, sdns_name *sname, uint16_t qtype)
 {
 	for (int hop = 0; hop < CNAME_HOPS; hop++) {
 		const sdns_rr *cname = NULL;
-		for (size_t i = 0; i < v->m->count[SDNS_SEC_AN]; i++) {
+		for (size_t i = 0; i < v->nan; i++) {
 			const sdns_rr *rr = &v->rrs[i];
 			if (!sdns_name_eq_ci(&rr->owner, sname) ||
 			    rr->type == SDNS_T_RRSIG)
@@ -276,7 +305,53 @@ static int validate(vctx *v)
 	if (!sdns_name_is_sub_ci(&sname, v->apex))
 		return vbogus(v, "CNAME leaves the zone at %s",
 		             nstr(&sname, nb, sizeof(nb)));
+	v->denial = true;
 	return denial(v, &sname, m->qtype);
+}
+
+static int vctx_init(vctx *v, const sdns_dnssec_key *k,
+                     const sdns_name *apex, const sdns_msg *m,
+                     const sdns_rr *rrs, size_t n, size_t nan, uint32_t now,
+                     bool limits, char *why, size_t why_cap)
+{
+	memset(v, 0, sizeof(*v));
+	v->k = k;
+	v->apex = apex;
+	v->m = m;
+	v->rrs = rrs;
+	v->n = n;
+	v->nan = nan;
+	v->now = now;
+	v->why = why;
+	v->why_cap = why_cap;
+	size_t c = n ? n : 1;
+	v->rdlen = malloc(c * sizeof(*v->rdlen));
+	v->rdata = malloc(c * sizeof(*v->rdata));
+	v->done = calloc(c, sizeof(*v->done));
+	v->members = malloc(c * sizeof(*v->members));
+	if (limits && (v->lim = malloc(c * sizeof(*v->lim))))
+		for (size_t i = 0; i < c; i++) v->lim[i] = UINT32_MAX;
+	bool ok = v->rdlen && v->rdata && v->done && v->members &&
+	          (!limits || v->lim);
+	return ok ? SDNS_OK : SDNS_ENOMEM;
+}
+
+static void vctx_free(vctx *v)
+{
+	free(v->rdlen);
+	free(v->rdata);
+	free(v->done);
+	free(v->members);
+	free(v->lim);
+}
+
+static int parse(const uint8_t *wire, size_t len, sdns_msg *m, char *why,
+                 size_t why_cap)
+{
+	if (why && why_cap) why[0] = '\0';
+	if (sdns_msg_parse(wire, len, m) == SDNS_OK) return SDNS_OK;
+	if (why && why_cap) snprintf(why, why_cap, "malformed response");
+	return SDNS_EMALF;
 }
 
 int sdns_dnssec_validate_msg(const sdns_dnssec_key *k, const sdns_name *apex,
@@ -284,30 +359,146 @@ int sdns_dnssec_validate_msg(const sdns_dnssec_key *k, const sdns_name *apex,
                              char *why, size_t why_cap)
 {
 	if (!k || !apex || !wire) return SDNS_EINVAL;
-	if (why && why_cap) why[0] = '\0';
 	sdns_msg m;
-	if (sdns_msg_parse(wire, len, &m)) {
-		if (why && why_cap) snprintf(why, why_cap, "malformed response");
-		return SDNS_EMALF;
+	int rc = parse(wire, len, &m, why, why_cap);
+	if (rc) return rc;
+	vctx v;
+	size_t an = m.count[SDNS_SEC_AN], n = an + m.count[SDNS_SEC_NS];
+	rc = vctx_init(&v, k, apex, &m, m.rrs, n, an, now, false, why, why_cap);
+	if (rc == SDNS_OK) rc = validate(&v);
+	vctx_free(&v);
+	sdns_msg_free(&m);
+	return rc;
+}
+
+/* --- the verified copy --- */
+
+/* A record of rrs[0..n) other than an RRSIG at owner for type. */
+static bool has_data(const sdns_rr *rrs, size_t n, const sdns_name *owner,
+                     uint16_t type)
+{
+	for (size_t i = 0; i < n; i++)
+		if (rrs[i].type == type && sdns_name_eq_ci(&rrs[i].owner, owner))
+			return true;
+	return false;
+}
+
+static bool has_sig(const sdns_rr *rrs, size_t n, const sdns_rr *rr)
+{
+	for (size_t i = 0; i < n; i++)
+		if (rrs[i].type == SDNS_T_RRSIG && covered(&rrs[i]) == rr->type &&
+		    sdns_name_eq_ci(&rrs[i].owner, &rr->owner))
+			return true;
+	return false;
+}
+
+/* The records of answer and authority a copy may rest on: RRsets that
+ * come with an RRSIG, the RRSIGs of records present, and, in a referral
+ * (nothing left in the answer), the unsigned NS of the cut (RFC 4035
+ * §2.2). Unsigned records are left out here rather than failing the
+ * whole answer: whoever relayed it may have added them, the owner's
+ * signed data is still good. *nan: how many of out are answers. */
+static size_t signed_only(const sdns_msg *m, const sdns_name *apex,
+                          sdns_rr *out, size_t *nan)
+{
+	size_t an = m->count[SDNS_SEC_AN], n = an + m->count[SDNS_SEC_NS];
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		const sdns_rr *rr = &m->rrs[i];
+		if (i == an) *nan = k;
+		bool keep = rr->type == SDNS_T_RRSIG
+		            ? has_data(m->rrs, n, &rr->owner, covered(rr))
+		            : has_sig(m->rrs, n, rr);
+		if (!keep && i >= an && *nan == 0 && rr->type == SDNS_T_NS &&
+		    !sdns_name_eq_ci(&rr->owner, apex))
+			keep = true;
+		if (keep) out[k++] = *rr;
 	}
+	if (n == an) *nan = k;
+	return k;
+}
+
+/* The smallest bound of any verified record (a referral's NS has none of
+ * its own: it lives no longer than the proof beside it). */
+static uint32_t min_limit(const vctx *v)
+{
+	uint32_t l = UINT32_MAX;
+	for (size_t i = 0; i < v->n; i++)
+		if (v->lim[i] < l) l = v->lim[i];
+	return l;
+}
+
+/* A denial's SOA lives no longer than the negative TTL (RFC 2308 §5: the
+ * SOA MINIMUM, signed), whatever TTL its RRSIG allows the SOA itself. */
+static bool soa_of_denial(const vctx *v, size_t i)
+{
+	const sdns_rr *rr = &v->rrs[i];
+	return v->denial && i >= v->nan &&
+	       (rr->type == SDNS_T_SOA ||
+	        (rr->type == SDNS_T_RRSIG && covered(rr) == SDNS_T_SOA));
+}
+
+static uint32_t soa_minimum(const vctx *v)
+{
+	for (size_t i = v->nan; i < v->n; i++)
+		if (v->rrs[i].type == SDNS_T_SOA && v->rrs[i].rdlen >= 22 &&
+		    v->lim[i] != UINT32_MAX)
+			return rd32(v->rrs[i].rdata + v->rrs[i].rdlen - 4);
+	return UINT32_MAX;
+}
+
+static int write_copy(const vctx *v, uint8_t *out, size_t cap,
+                      size_t *out_len)
+{
+	const sdns_msg *m = v->m;
+	sdns_bld b;
+	uint16_t flags = m->flags & (uint16_t)~(SDNS_F_AD | SDNS_F_TC);
+	int rc = sdns_bld_init(&b, out, cap, m->id, flags);
+	if (!rc) rc = sdns_bld_question(&b, &m->qname, m->qtype, m->qclass);
+	uint32_t floor = min_limit(v), negative = soa_minimum(v);
+	for (size_t i = 0; !rc && i < v->n; i++) {
+		sdns_rr rr = v->rrs[i];
+		uint32_t l = v->lim[i];
+		if (l == UINT32_MAX) {
+			if (!(v->referral && rr.type == SDNS_T_NS && i >= v->nan))
+				continue; /* an RRSIG that verified nothing */
+			l = floor;
+		}
+		if (soa_of_denial(v, i) && negative < l) l = negative;
+		if (rr.ttl > l) rr.ttl = l;
+		rc = sdns_bld_rr(&b, i < v->nan ? SDNS_SEC_AN : SDNS_SEC_NS, &rr);
+	}
+	if (!rc) rc = sdns_bld_finish(&b, out_len);
+	return rc;
+}
+
+int sdns_dnssec_verified_copy(const sdns_dnssec_key *k, const sdns_name *apex,
+                              const uint8_t *wire, size_t len, uint32_t now,
+                              uint8_t *out, size_t cap, size_t *out_len,
+                              char *why, size_t why_cap)
+{
+	if (!k || !apex || !wire || !out || !out_len) return SDNS_EINVAL;
+	sdns_msg m;
+	int rc = parse(wire, len, &m, why, why_cap);
+	if (rc) return rc;
+	size_t n = (size_t)m.count[SDNS_SEC_AN] + m.count[SDNS_SEC_NS], nan = 0;
+	sdns_rr *kept = malloc((n ? n : 1) * sizeof(*kept));
 	vctx v;
 	memset(&v, 0, sizeof(v));
-	v.k = k;
-	v.apex = apex;
-	v.m = &m;
-	v.rrs = m.rrs;
-	v.n = (size_t)m.count[SDNS_SEC_AN] + m.count[SDNS_SEC_NS];
-	v.now = now;
-	v.why = why;
-	v.why_cap = why_cap;
-	size_t n = v.n ? v.n : 1;
-	v.rdlen = malloc(n * sizeof(*v.rdlen));
-	v.rdata = malloc(n * sizeof(*v.rdata));
-	v.done = calloc(n, sizeof(*v.done));
-	int rc = (!v.rdlen || !v.rdata || !v.done) ? SDNS_ENOMEM : validate(&v);
-	free(v.rdlen);
-	free(v.rdata);
-	free(v.done);
+	rc = kept ? SDNS_OK : SDNS_ENOMEM;
+	if (!rc) {
+		n = signed_only(&m, apex, kept, &nan);
+		rc = vctx_init(&v, k, apex, &m, kept, n, nan, now, true, why,
+		               why_cap);
+	}
+	if (!rc) rc = validate(&v);
+	if (!rc) {
+		rc = write_copy(&v, out, cap, out_len);
+		if (rc && why && why_cap) snprintf(why, why_cap, "copy: %s",
+		                                   sdns_strerror(rc));
+	}
+	vctx_free(&v);
+	free(kept);
 	sdns_msg_free(&m);
 	return rc;
 }

@@ -157,16 +157,18 @@ static uint8_t lower(uint8_t a)
 	return (a >= 'A' && a <= 'Z') ? (uint8_t)(a + 32) : a;
 }
 
-/* The answer must carry the question we asked; names compare without case
- * (upstreams may echo 0x20-randomised case). */
+/* The answer must carry the question we asked; the name compares without
+ * case (upstreams may echo 0x20-randomised case), QTYPE and QCLASS as the
+ * numbers they are (lowering their bytes would make 0x41 equal 0x61). */
 static bool same_question(const uint8_t *msg, size_t len, const fwd_query *q)
 {
-	if (len < q->qlen || msg[4] != 0 || msg[5] != 1)
+	if (q->qlen < 16 || len < q->qlen || msg[4] != 0 || msg[5] != 1)
 		return false;
-	for (size_t i = 12; i < q->qlen; i++)
+	size_t name_end = q->qlen - 4;
+	for (size_t i = 12; i < name_end; i++)
 		if (lower(msg[i]) != lower(q->wire[i]))
 			return false;
-	return true;
+	return memcmp(msg + name_end, q->wire + name_end, 4) == 0;
 }
 
 static int handle_frame(fwd_conn *c, uint8_t *msg, size_t len)

@@ -28,8 +28,12 @@ static int say(char *err, size_t cap, int rc, const char *what)
 }
 
 /* "<label>.<mesh>." as a name. */
+/* A node's zone is <label>.<mesh>; a dotted label (from a row of the
+ * database, say) would nest inside another node's zone and take its names. */
 static int zone_of(const char *label, const char *mesh, sdns_name *out)
 {
+	if (sdns_identity_check_name(SDNS_ROLE_NODE, label, strlen(label)) < 0)
+		return SDNS_ENAME;
 	char text[160];
 	int n = snprintf(text, sizeof text, "%s.%s.", label, mesh);
 	if (n < 0 || (size_t)n >= sizeof text) return SDNS_ENAME;
@@ -98,7 +102,10 @@ int sdns_mesh_new(const sdns_mesh_conf *c, sdns_mesh **out, char *err,
 	m->ca = strdup(c->ca_path);
 	m->cert = strdup(c->cert_path);
 	m->key = strdup(c->key_path);
-	rc = (!m->ca || !m->cert || !m->key) ? SDNS_ENOMEM : SDNS_OK;
+	m->state_path = c->state_path ? strdup(c->state_path) : NULL;
+	m->conf.state_path = m->state_path;
+	rc = (!m->ca || !m->cert || !m->key ||
+	      (c->state_path && !m->state_path)) ? SDNS_ENOMEM : SDNS_OK;
 	if (!rc) {
 		char t[80];
 		int n = snprintf(t, sizeof t, "%s.", m->mesh);
@@ -106,8 +113,10 @@ int sdns_mesh_new(const sdns_mesh_conf *c, sdns_mesh **out, char *err,
 	}
 	if (!rc) rc = zone_of(m->self, m->mesh, &m->self_apex);
 	if (!rc) rc = make_cache(m);
+	if (!rc) rc = mesh_state_load(m);
 	if (rc) {
 		sdns_cache_free(m->cache);
+		free(m->marks), free(m->state_path);
 		free(m->ca), free(m->cert), free(m->key), free(m);
 		return say(err, err_cap, rc, "mesh: cannot set up");
 	}
@@ -118,6 +127,7 @@ int sdns_mesh_new(const sdns_mesh_conf *c, sdns_mesh **out, char *err,
 		pthread_mutex_destroy(&m->fill_mu);
 	pthread_mutex_destroy(&m->set_mu);
 		sdns_cache_free(m->cache);
+		free(m->marks), free(m->state_path);
 		free(m->ca), free(m->cert), free(m->key), free(m);
 		return say(err, err_cap, rc, "mesh: cannot start the timer");
 	}
@@ -135,6 +145,7 @@ void sdns_mesh_free(sdns_mesh *m)
 	pthread_cond_broadcast(&m->cv);
 	pthread_mutex_unlock(&m->mu);
 	pthread_join(m->timer, NULL); /* fails what is still pending */
+	if (m->save_due_ns) mesh_state_flush(m);
 	free(m->peers);
 	sdns_cache_free(m->cache);
 	pthread_cond_destroy(&m->cv);
@@ -142,6 +153,7 @@ void sdns_mesh_free(sdns_mesh *m)
 	pthread_mutex_destroy(&m->fill_mu);
 	pthread_mutex_destroy(&m->set_mu);
 	free(m->ca), free(m->cert), free(m->key);
+	free(m->marks), free(m->state_path);
 	free(m);
 }
 
@@ -176,7 +188,13 @@ static mesh_peer *peer_for(sdns_mesh *m, mesh_peer **old, size_t nold,
 	if (zone_of(q->name, m->mesh, &apex) ||
 	    sdns_dnssec_key_from_pub(q->zone_key, &k))
 		return NULL;
-	return mesh_peer_start(m, q, &apex, &k);
+	mesh_peer *p = mesh_peer_start(m, q, &apex, &k);
+	if (!p) return NULL;
+	/* Not in the set yet: nobody else sees it. */
+	pthread_mutex_lock(&m->mu);
+	p->has_serial = mesh_state_seed(m, &apex, k.pub, &p->serial);
+	pthread_mutex_unlock(&m->mu);
+	return p;
 }
 
 int sdns_mesh_set_peers(sdns_mesh *m, const sdns_mesh_peer *p, size_t n)

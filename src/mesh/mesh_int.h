@@ -114,6 +114,13 @@ struct sdns_mesh {
 	pthread_t timer;
 	uint64_t gen;           /* source of zone epochs */
 	uint64_t notify_seq;    /* source of mesh_job.seq */
+	/* High-water marks (state.c), under mu; saved by the timer thread
+	 * once save_due_ns (CLOCK_MONOTONIC, 0 = nothing to save) passes. */
+	char *state_path;
+	struct mesh_mark *marks;
+	size_t nmarks, capmarks;
+	uint64_t save_due_ns;
+	bool state_failing;     /* the last save failed (logged once) */
 	sdns_mesh_stats st;
 	/* the hot path's counters, without the lock */
 	atomic_ullong resolves, cache_hits;
@@ -145,6 +152,11 @@ void mesh_job_done(struct sdns_mesh *m, mesh_peer *peer, mesh_job *j,
                    int status, const uint8_t *resp, size_t len);
 
 /* zone.c: freshness. */
+/* serial becomes z's newest known (and its high-water mark, state.c).
+ * Under m->mu. */
+void mesh_zone_set_serial(struct sdns_mesh *m, mesh_peer *z, uint32_t serial);
+/* The newest known serial of apex's zone (0 when none). Under m->mu. */
+uint32_t mesh_zone_serial(const struct sdns_mesh *m, const sdns_name *apex);
 /* The current peer whose zone is exactly apex, or NULL. Under m->mu. */
 mesh_peer *mesh_zone_peer(const struct sdns_mesh *m, const sdns_name *apex);
 /* Move z's epoch on; with has_serial, serial becomes the newest known
@@ -159,6 +171,22 @@ bool mesh_zone_bump(struct sdns_mesh *m, mesh_peer *z, bool has_serial,
  * entries went. */
 size_t mesh_zone_invalidate(struct sdns_mesh *m, const sdns_name *apex,
                             bool has_serial, uint32_t serial, bool *older);
+
+/* state.c: the high-water marks, kept in conf.state_path across restarts.
+ * Loaded by sdns_mesh_new (a missing file is an empty table; a broken one
+ * is logged and ignored, never half read). */
+int mesh_state_load(struct sdns_mesh *m);
+/* apex's owner (key) has signed serial: remember it, and save soon (the
+ * timer thread writes within MESH_STATE_DELAY_MS). Under m->mu. */
+void mesh_state_note(struct sdns_mesh *m, const sdns_name *apex,
+                     const uint8_t key[32], uint32_t serial);
+/* The mark of apex under this key, if any. Under m->mu. */
+bool mesh_state_seed(const struct sdns_mesh *m, const sdns_name *apex,
+                     const uint8_t key[32], uint32_t *serial);
+/* Write the table when it changed (atomically: a new file renamed over
+ * the old). Takes m->mu only to copy it. */
+void mesh_state_flush(struct sdns_mesh *m);
+#define MESH_STATE_DELAY_MS 1000
 
 /* notify.c: a NOTIFY job's outcome (peer thread). */
 void mesh_notify_done(struct sdns_mesh *m, mesh_peer *peer, mesh_job *j,

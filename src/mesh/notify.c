@@ -94,6 +94,11 @@ static void log_dropped(const mesh_peer *peer, const mesh_job *j,
 	         j->has_serial ? (long long)j->serial : -1LL, j->tries, reason);
 }
 
+const sdns_name *sdns_mesh_domain(const sdns_mesh *m)
+{
+	return &m->mesh_name;
+}
+
 bool sdns_mesh_is_own_zone(const sdns_mesh *m, const sdns_name *apex)
 {
 	return sdns_name_eq_ci(apex, &m->self_apex);

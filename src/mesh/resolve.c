@@ -294,13 +294,16 @@ typedef struct {
 } mesh_serial;
 
 /* SDNS_OK: the answer to p's question, validated against the owner's key
- * (*sv: its SOA serial, if any); SDNS_EBOGUS: it did not validate; anything
- * else: not an answer (REFUSED from a peer that does not hold the name, a
- * broken message). */
+ * and cut down to what verified (*copy, malloc'd: the signed RRsets alone,
+ * TTLs clamped to their signatures; *sv: its SOA serial, if any);
+ * SDNS_EBOGUS: it did not validate; anything else: not an answer (REFUSED
+ * from a peer that does not hold the name, a broken message). */
 static int check_answer(const mesh_pending *p, const uint8_t *resp,
-                        size_t len, char *why, size_t cap, mesh_serial *sv)
+                        size_t len, char *why, size_t cap, mesh_serial *sv,
+                        uint8_t **copy, size_t *copy_len)
 {
 	sv->has = false;
+	*copy = NULL;
 	sdns_msg r;
 	int rc = sdns_msg_parse(resp, len, &r);
 	if (rc) {
@@ -313,17 +316,32 @@ static int check_answer(const mesh_pending *p, const uint8_t *resp,
 	          r.qtype == p->qtype && r.qclass == p->qclass &&
 	          sdns_name_eq_ci(&r.qname, &p->key) &&
 	          (rcode == SDNS_RC_NOERROR || rcode == SDNS_RC_NXDOMAIN);
+	sdns_msg_free(&r);
 	if (!ok) {
-		sdns_msg_free(&r);
 		snprintf(why, cap, "peer gave no answer (rcode %u)", rcode);
 		return SDNS_EPROTO;
 	}
-	rc = sdns_dnssec_validate_msg(&p->owner_key, &p->apex, resp, len,
-	                              (uint32_t)time(NULL), why, cap);
-	if (rc == SDNS_OK)
+	uint8_t *out = malloc(SDNS_MSG_MAX);
+	if (!out) {
+		snprintf(why, cap, "out of memory");
+		return SDNS_ENOMEM;
+	}
+	rc = sdns_dnssec_verified_copy(&p->owner_key, &p->apex, resp, len,
+	                               (uint32_t)time(NULL), out, SDNS_MSG_MAX,
+	                               copy_len, why, cap);
+	/* The serial comes from the copy: only a signed SOA may move it. */
+	if (rc == SDNS_OK && sdns_msg_parse(out, *copy_len, &r) == SDNS_OK) {
 		sv->has = mesh_soa_serial(&r, &p->apex, &sv->serial) == SDNS_OK;
-	sdns_msg_free(&r);
-	return rc == SDNS_OK ? SDNS_OK : SDNS_EBOGUS;
+		sdns_msg_free(&r);
+	} else if (rc == SDNS_OK) {
+		rc = SDNS_EMALF;
+	}
+	if (rc) {
+		free(out);
+		return SDNS_EBOGUS;
+	}
+	*copy = out;
+	return SDNS_OK;
 }
 
 /* What a verified answer may do. */
@@ -338,8 +356,8 @@ enum {
 	USE_RESET,      /* the owner, asked after its last NOTIFY, is at an
 	                   older serial than known: the zone was made again.
 	                   Believed, invalidated now; answer only */
-	USE_STALE,      /* another peer's copy older than the newest serial:
-	                   neither */
+	USE_STALE,      /* another peer's copy older than the newest serial,
+	                   or without the owner's signed SOA: neither */
 };
 
 /* Under fill_mu and m->mu. USE_NEWER has moved the zone's epoch on; the
@@ -350,10 +368,14 @@ static int judge(sdns_mesh *m, const mesh_pending *p, const mesh_peer *from,
 	mesh_peer *z = mesh_zone_peer(m, &p->apex);
 	bool owner = sdns_name_eq_ci(&from->apex, &p->apex);
 	if (!z) return USE_LATE; /* the owner left the set meanwhile */
+	/* A copy must say which version of the zone it is from: without the
+	 * owner's signed SOA it could be any data signed within the
+	 * signatures' validity. */
+	if (!owner && !sv->has) return USE_STALE;
 	if (sv->has && z->has_serial && mesh_serial_newer(z->serial, sv->serial)) {
 		if (!owner) return USE_STALE;
 		if (p->epoch != z->epoch) return USE_LATE;
-		z->serial = sv->serial;
+		mesh_zone_set_serial(m, z, sv->serial);
 		z->epoch = ++m->gen;
 		return USE_RESET;
 	}
@@ -361,10 +383,7 @@ static int judge(sdns_mesh *m, const mesh_pending *p, const mesh_peer *from,
 		mesh_zone_bump(m, z, true, sv->serial);
 		return USE_NEWER;
 	}
-	if (sv->has && !z->has_serial) {
-		z->serial = sv->serial;
-		z->has_serial = true;
-	}
+	if (sv->has && !z->has_serial) mesh_zone_set_serial(m, z, sv->serial);
 	if (p->epoch != z->epoch) return USE_LATE;
 	if (owner) return USE_FILL;
 	return mesh_peer_known_down(z) ? USE_IF_WON : USE_COPY;
@@ -441,10 +460,13 @@ void mesh_job_done(sdns_mesh *m, mesh_peer *peer, mesh_job *j, int status,
 	char why[96] = "";
 	mesh_serial sv = { false, 0 };
 	int verdict = SDNS_ECLOSED;
+	uint8_t *copy = NULL;
 	if (status == SDNS_OK && resp)
-		verdict = check_answer(p, resp, len, why, sizeof why, &sv);
+		verdict = check_answer(p, resp, len, why, sizeof why, &sv, &copy,
+		                       &len);
 	else
 		snprintf(why, sizeof why, "peer %s unreachable", peer->info.name);
+	resp = copy; /* from here on only what verified */
 	/* Only a verified answer may touch the cache, so only it is ordered
 	 * against invalidations. The cache's clock is read before fill_mu: a
 	 * test clock may act. */
@@ -455,7 +477,13 @@ void mesh_job_done(sdns_mesh *m, mesh_peer *peer, mesh_job *j, int status,
 	int use = judged ? judge(m, p, peer, &sv) : USE_LATE;
 	if (verdict == SDNS_OK && use == USE_STALE) {
 		verdict = MESH_STALE;
-		snprintf(why, sizeof why, "stale copy from peer %s", peer->info.name);
+		if (sv.has)
+			snprintf(why, sizeof why, "stale copy from peer %.32s (serial "
+			         "%u, %u known)", peer->info.name, (unsigned)sv.serial,
+			         (unsigned)mesh_zone_serial(m, &p->apex));
+		else
+			snprintf(why, sizeof why, "copy from peer %.32s without the "
+			         "owner's signed SOA", peer->info.name);
 	}
 	int after = account(m, p, verdict, why);
 	if (judged) count_use(m, use);
@@ -474,6 +502,7 @@ void mesh_job_done(sdns_mesh *m, mesh_peer *peer, mesh_job *j, int status,
 	if (after != AFTER_NONE) mesh_pending_unref(m, p); /* the table's */
 	mesh_pending_unref(m, p);                          /* the job's */
 	mesh_job_free(j);
+	free(copy);
 }
 
 /* --- the timer thread --- */
@@ -530,6 +559,15 @@ void *mesh_timer_main(void *arg)
 			continue;
 		}
 		if (stop) break;
+		uint64_t now = mesh_mono_ns();
+		if (m->save_due_ns && m->save_due_ns <= now) {
+			pthread_mutex_unlock(&m->mu);
+			mesh_state_flush(m);
+			pthread_mutex_lock(&m->mu);
+			continue;
+		}
+		if (m->save_due_ns && m->save_due_ns < next_ns)
+			next_ns = m->save_due_ns;
 		wait_until(m, next_ns);
 	}
 	pthread_mutex_unlock(&m->mu);

@@ -12,14 +12,27 @@ mesh_peer *mesh_zone_peer(const sdns_mesh *m, const sdns_name *apex)
 	return NULL;
 }
 
+void mesh_zone_set_serial(sdns_mesh *m, mesh_peer *z, uint32_t serial)
+{
+	z->serial = serial;
+	z->has_serial = true;
+	mesh_state_note(m, &z->apex, z->key.pub, serial);
+}
+
+uint32_t mesh_zone_serial(const sdns_mesh *m, const sdns_name *apex)
+{
+	const mesh_peer *z = mesh_zone_peer(m, apex);
+	return z && z->has_serial ? z->serial : 0;
+}
+
 bool mesh_zone_bump(sdns_mesh *m, mesh_peer *z, bool has_serial,
                     uint32_t serial)
 {
 	z->epoch = ++m->gen;
 	if (!has_serial) return false;
 	if (z->has_serial && mesh_serial_newer(z->serial, serial)) return true;
-	z->serial = serial;
-	z->has_serial = true;
+	if (!z->has_serial || z->serial != serial)
+		mesh_zone_set_serial(m, z, serial);
 	return false;
 }
 

@@ -48,6 +48,11 @@ static int check_init(const sdns_pki_init_opts *o, char *err, size_t cap)
 		if (parts[i] && sdns_identity_check_part(parts[i], strlen(parts[i])) < 0)
 			return pki_fail(err, cap, SDNS_EINVAL, parts[i],
 			                "name must be 1-63 of a-z 0-9 . - (lowercase)");
+	if (o->node && sdns_identity_check_name(SDNS_ROLE_NODE, o->node,
+	                                        strlen(o->node)) < 0)
+		return pki_fail(err, cap, SDNS_EINVAL, o->node,
+		                "a node name is one label, no '.' (its zone is "
+		                "<name>.<mesh>)");
 	if (o->alg != SDNS_KEY_ED25519 && o->alg != SDNS_KEY_P256)
 		return pki_fail(err, cap, SDNS_EINVAL, "alg", "unknown key type");
 	return SDNS_OK;

@@ -10,7 +10,8 @@
 #include "sdns/error.h"
 #include "sdns/identity.h"
 
-#define LEAF_DAYS 825
+/* Short-lived by default: a leaked key is good for weeks, not years. */
+#define LEAF_DAYS 90
 
 typedef struct {
 	X509 *ca;
@@ -53,6 +54,10 @@ int pki_leaf_check_identity(const sdns_pki_leaf_opts *o, char *err,
 	if (sdns_identity_check_part(o->name, strlen(o->name)) < 0)
 		return pki_fail(err, cap, SDNS_EINVAL, o->name,
 		                "name must be 1-63 of a-z 0-9 . - (lowercase)");
+	if (sdns_identity_check_name(o->role, o->name, strlen(o->name)) < 0)
+		return pki_fail(err, cap, SDNS_EINVAL, o->name,
+		                "a node name is one label, no '.' (its zone is "
+		                "<name>.<mesh>)");
 	if (o->mesh && sdns_identity_check_part(o->mesh, strlen(o->mesh)) < 0)
 		return pki_fail(err, cap, SDNS_EINVAL, o->mesh,
 		                "mesh name must be 1-63 of a-z 0-9 . -");

@@ -1,6 +1,6 @@
 /* The audit chain in the database: append (inside the caller's
- * transaction, under an advisory lock so the chain never forks), list and
- * verify. Hashing and signatures are include/sdns/audit.h's. */
+ * transaction, under an advisory lock so the chain never forks) and list;
+ * verification is auditverify.c's. Hashing and signatures are include/sdns/audit.h's. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,11 +138,7 @@ int sdns_store_audit_auth_refused(sdns_store *s, const char *remote,
 	return rc;
 }
 
-#define AUDIT_COLS "id, ts, actor, actor_fp, action, object, before::text, " \
-	"after::text, encode(prev_hash, 'hex'), encode(hash, 'hex'), " \
-	"encode(sig, 'hex'), encode(signer_pub, 'hex')"
-
-static json_t *parse_or_null(PGresult *r, int i, int col)
+json_t *st_json_or_null(PGresult *r, int i, int col)
 {
 	if (PQgetisnull(r, i, col)) return json_null();
 	json_t *v = json_loads(PQgetvalue(r, i, col), JSON_DECODE_ANY, NULL);
@@ -156,8 +152,8 @@ static json_t *row_json(PGresult *r, int i)
 	                 PQgetvalue(r, i, 1), "actor", PQgetvalue(r, i, 2),
 	                 "actor_fp", PQgetvalue(r, i, 3), "action",
 	                 PQgetvalue(r, i, 4), "object", PQgetvalue(r, i, 5),
-	                 "before", parse_or_null(r, i, 6), "after",
-	                 parse_or_null(r, i, 7), "prev_hash", PQgetvalue(r, i, 8),
+	                 "before", st_json_or_null(r, i, 6), "after",
+	                 st_json_or_null(r, i, 7), "prev_hash", PQgetvalue(r, i, 8),
 	                 "hash", PQgetvalue(r, i, 9), "sig", PQgetvalue(r, i, 10),
 	                 "signer_pub", PQgetvalue(r, i, 11));
 }
@@ -177,7 +173,7 @@ int sdns_store_audit_list(sdns_store *s, int64_t after, int limit,
 	snprintf(l, sizeof l, "%d", limit);
 	const char *p[4] = { a, actor, action, l };
 	PGresult *r;
-	int rc = st_q(s, "SELECT " AUDIT_COLS " FROM audit WHERE id > $1 AND "
+	int rc = st_q(s, "SELECT " ST_AUDIT_COLS " FROM audit WHERE id > $1 AND "
 	                 "($2::text IS NULL OR actor = $2) AND ($3::text IS NULL "
 	                 "OR action = $3) ORDER BY id LIMIT $4", 4, p, &r, err);
 	if (rc) return rc;
@@ -187,70 +183,5 @@ int sdns_store_audit_list(sdns_store *s, int64_t after, int limit,
 	json_t *next = n == limit ? json_integer(st_i64(r, n - 1, 0)) : json_null();
 	PQclear(r);
 	*out = json_pack("{s:o,s:o}", "entries", arr, "next_after", next);
-	return *out ? SDNS_OK : st_err(err, SDNS_ENOMEM, NULL, "out of memory");
-}
-
-/* Why row i does not verify after prev, or NULL when it does. */
-static const char *check_row(PGresult *r, int i, const uint8_t *prev,
-                             uint8_t *hash)
-{
-	uint8_t ph[32], sig[64], pub[32];
-	if (sdns_audit_unhex(PQgetvalue(r, i, 8), ph, 32) ||
-	    sdns_audit_unhex(PQgetvalue(r, i, 9), hash, 32) ||
-	    sdns_audit_unhex(PQgetvalue(r, i, 10), sig, 64) ||
-	    sdns_audit_unhex(PQgetvalue(r, i, 11), pub, 32))
-		return "malformed hash, signature or key column";
-	if (memcmp(ph, prev, 32) != 0)
-		return "prev_hash does not match the previous entry's hash";
-	json_t *b = parse_or_null(r, i, 6), *a = parse_or_null(r, i, 7);
-	json_t *e = sdns_audit_entry(st_i64(r, i, 0), PQgetvalue(r, i, 1),
-	                             PQgetvalue(r, i, 2), PQgetvalue(r, i, 3),
-	                             PQgetvalue(r, i, 4), PQgetvalue(r, i, 5),
-	                             json_is_null(b) ? NULL : b,
-	                             json_is_null(a) ? NULL : a, ph);
-	uint8_t h[32];
-	int rc = e ? sdns_audit_hash(e, ph, h) : SDNS_ENOMEM;
-	json_decref(e);
-	json_decref(b);
-	json_decref(a);
-	if (rc) return "entry cannot be canonicalised";
-	if (memcmp(h, hash, 32) != 0) return "hash does not match the entry";
-	if (sdns_audit_verify_sig(pub, hash, sig) != SDNS_OK)
-		return "signature does not verify";
-	return NULL;
-}
-
-int sdns_store_audit_verify(sdns_store *s, json_t **out, sdns_store_err *err)
-{
-	*out = NULL;
-	uint8_t prev[32] = { 0 };
-	int64_t last = 0, checked = 0, bad_id = -1;
-	const char *why = NULL;
-	for (;;) {
-		char a[24];
-		snprintf(a, sizeof a, "%lld", (long long)last);
-		const char *p[1] = { a };
-		PGresult *r;
-		int rc = st_q(s, "SELECT " AUDIT_COLS " FROM audit WHERE id > $1 "
-		                 "ORDER BY id LIMIT 1000", 1, p, &r, err);
-		if (rc) return rc;
-		int n = PQntuples(r);
-		for (int i = 0; i < n && !why; i++) {
-			uint8_t h[32];
-			why = check_row(r, i, prev, h);
-			last = st_i64(r, i, 0);
-			if (why) bad_id = last;
-			else checked++;
-			memcpy(prev, h, 32);
-		}
-		PQclear(r);
-		if (why || n < 1000) break;
-	}
-	if (why)
-		*out = json_pack("{s:b,s:I,s:I,s:s}", "ok", 0, "checked",
-		                 (json_int_t)checked, "first_bad_id",
-		                 (json_int_t)bad_id, "reason", why);
-	else
-		*out = json_pack("{s:b,s:I}", "ok", 1, "checked", (json_int_t)checked);
 	return *out ? SDNS_OK : st_err(err, SDNS_ENOMEM, NULL, "out of memory");
 }

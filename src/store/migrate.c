@@ -166,3 +166,42 @@ int sdns_store_migrate(sdns_store *s, const char *dir, int *applied,
 	free(m);
 	return rc;
 }
+
+int sdns_store_schema_check(sdns_store *s, const char *dir, int *have_out,
+                            int *want_out, sdns_store_err *err)
+{
+	if (have_out) *have_out = 0;
+	if (want_out) *want_out = 0;
+	mig *m = calloc(MIG_MAX, sizeof *m);
+	if (!m) return st_err(err, SDNS_ENOMEM, NULL, "out of memory");
+	int n = 0;
+	int rc = mig_scan(dir, m, &n, err);
+	int file_max = n ? m[n - 1].version : 0;
+	free(m);
+	if (rc) return rc;
+	PGresult *r;
+	rc = st_q_once(s, "SELECT to_regclass('schema_migrations') IS NOT NULL",
+	               0, NULL, &r, err);
+	if (rc) return rc;
+	bool exists = PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't';
+	PQclear(r);
+	r = NULL;
+	if (exists) {
+		rc = st_q_once(s, "SELECT coalesce(max(version), 0) FROM "
+		               "schema_migrations", 0, NULL, &r, err);
+		if (rc) return rc;
+	}
+	int have = r && PQntuples(r) == 1 ? (int)st_i64(r, 0, 0) : 0;
+	PQclear(r);
+	if (have_out) *have_out = have;
+	if (want_out) *want_out = file_max;
+	if (have > file_max)
+		return st_err(err, SDNS_ECONFIG, NULL,
+		              "database schema %d is newer than this sdnsd (max %d)",
+		              have, file_max);
+	if (have < file_max)
+		return st_err(err, SDNS_ECONFIG, NULL,
+		              "database schema %d is older than this sdnsd (%d): "
+		              "the migrations were not applied", have, file_max);
+	return SDNS_OK;
+}

@@ -228,6 +228,12 @@ int st_audit_commit(sdns_store *s, const st_audit_row *row,
 int st_audit_append(sdns_store *s, const char *actor, const char *actor_fp,
                     const char *action, const char *object, json_t *before,
                     json_t *after, sdns_store_err *err);
+/* The audit columns of list and verify, in this order (hex for bytea). */
+#define ST_AUDIT_COLS "id, ts, actor, actor_fp, action, object, " \
+	"before::text, after::text, encode(prev_hash, 'hex'), " \
+	"encode(hash, 'hex'), encode(sig, 'hex'), encode(signer_pub, 'hex')"
+/* A jsonb column as a new reference, JSON null for SQL NULL. */
+json_t *st_json_or_null(PGresult *r, int row, int col);
 /* Actor fields with defaults for NULL. */
 const char *st_actor_uri(const sdns_actor *a);
 const char *st_actor_fp(const sdns_actor *a);

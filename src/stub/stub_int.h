@@ -49,7 +49,8 @@ struct stub_conn {
 	uint32_t slot, gen;
 	struct sockaddr_storage peer;  /* for the rate limiter */
 	socklen_t peerlen;
-	uint64_t last_ns;          /* last byte read or written */
+	uint64_t last_ns;          /* last whole query read or answer sent:
+	                            * single bytes (slowloris) do not count */
 	uint32_t inflight;         /* queries at the forwarder */
 	bool reading;              /* EPOLLIN armed */
 	bool want_out;             /* EPOLLOUT armed */

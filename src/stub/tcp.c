@@ -139,10 +139,12 @@ static bool flush(stub_worker *w, stub_conn *c)
 			return false;
 		}
 		c->out_off += (size_t)n;
-		c->last_ns = stub_now_ns();
 	}
-	if (c->out_off == c->out_len)
+	if (c->out_off == c->out_len) {
+		if (c->out_len)
+			c->last_ns = stub_now_ns(); /* a whole answer went out */
 		c->out_off = c->out_len = 0;
+	}
 	return true;
 }
 
@@ -172,6 +174,7 @@ static bool process(stub_worker *w, stub_conn *c)
 		                   c->peerlen, c->in + off + 2, mlen,
 		                   c, w->scratch, STUB_TCP_MAX_MSG, &out_len);
 		off += 2 + mlen;
+		c->last_ns = t0; /* only whole queries keep a connection alive */
 		if (v == STUB_PENDING)
 			c->inflight++;
 		else if (v == STUB_DONE) {
@@ -213,7 +216,6 @@ static void on_readable(stub_worker *w, stub_conn *c)
 			return;
 		}
 		c->in_len += (size_t)n;
-		c->last_ns = stub_now_ns();
 		if (!process(w, c))
 			return;
 	}

@@ -18,6 +18,7 @@ int sdns_sync_new(const sdns_sync_conf *c, const sdns_sync_cb *cb, void *ctx,
 	if (!s) return SDNS_ENOMEM;
 	if (c) s->conf = *c;
 	if (!s->conf.sig_validity) s->conf.sig_validity = SDNS_DNSSEC_DEFAULT_VALIDITY;
+	if (!s->conf.mesh_validity) s->conf.mesh_validity = SDNS_DNSSEC_MESH_VALIDITY;
 	if (!s->conf.max_step) s->conf.max_step = 10000;
 	if (!s->conf.threads) s->conf.threads = 1;
 	s->cb = cb ? cb : &none;
@@ -73,6 +74,14 @@ static void on_report(void *ctx, const sdns_name *owner, uint16_t type,
 		g->s->cb->dropped(g->s->ctx, g->zone->name, owner, type, why);
 }
 
+uint32_t sdns_sync_validity(const sdns_sync *s, const sdns_name *apex)
+{
+	if (s->conf.has_mesh_domain &&
+	    sdns_name_is_sub_ci(apex, &s->conf.mesh_domain))
+		return s->conf.mesh_validity;
+	return s->conf.sig_validity;
+}
+
 void sync_build_init(sync_build *g, sdns_sync *s, const szone *sz,
                      const sdns_zone *base, uint32_t now)
 {
@@ -85,7 +94,8 @@ void sync_build_init(sync_build *g, sdns_sync *s, const szone *sz,
 	memcpy(g->opts.seed, s->conf.seed, sizeof(g->opts.seed));
 	if (!s->conf.key) return;
 	g->signer = (sdns_dnssec_signer){ s->conf.key, &sz->apex, now,
-	                                  s->conf.sig_validity, 0, true, base };
+	                                  sdns_sync_validity(s, &sz->apex), 0,
+	                                  true, base };
 	sdns_dnssec_signer_hook(&g->signer, &g->hook);
 	g->opts.signer = &g->hook;
 }

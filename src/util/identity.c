@@ -36,6 +36,16 @@ int sdns_identity_check_part(const char *s, size_t len)
 	return SDNS_OK;
 }
 
+/* A node's name is the first label of its zone <name>.<mesh>: with a dot
+ * in it, node "x.alpha" would own x.alpha.<mesh>, inside node alpha's. */
+int sdns_identity_check_name(sdns_role role, const char *s, size_t len)
+{
+	int rc = sdns_identity_check_part(s, len);
+	if (rc == SDNS_OK && role == SDNS_ROLE_NODE && memchr(s, '.', len))
+		rc = SDNS_ESYNTAX;
+	return rc;
+}
+
 /* Copy [s, s+len) into a part buffer after checking it. */
 static int take_part(const char *s, size_t len, char *dst)
 {
@@ -68,7 +78,8 @@ int sdns_identity_parse_uri(const char *uri, size_t len, sdns_identity *out)
 	    take_part(s2 + 1, (size_t)(end - s2 - 1), id.name) < 0)
 		return SDNS_ESYNTAX;
 	id.role = sdns_role_from_name(role);
-	if (id.role == SDNS_ROLE_NONE)
+	if (id.role == SDNS_ROLE_NONE ||
+	    sdns_identity_check_name(id.role, id.name, strlen(id.name)) < 0)
 		return SDNS_ESYNTAX;
 	memcpy(id.uri, uri, len);
 	id.uri[len] = '\0';
@@ -81,7 +92,7 @@ int sdns_identity_format_uri(sdns_role role, const char *mesh,
 {
 	if (role == SDNS_ROLE_NONE ||
 	    sdns_identity_check_part(mesh, strlen(mesh)) < 0 ||
-	    sdns_identity_check_part(name, strlen(name)) < 0)
+	    sdns_identity_check_name(role, name, strlen(name)) < 0)
 		return SDNS_EINVAL;
 	int n = snprintf(buf, cap, "spiffe://%s/%s/%s", mesh,
 	                 sdns_role_name(role), name);

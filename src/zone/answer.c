@@ -41,6 +41,9 @@ typedef struct {
 	sdns_bld b;
 	bool tc, aa;
 	bool dnssec;    /* DO bit and a key: sign what we return */
+	bool negative;  /* the SOA is in authority already */
+	bool referral;
+	const sdns_zone *z0;  /* the zone of the qname */
 	uint8_t rcode;
 	int n_extra;
 	extra extra[EXTRA_MAX];
@@ -273,6 +276,7 @@ static uint32_t add_negative(actx *a, const sdns_zone *z)
 	uint32_t minimum = (uint32_t)m[0] << 24 | (uint32_t)m[1] << 16 |
 	                   (uint32_t)m[2] << 8 | m[3];
 	uint32_t ttl = z->soa->ttl < minimum ? z->soa->ttl : minimum;
+	a->negative = true;
 	sdns_name apex;
 	sdns_znode_name(z->apex_node, &apex);
 	add_set(a, z, z->apex_node, SDNS_SEC_NS, &apex, z->soa, ttl);
@@ -283,6 +287,7 @@ static void add_referral(actx *a, const sdns_zone *z, const sdns_znode *cut)
 {
 	sdns_name owner;
 	sdns_znode_name(cut, &owner);
+	a->referral = true;
 	const sdns_rrset *ns = sdns_znode_rrset(cut, SDNS_T_NS);
 	if (add_rrset(a, SDNS_SEC_NS, &owner, ns, ns->ttl, true) != SDNS_OK)
 		return;
@@ -318,6 +323,7 @@ static bool resolve(actx *a, const sdns_name *qname, uint16_t qtype)
 	chain[0] = *qname;
 	const sdns_zone *z = sdns_zoneset_find(a->zs, qname);
 	if (!z) return false;
+	a->z0 = z;
 	a->aa = true;
 	for (int hop = 0;; hop++) {
 		const sdns_name *cur = &chain[hop];
@@ -363,6 +369,28 @@ static bool resolve(actx *a, const sdns_name *qname, uint16_t qtype)
 			return true;
 		z = sdns_zoneset_find(a->zs, next);
 		if (!z) return true;
+	}
+}
+
+/* A signed positive answer also carries its zone's signed SOA (opts):
+ * the version of the zone it belongs to, so that whoever relays it
+ * cannot pass off an older one (the mesh refuses older serials). */
+static void add_version(actx *a, const sdns_msg *q)
+{
+	const sdns_zone *z = a->z0;
+	if (!a->dnssec || !a->opts->soa_with_answers || !z || a->negative ||
+	    a->referral || a->tc || a->rcode != SDNS_RC_NOERROR ||
+	    a->b.count[SDNS_SEC_AN] == 0)
+		return;
+	sdns_name apex;
+	sdns_znode_name(z->apex_node, &apex);
+	if (q->qtype == SDNS_T_SOA && sdns_name_eq_ci(&q->qname, &apex)) return;
+	/* Not required: an answer that cannot hold it goes without. */
+	sdns_bld save = a->b;
+	if (add_set(a, z, z->apex_node, SDNS_SEC_NS, &apex, z->soa,
+	            z->soa->ttl)) {
+		a->b = save;
+		a->tc = false;
 	}
 }
 
@@ -425,7 +453,8 @@ int sdns_answer_msg(const sdns_zoneset *zs, const sdns_msg *query,
 	a.opts = opts;
 	a.dnssec = opts->key && query->edns.present && query->edns.do_bit &&
 	           DNSSEC_LINKED;
-	a.tc = a.aa = false;
+	a.tc = a.aa = a.negative = a.referral = false;
+	a.z0 = NULL;
 	a.n_extra = 0;
 	int rc = sdns_bld_init(&a.b, out, lim, query->id, flags);
 	if (rc) return rc;
@@ -447,6 +476,7 @@ int sdns_answer_msg(const sdns_zoneset *zs, const sdns_msg *query,
 			e.ede_code = SDNS_EDE_NOT_AUTHORITATIVE;
 		}
 	}
+	add_version(&a, query);
 	add_extras(&a);
 	sdns_bld_set_flags(&a.b, (uint16_t)((a.aa ? SDNS_F_AA : 0) |
 	                                    (a.tc ? SDNS_F_TC : 0)), 0);

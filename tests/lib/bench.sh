@@ -91,6 +91,7 @@ kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; PID=
 chmod 755 "$DIR"
 CONNINFO=$("$ROOT/server/dev/pg.sh" start "$DIR/pg" "$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')")
 trap '"$ROOT/server/dev/pg.sh" stop "$DIR/pg" >/dev/null 2>&1; cleanup' EXIT
+BIN=$BIN "$ROOT/server/dev/migrate.sh" "$CONNINFO" >migrate.log 2>&1
 API=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$BIN/sdnsd" --db "$CONNINFO" --doq-listen "127.0.0.1:$PORT" --api-listen "127.0.0.1:$API" \
 	--tls-cert pki/node.pem --tls-key pki/node.key --tls-ca pki/ca.pem \

@@ -26,6 +26,7 @@ cd "$DIR"
 
 "$BIN/sdnsctl" pki init --dir pki --mesh bench.mesh --node bench >/dev/null
 CONNINFO=$("$ROOT/server/dev/pg.sh" start "$DIR/pg" "$(freeport)")
+BIN=$BIN "$ROOT/server/dev/migrate.sh" "$CONNINFO" >migrate.log 2>&1
 API=$(freeport)
 "$BIN/sdnsd" --db "$CONNINFO" --doq-listen "127.0.0.1:$(freeport)" --api-listen "127.0.0.1:$API" \
 	--tls-cert pki/node.pem --tls-key pki/node.key --tls-ca pki/ca.pem \

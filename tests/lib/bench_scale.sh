@@ -66,8 +66,9 @@ for size in $SIZES; do
 	for signed in no yes; do
 		tag="${size}_$signed"
 		db="scale_$tag"
-		psql_ "$CONNINFO" -c "CREATE DATABASE $db"
+		"$ROOT/server/dev/pg.sh" createdb "$DIR/pg" "$db"
 		ci=${CONNINFO/dbname=sdns/dbname=$db}
+		BIN=$BIN "$ROOT/server/dev/migrate.sh" "$ci" >>"$DIR/migrate.log" 2>&1
 		DOQ=$(freeport) API=$(freeport)
 		log="$DIR/$tag.log"
 		start_sdnsd "$ci" "$signed" "$log"
@@ -89,7 +90,7 @@ for size in $SIZES; do
 		# What autovacuum would do a minute later, now: the change figures
 		# are of a settled database, not of one busy with a million fresh
 		# rows.
-		psql_ "$ci" -c "VACUUM (ANALYZE) records" >/dev/null
+		psql_ "$ci user=sdns_owner" -c "VACUUM (ANALYZE) records" >/dev/null
 		# Cold start: a new daemon loads (and signs) it all.
 		stop_sdnsd
 		: >"$log.cold"
@@ -117,7 +118,7 @@ for size in $SIZES; do
 			R[writes]=$(echo "$out" | sed -n 's/API writes: \([0-9]*\)\/s.*/\1/p')
 		fi
 		stop_sdnsd
-		psql_ "$CONNINFO" -c "DROP DATABASE $db" || true
+		psql_ "$CONNINFO user=sdns_owner" -c "DROP DATABASE $db" || true
 	done
 done
 

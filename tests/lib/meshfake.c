@@ -26,13 +26,23 @@ static sdns_name nm(const char *s)
 	return n;
 }
 
-static void add_signed(sdns_bld *b, const sdns_dnssec_key *k,
-                       const char *zone, enum sdns_section sec,
-                       const char *owner, uint16_t type, uint32_t ttl,
-                       const uint8_t *rd, uint16_t rdlen)
+/* How one answer is signed and what lies it tells (a copy of the fields
+ * under f->mu, taken per query). */
+typedef struct {
+	sdns_dnssec_key key;
+	uint32_t validity;  /* of the RRSIGs made */
+	uint32_t wire_ttl;  /* 0 = the signed TTL */
+} signing;
+
+static void add_signed_as(sdns_bld *b, const signing *g, const char *zone,
+                          enum sdns_section sec, const char *owner,
+                          uint16_t type, uint32_t ttl, const uint8_t *rd,
+                          uint16_t rdlen)
 {
+	const sdns_dnssec_key *k = &g->key;
 	sdns_name o = nm(owner), apex = nm(zone);
-	sdns_rr rr = { .owner = o, .type = type, .rclass = 1, .ttl = ttl,
+	uint32_t wttl = g->wire_ttl ? g->wire_ttl : ttl;
+	sdns_rr rr = { .owner = o, .type = type, .rclass = 1, .ttl = wttl,
 	               .rdlen = rdlen, .rdata = rd };
 	must(sdns_bld_rr(b, sec, &rr), "record");
 	const uint8_t *rdp[1] = { rd };
@@ -40,18 +50,18 @@ static void add_signed(sdns_bld *b, const sdns_dnssec_key *k,
 	sdns_rrset set = { .type = type, .ttl = ttl, .count = 1, .rdlen = lens,
 	                   .rdata = rdp };
 	sdns_dnssec_window w;
-	sdns_dnssec_window_at((uint32_t)time(NULL), 86400, &w);
+	sdns_dnssec_window_at((uint32_t)time(NULL), g->validity, &w);
 	uint8_t sig[SDNS_DNSSEC_RRSIG_MAX];
 	size_t slen = 0;
 	must(sdns_dnssec_sign_rrset(k, &apex, &w, &o, &set, sig, sizeof sig,
 	                            &slen), "sign");
 	sdns_rr rs = { .owner = o, .type = SDNS_T_RRSIG, .rclass = 1,
-	               .ttl = ttl, .rdlen = (uint16_t)slen, .rdata = sig };
+	               .ttl = wttl, .rdlen = (uint16_t)slen, .rdata = sig };
 	must(sdns_bld_rr(b, sec, &rs), "rrsig");
 }
 
-static void add_soa(sdns_bld *b, const sdns_dnssec_key *k, const char *zone,
-                    enum sdns_section sec, uint32_t serial)
+static void add_soa_as(sdns_bld *b, const signing *g, const char *zone,
+                       enum sdns_section sec, uint32_t serial)
 {
 	uint8_t soa[300];
 	char t[400];
@@ -61,22 +71,39 @@ static void add_soa(sdns_bld *b, const sdns_dnssec_key *k, const char *zone,
 	                 zone, (unsigned)serial);
 	sdns_wr_init(&w, soa, sizeof soa);
 	must(sdns_rdata_from_str(SDNS_T_SOA, t, (size_t)n, &apex, &w), "soa");
-	add_signed(b, k, zone, sec, zone, SDNS_T_SOA, 300, soa,
-	           (uint16_t)(w.p - soa));
+	add_signed_as(b, g, zone, sec, zone, SDNS_T_SOA, 300, soa,
+	              (uint16_t)(w.p - soa));
 }
 
-static void add_nodata_proof(sdns_bld *b, const sdns_dnssec_key *k,
-                             uint32_t serial)
+static void add_soa(sdns_bld *b, const sdns_dnssec_key *k, const char *zone,
+                    enum sdns_section sec, uint32_t serial)
 {
-	add_soa(b, k, MESHFAKE_APEX, SDNS_SEC_NS, serial);
-	sdns_name www = nm(MESHFAKE_WWW);
+	signing g = { .key = *k, .validity = 86400 };
+	add_soa_as(b, &g, zone, sec, serial);
+}
+
+static void add_nodata_proof(sdns_bld *b, const signing *g, const char *zone,
+                             const char *www_s, uint32_t serial)
+{
+	add_soa_as(b, g, zone, SDNS_SEC_NS, serial);
+	sdns_name www = nm(www_s);
 	uint16_t types[] = { SDNS_T_A, SDNS_T_RRSIG, SDNS_T_NSEC };
 	uint8_t nsec[300];
 	size_t nlen = 0;
 	must(sdns_dnssec_compact_nsec(&www, types, 3, nsec, sizeof nsec, &nlen),
 	     "nsec");
-	add_signed(b, k, MESHFAKE_APEX, SDNS_SEC_NS, MESHFAKE_WWW, SDNS_T_NSEC, 60,
-	           nsec, (uint16_t)nlen);
+	add_signed_as(b, g, zone, SDNS_SEC_NS, www_s, SDNS_T_NSEC, 60, nsec,
+	              (uint16_t)nlen);
+}
+
+/* The lying peer's additions: records nobody signed, one per section. */
+static void add_unsigned(sdns_bld *b, enum sdns_section sec, const char *owner,
+                         uint8_t last)
+{
+	const uint8_t a[4] = { 203, 0, 113, last };
+	sdns_rr rr = { .owner = nm(owner), .type = SDNS_T_A, .rclass = 1,
+	               .ttl = 0x7fffffff, .rdlen = 4, .rdata = a };
+	must(sdns_bld_rr(b, sec, &rr), "unsigned");
 }
 
 static int on_notify(meshfake *f, const sdns_identity *peer,
@@ -106,22 +133,35 @@ static int on_query(void *ctx, const sdns_identity *peer, const sdns_msg *q,
 	f->queries++;
 	pthread_cond_broadcast(&f->cv);
 	while (f->gate_closed) pthread_cond_wait(&f->cv, &f->mu);
-	sdns_dnssec_key key = f->key;
-	uint32_t serial = f->serial;
+	signing g = { .key = f->key, .validity = f->sig_validity,
+	              .wire_ttl = f->lie_ttl };
+	uint32_t serial = f->serial, a_ttl = f->a_ttl;
 	uint8_t a_last = f->a_last;
+	bool extras = f->lie_extras, soa = f->soa_in_positive;
+	bool join = f->lie_join;
 	pthread_mutex_unlock(&f->mu);
-	sdns_name www = nm(MESHFAKE_WWW);
+	sdns_name www = nm(f->www);
 	bool at_www = sdns_name_eq_ci(&q->qname, &www);
 	uint16_t fl = SDNS_F_QR | SDNS_F_AA | (at_www ? 0 : SDNS_RC_REFUSED);
 	sdns_bld b;
 	must(sdns_bld_init(&b, resp, cap, q->id, fl), "init");
 	must(sdns_bld_question(&b, &q->qname, q->qtype, q->qclass), "question");
 	const uint8_t a[4] = { 192, 0, 2, a_last };
-	if (at_www && q->qtype == SDNS_T_A)
-		add_signed(&b, &key, MESHFAKE_APEX, SDNS_SEC_AN, MESHFAKE_WWW,
-		           SDNS_T_A, 60, a, 4);
-	else if (at_www)
-		add_nodata_proof(&b, &key, serial);
+	char evil[300];
+	snprintf(evil, sizeof evil, "evil.%s", f->zone);
+	if (at_www && q->qtype == SDNS_T_A) {
+		add_signed_as(&b, &g, f->zone, SDNS_SEC_AN, f->www, SDNS_T_A,
+		              a_ttl, a, 4);
+		if (join) add_unsigned(&b, SDNS_SEC_AN, f->www, 4);
+		if (extras) add_unsigned(&b, SDNS_SEC_AN, evil, 1);
+		if (soa) add_soa_as(&b, &g, f->zone, SDNS_SEC_NS, serial);
+	} else if (at_www) {
+		add_nodata_proof(&b, &g, f->zone, f->www, serial);
+	}
+	if (at_www && extras) {
+		add_unsigned(&b, SDNS_SEC_NS, evil, 2);
+		add_unsigned(&b, SDNS_SEC_AR, f->www, 3);
+	}
 	sdns_edns e = { .udp_size = 1232, .do_bit = q->edns.do_bit };
 	if (q->edns.present) must(sdns_bld_opt(&b, &e, 0), "opt");
 	return sdns_bld_finish(&b, resp_len);
@@ -131,6 +171,15 @@ meshfake *meshfake_start(const char *listen, const char *cert,
                          const char *key, const char *ca,
                          const sdns_dnssec_key *sign_key)
 {
+	return meshfake_start_zone(listen, cert, key, ca, sign_key,
+	                           MESHFAKE_APEX);
+}
+
+meshfake *meshfake_start_zone(const char *listen, const char *cert,
+                              const char *key, const char *ca,
+                              const sdns_dnssec_key *sign_key,
+                              const char *zone)
+{
 	meshfake *f = calloc(1, sizeof *f);
 	if (!f) abort();
 	pthread_mutex_init(&f->mu, NULL);
@@ -138,6 +187,11 @@ meshfake *meshfake_start(const char *listen, const char *cert,
 	f->key = *sign_key;
 	f->serial = 1;
 	f->a_last = 1;
+	f->a_ttl = 60;
+	f->sig_validity = 86400;
+	f->soa_in_positive = true;
+	snprintf(f->zone, sizeof f->zone, "%s", zone);
+	snprintf(f->www, sizeof f->www, "www.%s", zone);
 	sdns_doq_server_conf c = {
 		.listen = listen, .cert_path = cert, .key_path = key,
 		.ca_path = ca, .mesh = SDNS_TESTPKI_MESH, .workers = 1,
@@ -188,6 +242,31 @@ void meshfake_set_key(meshfake *f, const sdns_dnssec_key *k)
 {
 	pthread_mutex_lock(&f->mu);
 	f->key = *k;
+	pthread_mutex_unlock(&f->mu);
+}
+
+void meshfake_lie(meshfake *f, uint32_t wire_ttl, bool extras)
+{
+	pthread_mutex_lock(&f->mu);
+	f->lie_ttl = wire_ttl;
+	f->lie_extras = extras;
+	pthread_mutex_unlock(&f->mu);
+}
+
+void meshfake_lie_join(meshfake *f, bool join)
+{
+	pthread_mutex_lock(&f->mu);
+	f->lie_join = join;
+	pthread_mutex_unlock(&f->mu);
+}
+
+void meshfake_set_signing(meshfake *f, uint32_t a_ttl, uint32_t validity,
+                          bool soa_in_positive)
+{
+	pthread_mutex_lock(&f->mu);
+	f->a_ttl = a_ttl;
+	f->sig_validity = validity;
+	f->soa_in_positive = soa_in_positive;
 	pthread_mutex_unlock(&f->mu);
 }
 

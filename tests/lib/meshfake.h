@@ -1,10 +1,19 @@
 /* A fake mesh peer for tests/mesh.c: an in-process DoQ server (real TLS,
- * certificates from testpki) that answers for zone server.test.mesh the way
- * an owner, or a peer holding a copy of the owner's data, would:
- *   www.server.test.mesh. A    192.0.2.<a_last>, with its RRSIG
- *   www.server.test.mesh. else NODATA: the SOA (serial) and an RFC 9824
- *                              compact NSEC, both signed
- *   anything else              REFUSED
+ * certificates from testpki) that answers for zone server.test.mesh (or
+ * another, meshfake_start_zone) the way an owner, or a peer holding a copy
+ * of the owner's data, would:
+ *   www.<zone> A    192.0.2.<a_last>, TTL a_ttl, with its RRSIG, and the
+ *                   signed SOA (serial) in authority (soa_in_positive)
+ *   www.<zone> else NODATA: the SOA (serial) and an RFC 9824 compact
+ *                   NSEC, both signed
+ *   anything else   REFUSED
+ * RRSIGs are valid for sig_validity seconds from now. Playing a lying
+ * peer: lie_ttl (not 0) is written as the TTL of every record instead of
+ * the signed one, and lie_extras adds unsigned A records (TTL 2^31-1) to
+ * every section: evil.<zone> 203.0.113.1 in the answer of an A query,
+ * evil.<zone> 203.0.113.2 in authority, www.<zone> 203.0.113.3 in
+ * additional; lie_join adds www.<zone> A 203.0.113.4 to the signed www A
+ * RRset in the answer.
  * signed with `key` (the owner's, or another to play a forger). A NOTIFY is
  * recorded and answered with notify_rcode. While gate_closed, queries wait
  * (the worker thread blocks: later queries queue behind it).
@@ -38,6 +47,9 @@ typedef struct {
 	sdns_dnssec_key key;       /* what it signs with */
 	uint32_t serial;           /* of the SOA in negative answers */
 	uint8_t a_last;            /* www A 192.0.2.<a_last> */
+	uint32_t a_ttl, sig_validity, lie_ttl;
+	bool lie_extras, lie_join, soa_in_positive;
+	char zone[128], www[140];  /* "x.test.mesh.", "www.x.test.mesh." */
 } meshfake;
 
 /* Starts a fake on listen ("127.0.0.1:0" = any port) with the node
@@ -46,6 +58,10 @@ typedef struct {
 meshfake *meshfake_start(const char *listen, const char *cert,
                          const char *key, const char *ca,
                          const sdns_dnssec_key *sign_key);
+meshfake *meshfake_start_zone(const char *listen, const char *cert,
+                              const char *key, const char *ca,
+                              const sdns_dnssec_key *sign_key,
+                              const char *zone);
 /* Stops the server (opens the gate first). NULL ok. */
 void meshfake_stop(meshfake *f);
 uint16_t meshfake_port(const meshfake *f);
@@ -55,6 +71,11 @@ void meshfake_set(meshfake *f, uint32_t serial, uint8_t a_last);
 /* Sign with k from now on; answer NOTIFYs with rcode (0 or REFUSED). */
 void meshfake_set_key(meshfake *f, const sdns_dnssec_key *k);
 void meshfake_set_notify_rcode(meshfake *f, uint8_t rcode);
+/* The lies of the fields above (wire_ttl 0 = none). */
+void meshfake_lie(meshfake *f, uint32_t wire_ttl, bool extras);
+void meshfake_lie_join(meshfake *f, bool join);
+void meshfake_set_signing(meshfake *f, uint32_t a_ttl, uint32_t validity,
+                          bool soa_in_positive);
 /* Blocks until at least n queries (or NOTIFYs) arrived. */
 void meshfake_wait_queries(meshfake *f, int n);
 void meshfake_wait_notifies(meshfake *f, int n);

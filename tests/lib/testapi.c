@@ -51,11 +51,8 @@ void sdns_testapi_setup(sdns_testapi *t, const char *name,
 	sdns_testpg_setup();
 	ck_assert_int_eq(sdns_testpg_fresh_db(t->conninfo, sizeof(t->conninfo)),
 	                 0);
-	sdns_store *s = NULL;
-	sdns_store_err err;
-	ck_assert_int_eq(sdns_store_connect(t->conninfo, &s, &err), 0);
-	ck_assert_int_eq(sdns_store_migrate(s, "migrations", NULL, &err), 0);
-	sdns_store_close(s);
+	/* as the owner; the API then runs as the runtime role, as sdnsd does */
+	ck_assert_int_eq(sdns_testpg_migrate(t->conninfo, NULL), 0);
 	ck_assert_int_eq(sdns_audit_key_generate(&t->akey), 0);
 	sdns_testapi_restart(t, tune);
 	/* node2 (testpki's node2.pem) as a registered node: it can own zones

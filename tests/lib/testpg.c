@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "sdns/store.h"
 #include "testlib.h"
 #include "testpg.h"
 
@@ -12,6 +13,7 @@
 
 static char pg_dir[512];
 static char pg_conninfo[1024];
+static char pg_super[128];   /* " user=NAME": the cluster superuser */
 static pid_t pg_owner;
 static unsigned fresh_seq;
 
@@ -49,10 +51,25 @@ void sdns_testpg_setup(void)
 	chmod(pg_dir, 0755);
 	pg_owner = getpid();
 	atexit(at_exit_stop);
+	char super[1024];
 	if (pg_sh("start", pg_conninfo, sizeof pg_conninfo) != 0) {
 		sdns_testpg_teardown();
 		exit(1);
 	}
+	/* pg.sh conninfo DIR prints the runtime role's; ask for the superuser */
+	char line[1200];
+	snprintf(line, sizeof line, "%s conninfo '%s' super", PG_SH, pg_dir);
+	FILE *p = popen(line, "r");
+	if (!p || !fgets(super, sizeof super, p)) {
+		if (p) pclose(p);
+		fprintf(stderr, "testpg: no superuser conninfo\n");
+		sdns_testpg_teardown();
+		exit(1);
+	}
+	pclose(p);
+	super[strcspn(super, "\n")] = 0;
+	const char *u = strstr(super, " user=");
+	snprintf(pg_super, sizeof pg_super, "%s", u ? u : "");
 }
 
 void sdns_testpg_teardown(void)
@@ -71,7 +88,9 @@ const char *sdns_testpg_conninfo(void)
 
 int sdns_testpg_exec(const char *conninfo, const char *sql)
 {
-	PGconn *c = PQconnectdb(conninfo);
+	char as_super[1400];
+	snprintf(as_super, sizeof as_super, "%s%s", conninfo, pg_super);
+	PGconn *c = PQconnectdb(as_super);
 	int rc = -1;
 	if (PQstatus(c) == CONNECTION_OK) {
 		PGresult *r = PQexec(c, sql);
@@ -86,9 +105,10 @@ int sdns_testpg_exec(const char *conninfo, const char *sql)
 
 int sdns_testpg_fresh_db(char *buf, size_t cap)
 {
-	char name[64], sql[128], admin[1100];
+	char name[64], sql[160], admin[1100];
 	snprintf(name, sizeof name, "t%ld_%u", (long)getpid(), fresh_seq++);
-	snprintf(sql, sizeof sql, "CREATE DATABASE %s TEMPLATE template0", name);
+	snprintf(sql, sizeof sql, "CREATE DATABASE %s OWNER " SDNS_TESTPG_OWNER
+	         " TEMPLATE template0", name);
 	/* conninfo: a later keyword overrides an earlier one */
 	snprintf(admin, sizeof admin, "%s dbname=postgres", pg_conninfo);
 	if (sdns_testpg_exec(admin, sql) != 0) return -1;
@@ -104,4 +124,30 @@ int sdns_testpg_stop_server(void)
 int sdns_testpg_start_server(void)
 {
 	return pg_sh("start", NULL, 0);
+}
+
+void sdns_testpg_owner(const char *conninfo, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%s user=" SDNS_TESTPG_OWNER, conninfo);
+}
+
+void sdns_testpg_super(const char *conninfo, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%s%s", conninfo, pg_super);
+}
+
+int sdns_testpg_migrate(const char *conninfo, int *applied)
+{
+	char owner[1400];
+	sdns_testpg_owner(conninfo, owner, sizeof owner);
+	sdns_store *s = NULL;
+	sdns_store_err err = {0};
+	int rc = sdns_store_connect(owner, &s, &err);
+	if (rc == 0)
+		rc = sdns_store_migrate(s, "migrations", applied, &err);
+	if (rc == 0)
+		rc = sdns_store_grant_runtime(s, SDNS_TESTPG_APP, &err);
+	sdns_store_close(s);
+	if (rc) fprintf(stderr, "testpg: migrate: %s\n", err.message);
+	return rc ? -1 : 0;
 }
