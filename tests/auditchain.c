@@ -4,154 +4,37 @@
  * (and keys it was given), never the signer_pub of a row; a checkpoint of
  * the head saved to a file shows a chain that was cut, or cut and grown
  * again. Each test starts from an empty chain. */
-#include <fcntl.h>
 #include <jansson.h>
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "sdns/api.h"
 #include "sdns/audithead.h"
 #include "sdns/error.h"
 #include "sdns/store.h"
+#include "testctl.h"
 #include "testlib.h"
 #include "testpg.h"
 #include "testpki.h"
 
-static char dir[256], pgdir[300], conninfo[512], ownerci[600], url[64];
-static sdns_api *api;
-static sdns_audit_key akey;
-static char out[65536], err[65536];
-/* When set, the next sdnsctl reads this file through a pipe on stdin. */
-static const char *pipe_from;
-
-static int pg(const char *cmd)
-{
-	char line[800];
-	snprintf(line, sizeof(line), "server/dev/pg.sh %s '%s' %d >/dev/null",
-	         cmd, pgdir, 20000 + (int)(getpid() % 20000));
-	return system(line);
-}
-
-static void slurp(const char *path, char *buf, size_t cap)
-{
-	FILE *f = fopen(path, "r");
-	size_t n = f ? fread(buf, 1, cap - 1, f) : 0;
-	buf[n] = '\0';
-	if (f)
-		fclose(f);
-}
-
-/* Runs sdnsctl with argv (NULL-terminated) as `who` (NULL: no SDNS_CERT/
- * SDNS_KEY); stdout and stderr land in out/err. Returns the exit status. */
-static int ctl_as(const char *who, const char *const *argv)
-{
-	char o[300], e[300], bin[300];
-	snprintf(o, sizeof(o), "%s/out", dir);
-	snprintf(e, sizeof(e), "%s/err", dir);
-	const char *b = getenv("BIN");
-	snprintf(bin, sizeof(bin), "%s/sdnsctl", b && *b ? b : "bin");
-	pid_t pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		char ca[300], cert[300], key[300];
-		snprintf(ca, sizeof(ca), "%s/ca.pem", dir);
-		snprintf(cert, sizeof(cert), "%s/%s.pem", dir, who ? who : "");
-		snprintf(key, sizeof(key), "%s/%s.key", dir, who ? who : "");
-		setenv("SDNS_API", url, 1);
-		setenv("SDNS_CA", ca, 1);
-		if (who) {
-			setenv("SDNS_CERT", cert, 1);
-			setenv("SDNS_KEY", key, 1);
-		} else {
-			unsetenv("SDNS_CERT");
-			unsetenv("SDNS_KEY");
-		}
-		int fo = open(o, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		int fe = open(e, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		dup2(fo, 1);
-		dup2(fe, 2);
-		char *args[36];
-		size_t n = 0;
-		if (pipe_from) {
-			/* sh -c 'cat F | exec "$0" "$@"' sdnsctl args... */
-			static char script[400];
-			snprintf(script, sizeof(script), "cat '%s' | exec \"$0\" \"$@\"",
-			         pipe_from);
-			args[n++] = "/bin/sh";
-			args[n++] = "-c";
-			args[n++] = script;
-		}
-		size_t first = n;
-		args[n++] = bin;
-		for (; argv[n - 1 - first] && n < 35; n++)
-			args[n] = (char *)argv[n - 1 - first];
-		args[n] = NULL;
-		execv(args[0], args);
-		_exit(127);
-	}
-	int st = 0;
-	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-	slurp(o, out, sizeof(out));
-	slurp(e, err, sizeof(err));
-	ck_assert(WIFEXITED(st));
-	return WEXITSTATUS(st);
-}
-
-#define CTL(...) ctl_as("admin", (const char *const[]){__VA_ARGS__, NULL})
-#define CTL_AS(who, ...) ctl_as(who, (const char *const[]){__VA_ARGS__, NULL})
-#define OUT_HAS(s) ck_assert_msg(strstr(out, s), "stdout lacks '%s':\n%s\n" \
-                                 "stderr:\n%s", s, out, err)
-#define ERR_HAS(s) ck_assert_msg(strstr(err, s), "stderr lacks '%s':\n%s", s, err)
-
 static void setup(void)
 {
-	ck_assert_int_eq(sdns_test_mkdtemp("sdns-auditchain", dir, sizeof(dir)), 0);
-	chmod(dir, 0755);  /* the postgres user walks into pg/ */
-	ck_assert_int_eq(sdns_testpki_make(dir), 0);
-	snprintf(pgdir, sizeof(pgdir), "%s/pg", dir);
-	ck_assert_int_eq(pg("start"), 0);
-	char cmd[400];
-	snprintf(cmd, sizeof(cmd), "server/dev/pg.sh conninfo '%s'", pgdir);
-	FILE *p = popen(cmd, "r");
-	ck_assert_ptr_nonnull(fgets(conninfo, sizeof(conninfo), p));
-	pclose(p);
-	conninfo[strcspn(conninfo, "\n")] = '\0';
-	/* sdnsd plays the runtime role; the insider below is the owner */
-	sdns_testpg_owner(conninfo, ownerci, sizeof ownerci);
-	ck_assert_int_eq(sdns_testpg_migrate(conninfo, NULL), 0);
-	ck_assert_int_eq(sdns_audit_key_generate(&akey), 0);
-	char cert[300], key[300], ca[300], cakey[300], e[200];
-	snprintf(cert, sizeof(cert), "%s/server.pem", dir);
-	snprintf(key, sizeof(key), "%s/server.key", dir);
-	snprintf(ca, sizeof(ca), "%s/ca.pem", dir);
-	snprintf(cakey, sizeof(cakey), "%s/ca.key", dir);
-	sdns_api_conf conf = {
-		.listen = "127.0.0.1:0", .cert_path = cert, .key_path = key,
-		.ca_path = ca, .ca_key_path = cakey, .mesh = SDNS_TESTPKI_MESH,
-		.conninfo = conninfo, .threads = 2, .audit_key = &akey,
-	};
-	ck_assert_msg(sdns_api_start(&conf, &api, e, sizeof(e)) == 0, "%s", e);
-	snprintf(url, sizeof(url), "https://127.0.0.1:%u", sdns_api_port(api));
+	sdns_testctl_setup("sdns-auditchain");
 }
 
 static void teardown(void)
 {
-	sdns_api_stop(api);
-	api = NULL;
-	pg("stop");
-	sdns_test_rmtree(dir);
+	sdns_testctl_teardown();
 }
 
 
 /* SQL as the tables' owner role: an insider. */
 static void sql(const char *q)
 {
-	PGconn *db = PQconnectdb(ownerci);
+	PGconn *db = PQconnectdb(sdns_ctl.ownerci);
 	ck_assert_int_eq(PQstatus(db), CONNECTION_OK);
 	PGresult *res = PQexec(db, q);
 	ck_assert_msg(PQresultStatus(res) == PGRES_COMMAND_OK ||
@@ -163,7 +46,7 @@ static void sql(const char *q)
 
 static long long sql_int(const char *q)
 {
-	PGconn *db = PQconnectdb(ownerci);
+	PGconn *db = PQconnectdb(sdns_ctl.ownerci);
 	PGresult *res = PQexec(db, q);
 	ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
 	long long v = atoll(PQgetvalue(res, 0, 0));
@@ -202,7 +85,7 @@ static void make_zones(const char *prefix, int n)
  * signer_pub included, so that every row is self-consistent. */
 static void resign_from(long long from, const sdns_audit_key *k)
 {
-	PGconn *db = PQconnectdb(ownerci);
+	PGconn *db = PQconnectdb(sdns_ctl.ownerci);
 	ck_assert_int_eq(PQstatus(db), CONNECTION_OK);
 	char a[24];
 	snprintf(a, sizeof a, "%lld", from);
@@ -256,8 +139,8 @@ static void resign_from(long long from, const sdns_audit_key *k)
 static json_t *out_json(void)
 {
 	json_error_t je;
-	json_t *j = json_loads(out, 0, &je);
-	ck_assert_msg(j != NULL, "not JSON: %s\n%s", je.text, out);
+	json_t *j = json_loads(sdns_ctl.out, 0, &je);
+	ck_assert_msg(j != NULL, "not JSON: %s\n%s", je.text, sdns_ctl.out);
 	return j;
 }
 
@@ -302,10 +185,10 @@ START_TEST(test_store_verify_believes_exactly_the_keys_it_is_given)
 	resign_from(first + 2, &other);
 	sdns_store *s = NULL;
 	sdns_store_err serr;
-	ck_assert_int_eq(sdns_store_connect(conninfo, &s, &serr), 0);
+	ck_assert_int_eq(sdns_store_connect(sdns_ctl.conninfo, &s, &serr), 0);
 	/* A second sdnsd of this database, listed in --audit-trust. */
 	sdns_audit_trust both = { 0 };
-	ck_assert_int_eq(sdns_audit_trust_add(&both, NULL, akey.pub), 0);
+	ck_assert_int_eq(sdns_audit_trust_add(&both, NULL, sdns_ctl.akey.pub), 0);
 	ck_assert_int_eq(sdns_audit_trust_add(&both, "node-b", other.pub), 0);
 	json_t *j = NULL;
 	ck_assert_int_eq(sdns_store_audit_verify(s, &both, &j, &serr), 0);
@@ -324,7 +207,7 @@ END_TEST
 
 static void cp_path(char *buf, size_t cap, const char *name)
 {
-	snprintf(buf, cap, "%s/%s", dir, name);
+	snprintf(buf, cap, "%s/%s", sdns_ctl.dir, name);
 }
 
 START_TEST(test_checkpoint_is_the_head_signed_by_the_node_key)
@@ -342,7 +225,7 @@ START_TEST(test_checkpoint_is_the_head_signed_by_the_node_key)
 	ck_assert_int_eq(sdns_audit_head_from_json(j, &h), 0);
 	json_decref(j);
 	ck_assert_int_eq(h.id, sql_int("SELECT max(id) FROM audit"));
-	ck_assert_mem_eq(h.pub, akey.pub, 32);
+	ck_assert_mem_eq(h.pub, sdns_ctl.akey.pub, 32);
 	ck_assert_int_eq(sdns_audit_head_verify(&h), 0);
 	/* A chain that does not verify gets no signed head. */
 	sdns_audit_key mallory;
@@ -415,7 +298,7 @@ START_TEST(test_checkpoint_reports_a_row_rewritten_even_with_the_node_key)
 	ERR_HAS("chain broken at entry");
 	/* Re-signed by someone who also stole the node's audit key: the
 	 * chain verifies, the checkpoint still tells. */
-	resign_from(id - 1, &akey);
+	resign_from(id - 1, &sdns_ctl.akey);
 	ck_assert_int_eq(CTL("audit", "verify"), 0);
 	ck_assert_int_eq(CTL("audit", "verify", "--checkpoint", f), 1);
 	ERR_HAS("(the chain was rewritten)");
@@ -429,7 +312,7 @@ START_TEST(test_checkpoint_file_must_be_signed_and_by_the_key_named)
 	char f[400], pub[SDNS_AUDIT_PUB_B64_LEN + 1];
 	cp_path(f, sizeof f, "sig.json");
 	ck_assert_int_eq(CTL("audit", "checkpoint", "--out", f), 0);
-	sdns_audit_pub_b64(akey.pub, pub);
+	sdns_audit_pub_b64(sdns_ctl.akey.pub, pub);
 	ck_assert_int_eq(CTL("audit", "verify", "--checkpoint", f,
 	                     "--audit-pub", pub), 0);
 	sdns_audit_key other;
@@ -469,15 +352,15 @@ START_TEST(test_pubkey_prints_the_key_of_a_seed_or_pem_file)
 {
 	char seed[400];
 	cp_path(seed, sizeof seed, "pk.seed");
-	ck_assert_int_eq(sdns_audit_key_save_seed(&akey, seed), 0);
+	ck_assert_int_eq(sdns_audit_key_save_seed(&sdns_ctl.akey, seed), 0);
 	char pub[SDNS_AUDIT_PUB_B64_LEN + 1];
-	sdns_audit_pub_b64(akey.pub, pub);
+	sdns_audit_pub_b64(sdns_ctl.akey.pub, pub);
 	ck_assert_int_eq(CTL_AS(NULL, "audit", "pubkey", "--key", seed), 0);
 	OUT_HAS(pub);
 	char pem[400];
 	cp_path(pem, sizeof pem, "server.key");
 	ck_assert_int_eq(CTL_AS(NULL, "audit", "pubkey", "--key", pem), 0);
-	ck_assert_int_eq(strlen(out), SDNS_AUDIT_PUB_B64_LEN + 1);
+	ck_assert_int_eq(strlen(sdns_ctl.out), SDNS_AUDIT_PUB_B64_LEN + 1);
 }
 END_TEST
 

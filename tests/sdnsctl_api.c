@@ -10,141 +10,24 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "sdns/api.h"
 #include "sdns/error.h"
 #include "sdns/store.h"
+#include "testctl.h"
 #include "testlib.h"
 #include "testpg.h"
 #include "testpki.h"
 
-static char dir[256], pgdir[300], conninfo[512], url[64];
-static sdns_api *api;
-static sdns_audit_key akey;
-static char out[65536], err[65536];
-/* When set, the next sdnsctl reads this file through a pipe on stdin. */
-static const char *pipe_from;
-
-static int pg(const char *cmd)
-{
-	char line[800];
-	snprintf(line, sizeof(line), "server/dev/pg.sh %s '%s' %d >/dev/null",
-	         cmd, pgdir, 20000 + (int)(getpid() % 20000));
-	return system(line);
-}
-
-static void slurp(const char *path, char *buf, size_t cap)
-{
-	FILE *f = fopen(path, "r");
-	size_t n = f ? fread(buf, 1, cap - 1, f) : 0;
-	buf[n] = '\0';
-	if (f)
-		fclose(f);
-}
-
-/* Runs sdnsctl with argv (NULL-terminated) as `who` (NULL: no SDNS_CERT/
- * SDNS_KEY); stdout and stderr land in out/err. Returns the exit status. */
-static int ctl_as(const char *who, const char *const *argv)
-{
-	char o[300], e[300], bin[300];
-	snprintf(o, sizeof(o), "%s/out", dir);
-	snprintf(e, sizeof(e), "%s/err", dir);
-	const char *b = getenv("BIN");
-	snprintf(bin, sizeof(bin), "%s/sdnsctl", b && *b ? b : "bin");
-	pid_t pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		char ca[300], cert[300], key[300];
-		snprintf(ca, sizeof(ca), "%s/ca.pem", dir);
-		snprintf(cert, sizeof(cert), "%s/%s.pem", dir, who ? who : "");
-		snprintf(key, sizeof(key), "%s/%s.key", dir, who ? who : "");
-		setenv("SDNS_API", url, 1);
-		setenv("SDNS_CA", ca, 1);
-		if (who) {
-			setenv("SDNS_CERT", cert, 1);
-			setenv("SDNS_KEY", key, 1);
-		} else {
-			unsetenv("SDNS_CERT");
-			unsetenv("SDNS_KEY");
-		}
-		int fo = open(o, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		int fe = open(e, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		dup2(fo, 1);
-		dup2(fe, 2);
-		char *args[36];
-		size_t n = 0;
-		if (pipe_from) {
-			/* sh -c 'cat F | exec "$0" "$@"' sdnsctl args... */
-			static char script[400];
-			snprintf(script, sizeof(script), "cat '%s' | exec \"$0\" \"$@\"",
-			         pipe_from);
-			args[n++] = "/bin/sh";
-			args[n++] = "-c";
-			args[n++] = script;
-		}
-		size_t first = n;
-		args[n++] = bin;
-		for (; argv[n - 1 - first] && n < 35; n++)
-			args[n] = (char *)argv[n - 1 - first];
-		args[n] = NULL;
-		execv(args[0], args);
-		_exit(127);
-	}
-	int st = 0;
-	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-	slurp(o, out, sizeof(out));
-	slurp(e, err, sizeof(err));
-	ck_assert(WIFEXITED(st));
-	return WEXITSTATUS(st);
-}
-
-#define CTL(...) ctl_as("admin", (const char *const[]){__VA_ARGS__, NULL})
-#define CTL_AS(who, ...) ctl_as(who, (const char *const[]){__VA_ARGS__, NULL})
-#define OUT_HAS(s) ck_assert_msg(strstr(out, s), "stdout lacks '%s':\n%s\n" \
-                                 "stderr:\n%s", s, out, err)
-#define ERR_HAS(s) ck_assert_msg(strstr(err, s), "stderr lacks '%s':\n%s", s, err)
-
 static void setup(void)
 {
-	ck_assert_int_eq(sdns_test_mkdtemp("sdns-ctlapi", dir, sizeof(dir)), 0);
-	chmod(dir, 0755);  /* the postgres user walks into pg/ */
-	ck_assert_int_eq(sdns_testpki_make(dir), 0);
-	snprintf(pgdir, sizeof(pgdir), "%s/pg", dir);
-	ck_assert_int_eq(pg("start"), 0);
-	char cmd[400];
-	snprintf(cmd, sizeof(cmd), "server/dev/pg.sh conninfo '%s'", pgdir);
-	FILE *p = popen(cmd, "r");
-	ck_assert_ptr_nonnull(fgets(conninfo, sizeof(conninfo), p));
-	pclose(p);
-	conninfo[strcspn(conninfo, "\n")] = '\0';
-	sdns_store *s = NULL;
-	sdns_store_err serr;
-	ck_assert_int_eq(sdns_store_connect(conninfo, &s, &serr), 0);
-	ck_assert_int_eq(sdns_testpg_migrate(conninfo, NULL), 0);
-	sdns_store_close(s);
-	ck_assert_int_eq(sdns_audit_key_generate(&akey), 0);
-	char cert[300], key[300], ca[300], cakey[300], e[200];
-	snprintf(cert, sizeof(cert), "%s/server.pem", dir);
-	snprintf(key, sizeof(key), "%s/server.key", dir);
-	snprintf(ca, sizeof(ca), "%s/ca.pem", dir);
-	snprintf(cakey, sizeof(cakey), "%s/ca.key", dir);
-	sdns_api_conf conf = {
-		.listen = "127.0.0.1:0", .cert_path = cert, .key_path = key,
-		.ca_path = ca, .ca_key_path = cakey, .mesh = SDNS_TESTPKI_MESH,
-		.conninfo = conninfo, .threads = 2, .audit_key = &akey,
-	};
-	ck_assert_msg(sdns_api_start(&conf, &api, e, sizeof(e)) == 0, "%s", e);
-	snprintf(url, sizeof(url), "https://127.0.0.1:%u", sdns_api_port(api));
+	sdns_testctl_setup("sdns-ctlapi");
 }
 
 static void teardown(void)
 {
-	sdns_api_stop(api);
-	api = NULL;
-	pg("stop");
-	sdns_test_rmtree(dir);
+	sdns_testctl_teardown();
 }
 
 START_TEST(test_zone_create_list_conflict_delete)
@@ -173,7 +56,7 @@ START_TEST(test_record_add_list_update_delete_with_if_match)
 	                     "--if-match", "1"), 1);
 	ERR_HAS("sdnsctl record add: 412 precondition_failed");
 	ck_assert_int_eq(CTL("record", "list", "rec.mesh", "--json"), 0);
-	json_t *j = json_loads(out, 0, NULL);
+	json_t *j = json_loads(sdns_ctl.out, 0, NULL);
 	ck_assert_ptr_nonnull(j);
 	json_t *recs = json_object_get(j, "records"), *rec, *www = NULL;
 	size_t i;
@@ -192,7 +75,7 @@ START_TEST(test_record_add_list_update_delete_with_if_match)
 	ck_assert_int_eq(CTL("record", "delete", "rec.mesh", id), 0);
 	OUT_HAS("deleted from rec.mesh, serial 4");
 	ck_assert_int_eq(CTL("record", "list", "rec.mesh"), 0);
-	ck_assert_ptr_null(strstr(out, "10.0.0.7"));
+	ck_assert_ptr_null(strstr(sdns_ctl.out, "10.0.0.7"));
 }
 END_TEST
 
@@ -208,7 +91,7 @@ END_TEST
 START_TEST(test_zone_import_replaces_the_records)
 {
 	char path[300];
-	snprintf(path, sizeof(path), "%s/imp.zone", dir);
+	snprintf(path, sizeof(path), "%s/imp.zone", sdns_ctl.dir);
 	ck_assert_int_eq(sdns_test_write_file(path,
 		"$TTL 300\n@ SOA ns hostmaster 1 3600 600 1209600 300\n"
 		"@ NS ns\nns A 10.1.0.1\nwww A 10.1.0.2\n"), 0);
@@ -230,7 +113,7 @@ END_TEST
 START_TEST(test_zone_import_streams_from_a_pipe)
 {
 	char path[300];
-	snprintf(path, sizeof(path), "%s/big.zone", dir);
+	snprintf(path, sizeof(path), "%s/big.zone", sdns_ctl.dir);
 	FILE *f = fopen(path, "w");
 	ck_assert_ptr_nonnull(f);
 	fputs("$TTL 300\n@ SOA ns hostmaster 1 3600 600 1209600 300\n", f);
@@ -240,15 +123,15 @@ START_TEST(test_zone_import_streams_from_a_pipe)
 	ck_assert_uint_gt((unsigned long)ftell(f), 4ul << 20);
 	fclose(f);
 	ck_assert_int_eq(CTL("zone", "create", "pipe.mesh"), 0);
-	pipe_from = path;
+	sdns_ctl.pipe_from = path;
 	int st = CTL("zone", "import", "pipe.mesh", "-");
-	pipe_from = NULL;
-	ck_assert_msg(st == 0, "%s", err);
+	sdns_ctl.pipe_from = NULL;
+	ck_assert_msg(st == 0, "%s", sdns_ctl.err);
 	OUT_HAS("zone pipe.mesh: 200001 records imported from -");
-	ck_assert_str_eq(err, "");
+	ck_assert_str_eq(sdns_ctl.err, "");
 	ck_assert_int_eq(CTL("zone", "import", "pipe.mesh", path), 0);
 	OUT_HAS("zone pipe.mesh: 200001 records imported");
-	ck_assert_str_eq(err, "");
+	ck_assert_str_eq(sdns_ctl.err, "");
 }
 END_TEST
 
@@ -280,13 +163,13 @@ START_TEST(test_token_enroll_list_revoke)
 {
 	ck_assert_int_eq(CTL("peer", "token", "--name", "n5", "--role", "node",
 	                     "--json"), 0);
-	json_t *j = json_loads(out, 0, NULL);
+	json_t *j = json_loads(sdns_ctl.out, 0, NULL);
 	ck_assert_ptr_nonnull(j);
 	char token[200], nd[300], path[400];
 	snprintf(token, sizeof(token), "%s",
 	         json_string_value(json_object_get(j, "token")));
 	json_decref(j);
-	snprintf(nd, sizeof(nd), "%s/n5", dir);
+	snprintf(nd, sizeof(nd), "%s/n5", sdns_ctl.dir);
 	ck_assert_int_eq(CTL_AS(NULL, "enroll", "--token", token, "--dir", nd,
 	                        "--doq-endpoint", "127.0.0.1:8853"), 0);
 	OUT_HAS("enrolled as spiffe://test.mesh/node/n5");
@@ -308,11 +191,11 @@ START_TEST(test_token_enroll_list_revoke)
 	ck_assert_int_eq(CTL("zone", "list", "--cert", path, "--key", key), 0);
 	/* A spent token is refused; the directory is left as it was. */
 	char nd2[300];
-	snprintf(nd2, sizeof(nd2), "%s/n6", dir);
+	snprintf(nd2, sizeof(nd2), "%s/n6", sdns_ctl.dir);
 	ck_assert_int_eq(CTL_AS(NULL, "enroll", "--token", token, "--dir", nd2), 1);
 	ERR_HAS("sdnsctl enroll: 401 unauthorized");
 	ck_assert_int_eq(CTL("peer", "list", "--json"), 0);
-	j = json_loads(out, 0, NULL);
+	j = json_loads(sdns_ctl.out, 0, NULL);
 	json_t *peer, *n5 = NULL;
 	size_t i;
 	json_array_foreach(json_object_get(j, "peers"), i, peer)
@@ -345,7 +228,7 @@ START_TEST(test_audit_verify_fails_on_a_row_edited_behind_the_api)
 	/* The table's owner (not sdnsd's role) may switch its own triggers
 	 * off: an insider. */
 	char owner[1100];
-	sdns_testpg_owner(conninfo, owner, sizeof(owner));
+	sdns_testpg_owner(sdns_ctl.conninfo, owner, sizeof(owner));
 	PGconn *db = PQconnectdb(owner);
 	ck_assert_int_eq(PQstatus(db), CONNECTION_OK);
 	PGresult *res = PQexec(db,
@@ -366,7 +249,7 @@ END_TEST
 START_TEST(test_pki_zonekey_and_peer_add)
 {
 	char zd[300], pub[400], seed[400], peer[400];
-	snprintf(zd, sizeof(zd), "%s/zk", dir);
+	snprintf(zd, sizeof(zd), "%s/zk", sdns_ctl.dir);
 	ck_assert_int_eq(mkdir(zd, 0700), 0);
 	ck_assert_int_eq(CTL_AS(NULL, "pki", "zonekey", "--out", zd), 0);
 	OUT_HAS("zone.pub");
@@ -379,7 +262,7 @@ START_TEST(test_pki_zonekey_and_peer_add)
 	/* Never replaces a key. */
 	ck_assert_int_eq(CTL_AS(NULL, "pki", "zonekey", "--out", zd), 1);
 	ERR_HAS("File exists");
-	snprintf(peer, sizeof(peer), "%s/server.pem", dir);
+	snprintf(peer, sizeof(peer), "%s/server.pem", sdns_ctl.dir);
 	ck_assert_int_eq(CTL_AS("client", "peer", "add", "--peer-cert", peer,
 	                        "--endpoint", "127.0.0.1:8853", "--zone-key",
 	                        pub), 1);
