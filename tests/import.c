@@ -138,7 +138,8 @@ START_TEST(test_import_of_200000_lines_stores_every_record)
 	/* 199,998 A records and the SOA */
 	ck_assert_int_eq(json_integer_value(json_object_get(out, "records")),
 	                 199999);
-	ck_assert_int_eq(json_integer_value(json_object_get(out, "serial")), 3);
+	/* the file's serial 7 is ahead of the zone's 2: kept */
+	ck_assert_int_eq(json_integer_value(json_object_get(out, "serial")), 7);
 	ck_assert_str_eq(json_string_value(json_object_get(out, "zone")), ZONE);
 	json_decref(out);
 	ck_assert_int_eq(q1("SELECT count(*) FROM records"), 199999);
@@ -240,7 +241,7 @@ START_TEST(test_import_logs_one_reload_and_one_audit_entry)
 	char *a = q1s("SELECT concat_ws(' ', action, object, before, after) FROM "
 	              "audit ORDER BY id DESC LIMIT 1");
 	ck_assert_str_eq(a, "zone.import zone:" ZONE " {\"records\": 2} "
-	                 "{\"serial\": 3, \"records\": 1001}");
+	                 "{\"serial\": 7, \"records\": 1001}");
 	free(a);
 	json_t *v = NULL;
 	ck_assert_int_eq(sdns_store_audit_verify(s, sdns_test_own_trust(&key), &v, &e), 0);
@@ -376,7 +377,44 @@ START_TEST(test_import_replaces_records_and_bad_file_changes_nothing)
 	ck_assert_int_eq(q1("SELECT count(*) FROM records"), 3);
 	ck_assert_int_eq(q1("SELECT count(*) FROM records WHERE name = 'old." ZONE
 	                    "'"), 0);
-	ck_assert_int_eq(q1("SELECT serial FROM zones"), 3);
+	ck_assert_int_eq(q1("SELECT serial FROM zones"), 7);
+	sdns_store_close(s);
+}
+END_TEST
+
+static long long import_serial(sdns_store *s, const char *serial)
+{
+	char t[300];
+	snprintf(t, sizeof t, "@ IN SOA ns hostmaster %s 3600 600 1209600 300\n"
+	         "www IN A 10.0.0.6\n", serial);
+	json_t *out = NULL;
+	ck_assert_int_eq(sdns_store_zone_import(s, &admin, ZONE, t, strlen(t), -1,
+	                                        &out, &e), 0);
+	long long v = json_integer_value(json_object_get(out, "serial"));
+	json_decref(out);
+	ck_assert_int_eq(q1("SELECT serial FROM zones"), v);
+	return v;
+}
+
+/* A serial never goes backwards (RFC 1982): a file ahead of the zone keeps
+ * its serial and changes count on from it; a file behind (or equal) moves
+ * the zone's on by one; the comparison wraps at 2^32. */
+START_TEST(test_import_never_moves_the_serial_backwards)
+{
+	sdns_store *s = open_zone();
+	ck_assert_int_eq(import_serial(s, "2026112301"), 2026112301);
+	json_t *r = json_pack("{s:s,s:s,s:s}", "name", "new." ZONE, "type", "A",
+	                      "value", "10.0.0.9");
+	ck_assert_int_eq(sdns_store_record_add(s, &admin, ZONE, r, -1, NULL, NULL,
+	                                       &e), 0);
+	json_decref(r);
+	ck_assert_int_eq(q1("SELECT serial FROM zones"), 2026112302);
+	ck_assert_int_eq(import_serial(s, "7"), 2026112303);
+	ck_assert_int_eq(import_serial(s, "2026112303"), 2026112304);
+	ck_assert_int_eq(import_serial(s, "4000000000"), 4000000000);
+	ck_assert_int_eq(import_serial(s, "5"), 5);     /* ahead, across 2^32 */
+	/* 2^31 ahead is undefined in RFC 1982: not taken */
+	ck_assert_int_eq(import_serial(s, "2147483653"), 6);
 	sdns_store_close(s);
 }
 END_TEST
@@ -455,6 +493,7 @@ static Suite *import_suite(void)
 	tcase_add_test(tc, test_refusals_name_the_line_and_change_nothing);
 	tcase_add_test(tc, test_over_the_limit_is_etoobig_and_changes_nothing);
 	tcase_add_test(tc, test_import_replaces_records_and_bad_file_changes_nothing);
+	tcase_add_test(tc, test_import_never_moves_the_serial_backwards);
 	tcase_add_test(tc, test_zone_delete_still_cascades_to_its_records);
 	tcase_add_test(tc, test_record_of_a_missing_zone_is_refused);
 	tcase_add_test(tc, test_cname_rule_still_holds_for_single_writes);

@@ -64,6 +64,7 @@ struct sdns_store_import {
 	size_t out_len;
 	size_t records;             /* distinct records sent */
 	int soas;
+	uint32_t file_serial;       /* the file's SOA serial */
 	bool cname;                 /* the file holds a CNAME */
 	bool copying;               /* COPY IN open on the connection */
 	bool open;                  /* the transaction is ours to roll back */
@@ -212,6 +213,11 @@ static int imp_rr(void *ctx, const sdns_rr *rr)
 	if (rc) return rc;
 	if (rr->type == SDNS_T_SOA && ++im->soas > 1)
 		return st_err(&im->why, SDNS_EZONE, NULL, "a second SOA record");
+	if (rr->type == SDNS_T_SOA && rr->rdlen >= 20) {
+		const uint8_t *sp = rr->rdata + rr->rdlen - 20; /* then 4 timers */
+		im->file_serial = (uint32_t)sp[0] << 24 | (uint32_t)sp[1] << 16 |
+		                  (uint32_t)sp[2] << 8 | sp[3];
+	}
 	int tl = sdns_rdata_to_str(rr->type, rr->rdata, rr->rdlen, im->text,
 	                           ST_REC_TEXT_MAX);
 	if (tl < 0)
@@ -422,18 +428,25 @@ static int imp_cname_check(sdns_store_import *im, sdns_store_err *err)
 	return rc;
 }
 
-/* Serial + 1, the one change-log row, the audit entry, COMMIT: two round
- * trips under the audit lock. */
+/* The new serial, the one change-log row, the audit entry, COMMIT: two
+ * round trips under the audit lock. The serial never goes backwards
+ * (secondaries and caches compare it, RFC 1982): the file's when it is
+ * ahead of the zone's, else the zone's + 1 (0 skipped on the wrap). */
 static int imp_commit(sdns_store_import *im, uint32_t *serial,
                       sdns_store_err *err)
 {
 	char zs[24];
+	char fs[16];
 	snprintf(zs, sizeof zs, "%lld", (long long)im->zone_id);
-	const char *p[1] = { zs };
+	snprintf(fs, sizeof fs, "%u", im->file_serial);
+	const char *p[2] = { zs, fs };
 	const st_stmt q[4] = {
-		{ "UPDATE zones SET serial = CASE WHEN serial >= 4294967295 THEN 1 "
+		{ "UPDATE zones SET serial = CASE WHEN $2::bigint <> 0 AND "
+		  "($2::bigint - serial + 4294967296) % 4294967296 "
+		  "BETWEEN 1 AND 2147483647 THEN $2::bigint "
+		  "WHEN serial >= 4294967295 THEN 1 "
 		  "ELSE serial + 1 END, updated_at = now() WHERE id = $1 "
-		  "RETURNING serial", 1, p, 0 },
+		  "RETURNING serial", 2, p, 0 },
 		{ "SELECT sdns_change_zone($1)", 1, p, 0 },
 		{ ST_AUDIT_LOCK_SQL, 0, NULL, 0 },
 		{ ST_AUDIT_HEAD_SQL, 0, NULL, 0 },
