@@ -3,9 +3,11 @@
  * module's loader reads the file with that origin. */
 #include "sdns/zload.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sdns/error.h"
 #include "sdns/zfile.h"
@@ -38,6 +40,19 @@ static int apex_from_soa(const char *path, sdns_name *apex, char *err,
 	return rc < 0 ? rc : SDNS_EZONE;
 }
 
+/* ORIGIN of "ORIGIN=FILE", with or without its final dot. */
+static bool origin_of(const char *spec, const char *eq, sdns_name *origin)
+{
+	char t[1100];
+	size_t n = (size_t)(eq - spec);
+	if (n == 0 || n + 2 > sizeof t)
+		return false;
+	memcpy(t, spec, n);
+	if (t[n - 1] != '.')
+		t[n++] = '.';
+	return sdns_name_from_str(origin, t, n, NULL) == SDNS_OK;
+}
+
 int sdns_zload_spec(const char *spec, sdns_zone **out, char *err,
                     size_t err_cap)
 {
@@ -45,10 +60,15 @@ int sdns_zload_spec(const char *spec, sdns_zone **out, char *err,
 	const char *path = spec;
 	const char *eq = strchr(spec, '=');
 	/* A '=' not preceded by a valid name is part of the path. */
-	if (eq && eq > spec &&
-	    sdns_name_from_str(&origin, spec, (size_t)(eq - spec), NULL) == SDNS_OK)
+	if (eq && origin_of(spec, eq, &origin))
 		path = eq + 1;
 	else {
+		if (eq && access(spec, F_OK) != 0) {
+			snprintf(err, err_cap, "'%.*s' in '%s' is not a zone name, and "
+			         "no file is named '%s'", (int)(eq - spec), spec, spec,
+			         spec);
+			return SDNS_ENAME;
+		}
 		int rc = apex_from_soa(path, &origin, err, err_cap);
 		if (rc < 0)
 			return rc;
