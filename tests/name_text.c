@@ -243,6 +243,36 @@ START_TEST(test_text_need_not_be_nul_terminated)
 }
 END_TEST
 
+/* The owner rule of the API and sdnsctl. */
+START_TEST(test_owner_in_zone_rule)
+{
+	sdns_name apex, n;
+	ck_assert_int_eq(sdns_name_from_str(&apex, "z.mesh.", 7, NULL), SDNS_OK);
+	static const struct { const char *in; int rc; const char *out; } t[] = {
+		{ "@", SDNS_OK, "z.mesh." },
+		{ "www", SDNS_OK, "www.z.mesh." },
+		{ "www.z.mesh", SDNS_OK, "www.z.mesh." },
+		{ "www.Z.MESH.", SDNS_OK, "www.Z.MESH." },
+		{ "z.mesh", SDNS_OK, "z.mesh." },
+		{ "mesh", SDNS_OK, "mesh.z.mesh." },
+		{ "a\\.b", SDNS_OK, "a\\.b.z.mesh." },
+		{ "x.example.com", SDNS_EZONE, NULL },
+		{ "x.example.com.", SDNS_EZONE, NULL },
+		{ "z.mesh.evil", SDNS_EZONE, NULL },
+		{ "a..b", SDNS_ESYNTAX, NULL },
+	};
+	for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
+		int rc = sdns_name_owner_in_zone(t[i].in, strlen(t[i].in), &apex, &n);
+		ck_assert_msg(rc == t[i].rc, "%s: %d", t[i].in, rc);
+		if (!t[i].out) continue;
+		char buf[300];
+		ck_assert_int_ge(sdns_name_to_str(&n, buf, sizeof buf), 0);
+		ck_assert_str_eq(buf, t[i].out);
+	}
+	ck_assert_int_eq(sdns_name_owner_in_zone("", 0, &apex, &n), SDNS_ESYNTAX);
+}
+END_TEST
+
 static Suite *name_text_suite(void)
 {
 	Suite *s = suite_create("name_text");
@@ -264,6 +294,7 @@ static Suite *name_text_suite(void)
 	tcase_add_test(tc, test_longest_escaped_name_fits_str_max);
 	tcase_add_test(tc, test_to_str_refuses_malformed_wire);
 	tcase_add_test(tc, test_text_need_not_be_nul_terminated);
+	tcase_add_test(tc, test_owner_in_zone_rule);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -16,6 +16,7 @@
 #include "sdns/error.h"
 #include "sdns/store.h"
 #include "testctl.h"
+#include "testhttp.h"
 #include "testlib.h"
 #include "testpg.h"
 #include "testpki.h"
@@ -289,6 +290,66 @@ START_TEST(test_pki_zonekey_and_peer_add)
 }
 END_TEST
 
+/* One rule of names for sdnsctl and the API (sdns_name_owner_in_zone):
+ * each NAME goes through `sdnsctl record add` and through POST on the API;
+ * both create the same owner, or both refuse it. */
+START_TEST(test_names_mean_the_same_through_cli_and_api)
+{
+	static const struct { const char *in, *owner; } rule[] = {
+		{ "@", "names.mesh" },
+		{ "www", "www.names.mesh" },
+		{ "WWW2", "www2.names.mesh" },
+		{ "a.names.mesh", "a.names.mesh" },
+		{ "b.names.mesh.", "b.names.mesh" },
+		{ "names.mesh", "names.mesh" },
+		{ "mesh", "mesh.names.mesh" },
+		{ "x.example.com", NULL },
+		{ "x.example.com.", NULL },
+		{ "c.sub", NULL },
+		{ "a..b", NULL },
+	};
+	ck_assert_int_eq(CTL("zone", "create", "names.mesh"), 0);
+	char ca[300], cert[300], key[300];
+	snprintf(ca, sizeof ca, "%s/ca.pem", sdns_ctl.dir);
+	snprintf(cert, sizeof cert, "%s/admin.pem", sdns_ctl.dir);
+	snprintf(key, sizeof key, "%s/admin.key", sdns_ctl.dir);
+	sdns_http_tls tls = { ca, cert, key };
+	for (size_t i = 0; i < sizeof rule / sizeof *rule; i++) {
+		char cv[40], body[300];
+		snprintf(cv, sizeof cv, "\"cli%zu\"", i);
+		int cli = CTL("record", "add", "names.mesh", rule[i].in, "TXT", cv,
+		              "--json");
+		json_t *j = cli == 0 ? json_loads(sdns_ctl.out, 0, NULL) : NULL;
+		const char *cli_owner = json_string_value(json_object_get(j, "name"));
+		snprintf(body, sizeof body, "{\"name\":\"%s\",\"type\":\"TXT\","
+		         "\"value\":\"\\\"api%zu\\\"\"}", rule[i].in, i);
+		sdns_http_resp r;
+		ck_assert_int_eq(sdns_http_request(sdns_api_port(sdns_ctl.api), &tls,
+		                                   "POST", "/zones/names.mesh/records",
+		                                   NULL, body, strlen(body), &r), 0);
+		json_t *a = json_loads(r.body, 0, NULL);
+		const char *api_owner = r.status == 201
+			? json_string_value(json_object_get(a, "name")) : NULL;
+		if (rule[i].owner) {
+			ck_assert_msg(cli == 0 && cli_owner &&
+			              !strcmp(cli_owner, rule[i].owner), "cli '%s': %d %s %s",
+			              rule[i].in, cli, sdns_ctl.out, sdns_ctl.err);
+			ck_assert_msg(api_owner && !strcmp(api_owner, rule[i].owner),
+			              "api '%s': %d %s", rule[i].in, r.status, r.body);
+		} else {
+			ck_assert_msg(cli != 0, "cli took '%s': %s", rule[i].in,
+			              sdns_ctl.out);
+			ck_assert_msg(strstr(sdns_ctl.err, "400"), "%s", sdns_ctl.err);
+			ck_assert_msg(r.status == 400, "api '%s': %d %s", rule[i].in,
+			              r.status, r.body);
+		}
+		json_decref(j);
+		json_decref(a);
+		sdns_http_resp_free(&r);
+	}
+}
+END_TEST
+
 static Suite *sdnsctl_api_suite(void)
 {
 	Suite *s = suite_create("sdnsctl_api");
@@ -298,6 +359,7 @@ static Suite *sdnsctl_api_suite(void)
 	tcase_add_test(tc, test_zone_create_list_conflict_delete);
 	tcase_add_test(tc, test_record_add_list_update_delete_with_if_match);
 	tcase_add_test(tc, test_bad_value_names_the_field);
+	tcase_add_test(tc, test_names_mean_the_same_through_cli_and_api);
 	tcase_add_test(tc, test_zone_import_replaces_the_records);
 	tcase_add_test(tc, test_zone_import_streams_from_a_pipe);
 	tcase_add_test(tc, test_roles_and_missing_credentials);

@@ -63,6 +63,14 @@ uint64_t sdns_name_hash_ci(const sdns_name *n);
  * SDNS_ESYNTAX. len is the text length (the text need not be NUL-terminated). */
 int sdns_name_from_str(sdns_name *out, const char *text, size_t len,
                        const sdns_name *origin);
+/* A record's owner as a user writes it, in the zone at apex: the one rule
+ * of the API and sdnsctl. "@" is the apex; a name inside the zone is taken
+ * as it is, with or without its final dot ("www.z.mesh", "www.z.mesh.");
+ * a single label is relative to the zone ("www" is www.<apex>); anything
+ * else ("x.example.com", "x.example.com.") is outside: SDNS_EZONE, never
+ * guessed into "x.example.com.<apex>". Bad text: the parser's error. */
+int sdns_name_owner_in_zone(const char *text, size_t len,
+                            const sdns_name *apex, sdns_name *out);
 /* Absolute form with trailing dot, escaping as RFC 1035/4343 do. */
 int sdns_name_to_str(const sdns_name *n, char *buf, size_t cap);
 

@@ -16,8 +16,10 @@ static void usage(FILE *f)
 	      "       sdnsctl record update ZONE ID NAME TYPE VALUE [--ttl N] "
 	      "[--if-match SERIAL] [API]\n"
 	      "       sdnsctl record delete ZONE ID [--if-match SERIAL] [API]\n\n"
-	      "NAME is absolute or relative to ZONE ('@' is the apex); VALUE is\n"
-	      "presentation format, quoted as one argument (\"10 mx.example.\").\n\n"
+	      "NAME: '@' is the apex; a name ending in ZONE is taken as it is\n"
+	      "(final dot or not); one label is relative to ZONE ('www'); any\n"
+	      "other name is refused as outside the zone. VALUE is presentation\n"
+	      "format, quoted as one argument (\"10 mx.example.\").\n\n"
 	      "API: --api URL --ca F --cert F --key F [--timeout-ms N] [--json]\n"
 	      "(defaults from SDNS_API, SDNS_CA, SDNS_CERT, SDNS_KEY).\n", f);
 }
@@ -127,22 +129,6 @@ static int record_list(int argc, char **argv)
 	return 0;
 }
 
-/* NAME as the user wrote it → what the API takes: "@" and names with a
- * final dot as they are, names ending in the zone as absolute, anything
- * else relative to the zone ("www" → "www.zone"). */
-static void qualify(const char *name, const char *zone, char *out, size_t cap)
-{
-	size_t nl = strlen(name), zl = strlen(zone);
-	while (zl && zone[zl - 1] == '.')
-		zl--;
-	bool in_zone = nl >= zl && !strncasecmp(name + nl - zl, zone, zl) &&
-	               (nl == zl || name[nl - zl - 1] == '.');
-	if (!strcmp(name, "@") || (nl && name[nl - 1] == '.') || in_zone)
-		snprintf(out, cap, "%s", name);
-	else
-		snprintf(out, cap, "%s.%.*s", name, (int)zl, zone);
-}
-
 /* add (pos: ZONE NAME TYPE VALUE) and update (ZONE ID NAME TYPE VALUE). */
 static int record_write(int argc, char **argv, bool update)
 {
@@ -153,9 +139,8 @@ static int record_write(int argc, char **argv, bool update)
 	                         sizeof(path))))
 		return st;
 	const char *const *f = a.pos + (update ? 2 : 1);
-	char owner[600];
-	qualify(f[0], a.pos[0], owner, sizeof(owner));
-	json_t *body = json_pack("{s:s, s:s, s:s}", "name", owner, "type", f[1],
+	/* NAME goes as written: the API applies the one rule of names */
+	json_t *body = json_pack("{s:s, s:s, s:s}", "name", f[0], "type", f[1],
 	                         "value", f[2]);
 	long long ttl;
 	if (a.ttl && ctl_parse_num(a.cmd, "--ttl", a.ttl, 0, 2147483647, &ttl))

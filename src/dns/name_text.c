@@ -184,3 +184,43 @@ int sdns_name_to_str(const sdns_name *n, char *buf, size_t cap)
 	buf[o] = '\0';
 	return SDNS_OK;
 }
+
+/* Whether text holds a label separator (an unescaped '.'). */
+static bool has_separator(const char *text, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (text[i] == '\\')
+			i++;
+		else if (text[i] == '.')
+			return true;
+	}
+	return false;
+}
+
+int sdns_name_owner_in_zone(const char *text, size_t len,
+                            const sdns_name *apex, sdns_name *out)
+{
+	if (!text || !apex || !out || len == 0)
+		return SDNS_ESYNTAX;
+	if (len == 1 && text[0] == '@') {
+		*out = *apex;
+		return SDNS_OK;
+	}
+	char buf[SDNS_NAME_STR_MAX + 2];
+	if (len > SDNS_NAME_STR_MAX)
+		return SDNS_ENAME;
+	bool dotted = text[len - 1] == '.';
+	memcpy(buf, text, len);
+	if (!dotted)
+		buf[len] = '.';
+	int rc = sdns_name_from_str(out, buf, len + (dotted ? 0 : 1), NULL);
+	if (rc < 0)
+		return rc;
+	if (sdns_name_is_sub_ci(out, apex))
+		return SDNS_OK;
+	/* One label is relative to the zone; a dotted name outside it is a
+	 * mistake more often than a relative name, so it is not guessed. */
+	if (dotted || has_separator(text, len))
+		return SDNS_EZONE;
+	return sdns_name_from_str(out, text, len, apex);
+}

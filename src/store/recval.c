@@ -83,20 +83,19 @@ static int rec_name(const char *name, const sdns_name *apex, st_rec *out,
                     sdns_name *owner, sdns_store_err *err)
 {
 	size_t len = strlen(name);
-	char buf[SDNS_NAME_STR_MAX + 2];
-	if (!strcmp(name, "@")) {
-		*owner = *apex;
-	} else {
-		if (len == 0 || len > SDNS_NAME_STR_MAX)
-			return st_err(err, SDNS_EINVAL, "name", "name: bad name");
-		snprintf(buf, sizeof buf, "%s%s", name, name[len - 1] == '.' ? "" : ".");
-		if (sdns_name_from_str(owner, buf, strlen(buf), NULL) < 0)
-			return st_err(err, SDNS_EINVAL, "name", "name: bad name '%.64s'",
-			              name);
+	if (len == 0 || len > SDNS_NAME_STR_MAX)
+		return st_err(err, SDNS_EINVAL, "name", "name: bad name");
+	int rc = sdns_name_owner_in_zone(name, len, apex, owner);
+	if (rc == SDNS_EZONE) {
+		char z[SDNS_NAME_STR_MAX + 1];
+		if (sdns_name_to_str(apex, z, sizeof z) < 0) z[0] = '\0';
+		return st_err(err, SDNS_EINVAL, "name", "name: '%.64s' is not inside "
+		              "the zone %.64s (a name ending in it, or one label such "
+		              "as 'www' for www.%.64s)", name, z, z);
 	}
-	if (!sdns_name_is_sub_ci(owner, apex))
-		return st_err(err, SDNS_EINVAL, "name",
-		              "name: '%.64s' is not inside the zone", name);
+	if (rc < 0)
+		return st_err(err, SDNS_EINVAL, "name", "name: bad name '%.64s'",
+		              name);
 	sdns_name_lower(owner);
 	if (name_text(owner, out->name, sizeof out->name) < 0)
 		return st_err(err, SDNS_EINVAL, "name", "name: too long");
