@@ -29,6 +29,15 @@ t_eq "CNAME chased to the apex A record" "NOERROR CNAME:node-alpha.mesh. A:10.0.
 t_eq "answer is authoritative" "True" "$(echo "$out" | jq_ '"aa" in d["flags"]')"
 t_eq "response is padded to the 468-octet block" "0" "$(echo "$out" | jq_ 'd["size"] % 468')"
 
+t_match "the dig-like form names the opcode as dig does" 'opcode: QUERY, status: NOERROR' "$(q www.node-alpha.mesh A)"
+DEAD=$(t_free_port)
+t0=$(date +%s%N)
+out=$(q --server "127.0.0.1:$DEAD" www.node-alpha.mesh A 2>&1); rc=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+t_eq "a port nobody listens on fails with exit 1" 1 "$rc"
+t_match "at once, saying so (not a handshake timeout)" 'connection refused \(nothing listens on that UDP port\)' "$out"
+t_ok "within a second ($ms ms)" test "$ms" -lt 1000
+
 out=$(q --json nope.node-alpha.mesh A)
 t_eq "NXDOMAIN carries the SOA with the negative TTL 300" "NXDOMAIN SOA 300" \
 	"$(echo "$out" | jq_ 'd["status"]+" "+d["authority"][0]["type"]+" "+str(d["authority"][0]["ttl"])')"

@@ -162,11 +162,22 @@ static void print_section(FILE *f, const sdns_msg *m, enum sdns_section sec,
 	}
 }
 
+/* The opcode as dig names it (RFC 6895 registry). */
+static const char *opcode_name(unsigned op, char *buf, size_t cap)
+{
+	static const char *const names[] = { "QUERY", "IQUERY", "STATUS", NULL,
+	                                     "NOTIFY", "UPDATE", "DSO" };
+	if (op < sizeof names / sizeof *names && names[op]) return names[op];
+	snprintf(buf, cap, "RESERVED%u", op);
+	return buf;
+}
+
 void ctl_print_dig(FILE *f, const sdns_msg *m, size_t wire_len)
 {
-	char qn[SDNS_NAME_STR_MAX], tb[16];
-	fprintf(f, ";; ->>HEADER<<- opcode: %u, status: %s, id: %u\n;; flags:",
-	        SDNS_OPCODE(m->flags), ctl_rcode_name(full_rcode(m)), m->id);
+	char qn[SDNS_NAME_STR_MAX], tb[16], ob[16];
+	fprintf(f, ";; ->>HEADER<<- opcode: %s, status: %s, id: %u\n;; flags:",
+	        opcode_name(SDNS_OPCODE(m->flags), ob, sizeof ob),
+	        ctl_rcode_name(full_rcode(m)), m->id);
 	print_flags(f, m->flags);
 	fprintf(f, "; QUERY: %u, ANSWER: %u, AUTHORITY: %u, ADDITIONAL: %u\n",
 	        m->qdcount, m->count[0], m->count[1],

@@ -110,7 +110,13 @@ int ctl_query(int argc, char **argv)
 	double t0 = now_ms();
 	sdns_doq_client *cl = NULL;
 	if (sdns_doq_client_connect(&cc, &cl, err, sizeof(err)) < 0) {
-		fprintf(stderr, "sdnsctl query: %s: %s\n", a.conn.server, err);
+		const char *env = getenv("SDNS_SERVER");
+		bool dflt = !strcmp(a.conn.server, CTL_DEFAULT_SERVER) &&
+		            (!env || !*env);
+		fprintf(stderr, "sdnsctl query: %s: %s%s\n", a.conn.server, err,
+		        dflt ? " (the default server: give --server HOST:PORT or "
+		               "set SDNS_SERVER; make run listens on 127.0.0.1:8853)"
+		             : "");
 		return 1;
 	}
 	uint8_t *resp = malloc(SDNS_MSG_MAX);

@@ -399,6 +399,15 @@ static void read_in(sdns_doq_client *c)
 	};
 	for (;;) {
 		int n = recvmmsg(c->fd, c->rmsg, DOQ_BATCH, MSG_DONTWAIT, NULL);
+		if (n < 0 && errno == ECONNREFUSED && !c->closed) {
+			/* the socket is connected, so the kernel hands us the ICMP port
+			 * unreachable: nothing listens there, no need to wait for the
+			 * handshake timeout */
+			snprintf(c->why, sizeof(c->why), "connection refused (nothing "
+			         "listens on that UDP port)");
+			mark_closed(c, SDNS_ECLOSED);
+			return;
+		}
 		if (n <= 0) return;
 		for (int i = 0; i < n && !c->closed; i++) {
 			ngtcp2_pkt_info pi = {0};
