@@ -37,7 +37,10 @@ audit=(--audit-key "$VAR/pki/audit.key" --state-dir "$VAR/pki")
 # and applies the migrations, here and now; sdnsd runs as sdns_app, which
 # owns nothing, so it cannot switch off the audit's append-only triggers.
 conninfo=$(server/dev/pg.sh start "$VAR/pg")
-BIN=$BIN server/dev/migrate.sh "$conninfo"
+# the daemon's log goes to a file, so the usage block below is the last
+# thing on the terminal
+LOG=$VAR/sdnsd.log
+BIN=$BIN server/dev/migrate.sh "$conninfo" >"$LOG" 2>&1 || { cat "$LOG"; exit 1; }
 
 "$BIN/sdnsd" --db "$conninfo" --doq-listen "127.0.0.1:$DOQ_PORT" \
 	--api-listen "127.0.0.1:$API_PORT" --public-url "https://localhost:$API_PORT" \
@@ -45,7 +48,7 @@ BIN=$BIN server/dev/migrate.sh "$conninfo"
 	--tls-ca "$VAR/pki/ca.pem" --ca-key "$VAR/pki/ca.key" "${audit[@]}" --mesh dev.mesh \
 	--zone-key "$VAR/pki/zone.key" \
 	--stub-listen "127.0.0.1:$STUB_PORT" --migrations "$ROOT/migrations" \
-	${SDNS_RUN_ARGS:-} &
+	${SDNS_RUN_ARGS:-} >>"$LOG" 2>&1 &
 SDNSD=$!
 stop() {
 	kill "$SDNSD" 2>/dev/null || true
@@ -59,7 +62,7 @@ api=(--api "https://localhost:$API_PORT" --ca "$VAR/pki/ca.pem"
 	--cert "$VAR/pki/admin.pem" --key "$VAR/pki/admin.key")
 for _ in $(seq 100); do
 	"$BIN/sdnsctl" zone list "${api[@]}" >/dev/null 2>&1 && break
-	kill -0 "$SDNSD" 2>/dev/null || exit 1
+	kill -0 "$SDNSD" 2>/dev/null || { echo "sdnsd did not start; its log ($LOG):" >&2; tail -20 "$LOG" >&2; exit 1; }
 	sleep 0.1
 done
 if ! "$BIN/sdnsctl" zone list "${api[@]}" 2>/dev/null | grep -q node-alpha.mesh; then
@@ -77,6 +80,7 @@ fi
 cat <<TXT
 
 secure_dns development node is running (Ctrl-C stops it)
+  Log                         $LOG (tail -f it)
   DoQ (RFC 9250, mutual TLS)  127.0.0.1:$DOQ_PORT
   API (mutual TLS)            https://localhost:$API_PORT
   Admin console (browser)     https://localhost:$API_PORT/ (needs admin.p12, below)
