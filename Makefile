@@ -68,7 +68,7 @@ say = @printf '  %-5s %s\n' $(1) $(2)
 endif
 
 .SECONDARY:
-.PHONY: all deps test unit integration valgrind fuzz fuzz-smoke run mesh bench clean
+.PHONY: all deps test unit integration valgrind fuzz fuzz-smoke run mesh bench readme clean
 all: $(BIN)/sdnsd $(BIN)/sdnsctl
 
 $(B)/%.o: %.c
@@ -154,6 +154,10 @@ bench:
 	@$(MAKE) --no-print-directory deps EXTRA_DEBS="$(BENCH_DEBS)"
 	@$(MAKE) --no-print-directory all
 	@BIN=$(BIN) tests/lib/bench.sh
+
+# The sdnsctl reference in README.md, from the programs' own --help.
+readme: all
+	@BIN=$(BIN) python3 tests/lib/docref.py write
 
 clean:
 	rm -rf build build-san bin

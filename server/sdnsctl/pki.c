@@ -42,7 +42,7 @@ static const char init_usage[] =
 	"                    browsers, Ed25519 in admin.p12 needs a recent one\n"
 	"  --p12-pass PASS   password of admin.p12 (default: empty)\n"
 	"  --help            this text\n"
-	"Names: 1-63 of a-z 0-9 . - (lowercase).\n";
+	"Names: 1-63 of a-z 0-9 . - (lowercase); a node name has no dot.\n";
 
 static const char issue_usage[] =
 	"usage: sdnsctl pki issue --dir DIR --role ROLE --name NAME [options]\n"

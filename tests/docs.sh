@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The README's reference cannot drift from the programs: the sdnsctl
+# synopsis is every command's own --help (make readme writes it), and the
+# options table has a row for every option of sdnsd --help and no other.
+. "$(dirname "$0")/lib/shtest.sh"
+t_setup docs
+cd "$ROOT"
+ABSBIN=$(cd "$BIN" && pwd)
+
+out=$(BIN="$ABSBIN" $PY tests/lib/docref.py check 2>&1)
+t_eq "README.md agrees with sdnsd --help and every sdnsctl --help" "" "$out"
+
+# the check itself sees drift: an option dropped from the synopsis, a row
+# for an option that does not exist, an option without a row
+mkdir "$T_DIR/stale"
+sed -e '/docref: sdnsctl/,/\/docref/{/--days N/d}' \
+    -e 's/^| `--tls-key FILE` |/| `--tls-keyx FILE` |/' README.md > "$T_DIR/stale/README.md"
+out=$(cd "$T_DIR/stale" && BIN="$ABSBIN" $PY "$ROOT/tests/lib/docref.py" check 2>&1); rc=$?
+t_eq "a stale README fails the check" 1 "$rc"
+t_match "naming the sdnsctl drift" 'differs from the programs.*run make readme' "$(echo "$out" | tr '\n' ' ')"
+t_match "a row sdnsd does not have" 'names --tls-keyx, which sdnsd --help does not have' "$out"
+t_match "an option without a row" 'sdnsd --tls-key has no row' "$out"
+t_done

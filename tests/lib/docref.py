@@ -1,0 +1,96 @@
+#!/usr/bin/env python3
+"""The README's reference parts come from the programs themselves, so they
+cannot drift: the sdnsctl synopsis between the docref markers is each
+command's own --help (usage lines and option lines), written by
+`make readme`; and every option of `sdnsd --help` has a row in the README's
+options table, and every row names an option sdnsd has.
+
+  docref.py write   regenerate the sdnsctl block in README.md
+  docref.py check   exit 1, saying what differs, when README.md is stale
+BIN (default bin) names the build."""
+import os, re, subprocess, sys
+
+BIN = os.environ.get("BIN", "bin")
+BEGIN = "<!-- docref: sdnsctl (make readme writes this block) -->"
+END = "<!-- /docref -->"
+COMMANDS = [["pki", "init"], ["pki", "issue"], ["pki", "pin"],
+            ["pki", "zonekey"], ["query"], ["bench"], ["zone"], ["record"],
+            ["peer"], ["audit"], ["enroll"], ["bench-api"], ["bench-mesh"],
+            ["bench-sign"]]
+OPT = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")
+
+
+def help_of(prog, args):
+    p = subprocess.run([os.path.join(BIN, prog)] + args + ["--help"],
+                       capture_output=True, text=True, timeout=20)
+    return p.stdout + p.stderr
+
+
+def synopsis(args):
+    """The usage lines (up to the first blank line) and the option lines."""
+    lines, out, in_usage = help_of("sdnsctl", args).splitlines(), [], True
+    for ln in lines:
+        if in_usage:
+            if not ln.strip():
+                in_usage = False
+                continue
+            out.append(ln)
+        elif re.match(r"^  +--[a-z]", ln) or (out and out[-1].startswith("  ")
+                                             and re.match(r"^ {10,}\S", ln)):
+            out.append(ln)
+    return out
+
+
+def block():
+    body = []
+    for c in COMMANDS:
+        body += ["    " + ln for ln in synopsis(c)] + [""]
+    return BEGIN + "\n\n" + "\n".join(body).rstrip() + "\n\n" + END
+
+
+def sdnsd_problems(readme):
+    # the options table: from its header row to the first line that is no row
+    lines = readme.splitlines()
+    start = lines.index("| option | default | meaning |")
+    rows = []
+    for ln in lines[start + 2:]:
+        if not ln.startswith("|"):
+            break
+        rows.append(ln)
+    table = "\n".join(rows)
+    have = set(OPT.findall(help_of("sdnsd", []))) - {"--help"}
+    documented = set()
+    for row in table.splitlines():
+        first = row.split("|")[1]
+        documented |= set(OPT.findall(first))
+    probs = ["sdnsd %s has no row in the README's options table" % o
+             for o in sorted(have - documented)]
+    probs += ["the README's options table names %s, which sdnsd --help does "
+              "not have" % o for o in sorted(documented - have)]
+    return probs
+
+
+def main():
+    mode = sys.argv[1] if len(sys.argv) > 1 else "check"
+    readme = open("README.md").read()
+    if BEGIN not in readme or END not in readme:
+        sys.exit("README.md lacks the docref markers")
+    a, b = readme.index(BEGIN), readme.index(END) + len(END)
+    fresh = readme[:a] + block() + readme[b:]
+    if mode == "write":
+        open("README.md", "w").write(fresh)
+        return 0
+    probs = sdnsd_problems(readme)
+    if fresh != readme:
+        import difflib
+        diff = difflib.unified_diff(readme[a:b].splitlines(),
+                                    block().splitlines(), "README.md",
+                                    "sdnsctl --help", lineterm="", n=0)
+        probs.append("the sdnsctl reference differs from the programs' --help "
+                     "(run make readme):\n" + "\n".join(list(diff)[:40]))
+    print("\n".join(probs))
+    return 1 if probs else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
