@@ -10,6 +10,11 @@ cd "$T_DIR"
 "$BIN/sdnsctl" pki issue --dir pki --role client --name app1 >/dev/null
 "$BIN/sdnsctl" pki init --dir rogue --mesh test.mesh --node srv >/dev/null
 cp "$ROOT/server/dev/node-alpha.mesh.zone" zone.txt
+# browsers take P-256, not Ed25519: the default of pki init and issue
+t_match "pki init makes P-256 keys by default (node)" 'ASN1 OID: prime256v1' "$(openssl x509 -in pki/node.pem -noout -text)"
+t_match "and admin.p12 holds a P-256 key" 'ASN1 OID: prime256v1' \
+	"$(openssl pkcs12 -in pki/admin.p12 -passin pass: -nodes 2>/dev/null | openssl pkey -noout -text 2>&1)"
+t_match "pki issue too" 'ASN1 OID: prime256v1' "$(openssl x509 -in pki/app1.pem -noout -text)"
 
 PORT=$(t_free_port)
 SRV="127.0.0.1:$PORT"

@@ -11,9 +11,10 @@ cd "$T_DIR"
 chmod 755 "$T_DIR"
 
 # A node credential without audit.key: what a deployment before this had.
-"$BIN/sdnsctl" pki init --dir pki --mesh test.mesh --node srv >/dev/null
+# Ed25519, as the TLS keys of such deployments were (the default then)
+"$BIN/sdnsctl" pki init --dir pki --mesh test.mesh --node srv --alg ed25519 >/dev/null
 mkdir -m 700 node
-"$BIN/sdnsctl" pki issue --dir pki --role node --name srv --out node/node >/dev/null
+"$BIN/sdnsctl" pki issue --dir pki --role node --name srv --out node/node --alg ed25519 >/dev/null
 
 PGPORT=$(t_free_port)
 CONNINFO=$("$ROOT/server/dev/pg.sh" start "$T_DIR/pg" "$PGPORT")

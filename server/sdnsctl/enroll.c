@@ -21,7 +21,7 @@
 static void usage(FILE *f)
 {
 	fputs("usage: sdnsctl enroll --api URL --token T --dir DIR [--name N]\n"
-	      "         [--alg ed25519|p256] [--doq-endpoint HOST:PORT] --ca F\n\n"
+	      "         [--alg p256|ed25519] [--doq-endpoint HOST:PORT] --ca F\n\n"
 	      "Makes DIR/<role>.key and a CSR, and DIR/zone.key (32-byte seed,\n"
 	      "0600) + DIR/zone.pub (base64) for nodes; sends the token, CSR and\n"
 	      "zone public key to the API; writes DIR/<role>.pem and DIR/ca.pem.\n"
@@ -247,8 +247,9 @@ int ctl_enroll(int argc, char **argv)
 	snprintf(e->key_tmp, sizeof(e->key_tmp), "%s/enroll-%ld.key", e->dir,
 	         (long)getpid());
 	char err[512], *csr = NULL;
-	sdns_keyalg alg = e->alg && !strcmp(e->alg, "p256") ? SDNS_KEY_P256
-	                                                    : SDNS_KEY_ED25519;
+	/* P-256 unless told: a browser takes it (see sdnsctl pki init) */
+	sdns_keyalg alg = e->alg && !strcmp(e->alg, "ed25519") ? SDNS_KEY_ED25519
+	                                                      : SDNS_KEY_P256;
 	if (sdns_pki_make_csr(e->key_tmp, alg, csr_name(e), &csr, err,
 	                      sizeof(err)) < 0) {
 		fprintf(stderr, "sdnsctl enroll: %s\n", err);

@@ -38,8 +38,8 @@ static const char init_usage[] =
 	"  --admin NAME      admin name (default \"admin\")\n"
 	"  --san IP|DNS      a node SAN; repeat for more\n"
 	"                    (default: localhost 127.0.0.1 ::1)\n"
-	"  --alg ALG         ed25519 (default) or p256; p256 imports into more\n"
-	"                    browsers, Ed25519 in admin.p12 needs a recent one\n"
+	"  --alg ALG         p256 (default: browsers take it for the console)\n"
+	"                    or ed25519 (not usable from a browser)\n"
 	"  --p12-pass PASS   password of admin.p12 (default: empty)\n"
 	"  --help            this text\n"
 	"Names: 1-63 of a-z 0-9 . - (lowercase); a node name has no dot.\n";
@@ -58,7 +58,7 @@ static const char issue_usage[] =
 	"  --mesh NAME       mesh name (default: from the CA's subject)\n"
 	"  --days N          validity in days, 1-825 (default 90: renew\n"
 	"                    by issuing again with a new --out)\n"
-	"  --alg ALG         ed25519 (default) or p256\n"
+	"  --alg ALG         p256 (default) or ed25519\n"
 	"  --p12             also write PREFIX.p12 (key, certificate, CA)\n"
 	"  --p12-pass PASS   its password (default: empty)\n"
 	"  --help            this text\n";
@@ -181,10 +181,13 @@ static int parse(int argc, char **argv, const char *accepts, const char *usage,
 
 static int parse_alg(const char *s, sdns_keyalg *alg)
 {
-	if (!s || !strcmp(s, "ed25519"))
-		*alg = SDNS_KEY_ED25519;
-	else if (!strcmp(s, "p256"))
+	/* P-256 by default: Chromium and Firefox offer no Ed25519 signature
+	 * in TLS, so an Ed25519 node cannot serve the console nor an Ed25519
+	 * admin.p12 log into it */
+	if (!s || !strcmp(s, "p256"))
 		*alg = SDNS_KEY_P256;
+	else if (!strcmp(s, "ed25519"))
+		*alg = SDNS_KEY_ED25519;
 	else
 		return -1;
 	return 0;
