@@ -34,6 +34,7 @@ struct sdns_api {
 	atomic_ulong n_requests, n_refused, n_refused_unaudited;
 	atomic_ulong n_cross_site;           /* origin.c: writes refused */
 	atomic_ulong n_status[6];            /* by hundreds: 1xx..5xx */
+	atomic_ulong n_unready;              /* 503s before the store was ready */
 	int web_fd;                          /* console directory; -1 = none */
 	struct api_events *events;           /* GET /events; NULL = none */
 	struct api_authcache *authcache;     /* verified client certificates */
@@ -63,6 +64,9 @@ typedef struct {
 	char etag_str[48];       /* quoted ETag; used when not empty */
 	/* A response built by the handler itself (SSE); queued as is. */
 	struct MHD_Response *raw;
+	unsigned retry_after;    /* seconds; 0 = no Retry-After */
+	bool unready;            /* the start-up 503: not counted as a 5xx */
+	char cause[300];         /* why a 500 happened: logged, never sent */
 } api_resp;
 
 #define API_MAX_PARAMS 2
@@ -208,6 +212,9 @@ int api_shape_check(const json_t *obj, const api_field *fields, size_t n,
 /* store.c: this thread's store connection (connects lazily). NULL: 503
  * already written into out. */
 sdns_store *api_store(api_req *r, api_resp *out);
+/* true (and out is the 503 "not ready yet") while the daemon's store is
+ * not ready. */
+bool api_not_ready(sdns_api *api, api_resp *out);
 /* After a store call: drops the connection if it broke. */
 void api_store_check(api_req *r, int rc);
 int api_store_key_init(sdns_api *api);

@@ -52,6 +52,15 @@ static void fail_text(api_resp *out, api_ecode code, const char *field,
 	out->status = ecodes[code].status;
 	out->etag = -1;
 	out->location[0] = '\0';
+	out->retry_after = 0;
+	out->unready = false;
+	if (code == API_E_INTERNAL) {
+		/* One log line whatever the store said (quotes, newlines). */
+		snprintf(out->cause, sizeof(out->cause), "%s", msg);
+		for (char *p = out->cause; *p; p++)
+			if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20)
+				*p = '\'';
+	}
 }
 
 void api_fail(api_resp *out, api_ecode code, const char *field,
@@ -90,8 +99,10 @@ void api_fail_store(api_resp *out, int rc, const sdns_store_err *err)
 	                                         : sdns_strerror(rc);
 	/* Internal failures never leak SQL text to the caller. */
 	if (code == API_E_INTERNAL) {
-		field = NULL;
-		msg = "internal error";
+		fail_text(out, code, NULL, msg);   /* keeps the cause for the log */
+		json_object_set_new(json_object_get(out->json, "error"), "message",
+		                    json_string("internal error"));
+		return;
 	} else if (code == API_E_UNAVAILABLE) {
 		field = NULL;
 		msg = "database unavailable";

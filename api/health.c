@@ -8,6 +8,12 @@
 
 void api_h_healthz(api_req *r, api_resp *out)
 {
+	if (api_not_ready(r->api, out)) {
+		json_decref(out->json);
+		out->json = json_pack("{s:s,s:s}", "status", "starting",
+		                      "database", "not_ready");
+		return;
+	}
 	api_resp scratch = {0};
 	sdns_store *s = api_store(r, &scratch);
 	json_decref(scratch.json);
@@ -52,10 +58,14 @@ void api_h_metrics(api_req *r, api_resp *out)
 		"# HELP sdns_api_cross_site_total Writes refused as cross-site "
 		"(Origin, Sec-Fetch-Site).\n"
 		"# TYPE sdns_api_cross_site_total counter\n"
-		"sdns_api_cross_site_total %lu\n",
+		"sdns_api_cross_site_total %lu\n"
+		"# HELP sdns_api_not_ready_total 503s answered while the store "
+		"was not ready yet (start-up; not in the 5xx class).\n"
+		"# TYPE sdns_api_not_ready_total counter\n"
+		"sdns_api_not_ready_total %lu\n",
 		atomic_load(&api->n_refused),
 		atomic_load(&api->n_refused_unaudited),
-		atomic_load(&api->n_cross_site));
+		atomic_load(&api->n_cross_site), atomic_load(&api->n_unready));
 	unsigned long subs, sent, dropped, revoked;
 	api_events_counts(api, &subs, &sent, &dropped, &revoked);
 	n += snprintf(buf + n, METRICS_CAP - (size_t)n,

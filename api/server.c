@@ -98,10 +98,20 @@ static enum MHD_Result send_resp(api_req *r, api_resp *resp)
 	if (resp->location[0])
 		MHD_add_response_header(mr, "Location", resp->location);
 	if (resp->allow) MHD_add_response_header(mr, "Allow", resp->allow);
+	if (resp->retry_after) {
+		char ra[16];
+		snprintf(ra, sizeof(ra), "%u", resp->retry_after);
+		MHD_add_response_header(mr, "Retry-After", ra);
+	}
+	if (resp->status == 500)   /* the body says only "internal error" */
+		sdns_log(SDNS_LOG_ERROR, "api_internal_error", "method=%s path=%s "
+		         "cause=\"%s\"", r->method ? r->method : "-", r->path,
+		         resp->cause[0] ? resp->cause : "unknown");
 	enum MHD_Result ret = MHD_queue_response(r->conn, resp->status, mr);
 	MHD_destroy_response(mr);
 	unsigned k = resp->status / 100;
-	if (k >= 1 && k <= 5) atomic_fetch_add(&r->api->n_status[k], 1);
+	if (resp->unready) atomic_fetch_add(&r->api->n_unready, 1);
+	else if (k >= 1 && k <= 5) atomic_fetch_add(&r->api->n_status[k], 1);
 	r->responded = true;
 	return ret;
 }

@@ -61,9 +61,25 @@ static void drop(api_tconn *t)
 	t->s = NULL;
 }
 
+/* Before the daemon has checked the schema and the role and loaded the
+ * revocations, a request must not reach the database (a fresh schema
+ * answers "relation does not exist", a revoked certificate would pass):
+ * the client is told to come back, which is not a server error. */
+bool api_not_ready(sdns_api *api, api_resp *out)
+{
+	if (!api->cb.ready || api->cb.ready(api->cb.ctx))
+		return false;
+	api_fail(out, API_E_UNAVAILABLE, NULL, "the database is not ready yet");
+	out->retry_after = 1;
+	out->unready = true;
+	return true;
+}
+
 sdns_store *api_store(api_req *r, api_resp *out)
 {
 	sdns_api *api = r->api;
+	if (api_not_ready(api, out))
+		return NULL;
 	api_tconn *t = tconn(api);
 	if (!t) {
 		api_fail(out, API_E_INTERNAL, NULL, "out of memory");

@@ -50,7 +50,7 @@ t_bg sdnsd "$BIN/sdnsd" --db "$CONNINFO" --doq-listen "127.0.0.1:$DOQ" \
 	--tls-ca pki/ca.pem --ca-key pki/ca.key --audit-key pki/audit.key --mesh test.mesh \
 	--public-url "https://localhost:$API" --web-root "$ROOT/web" --stub-listen "127.0.0.1:$STUB" \
 	--migrations "$ROOT/migrations" --log-level debug
-t_ok "sdnsd starts in store mode with the console" t_wait_log sdnsd.log 'event=db_ready' 15
+t_ok "sdnsd starts in store mode with the console" t_wait_log sdnsd.log 'event=api_ready' 15
 
 # The browser origin must be exactly what the client certificate is bound to.
 rm -rf "$SHOTS"

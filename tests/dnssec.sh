@@ -139,7 +139,7 @@ t_bg store "$BIN/sdnsd" --db "$CONNINFO" --doq-listen "127.0.0.1:$DOQ" \
 	--tls-ca pki/ca.pem --mesh test.mesh --migrations "$ROOT/migrations" \
 	--zone-key zone.key --sig-validity 16 --stub-listen "127.0.0.1:$STUB" \
 	--log-level debug
-t_ok "store mode starts with --zone-key" t_wait_log store.log 'event=db_ready' 15
+t_ok "store mode starts with --zone-key" t_wait_log store.log 'event=api_ready' 15
 api() { curl -sS --cacert pki/ca.pem --cert pki/admin.pem --key pki/admin.key -X "$1" \
 	-o /dev/null -w '%{http_code}' ${3:+-H 'Content-Type: application/json' --data "$3"} \
 	"https://localhost:$API$2"; }

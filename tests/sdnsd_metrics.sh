@@ -53,7 +53,7 @@ t_bg sdnsd "$BIN/sdnsd" --db "$CONNINFO" --doq-listen "127.0.0.1:$DOQ" \
 	--resolver-pin "$PIN" --resolver-ca ub-ca.pem \
 	--tls-cert pki/node.pem --tls-key pki/node.key --tls-ca pki/ca.pem \
 	--mesh test.mesh --migrations "$ROOT/migrations"
-t_ok "sdnsd starts with the stub and the API" t_wait_log sdnsd.log 'event=db_ready' 15
+t_ok "sdnsd starts with the stub and the API" t_wait_log sdnsd.log 'event=api_ready' 15
 URL="https://localhost:$API"
 cu() { curl -sS --cacert pki/ca.pem --cert "pki/$1.pem" --key "pki/$1.key" "${@:2}"; }
 cu admin -X POST "$URL/zones/node-alpha.mesh" >/dev/null

@@ -66,7 +66,7 @@ t_bg sdnsd "$BIN/sdnsd" --db "$CONNINFO" --doq-listen "127.0.0.1:$DOQ" \
 	--api-listen "127.0.0.1:$API" --tls-cert pki/node.pem --tls-key pki/node.key \
 	--tls-ca pki/ca.pem --ca-key pki/ca.key --mesh test.mesh \
 	--migrations "$ROOT/migrations" --log-level debug
-t_ok "sdnsd starts in store mode as the runtime role" t_wait_log sdnsd.log 'event=db_ready' 15
+t_ok "sdnsd starts in store mode as the runtime role" t_wait_log sdnsd.log 'event=api_ready' 15
 
 URL="https://localhost:$API"
 # curl_ WHO METHOD PATH [BODY]: prints "STATUS BODY"; WHO is none, rogue,

@@ -41,6 +41,10 @@ typedef struct {
 	 * route answers 409). NULL = always the whole walk. */
 	int (*audit_verified)(void *ctx, int64_t *id, uint8_t hash[32],
 	                      char *why, size_t why_cap);
+	/* false while the daemon's store is not ready (schema and role not
+	 * checked, revocations and zones not loaded): routes that need the
+	 * database answer 503 with Retry-After. NULL = always ready. */
+	bool (*ready)(void *ctx);
 	void *ctx;
 } sdns_api_callbacks;
 

@@ -45,6 +45,7 @@ struct sdnsd_dbsync {
 	pthread_cond_t cv;
 	unsigned dirty;
 	bool stop, migrated;
+	bool loaded_full, loaded_revoked;   /* once each, then the API opens */
 	/* the sync thread's */
 	sdns_store *db;
 	sdns_sync *sync;
@@ -323,6 +324,12 @@ static int work(sdnsd_dbsync *d, unsigned flags)
 		d->peers_changed = false;
 		rc = reload_revoked(d);
 	}
+	if (rc == SDNS_OK && (flags & DIRTY_FULL)) d->loaded_full = true;
+	if (rc == SDNS_OK && (flags & DIRTY_REVOKED)) d->loaded_revoked = true;
+	if (d->migrated && d->loaded_full && d->loaded_revoked &&
+	    !atomic_exchange(&d->st->api_ready, 1))
+		sdns_log(SDNS_LOG_INFO, "api_ready", "zones=%zu",
+		         sdns_zoneset_count(sdns_sync_current(d->sync)));
 	if (rc == SDNS_OK && t - d->last_tick_ns >= (uint64_t)TICK_MS * 1000000u) {
 		d->last_tick_ns = t;
 		resign_tick(d);

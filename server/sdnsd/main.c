@@ -119,6 +119,13 @@ static void wait_for_signals(const sdnsd_conf *c, sdnsd_state *st,
 	}
 }
 
+/* The sync thread says when: the API answers 503 until then. */
+static bool api_ready(void *ctx)
+{
+	sdnsd_state *st = ctx;
+	return atomic_load(&st->api_ready) != 0;
+}
+
 static int start_api(const sdnsd_conf *c, sdnsd_state *st, sdns_api **api)
 {
 	char web[4096];
@@ -142,7 +149,8 @@ static int start_api(const sdnsd_conf *c, sdnsd_state *st, sdns_api **api)
 		.refusals_audit_max = (unsigned)c->api_refusals_max,
 		.cb = {.is_revoked = sdnsd_is_revoked, .metrics = sdnsd_metrics,
 		       .audit_peers = sdnsd_audit_peers_json,
-		       .audit_verified = sdnsd_audit_verified, .ctx = st},
+		       .audit_verified = sdnsd_audit_verified,
+		       .ready = api_ready, .ctx = st},
 	};
 	char err[512] = "";
 	int rc = sdns_api_start(&ac, api, err, sizeof(err));

@@ -98,6 +98,7 @@ typedef struct {
 	sdns_snapshot revoked;  /* current sdns_revoked (NULL: nothing revoked) */
 	sdns_doq_server *doq;   /* set before any sync thread runs */
 	atomic_int db_up;       /* the sync thread's connection state */
+	atomic_int api_ready;   /* schema and role checked, first loads done */
 	atomic_int fatal;       /* a thread asked main to stop with exit 1 */
 	atomic_ullong swaps;    /* snapshots published */
 	struct sdnsd_stub *stub; /* NULL when the stub is off */
