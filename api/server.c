@@ -8,6 +8,7 @@
  * and live only handshake_timeout_s; the first authenticated request on a
  * connection raises its timeout to the idle one (sdns_api_conf). */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netdb.h>
 #include <sodium.h>
 #include <stdarg.h>
@@ -19,6 +20,7 @@
 #include "api_int.h"
 #include "sdns/error.h"
 #include "sdns/log.h"
+#include "sdns/portprobe.h"
 
 #define API_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 #define API_MAX_CONNS 256
@@ -508,6 +510,17 @@ int sdns_api_start(const sdns_api_conf *conf, sdns_api **out, char *err,
 	int rc = copy_conf(api, conf, err, err_cap);
 	struct sockaddr_storage ss;
 	if (rc == SDNS_OK) rc = parse_listen(api->listen, &ss, err, err_cap);
+	/* MHD sets SO_REUSEADDR only (no LISTENING_ADDRESS_REUSE), so its bind
+	 * would fail too; the probe says why, before anything starts. */
+	if (rc == SDNS_OK && sdns_port_probe(&ss, ss.ss_family == AF_INET6
+	                                           ? sizeof(struct sockaddr_in6)
+	                                           : sizeof(struct sockaddr_in),
+	                                   SOCK_STREAM)) {
+		snprintf(err, err_cap, "--api-listen: bind %s: %s", api->listen,
+		         errno == EADDRINUSE ? "address already in use"
+		                             : strerror(errno));
+		rc = SDNS_EIO;
+	}
 	if (rc == SDNS_OK && (api_refuse_init(api, conf) != SDNS_OK ||
 	                      api_busy_init(api) != SDNS_OK ||
 	                      api_authcache_init(api) != SDNS_OK ||

@@ -52,6 +52,32 @@ t_eq "wildcard answers with the query name" "a.b.svc.node-alpha.mesh. 10.0.1.1" 
 out=$(q --json example.org A)
 t_eq "names outside every zone are REFUSED" "REFUSED" "$(echo "$out" | jq_ 'd["status"]')"
 
+# A second sdnsd on the DoQ port the first holds must not join its
+# SO_REUSEPORT group (it would take part of the traffic): it is refused
+# before event=started. So is a port held by a plain socket.
+out=$(timeout 20 "$BIN/sdnsd" --doq-listen "$SRV" --tls-cert pki/node.pem --tls-key pki/node.key \
+	--tls-ca pki/ca.pem --mesh test.mesh --zone-file zone.txt --workers 2 2>&1); rc=$?
+t_eq "a second sdnsd on a held DoQ port exits 1" "1" "$rc"
+t_match "naming the option, the address and the cause" \
+	"start_failed .*--doq-listen: bind $SRV: address already in use" "$out"
+t_eq "and never logs event=started" "0" "$(echo "$out" | grep -c 'event=started')"
+ok=0
+for i in $(seq 100); do
+	[ "$(q --json www.node-alpha.mesh A | jq_ 'd["status"]')" = NOERROR ] && ok=$((ok + 1))
+done
+t_eq "the first still answers 100 of 100 queries" "100" "$ok"
+HELD=$(t_free_port)
+$PY -c 'import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", int(sys.argv[1])))
+open("held", "w").close(); time.sleep(30)' "$HELD" &
+HOLDER=$!
+for i in $(seq 100); do [ -e held ] && break; sleep 0.1; done
+out=$(timeout 20 "$BIN/sdnsd" --doq-listen "127.0.0.1:$HELD" --tls-cert pki/node.pem \
+	--tls-key pki/node.key --tls-ca pki/ca.pem --zone-file zone.txt --workers 2 2>&1); rc=$?
+kill "$HOLDER"; wait "$HOLDER" 2>/dev/null
+t_eq "a DoQ port held by a plain UDP socket is refused with exit 1" "1" "$rc"
+t_match "as address already in use" "--doq-listen: bind 127.0.0.1:$HELD: address already in use" "$out"
+
 q --wire-out answer.bin MAIL.Node-Alpha.mesh A >/dev/null
 t_eq "dnspython parses our wire answer; question case kept" "MAIL.Node-Alpha.mesh. A 10.0.0.6 aa" \
 	"$($PY -c '

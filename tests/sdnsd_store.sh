@@ -67,6 +67,14 @@ t_bg sdnsd "$BIN/sdnsd" --db "$CONNINFO" --doq-listen "127.0.0.1:$DOQ" \
 	--tls-ca pki/ca.pem --ca-key pki/ca.key --mesh test.mesh \
 	--migrations "$ROOT/migrations" --log-level debug
 t_ok "sdnsd starts in store mode as the runtime role" t_wait_log sdnsd.log 'event=api_ready' 15
+out=$(timeout 20 "$BIN/sdnsd" --db "$CONNINFO" --doq-listen "127.0.0.1:$(t_free_port)" \
+	--api-listen "127.0.0.1:$API" --tls-cert pki/node.pem --tls-key pki/node.key \
+	--tls-ca pki/ca.pem --ca-key pki/ca.key --mesh test.mesh \
+	--migrations "$ROOT/migrations" 2>&1); rc=$?
+t_eq "a second sdnsd on the held API port exits 1" "1" "$rc"
+t_match "naming the option, the address and the cause" \
+	"start_failed .*--api-listen: bind 127.0.0.1:$API: address already in use" "$out"
+t_eq "and never logs event=started" "0" "$(echo "$out" | grep -c 'event=started')"
 
 URL="https://localhost:$API"
 # curl_ WHO METHOD PATH [BODY]: prints "STATUS BODY"; WHO is none, rogue,

@@ -75,6 +75,31 @@ t_ok "sdnsd starts the stub" t_wait_log sdnsd.log 'event=stub_started' 10
 
 d() { dig -p "$STUB" @127.0.0.1 +tries=1 +time=5 "$@"; }
 t_eq "forwarded through DoT (pin set: one stale + one good pin)" "192.0.2.1" "$(d +short a.test A)"
+
+# A second sdnsd on the stub port the first holds (UDP and TCP) is refused
+# before event=started instead of joining its SO_REUSEPORT group.
+out=$(timeout 20 "$BIN/sdnsd" --config sdnsd.json --doq-listen "127.0.0.1:$(t_free_port)" \
+	--tls-cert pki/node.pem --tls-key pki/node.key --tls-ca pki/ca.pem \
+	--zone-file zone.txt --workers 1 --address 127.0.0.1 --port "$STUB" 2>&1); rc=$?
+t_eq "a second sdnsd on the held stub port exits 1" "1" "$rc"
+t_match "naming the option, the address and the cause" \
+	"start_failed .*--stub-listen: cannot listen on 127.0.0.1:$STUB: address already in use" "$out"
+t_eq "and never logs event=started" "0" "$(echo "$out" | grep -c 'event=started')"
+ok=0
+for i in $(seq 100); do [ "$(d +short a.test A)" = 192.0.2.1 ] && ok=$((ok + 1)); done
+t_eq "the first still answers 100 of 100 stub queries" "100" "$ok"
+HELD=$(t_free_port)
+$PY -c 'import socket, sys, time
+t = socket.socket(); t.bind(("127.0.0.1", int(sys.argv[1]))); t.listen()
+open("held", "w").close(); time.sleep(30)' "$HELD" &
+HOLDER=$!
+for i in $(seq 100); do [ -e held ] && break; sleep 0.1; done
+out=$(timeout 20 "$BIN/sdnsd" --config sdnsd.json --doq-listen "127.0.0.1:$(t_free_port)" \
+	--tls-cert pki/node.pem --tls-key pki/node.key --tls-ca pki/ca.pem \
+	--zone-file zone.txt --workers 1 --address 127.0.0.1 --port "$HELD" 2>&1); rc=$?
+kill "$HOLDER"; wait "$HOLDER" 2>/dev/null
+t_eq "a stub port held by a plain TCP listener is refused with exit 1" "1" "$rc"
+t_match "as address already in use" "cannot listen on 127.0.0.1:$HELD: address already in use" "$out"
 before=$(ub_queries)
 for i in 1 2 3 4 5; do d +short a.test A >/dev/null; done
 t_eq "a cached name does not reach the upstream again" "$before" "$(ub_queries)"

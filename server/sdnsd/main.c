@@ -176,7 +176,7 @@ static int initial_zones(const sdnsd_conf *c, sdns_zoneset **zs)
 	return rc;
 }
 
-static int start_doq(const sdnsd_conf *c, sdnsd_state *st)
+static int start_doq(const sdnsd_conf *c, sdnsd_state *st, int *workers)
 {
 	sdns_doq_server_conf dc;
 	fill_doq_conf(c, st, &dc);
@@ -184,13 +184,12 @@ static int start_doq(const sdnsd_conf *c, sdnsd_state *st)
 	int rc = sdns_doq_server_new(&dc, &st->doq, err, sizeof(err));
 	if (rc == SDNS_OK)
 		rc = sdns_doq_server_start(st->doq);
+	/* Socket errors name the option the operator has to change. */
 	if (rc < 0)
-		sdns_log(SDNS_LOG_ERROR, "start_failed", "error=\"%s\"",
+		sdns_log(SDNS_LOG_ERROR, "start_failed", "error=\"%s%s\"",
+		         strncmp(err, "bind ", 5) ? "" : "--doq-listen: ",
 		         err[0] ? err : sdns_strerror(rc));
-	else
-		sdns_log(SDNS_LOG_INFO, "started", "doq=%s port=%u workers=%d mode=%s",
-		         c->doq_listen, (unsigned)sdns_doq_server_port(st->doq),
-		         dc.workers, c->db ? "store" : "static");
+	*workers = dc.workers;
 	return rc;
 }
 
@@ -198,11 +197,12 @@ static int run(const sdnsd_conf *c, sdnsd_state *st, const sigset_t *set)
 {
 	sdnsd_dbsync *sync = NULL;
 	sdns_api *api = NULL;
+	int workers = 0;
 	int rc = c->db ? sdnsd_audit_setup(c, st) : SDNS_OK;
 	if (rc == SDNS_OK)
 		rc = sdnsd_mesh_start(c, st);
 	if (rc == SDNS_OK)
-		rc = start_doq(c, st);
+		rc = start_doq(c, st, &workers);
 	if (rc == SDNS_OK && c->db) {
 		rc = sdnsd_dbsync_start(c, st, &sync);
 		if (rc == SDNS_OK)
@@ -214,6 +214,12 @@ static int run(const sdnsd_conf *c, sdnsd_state *st, const sigset_t *set)
 		rc = sdnsd_stub_start(c, st);
 	if (rc == SDNS_OK && !c->db)   /* store mode renews in the sync */
 		rc = sdnsd_sign_timer_start(st);
+	/* Only once every listener is bound: a second instance refused on
+	 * any port must never have claimed to be up. */
+	if (rc == SDNS_OK)
+		sdns_log(SDNS_LOG_INFO, "started", "doq=%s port=%u workers=%d mode=%s",
+		         c->doq_listen, (unsigned)sdns_doq_server_port(st->doq),
+		         workers, c->db ? "store" : "static");
 	if (rc == SDNS_OK)
 		wait_for_signals(c, st, set);
 	sdnsd_sign_stop(st);

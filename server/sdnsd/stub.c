@@ -222,9 +222,13 @@ static int start_parts(const sdnsd_conf *c, struct sdnsd_stub *s)
 		rc = sdns_stub_new(&sc, &s->stub, err, sizeof(err));
 	if (rc == SDNS_OK)
 		rc = sdns_stub_start(s->stub);
+	/* A socket error names the option to change (--address/--port set it). */
+	static const char nolisten[] = "stub: cannot listen";
+	bool sock = strncmp(err, nolisten, sizeof(nolisten) - 1) == 0;
 	if (rc < 0)
-		sdns_log(SDNS_LOG_ERROR, "start_failed", "error=\"stub: %s\"",
-		         err[0] ? err : sdns_strerror(rc));
+		sdns_log(SDNS_LOG_ERROR, "start_failed", "error=\"%s%s\"",
+		         sock ? "--stub-listen: " : "",
+		         err[0] ? err + (sock ? 6 : 0) : sdns_strerror(rc));
 	else
 		sdns_log(SDNS_LOG_INFO, "stub_started",
 		         "listen=%s port=%u workers=%u upstreams=%zu pins=%zu",

@@ -1,7 +1,10 @@
 /* DoQ server lifecycle and the worker event loop.
  *
  * Each worker owns an SO_REUSEPORT UDP socket bound to the same address (the
- * kernel keeps a 4-tuple on one socket, and active migration is disabled),
+ * kernel keeps a 4-tuple on one socket, and active migration is disabled;
+ * one shared fd would scatter a connection's packets over the workers). An
+ * exclusive probe bind first refuses an address another process holds
+ * (sdns/portprobe.h),
  * an epoll loop, its connection table and timer heap, and an eventfd that
  * wakes it to stop or to run a close request (closereq.c). */
 #include <errno.h>
@@ -14,6 +17,7 @@
 #include "server_int.h"
 #include "sdns/error.h"
 #include "sdns/log.h"
+#include "sdns/portprobe.h"
 
 void sdns_doq_server_conf_defaults(sdns_doq_server_conf *c)
 {
@@ -187,6 +191,13 @@ int sdns_doq_server_new(const sdns_doq_server_conf *c, sdns_doq_server **out,
 	s->port = ntohs(s->addr.ss_family == AF_INET
 	                        ? ((struct sockaddr_in *)&s->addr)->sin_port
 	                        : ((struct sockaddr_in6 *)&s->addr)->sin6_port);
+	if (sdns_port_probe(&s->addr, s->addrlen, SOCK_DGRAM) != SDNS_OK) {
+		doq_errf(err, err_cap, "bind %s: %s", c->listen,
+		         errno == EADDRINUSE ? "address already in use"
+		                             : strerror(errno));
+		rv = SDNS_EIO;
+		goto fail;
+	}
 	for (int i = 0; i < s->conf.workers; i++) {
 		s->nworkers = i + 1;
 		if ((rv = worker_new(s, i, &s->workers[i], err, err_cap))) goto fail;

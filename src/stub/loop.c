@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "sdns/error.h"
+#include "sdns/portprobe.h"
 #include "stub_int.h"
 
 static char tag_udp, tag_tcp, tag_ev;
@@ -136,7 +137,10 @@ static int bind_workers(sdns_stub *s, struct sockaddr_storage *ss,
 {
 	const struct sockaddr_storage want = *ss;
 	for (int attempt = 0;; attempt++) {
-		int rc = SDNS_OK;
+		/* Refuse a port another process holds (sdns/portprobe.h); with
+		 * port 0 the UDP probe picks the number, TCP must be free too. */
+		int rc = sdns_port_probe(ss, len, SOCK_DGRAM);
+		if (rc == SDNS_OK) rc = sdns_port_probe(ss, len, SOCK_STREAM);
 		for (unsigned i = 0; i < s->nworkers && rc == SDNS_OK; i++)
 			rc = worker_init(s, &s->workers[i], ss, len);
 		if (rc == SDNS_OK || ss_port(&want) != 0 || errno != EADDRINUSE ||
@@ -189,6 +193,7 @@ int sdns_stub_new(const sdns_stub_conf *conf, sdns_stub **out, char *err,
 		rc = bind_workers(s, &ss, len);
 	if (rc < 0) {
 		snprintf(err, err_cap, "stub: cannot listen on %s: %s", listen_at,
+		         rc == SDNS_EIO && errno == EADDRINUSE ? "address already in use" :
 		         rc == SDNS_EIO ? strerror(errno) : sdns_strerror(rc));
 		sdns_stub_free(s);
 		return rc;
