@@ -8,6 +8,11 @@
 #   pg.sh status DIR         exit 0 when running
 #   pg.sh conninfo DIR [ROLE]  print the conninfo: app (default), owner, super
 #   pg.sh createdb DIR NAME  create database NAME owned by the owner role
+#   pg.sh standby DIR PRIMARY-DIR PORT  a streaming standby of the cluster
+#                            in PRIMARY-DIR (pg_basebackup -R), started on
+#                            its own socket and PORT; print its conninfo
+#   pg.sh promote DIR        promote a standby (waits until it is primary)
+#   pg.sh kill DIR           immediate shutdown (a crash, no checkpoint)
 # Two roles (README "Database roles"): sdns_owner owns the databases and
 # applies the migrations (sdnsd --migrate), sdns_app is the one sdnsd runs
 # as. A conninfo plus " user=ROLE" is that role's (the later keyword wins).
@@ -15,7 +20,7 @@
 # through `runuser -u postgres --` (PostgreSQL refuses to run as root).
 set -euo pipefail
 
-usage() { echo "usage: pg.sh start|stop|status|conninfo|createdb DIR [PORT|ROLE|NAME]" >&2; exit 2; }
+usage() { echo "usage: pg.sh start|stop|status|conninfo|createdb|standby|promote|kill DIR [PORT|ROLE|NAME|PRIMARY-DIR PORT]" >&2; exit 2; }
 [ $# -ge 2 ] || usage
 cmd=$1
 dir=$2
@@ -42,7 +47,7 @@ else
 fi
 
 arg=$port
-case "$cmd" in conninfo|createdb) port= ;; esac
+case "$cmd" in conninfo|createdb) port= ;; standby) port=${4:-} ;; esac
 if [ -z "$port" ]; then
 	if [ -f "$dir/port" ]; then port=$(cat "$dir/port"); else port=5432; fi
 fi
@@ -95,6 +100,31 @@ start)
 createdb)
 	[ -n "$arg" ] || usage
 	createdb_owned "$arg"
+	;;
+standby)
+	[ -n "$arg" ] && [ -n "$port" ] || usage
+	primary=$(cd "$arg" && pwd)
+	if ! running; then
+		if [ ! -f "$dir/data/PG_VERSION" ]; then
+			mkdir -p "$dir/sock"
+			[ "$(id -u)" != 0 ] || chown -R postgres: "$dir"
+			# -R: standby.signal and primary_conninfo; -X stream: the WAL
+			# written meanwhile comes along.
+			as "$pgbin/pg_basebackup" -h "$primary/sock" -p "$(cat "$primary/port")" \
+				-U "$dbuser" -D "$dir/data" -R -X stream -c fast \
+				>"$dir/basebackup.log" 2>&1 || { cat "$dir/basebackup.log" >&2; exit 1; }
+		fi
+		"$0" start "$dir" "$port" >/dev/null
+	fi
+	conninfo
+	;;
+promote)
+	as "$pgbin/pg_ctl" -D "$dir/data" -w -t 60 promote >/dev/null
+	;;
+kill)
+	if running; then
+		as "$pgbin/pg_ctl" -D "$dir/data" -m immediate -w -t 60 stop >/dev/null
+	fi
 	;;
 stop)
 	if running; then

@@ -13,7 +13,19 @@ int sdns_store_grant_runtime(sdns_store *s, const char *role,
 	if (!role || !*role)
 		return st_err(err, SDNS_EINVAL, "role", "no runtime role given");
 	const char *p[1] = { role };
-	int rc = st_q_once(s, "SELECT sdns_grant_runtime($1)", 1, p, NULL, err);
+	/* Concurrent GRANTs on the same objects fail with "tuple concurrently
+	 * updated": several nodes' --migrate at once take turns under the
+	 * migrations' lock, released at commit. */
+	char lock[32];
+	snprintf(lock, sizeof lock, "%lld", (long long)ST_MIGRATE_LOCK);
+	const char *lp[1] = { lock };
+	int rc = st_begin(s, err);
+	if (rc == SDNS_OK)
+		rc = st_q_once(s, "SELECT pg_advisory_xact_lock($1::bigint)", 1, lp,
+		               NULL, err);
+	if (rc == SDNS_OK)
+		rc = st_q_once(s, "SELECT sdns_grant_runtime($1)", 1, p, NULL, err);
+	rc = st_finish(s, rc, err);
 	if (rc != SDNS_EIO) return rc;
 	/* The server's words (no such role, not the owner) stay; say what was
 	 * being done. */
