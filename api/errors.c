@@ -108,4 +108,7 @@ void api_fail_store(api_resp *out, int rc, const sdns_store_err *err)
 		msg = "database unavailable";
 	}
 	fail_text(out, code, field, msg);
+	/* A lost database comes back (restart, failover): say when to retry,
+	 * as the start-up 503 does. */
+	if (code == API_E_UNAVAILABLE) out->retry_after = 1;
 }

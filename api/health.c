@@ -23,6 +23,7 @@ void api_h_healthz(api_req *r, api_resp *out)
 	json_t *body = json_pack("{s:s,s:s}", "status", up ? "ok" : "degraded",
 	                         "database", up ? "up" : "down");
 	api_resp_json(out, up ? 200 : 503, body);
+	if (!up) out->retry_after = 1;
 }
 
 #define METRICS_CAP (256u * 1024)

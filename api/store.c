@@ -99,6 +99,7 @@ sdns_store *api_store(api_req *r, api_resp *out)
 			         sdns_strerror(rc));
 			api_fail(out, API_E_UNAVAILABLE, NULL,
 			         "database unavailable");
+			out->retry_after = 1;
 			return NULL;
 		}
 		if (api->have_audit_key)
