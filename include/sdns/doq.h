@@ -117,6 +117,13 @@ void sdns_doq_server_conf_defaults(sdns_doq_server_conf *c);
 /* Loads credentials and binds the sockets; nothing runs yet. */
 int sdns_doq_server_new(const sdns_doq_server_conf *c, sdns_doq_server **out,
                         char *err, size_t err_cap);
+/* sdnsd --check-config: load cert, key and CA as sdns_doq_server_new
+ * does (readable, parseable, the key matching the certificate), then
+ * verify the certificate chain against the CA (which the server does not:
+ * peers would refuse it). SDNS_OK, or SDNS_ECERT with err naming the file
+ * and the fault. */
+int sdns_doq_check_credentials(const char *cert, const char *key,
+                               const char *ca, char *err, size_t err_cap);
 /* Start the worker threads and return. */
 int sdns_doq_server_start(sdns_doq_server *s);
 /* Graceful stop: CONNECTION_CLOSE with DOQ_NO_ERROR to every connection,

@@ -56,6 +56,10 @@ int sdns_pki_make_ca(const sdns_pki_ca_opts *o, char *err, size_t err_cap);
 int sdns_pki_issue(const sdns_pki_leaf_opts *o, char *err, size_t err_cap);
 /* The mesh name of a CA made by sdns_pki_make_ca, from its subject CN. */
 int sdns_pki_ca_mesh(const char *ca_cert_path, char *mesh, size_t cap);
+/* SDNS_OK when the key file holds the private key of the CA certificate
+ * (what POST /enroll signs with); else a code and err says why. */
+int sdns_pki_check_ca_key(const char *ca_cert_path, const char *ca_key_path,
+                          char *err, size_t err_cap);
 
 /* `sdnsctl pki init`: in dir, ca.pem ca.key node.pem node.key admin.pem
  * admin.key admin.p12 (empty password unless p12_pass). dir is made (0700)

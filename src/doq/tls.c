@@ -91,6 +91,54 @@ int doq_tls_client_init(doq_tls *t, const char *ca, const char *cert,
 	return rv;
 }
 
+/* The chain in cert against the CA file, as a peer verifies it. */
+static int check_chain(const char *cert, const char *ca, char *err, size_t cap)
+{
+	gnutls_x509_trust_list_t tl;
+	if (gnutls_x509_trust_list_init(&tl, 0) < 0) return SDNS_ENOMEM;
+	gnutls_datum_t pem = { NULL, 0 };
+	gnutls_x509_crt_t *crts = NULL;
+	unsigned n = 0, status = 0;
+	int rc = SDNS_ECERT;
+	if (gnutls_x509_trust_list_add_trust_file(tl, ca, NULL,
+	                                          GNUTLS_X509_FMT_PEM, 0, 0) <= 0)
+		doq_errf(err, cap, "CA %s: no certificate", ca);
+	else if (gnutls_load_file(cert, &pem) < 0 ||
+	         gnutls_x509_crt_list_import2(&crts, &n, &pem,
+	                                      GNUTLS_X509_FMT_PEM, 0) < 0 || !n)
+		doq_errf(err, cap, "certificate %s: no certificate", cert);
+	else if (gnutls_x509_trust_list_verify_crt(tl, crts, n, 0, &status,
+	                                           NULL) < 0)
+		doq_errf(err, cap, "certificate %s: cannot verify", cert);
+	else if (status) {
+		gnutls_datum_t why = { NULL, 0 };
+		gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509,
+		                                             &why, 0);
+		char *w = why.data ? (char *)why.data : NULL;
+		size_t l = w ? strlen(w) : 0;
+		while (l && w[l - 1] == ' ') w[--l] = '\0';
+		doq_errf(err, cap, "certificate %s does not chain to CA %s: %s", cert,
+		         ca, w ? w : "not trusted");
+		gnutls_free(why.data);
+	} else
+		rc = SDNS_OK;
+	for (unsigned i = 0; i < n; i++) gnutls_x509_crt_deinit(crts[i]);
+	gnutls_free(crts);
+	gnutls_free(pem.data);
+	gnutls_x509_trust_list_deinit(tl, 1);
+	return rc;
+}
+
+int sdns_doq_check_credentials(const char *cert, const char *key,
+                               const char *ca, char *err, size_t cap)
+{
+	doq_tls t;
+	int rc = doq_tls_server_init(&t, cert, key, ca, NULL, err, cap);
+	if (rc != SDNS_OK) return rc;
+	doq_tls_deinit(&t);
+	return check_chain(cert, ca, err, cap);
+}
+
 void doq_tls_deinit(doq_tls *t)
 {
 	if (t->prio) gnutls_priority_deinit(t->prio);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/err.h>
 #include <openssl/x509v3.h>
 
 #include "sdns/error.h"
@@ -77,5 +78,21 @@ int sdns_pki_ca_mesh(const char *ca_cert_path, char *mesh, size_t cap)
 	if (rc == SDNS_OK)
 		rc = pki_ca_mesh(x, mesh, cap);
 	X509_free(x);
+	return rc;
+}
+
+int sdns_pki_check_ca_key(const char *ca_cert_path, const char *ca_key_path,
+                          char *err, size_t cap)
+{
+	X509 *ca = NULL;
+	EVP_PKEY *key = NULL;
+	int rc = pki_load_cert(ca_cert_path, &ca, err, cap);
+	if (rc == SDNS_OK) rc = pki_load_key(ca_key_path, &key, err, cap);
+	if (rc == SDNS_OK && X509_check_private_key(ca, key) != 1)
+		rc = pki_fail(err, cap, SDNS_ECERT, ca_key_path,
+		              "not the key of the CA certificate");
+	ERR_clear_error();
+	EVP_PKEY_free(key);
+	X509_free(ca);
 	return rc;
 }
