@@ -71,7 +71,7 @@ static void now_ts(char *buf, size_t cap)
 	strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static int state_dir_of(const sdnsd_conf *c, char *out, size_t cap)
+static void state_dir_path(const sdnsd_conf *c, char *out, size_t cap)
 {
 	if (c->state_dir) {
 		snprintf(out, cap, "%s", c->state_dir);
@@ -80,6 +80,11 @@ static int state_dir_of(const sdnsd_conf *c, char *out, size_t cap)
 		snprintf(tmp, sizeof tmp, "%s", c->tls_key ? c->tls_key : ".");
 		snprintf(out, cap, "%s", dirname(tmp));
 	}
+}
+
+static int state_dir_of(const sdnsd_conf *c, char *out, size_t cap)
+{
+	state_dir_path(c, out, cap);
 	if (mkdir(out, 0700) != 0 && errno != EEXIST)
 		return sdns_err_from_errno(errno);
 	return SDNS_OK;
@@ -122,6 +127,52 @@ static int load_key(const sdnsd_conf *c, struct sdnsd_audit *a)
 		sdns_log(SDNS_LOG_ERROR, "start_failed", "error=\"audit key %s: %s "
 		         "(give --audit-key FILE or a writable --state-dir)\"", path,
 		         sdns_strerror(rc));
+	return rc;
+}
+
+int sdnsd_audit_check(const sdnsd_conf *c, char *what, size_t what_cap,
+                      char *why, size_t why_cap)
+{
+	sdns_audit_key k;
+	int rc;
+	if (c->audit_key) {
+		snprintf(what, what_cap, "--audit-key %s", c->audit_key);
+		rc = sdns_audit_key_load_seed(c->audit_key, &k);
+		if (rc == SDNS_EMALF)
+			rc = sdns_audit_key_load(c->audit_key, &k);
+	} else {
+		char dir[2048], path[2100];
+		state_dir_path(c, dir, sizeof dir);
+		snprintf(path, sizeof path, "%s/audit.key", dir);
+		snprintf(what, what_cap, "audit key %s", path);
+		rc = sdns_audit_key_load_seed(path, &k);
+		/* Made at the first start, in the directory (made too when its
+		 * parent is there): then that must be writable. */
+		char parent[2048];
+		snprintf(parent, sizeof parent, "%s", dir);
+		const char *w = access(dir, F_OK) == 0 ? dir : dirname(parent);
+		if (rc == SDNS_ENOTFOUND && access(w, W_OK | X_OK) != 0) {
+			snprintf(why, why_cap, "missing, and %s is not writable: %s", w,
+			         strerror(errno));
+			return SDNS_EDENIED;
+		}
+		if (rc == SDNS_ENOTFOUND)
+			rc = SDNS_OK;
+	}
+	sodium_memzero(&k, sizeof k);
+	if (rc < 0) {
+		snprintf(why, why_cap, "%s", sdns_strerror(rc));
+		return rc;
+	}
+	if (!c->audit_trust)
+		return SDNS_OK;
+	sdns_audit_trust t = {0};
+	int line = 0;
+	rc = sdns_audit_trust_load(&t, c->audit_trust, &line);
+	if (rc < 0) {
+		snprintf(what, what_cap, "--audit-trust %s", c->audit_trust);
+		snprintf(why, why_cap, "line %d: %s", line, sdns_strerror(rc));
+	}
 	return rc;
 }
 

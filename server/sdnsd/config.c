@@ -42,6 +42,10 @@ static const struct opt {
 	{"migrate", KIND_FLAG, offsetof(sdnsd_conf, migrate), "",
 	 "apply the migrations to --db (the owner role) and exit; see "
 	 "--db-runtime-role"},
+	{"check-config", KIND_FLAG, offsetof(sdnsd_conf, check_config), "",
+	 "check the configuration and every file it names (certificates, keys, "
+	 "CA chain, zone files, migrations; the database with --db), print "
+	 "each problem and exit 1, or a summary and exit 0"},
 	{"db-runtime-role", KIND_STR, offsetof(sdnsd_conf, db_runtime_role),
 	 "ROLE", "with --migrate: grant this role what sdnsd needs"},
 	{"db-allow-owner", KIND_FLAG, offsetof(sdnsd_conf, db_allow_owner), "",

@@ -72,13 +72,17 @@ static int refuse(int rc, const sdns_store_err *err, const char *hint,
 	return rc;
 }
 
-int sdnsd_db_prepare(const sdnsd_conf *c, sdns_store *db, const char *dir,
-                     char *msg, size_t cap)
+/* dry (--check-config): what the start would find, changing nothing; an
+ * older schema with --db-allow-owner passes (the start migrates it). */
+static int prepare(const sdnsd_conf *c, sdns_store *db, const char *dir,
+                   bool dry, char *msg, size_t cap)
 {
 	sdns_store_err err = {0};
 	int have = 0, want = 0;
 	int rc = sdns_store_schema_check(db, dir, &have, &want, &err);
-	if (rc == SDNS_ECONFIG && have < want && c->db_allow_owner) {
+	if (rc == SDNS_ECONFIG && have < want && c->db_allow_owner && dry) {
+		rc = SDNS_OK;
+	} else if (rc == SDNS_ECONFIG && have < want && c->db_allow_owner) {
 		int applied = 0;
 		err = (sdns_store_err){0};
 		rc = sdns_store_migrate(db, dir, &applied, &err);
@@ -101,7 +105,23 @@ int sdnsd_db_prepare(const sdnsd_conf *c, sdns_store *db, const char *dir,
 		return refuse(rc, &err, rc != SDNS_EDENIED ? "" :
 		              "; run sdnsd as a role that owns nothing (README "
 		              "'Database roles') or give --db-allow-owner", msg, cap);
-	sdns_log(SDNS_LOG_INFO, "db_ready", "dir=%s owner_allowed=%s", dir,
-	         c->db_allow_owner ? "yes" : "no");
+	if (!dry)
+		sdns_log(SDNS_LOG_INFO, "db_ready", "dir=%s owner_allowed=%s", dir,
+		         c->db_allow_owner ? "yes" : "no");
 	return SDNS_OK;
+}
+
+int sdnsd_db_prepare(const sdnsd_conf *c, sdns_store *db, const char *dir,
+                     char *msg, size_t cap)
+{
+	return prepare(c, db, dir, false, msg, cap);
+}
+
+int sdnsd_db_check(const sdnsd_conf *c, sdns_store *db, const char *dir,
+                   char *msg, size_t cap)
+{
+	int rc = prepare(c, db, dir, true, msg, cap);
+	if (rc == SDNS_EUNAVAIL && !msg[0])
+		snprintf(msg, cap, "database unavailable");
+	return rc;
 }

@@ -247,6 +247,12 @@ int main(int argc, char **argv)
 		return rc == 1 ? 0 : 2;
 	}
 	sdns_log_setup(stderr, c.log_level);
+	if (c.check_config) {   /* start nothing, change nothing */
+		if (c.log_level > SDNS_LOG_WARN) sdns_log_setup(stderr, SDNS_LOG_WARN);
+		rc = sdnsd_check_main(&c);
+		sdnsd_conf_free(&c);
+		return rc;
+	}
 	if (c.migrate) {   /* sdnsd --migrate: no certificate, no mesh */
 		rc = sdnsd_migrate_main(&c);
 		sdnsd_conf_free(&c);

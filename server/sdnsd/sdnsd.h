@@ -45,6 +45,7 @@ typedef struct {
 	char *public_url;
 	char *migrations;        /* default: <binary>/../migrations */
 	long long migrate;       /* --migrate: apply them as the owner, exit */
+	long long check_config;  /* --check-config: validate, report, exit */
 	char *db_runtime_role;   /* with --migrate: grant it the runtime rights */
 	long long db_allow_owner; /* run as the owner (and migrate at start) */
 	char *web_root;          /* console files; default <binary>/../web */
@@ -129,6 +130,12 @@ struct sdns_store;
  * codes: msg says why sdnsd must stop. */
 int sdnsd_db_prepare(const sdnsd_conf *c, struct sdns_store *db,
                      const char *dir, char *msg, size_t cap);
+/* The same checks for --check-config, changing nothing (no migration);
+ * every failure, SDNS_EUNAVAIL too, has its reason in msg. */
+int sdnsd_db_check(const sdnsd_conf *c, struct sdns_store *db,
+                   const char *dir, char *msg, size_t cap);
+/* check.c: sdnsd --check-config; the exit status (0 or 1). */
+int sdnsd_check_main(const sdnsd_conf *c);
 
 /* dbsync.c: keeps the snapshots equal to PostgreSQL (LISTEN/NOTIFY, full
  * resync after every reconnect), once dbrole.c has checked the database. */
@@ -197,6 +204,10 @@ int sdnsd_mesh_stub_forward(sdnsd_state *st, const uint8_t *wire,
  * setup: the state directory, the key (--audit-key, else
  * STATE-DIR/audit.key, made on first start), --audit-trust. */
 int sdnsd_audit_setup(const sdnsd_conf *c, sdnsd_state *st);
+/* --check-config: the key setup would load (or make: the state dir must
+ * be writable) and --audit-trust, read only. what/why: the fault. */
+int sdnsd_audit_check(const sdnsd_conf *c, char *what, size_t what_cap,
+                      char *why, size_t why_cap);
 const sdns_audit_key *sdnsd_audit_key(const sdnsd_state *st);
 const sdns_audit_trust *sdnsd_audit_trust(const sdnsd_state *st);
 /* The thread (store mode, --audit-head-interval > 0). stop joins it;
