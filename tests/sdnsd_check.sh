@@ -53,6 +53,29 @@ sed 's/"zone_key"/"zone_kee"/' good.json >typo.json
 r=$(check --config typo.json)
 t_match "an unknown key: non-zero, the key named" "^2 sdnsd: config typo.json: unknown key 'zone_kee'" "$r"
 
+# Every option --help lists is taken on the command line (an option whose
+# getopt value read as '?' was refused with the usage text).
+refused=$(bin="$BIN/sdnsd" $PY - <<'EOF'
+import os, subprocess
+b = os.environ["bin"]
+help = subprocess.run([b, "--help"], capture_output=True, text=True).stdout
+bad = []
+for line in help.splitlines():
+    if not line.startswith("  --"):
+        continue
+    flag, _, arg = line[2:33].strip().partition(" ")
+    if flag in ("--config", "--help"):
+        continue
+    argv = [b, "--check-config", "--tls-cert", "pki/node.pem", "--tls-key", "pki/node.key",
+            "--tls-ca", "pki/ca.pem", "--zone-file", "a.zone", flag] + (["1"] if arg else [])
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=20)
+    if "usage:" in r.stderr or "unrecognized option" in r.stderr:
+        bad.append(flag)
+print(" ".join(bad))
+EOF
+)
+t_eq "every option of --help is accepted on the command line" "" "$refused"
+
 # Store mode: the database as the start checks it, changing nothing.
 PGPORT=$(t_free_port)
 CONNINFO=$("$ROOT/server/dev/pg.sh" start "$T_DIR/pg" "$PGPORT")

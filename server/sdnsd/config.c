@@ -373,6 +373,10 @@ static void clear_lists_given(sdnsd_conf *c, int argc, char **argv)
 		}
 }
 
+/* getopt_long's values for the table's options: above every character,
+ * so no option's index can read as '?' (63), 'c' or 'h'. */
+#define OPT_VAL0 256
+
 static int parse_flags(sdnsd_conf *c, int argc, char **argv)
 {
 	clear_lists_given(c, argc, argv);
@@ -380,7 +384,7 @@ static int parse_flags(sdnsd_conf *c, int argc, char **argv)
 	for (size_t i = 0; i < NOPTS; i++)
 		lo[i] = (struct option){opts[i].flag, opts[i].kind == KIND_FLAG
 		                        ? no_argument : required_argument, NULL,
-		                        (int)i};
+		                        OPT_VAL0 + (int)i};
 	lo[NOPTS] = (struct option){"config", required_argument, NULL, 'c'};
 	lo[NOPTS + 1] = (struct option){"help", no_argument, NULL, 'h'};
 	lo[NOPTS + 2] = (struct option){NULL, 0, NULL, 0};
@@ -393,11 +397,11 @@ static int parse_flags(sdnsd_conf *c, int argc, char **argv)
 		}
 		if (ch == 'c')
 			continue;
-		if (ch == '?' || ch < 0 || (size_t)ch >= NOPTS) {
+		if (ch < OPT_VAL0 || (size_t)(ch - OPT_VAL0) >= NOPTS) {
 			sdnsd_usage(stderr);
 			return 2;
 		}
-		int rc = set_value(c, &opts[ch], optarg);
+		int rc = set_value(c, &opts[ch - OPT_VAL0], optarg);
 		if (rc)
 			return rc;
 	}
