@@ -7,7 +7,8 @@
 # API, the primary crashes (immediate stop) and the standby is promoted: the
 # nodes answer 503 (with Retry-After) and /healthz "degraded" during the
 # switch, come back on the new primary by themselves, and every write
-# acknowledged with 201 is in the new primary and answered by every node.
+# acknowledged with 201 is in the new primary and answered by every node;
+# a database that turns read-only answers 503, not 500.
 # Prints the failover gap (the longest wait between two 201s of a writer
 # across the switch) in ms.
 . "$(dirname "$0")/lib/shtest.sh"
@@ -262,6 +263,18 @@ for n in $(seq "$NODES"); do
 		"$(awk '/event=db_down/{exit} /event=db_listening/{n++} END{print n+0}' "sdnsd$n.log")" \
 		"$(awk '/event=db_down/{d=1} d && /event=db_listening/{n++} END{print n+0}' "sdnsd$n.log")"
 done
+# A database that stops taking writes (an old primary back as a standby
+# behind a conninfo without target_session_attrs, or a moved address):
+# "read-only transaction" is a 503 to retry, not a 500.
+psql_on pgb "ALTER SYSTEM SET default_transaction_read_only = on" >/dev/null
+psql_on pgb "SELECT pg_reload_conf()" >/dev/null
+sleep 0.2
+r=$(req "${API[2]}" POST /zones/node2.mesh/records '{"name":"ro.node2.mesh","type":"A","value":"10.9.9.8","ttl":60}')
+t_match "a write to a read-only database: 503 unavailable with Retry-After" '^503 1 \{"error":\{"code":"unavailable"' "$r"
+psql_on pgb "ALTER SYSTEM RESET default_transaction_read_only" >/dev/null
+psql_on pgb "SELECT pg_reload_conf()" >/dev/null
+sleep 0.2
+t_eq "and once it takes writes again: 201" 201 "$(req "${API[2]}" POST /zones/node2.mesh/records '{"name":"ro.node2.mesh","type":"A","value":"10.9.9.8","ttl":60}' | cut -d' ' -f1)"
 r=$(req "${API[1]}" GET /audit/verify)
 t_match "the audit chain of all the nodes' writes across the failover verifies" '^200 - \{"ok": ?true' "$r"
 awk -v k="$T_KILL" -v d="$T_DOWN" -v p="$T_PROMOTED" -v h="$T_HEALTHY" -v t0="$T0" 'BEGIN {

@@ -120,6 +120,10 @@ static int map_state(const char *st)
 	    !strcmp(st, "23502") || !strncmp(st, "22", 2))
 		return SDNS_EINVAL;
 	if (!strncmp(st, "08", 2) || !strncmp(st, "57P", 3)) return SDNS_EUNAVAIL;
+	/* A standby (a failover's old primary, a conninfo without
+	 * target_session_attrs=read-write): the connection is dropped and the
+	 * next one may reach the primary, so retry, not a server fault. */
+	if (!strcmp(st, "25006")) return SDNS_EUNAVAIL;
 	return SDNS_EIO;
 }
 
