@@ -13,7 +13,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <sodium.h>
 
 #include "sdns/dnssec.h"
 #include "sdns/doq.h"
@@ -110,8 +110,10 @@ static void check_keys(const sdnsd_conf *c, check *k)
 		else
 			good(k, "  zone key: %s (key tag %u)", c->zone_key,
 			     (unsigned)zk.tag);
-		memset(&zk, 0, sizeof zk);
+		sodium_memzero(&zk, sizeof zk);
 	}
+	if (c->resolver_ca)
+		readable(k, "--resolver-ca", c->resolver_ca);
 	if (!c->db)
 		return;   /* the audit chain is store mode's */
 	char what[PATH_MAX + 40] = "", why[600] = "";
@@ -120,8 +122,6 @@ static void check_keys(const sdnsd_conf *c, check *k)
 	else
 		good(k, "  %s%s%s", what, c->audit_trust ? ", --audit-trust " : "",
 		     c->audit_trust ? c->audit_trust : "");
-	if (c->resolver_ca)
-		readable(k, "--resolver-ca", c->resolver_ca);
 }
 
 /* Each file on its own, so every bad one is named; then the set (two
