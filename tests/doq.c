@@ -410,6 +410,57 @@ START_TEST(test_admit_denial_refuses_handshake)
 }
 END_TEST
 
+/* sdnsd --check-config's view of the node's credentials. */
+START_TEST(test_check_credentials_takes_a_matching_pair_issued_by_the_ca)
+{
+	char err[512] = "";
+	ck_assert_int_eq(sdns_doq_check_credentials(pki("server.pem"),
+	                 pki("server.key"), pki("ca.pem"), err, sizeof err),
+	                 SDNS_OK);
+}
+END_TEST
+
+START_TEST(test_check_credentials_names_a_key_that_is_not_the_certificates)
+{
+	char err[512] = "";
+	ck_assert_int_eq(sdns_doq_check_credentials(pki("server.pem"),
+	                 pki("node2.key"), pki("ca.pem"), err, sizeof err),
+	                 SDNS_ECERT);
+	ck_assert_msg(strstr(err, "node2.key") && strstr(err, "do not match"),
+	              "%s", err);
+}
+END_TEST
+
+/* GnuTLS does not compare an Ed25519 key with its certificate: the server
+ * would start and fail every handshake. */
+START_TEST(test_server_refuses_an_ed25519_key_that_is_not_its_certificates)
+{
+	sdns_doq_server_conf c;
+	srv_conf(&c);
+	c.key_path = pki("node2.key");
+	char err[512] = "";
+	sdns_doq_server *s = NULL;
+	ck_assert_int_eq(sdns_doq_server_new(&c, &s, err, sizeof err), SDNS_ECERT);
+	ck_assert_ptr_null(s);
+	ck_assert_msg(strstr(err, "do not match"), "%s", err);
+}
+END_TEST
+
+START_TEST(test_check_credentials_refuses_a_certificate_of_another_ca)
+{
+	char err[512] = "";
+	ck_assert_int_eq(sdns_doq_check_credentials(pki("rogue.pem"),
+	                 pki("rogue.key"), pki("ca.pem"), err, sizeof err),
+	                 SDNS_ECERT);
+	ck_assert_msg(strstr(err, "does not chain to CA") &&
+	              strstr(err, "issuer is unknown"), "%s", err);
+	ck_assert_int_eq(sdns_doq_check_credentials(pki("expired.pem"),
+	                 pki("expired.key"), pki("ca.pem"), err, sizeof err),
+	                 SDNS_ECERT);
+	ck_assert_msg(strstr(err, "expired"), "%s", err);
+}
+END_TEST
+
 START_TEST(test_client_refuses_server_with_wrong_name)
 {
 	uint16_t port = srv_default();
@@ -1750,6 +1801,10 @@ Suite *doq_suite(void)
 	tcase_add_test(tc, test_wrong_alpn_is_refused);
 	tcase_add_test(tc, test_admit_denial_refuses_handshake);
 	tcase_add_test(tc, test_client_refuses_server_with_wrong_name);
+	tcase_add_test(tc, test_check_credentials_takes_a_matching_pair_issued_by_the_ca);
+	tcase_add_test(tc, test_check_credentials_names_a_key_that_is_not_the_certificates);
+	tcase_add_test(tc, test_check_credentials_refuses_a_certificate_of_another_ca);
+	tcase_add_test(tc, test_server_refuses_an_ed25519_key_that_is_not_its_certificates);
 	tcase_add_test(tc, test_client_refuses_server_certificate_without_server_auth);
 	tcase_add_test(tc, test_client_accepts_server_by_localhost_name);
 	tcase_add_test(tc, test_nonzero_message_id_is_protocol_error);

@@ -294,6 +294,21 @@ START_TEST(test_chain_verifies_against_ca_and_not_against_rogue_ca)
 }
 END_TEST
 
+START_TEST(test_check_ca_key_takes_the_cas_key_and_names_another)
+{
+	ck_assert_int_eq(sdns_testpki_make(dir), SDNS_OK);
+	ck_assert_int_eq(sdns_pki_check_ca_key(in_dir("ca.pem"), in_dir("ca.key"),
+	                                       err, sizeof(err)), SDNS_OK);
+	ck_assert_int_eq(sdns_pki_check_ca_key(in_dir("ca.pem"),
+	                                       in_dir("rogue-ca.key"), err,
+	                                       sizeof(err)), SDNS_ECERT);
+	ck_assert_msg(strstr(err, "rogue-ca.key") &&
+	              strstr(err, "not the key of the CA certificate"), "%s", err);
+	ck_assert_int_ne(sdns_pki_check_ca_key(in_dir("ca.pem"), in_dir("none.key"),
+	                                       err, sizeof(err)), SDNS_OK);
+}
+END_TEST
+
 START_TEST(test_fixture_expired_and_notyet_fail_on_time)
 {
 	ck_assert_int_eq(sdns_testpki_make(dir), SDNS_OK);
@@ -839,6 +854,7 @@ static Suite *pki_suite(void)
 	TCase *tc = tcase_create("core");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_init_writes_every_file_with_private_keys_0600);
+	tcase_add_test(tc, test_check_ca_key_takes_the_cas_key_and_names_another);
 	tcase_add_test(tc, test_init_creates_a_missing_directory_mode_0700);
 	tcase_add_test(tc, test_init_refuses_to_overwrite_an_existing_ca_key);
 	tcase_add_test(tc, test_init_with_a_leftover_node_key_writes_nothing);

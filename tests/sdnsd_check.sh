@@ -33,6 +33,13 @@ t_match "a missing certificate: exit 1, the option, the file and why" \
 r=$(check --config good.json --tls-key other/node.key)
 t_match "a key that is not the certificate's: exit 1, both files named" \
 	'^1 sdnsd: check: --tls-cert: certificate pki/node.pem / key other/node.key: The certificate and the given key do not match' "$r"
+# Ed25519: GnuTLS itself does not compare such a key with its certificate.
+"$BIN/sdnsctl" pki issue --dir pki --role node --name ed1 --alg ed25519 --out ed1 >/dev/null
+"$BIN/sdnsctl" pki issue --dir pki --role node --name ed2 --alg ed25519 --out ed2 >/dev/null
+t_match "an Ed25519 certificate with its key passes" '^0 ' "$(check --config good.json --tls-cert ed1.pem --tls-key ed1.key)"
+r=$(check --config good.json --tls-cert ed1.pem --tls-key ed2.key)
+t_match "an Ed25519 key that is not the certificate's: exit 1" \
+	'^1 sdnsd: check: --tls-cert: certificate ed1.pem / key ed2.key: The certificate and the given key do not match' "$r"
 r=$(check --config good.json --tls-cert other/node.pem --tls-key other/node.key)
 t_match "a certificate from another CA: exit 1, does not chain to the CA" \
 	'^1 sdnsd: check: --tls-cert: certificate other/node.pem does not chain to CA pki/ca.pem: .*issuer is unknown' "$r"

@@ -3,6 +3,7 @@
  * handshake (see verify.c), the server certificate checked by name or,
  * for mesh peers, by its URI SAN (client.c). */
 #include <arpa/inet.h>
+#include <gnutls/abstract.h>
 #include <gnutls/x509.h>
 #include <stdio.h>
 #include <string.h>
@@ -45,6 +46,42 @@ static int load_ca(doq_tls *t, const char *ca, char *err, size_t cap)
 	return SDNS_OK;
 }
 
+/* The key's public half against the first certificate of the file's.
+ * GnuTLS 3.7 compares them for RSA and ECDSA keys but not for Ed25519:
+ * a wrong Ed25519 key would load and fail every handshake. */
+static bool pair_matches(const char *cert, const char *key)
+{
+	gnutls_datum_t cpem = { NULL, 0 }, kpem = { NULL, 0 };
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_privkey_t pk = NULL;
+	gnutls_pubkey_t pub = NULL;
+	unsigned char cid[64], kid[64];
+	size_t csz = sizeof cid, ksz = sizeof kid;
+	bool ok = gnutls_load_file(cert, &cpem) >= 0 &&
+	          gnutls_load_file(key, &kpem) >= 0 &&
+	          gnutls_x509_crt_init(&crt) >= 0 &&
+	          gnutls_x509_crt_import(crt, &cpem, GNUTLS_X509_FMT_PEM) >= 0 &&
+	          gnutls_x509_crt_get_key_id(crt, GNUTLS_KEYID_USE_SHA256, cid,
+	                                     &csz) >= 0 &&
+	          gnutls_privkey_init(&pk) >= 0 &&
+	          gnutls_privkey_import_x509_raw(pk, &kpem, GNUTLS_X509_FMT_PEM,
+	                                         NULL, 0) >= 0 &&
+	          gnutls_pubkey_init(&pub) >= 0 &&
+	          gnutls_pubkey_import_privkey(pub, pk, 0, 0) >= 0 &&
+	          gnutls_pubkey_get_key_id(pub, GNUTLS_KEYID_USE_SHA256, kid,
+	                                   &ksz) >= 0 &&
+	          csz == ksz && memcmp(cid, kid, csz) == 0;
+	if (pub) gnutls_pubkey_deinit(pub);
+	if (pk) gnutls_privkey_deinit(pk);
+	if (crt) gnutls_x509_crt_deinit(crt);
+	if (kpem.data) {
+		gnutls_memset(kpem.data, 0, kpem.size);
+		gnutls_free(kpem.data);
+	}
+	gnutls_free(cpem.data);
+	return ok;
+}
+
 static int load_pair(doq_tls *t, const char *cert, const char *key, char *err,
                      size_t cap)
 {
@@ -53,6 +90,11 @@ static int load_pair(doq_tls *t, const char *cert, const char *key, char *err,
 	if (rv < 0) {
 		doq_errf(err, cap, "certificate %s / key %s: %s", cert, key,
 		         gnutls_strerror(rv));
+		return SDNS_ECERT;
+	}
+	if (!pair_matches(cert, key)) {
+		doq_errf(err, cap, "certificate %s / key %s: %s", cert, key,
+		         gnutls_strerror(GNUTLS_E_CERTIFICATE_KEY_MISMATCH));
 		return SDNS_ECERT;
 	}
 	return SDNS_OK;
