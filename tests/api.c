@@ -763,6 +763,18 @@ static long db1(const char *sql)
 
 /* What an import of zone may change: its records and serial, the change
  * log and the audit chain. */
+/* The one value sql selects, malloc'd. */
+static char *db_text(const char *sql)
+{
+	PGconn *c = PQconnectdb(conninfo);
+	PGresult *r = PQexec(c, sql);
+	ck_assert_int_eq(PQresultStatus(r), PGRES_TUPLES_OK);
+	char *v = strdup(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	PQfinish(c);
+	return v;
+}
+
 static char *zone_state(const char *zone)
 {
 	char sql[600];
@@ -772,13 +784,7 @@ static char *zone_state(const char *zone)
 	         "z.name = '%s'), (SELECT serial FROM zones WHERE name = '%s'), "
 	         "(SELECT count(*) FROM changes), (SELECT count(*) FROM audit))",
 	         zone, zone);
-	PGconn *c = PQconnectdb(conninfo);
-	PGresult *r = PQexec(c, sql);
-	ck_assert_int_eq(PQresultStatus(r), PGRES_TUPLES_OK);
-	char *v = strdup(PQgetvalue(r, 0, 0));
-	PQclear(r);
-	PQfinish(c);
-	return v;
+	return db_text(sql);
 }
 
 static long zone_records(const char *zone)
@@ -911,13 +917,7 @@ static char *zone_rrs(const char *zone)
 	         "r.type, r.rdata_text), E'\\n' ORDER BY r.name, r.type, "
 	         "r.rdata_text) FROM records r JOIN zones z ON z.id = r.zone_id "
 	         "WHERE z.name = '%s' AND r.type <> 6", zone);
-	PGconn *c = PQconnectdb(conninfo);
-	PGresult *r = PQexec(c, sql);
-	ck_assert_int_eq(PQresultStatus(r), PGRES_TUPLES_OK);
-	char *v = strdup(PQgetvalue(r, 0, 0));
-	PQclear(r);
-	PQfinish(c);
-	return v;
+	return db_text(sql);
 }
 
 START_TEST(test_zone_export_is_a_master_file_that_import_takes_back)
