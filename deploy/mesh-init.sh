@@ -2,12 +2,13 @@
 # One-shot job after the nodes are healthy: on every node, register the
 # other nodes as peers (certificate, DoQ endpoint, zone key), create the
 # node's own zone <node>.<mesh> and a first name in it, www.<node>.<mesh>
-# (192.0.2.N for the Nth node). Safe to run again (409s are expected then). With arguments, runs them instead (an sdnsctl shell).
+# (192.0.2.N for the Nth node). Safe to run again (409s are expected
+# then). With arguments, runs them instead, as admin (an sdnsctl shell).
 set -eu
+export SDNS_CA=/pki/ca.pem SDNS_CERT=/pki/admin.pem SDNS_KEY=/pki/admin.key
 [ $# -eq 0 ] || exec "$@"
 MESH=${SDNS_MESH:-mesh}
 NODES=${SDNS_NODES:-node-alpha node-beta node-gamma}
-export SDNS_CA=/pki/ca.pem SDNS_CERT=/pki/admin.pem SDNS_KEY=/pki/admin.key
 i=0
 for n in $NODES; do
 	i=$((i + 1))

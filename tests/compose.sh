@@ -173,6 +173,8 @@ for i in 0 1 2; do
 		--ca /pki/ca.pem --cert "/pki/${NODES[$i]}/node.pem" --key "/pki/${NODES[$i]}/node.key" \
 		--dnssec --validate --zone-key-pub "/pki/${NODES[$k]}/zone.pub" "www.${NODES[$k]}.mesh"
 done
+t_match "the README's sdnsctl shell: mesh-init run, node-beta asked for alpha's name" '192\.0\.2\.1' \
+	"$(dc run --rm --no-deps mesh-init sdnsctl query --server node-beta:8853 www.node-alpha.mesh 2>&1)"
 t_eq "the nodes run as sdns, not root" "sdns sdns sdns" \
 	"$(for n in "${NODES[@]}"; do "$DOCKER" exec "$(cid "$n")" id -un; done | xargs)"
 
