@@ -6,6 +6,9 @@
 #   docker build --build-arg DEBIAN_IMAGE=debian:bookworm-slim -t secure-dns .
 ARG DEBIAN_IMAGE=debian:bookworm-slim
 FROM ${DEBIAN_IMAGE} AS build
+# tests/compose.sh removes the untagged images with this label that older
+# builds left behind.
+LABEL sdns.stage=build
 RUN apt-get update \
 	&& DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
 		gcc libc6-dev make pkg-config libngtcp2-dev libngtcp2-crypto-gnutls-dev \
@@ -22,6 +25,7 @@ COPY tests/lib ./tests/lib
 RUN make -j"$(nproc)" all && strip bin/sdnsd bin/sdnsctl
 
 FROM ${DEBIAN_IMAGE}
+LABEL sdns.stage=runtime
 RUN apt-get update \
 	&& DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
 		libngtcp2-crypto-gnutls2 libngtcp2-9 libgnutls30 libssl3 libjansson4 \

@@ -88,7 +88,7 @@ dc() { (cd "$ROOT" && "${COMPOSE[@]}" -p "$P" "$@"); }
 finish() {
 	local rc=$?
 	touch "$T_DIR/stop"
-	wait 2>/dev/null
+	stop_writers
 	if [ "$T_FAIL" -ne 0 ]; then dc logs --no-color >"$T_DIR/compose.log" 2>&1; fi
 	dc down -v --remove-orphans >/dev/null 2>&1
 	if [ -n "$DOCKERD_PID" ]; then
@@ -108,6 +108,10 @@ t_ok "base image $BASE_IMAGE (debootstrap minbase + docker import, reused)" \
 t_ok "PostgreSQL image from Debian's postgresql-15 (deploy/postgres)" \
 	"$DOCKER" build -q --build-arg DEBIAN_IMAGE="$BASE_IMAGE" -t "$PG_IMAGE" "$ROOT/deploy/postgres"
 t_ok "docker-compose build (the sdnsd image on $BASE_IMAGE)" dc build -q pki
+# The build stage tagged too (all cached), so that the next run reuses it
+# while the stages of older builds, untagged now, go.
+"$DOCKER" build -q --target build --build-arg DEBIAN_IMAGE="$BASE_IMAGE" -t "${SDNS_IMAGE%:*}:build" "$ROOT" >/dev/null 2>&1
+"$DOCKER" image prune -f --filter label=sdns.stage >/dev/null
 echo "       images ready in $((SECONDS - s)) s"
 size() { "$DOCKER" image inspect -f '{{.Size}}' "$1"; }
 echo "       sizes: $SDNS_IMAGE $(( $(size "$SDNS_IMAGE") / 1000000 )) MB, $PG_IMAGE" \
@@ -216,6 +220,13 @@ writer() { # NODE-INDEX PREFIX LOG [ZONE]: until $T_DIR/stop-PREFIX (at most 300
 		sleep 0.02
 	done
 }
+W_PIDS=()
+stop_writers() { # PREFIX...: stop those writers (all without one) and wait for them
+	local p
+	for p in "$@"; do touch "$T_DIR/stop-$p"; done
+	for p in "${W_PIDS[@]:-}"; do [ -z "$p" ] || wait "$p" 2>/dev/null; done
+	W_PIDS=()
+}
 acked() { awk '$1 == 201 { print $2 }' "$1"; }
 wait_acks() { # LOG N [SECONDS]: until N more writes than now are acknowledged
 	local base end=$((SECONDS + ${3:-20})); base=$(acked "$1" | wc -l)
@@ -256,6 +267,7 @@ NET=${P}_default
 # node-alpha.mesh would send a NOTIFY that drops the peers' cached copies.
 "$BIN/sdnsctl" zone create load.test --api "https://localhost:${API[0]}" "${ADM[@]}" >/dev/null
 writer 0 cut "$T_DIR/cut.log" load.test &
+W_PIDS+=($!)
 t_ok "writes acknowledged by alpha before the cut" wait_acks "$T_DIR/cut.log" 10
 "$BIN/sdnsctl" record add node-alpha.mesh cut.node-alpha.mesh A 192.0.2.60 --ttl 3 \
 	--api "https://localhost:${API[0]}" "${ADM[@]}" >/dev/null
@@ -268,8 +280,7 @@ t_eq "gamma too" "SERVFAIL ede=22" "$(q 2 cut.node-alpha.mesh)"
 t_ok "docker network connect node-alpha (alias node-alpha)" \
 	"$DOCKER" network connect --alias node-alpha "$NET" "$(cid node-alpha)"
 t_ok "alpha acknowledges writes again" wait_acks "$T_DIR/cut.log" 5 30
-touch "$T_DIR/stop-cut"
-wait
+stop_writers cut
 t_ok "beta answers alpha's name again" wait_q "NOERROR 192.0.2.60" 1 cut.node-alpha.mesh 30
 last=$(acked "$T_DIR/cut.log" | tail -1)
 t_ok "alpha answers its last acknowledged write ($last)" wait_q "NOERROR 192.0.2.200" 0 "$last"
@@ -278,7 +289,9 @@ t_eq "no acknowledged write lost (every one a row in sdns_alpha)" "" "$(lost_wri
 
 # --- PostgreSQL restarted under write load ---
 writer 1 pg "$T_DIR/pg.log" &
+W_PIDS+=($!)
 writer 2 pg "$T_DIR/pg2.log" &
+W_PIDS+=($!)
 t_ok "beta and gamma acknowledge writes" wait_acks "$T_DIR/pg.log" 10
 health() { curl -s -o /dev/null -w '%{http_code}' --max-time 2 "${ADM[@]/--ca/--cacert}" "https://localhost:${API[$1]}/healthz"; }
 dc stop postgres >/dev/null 2>&1
@@ -288,8 +301,7 @@ dc start postgres >/dev/null 2>&1
 ok_health() { for _ in $(seq 300); do [ "$(health 1) $(health 2)" = "200 200" ] && return 0; sleep 0.1; done; return 1; }
 t_ok "postgres back: /healthz 200 on beta and gamma" ok_health
 t_ok "writes acknowledged again" wait_acks "$T_DIR/pg.log" 10 30
-touch "$T_DIR/stop-pg"
-wait
+stop_writers pg
 echo "       writes to beta: $(acked "$T_DIR/pg.log" | wc -l) acknowledged, $(grep -c '^503' "$T_DIR/pg.log") answered 503," \
 	"$(grep -vc '^201\|^503' "$T_DIR/pg.log") other, of $(wc -l <"$T_DIR/pg.log")"
 t_match "some writes were refused with 503 while it was down" '^503 ' "$(cat "$T_DIR/pg.log" "$T_DIR/pg2.log")"
