@@ -32,14 +32,16 @@ RUN apt-get update \
 		libsodium23 libmicrohttpd12 libpq5 ca-certificates \
 	&& rm -rf /var/lib/apt/lists/* \
 	&& useradd --system --home /var/lib/sdns --shell /usr/sbin/nologin sdns \
-	&& mkdir -p /pki /var/lib/sdns && chown sdns:sdns /pki /var/lib/sdns
+	&& mkdir -p /pki /var/lib/sdns /out/node-alpha /out/node-beta /out/node-gamma \
+	&& chown -R sdns:sdns /pki /var/lib/sdns /out
 COPY --from=build /src/bin/sdnsd /src/bin/sdnsctl /opt/sdns/bin/
 COPY migrations /opt/sdns/migrations
 COPY web /opt/sdns/web
 COPY deploy/*.sh deploy/*.sql /opt/sdns/deploy/
 ENV PATH=/opt/sdns/bin:$PATH
 # A fresh named volume on /pki takes this owner, so the jobs and nodes
-# never need root.
+# never need root; /out/<node> are the mount points of the compose file's
+# per-node PKI volumes (deploy/pki.sh), owned the same way.
 USER sdns
 WORKDIR /var/lib/sdns
 # DoQ (UDP), management API (TCP), plain-DNS stub (UDP+TCP)

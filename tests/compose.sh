@@ -179,6 +179,12 @@ for i in 0 1 2; do
 done
 t_match "the README's sdnsctl shell: mesh-init run, node-beta asked for alpha's name" '192\.0\.2\.1' \
 	"$(dc run --rm --no-deps mesh-init sdnsctl query --server node-beta:8853 www.node-alpha.mesh 2>&1)"
+for n in "${NODES[@]}"; do
+	t_eq "$n holds no CA key, no admin key and no other node's key" \
+		"/pki/ca.pem $(for p in "${NODES[@]}"; do echo "/pki/$p/node.pem /pki/$p/zone.pub"; [ "$p" != "$n" ] ||
+			echo "/pki/$p/node.key /pki/$p/zone.key"; done | tr ' ' '\n' | sort | xargs)" \
+		"$("$DOCKER" exec "$(cid "$n")" find /pki -type f | sort | xargs)"
+done
 t_eq "the nodes run as sdns, not root" "sdns sdns sdns" \
 	"$(for n in "${NODES[@]}"; do "$DOCKER" exec "$(cid "$n")" id -un; done | xargs)"
 
