@@ -8,7 +8,8 @@
 #   sdns, /var/lib/sdns), systemd-analyze verifies the installed units;
 # - the unit's ExecStart runs as the unit would without systemd as PID 1:
 #   as its User=, with only its capabilities (CAP_NET_BIND_SERVICE, DoQ on
-#   a port below 1024), no new privileges, umask 077, against a private
+#   a port below 1024), no new privileges, umask 077, the root file system
+#   read-only but for /var/lib/sdns (ProtectSystem=strict), against a private
 #   PostgreSQL and a throw-away config; the migrations and the console come
 #   from the installed DATADIR; /healthz, the console, a DoQ and a stub
 #   answer;
@@ -41,6 +42,9 @@ cleanup() {
 }
 trap cleanup EXIT
 APT=(apt-get -o DPkg::Lock::Timeout=120 -y -qq)
+# the package is the plain build whatever this run's build is (make test
+# SAN=1 passes SAN, B, BIN and MAKEFLAGS down)
+PLAIN=(env -u SAN -u B -u BIN -u MAKEFLAGS -u MFLAGS -u MAKELEVEL)
 secs() { echo $(($(date +%s) - $1)); }
 
 # A copy of the tree: what git tracks plus new files not ignored, with the
@@ -54,7 +58,7 @@ mkdir "$SRC"
 # --- make install / uninstall -------------------------------------------
 D=$T_DIR/destdir
 t0=$(date +%s)
-out=$(make -C "$SRC" -j2 install DESTDIR="$D" PREFIX=/usr 2>&1) \
+out=$("${PLAIN[@]}" make -C "$SRC" -j2 install DESTDIR="$D" PREFIX=/usr 2>&1) \
 	|| t_fail "make install DESTDIR PREFIX=/usr" "$(echo "$out" | tail -20)"
 echo "  make install (build included): $(secs "$t0") s"
 want="/usr/bin/sdnsctl
@@ -84,14 +88,14 @@ opts = set(re.findall(r"^  --([a-z][a-z0-9-]*)", sys.argv[2], re.M))
 print(" ".join(k for k in json.load(open(sys.argv[1])) if k.replace("_", "-") not in opts))
 PY
 )"
-make -C "$SRC" uninstall DESTDIR="$D" PREFIX=/usr >/dev/null 2>&1
+"${PLAIN[@]}" make -C "$SRC" uninstall DESTDIR="$D" PREFIX=/usr >/dev/null 2>&1
 t_eq "make uninstall removes every file" "" "$(find "$D" -type f -o -type l)"
 
 # --- the Debian package ----------------------------------------------------
 # -nc: the objects built above (PREFIX=/usr, the same as debian/rules) are
 # reused; a release build runs without it (clean, full build: about 30 s)
 t0=$(date +%s)
-if out=$(cd "$SRC" && DEB_BUILD_OPTIONS="parallel=2 noddebs" dpkg-buildpackage -us -uc -b -nc 2>&1); then
+if out=$(cd "$SRC" && "${PLAIN[@]}" DEB_BUILD_OPTIONS="parallel=2 noddebs" dpkg-buildpackage -us -uc -b -nc 2>&1); then
 	t_pass "dpkg-buildpackage -us -uc -b builds the .deb"
 else
 	t_fail "dpkg-buildpackage -us -uc -b builds the .deb" "$(echo "$out" | tail -30)"
@@ -183,7 +187,13 @@ chgrp -R sdns etc && chmod 0750 etc && chmod 0640 etc/sdnsd.json
 read -r -a ARGV <<<"${EXEC//\/etc\/sdns\/sdnsd.json/$T_DIR/etc/sdnsd.json}"
 SETPRIV=(setpriv --reuid="$USER_" --regid="$GROUP_" --init-groups --no-new-privs
 	--inh-caps=-all,+"$CAPS" --ambient-caps=-all,+"$CAPS" --bounding-set=-all,+"$CAPS")
-(umask 077; exec "${SETPRIV[@]}" -- "${ARGV[@]}") >sdnsd.log 2>&1 &
+# and a mount namespace for ProtectSystem=strict and ProtectHome=yes: the root
+# file system read-only but for the state directory, /root and /home empty
+SANDBOX='mount --bind /var/lib/sdns /var/lib/sdns && mount -o remount,bind,ro / &&
+	mount -t tmpfs -o ro,mode=0755 tmpfs /root && mount -t tmpfs -o ro,mode=0755 tmpfs /home &&
+	umask 077 && exec "$@"'
+unshare --mount --propagation private -- sh -c "$SANDBOX" sandbox \
+	"${SETPRIV[@]}" -- "${ARGV[@]}" >sdnsd.log 2>&1 &
 SDNSD_PID=$!
 if ! t_wait_log sdnsd.log 'event=api_ready' 30; then
 	t_fail "the unit's sdnsd starts (event=api_ready)" "$(tail -20 sdnsd.log)"
@@ -194,6 +204,8 @@ st=$(cat /proc/$SDNSD_PID/status)
 t_eq "it runs as sdns with CapEff = CAP_NET_BIND_SERVICE and NoNewPrivs" \
 	"$(id -u sdns) 0000000000000400 1" \
 	"$(echo "$st" | awk '/^Uid:/ {u=$2} /^CapEff:/ {c=$2} /^NoNewPrivs:/ {n=$2} END {print u, c, n}')"
+t_eq "it sees / read-only and /var/lib/sdns writable (ProtectSystem=strict)" "ro rw" \
+	"$(awk '$5 == "/" { r = substr($6, 1, 2) } $5 == "/var/lib/sdns" { w = substr($6, 1, 2) } END { print r, w }' /proc/$SDNSD_PID/mountinfo)"
 t_eq "it made its audit key in /var/lib/sdns, 0600" "sdns 600" "$(stat -c '%U %a' /var/lib/sdns/audit.key 2>&1)"
 
 CURL=(curl -sS --cacert pki/ca.pem --cert pki/admin.pem --key pki/admin.key)
