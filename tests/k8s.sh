@@ -2,7 +2,7 @@
 # deploy/k8s without a cluster: parse every manifest (python3-yaml) and check
 # that what they refer to exists and agrees: images the project builds or
 # names (docker-compose.yml), programs the Dockerfile puts in the image,
-# volumes, ConfigMaps, Secrets (made by the README's kubectl commands) and
+# volumes, ConfigMaps, Secrets (kustomization.yaml's secretGenerator) and
 # their keys, Services' selectors and ports, sdnsd's config keys (options of
 # sdnsd --help) and listen ports, the PostgreSQL roles and database, the
 # CoreDNS snippet.
@@ -33,11 +33,15 @@ workloads = [d for _, d in docs if d.get("kind") in WORKLOADS]
 def pod(w): return w["spec"]["template"]["spec"]
 def containers(w): return pod(w).get("initContainers", []) + pod(w)["containers"]
 readme = open("README.md").read()
-# Secrets are made by kubectl as the README says, never kept in the tree:
-#   kubectl -n sdns create secret generic NAME --from-file=KEY=PATH --from-literal=KEY=VALUE
+# Secrets come from kustomization.yaml's secretGenerator, out of files kept
+# out of git: a file's key is its name (or KEY= before the path), an env
+# file's keys those of its .example
 secrets = {}
-for m in re.finditer(r"kubectl -n sdns create secret generic (\S+)((?:[^\n]*\\\n)*[^\n]*)", readme):
-    secrets[m.group(1)] = set(re.findall(r"--from-(?:file|literal)=([\w.-]+)=", m.group(2)))
+for g in (kust or {}).get("secretGenerator", []):
+    keys = {f.split("=", 1)[0] if "=" in f else os.path.basename(f) for f in g.get("files", [])}
+    for e in g.get("envs", []):
+        keys |= {ln.split("=", 1)[0] for ln in open(os.path.join(K, e + ".example")) if "=" in ln and not ln.startswith("#")}
+    secrets[g["name"]] = keys
 compose = yaml.safe_load(open("docker-compose.yml"))
 docker = open("Dockerfile").read()
 sdnsd_opts = set(re.findall(r"^  --([a-z][a-z0-9-]*)", open(sys.argv[2]).read(), re.M))
@@ -125,14 +129,14 @@ for w in workloads:
     vols.update({t["metadata"]["name"]: {"pvc": 1} for t in w["spec"].get("volumeClaimTemplates", [])})
     for v in vols.values():
         if "configMap" in v and ("ConfigMap", v["configMap"]["name"]) not in objs: bad(n + ": no ConfigMap " + v["configMap"]["name"])
-        if "secret" in v and v["secret"]["secretName"] not in secrets: bad(n + ": Secret %s is not made by the README" % v["secret"]["secretName"])
+        if "secret" in v and v["secret"]["secretName"] not in secrets: bad(n + ": Secret %s is not generated" % v["secret"]["secretName"])
     for c in containers(w):
         for m in c.get("volumeMounts", []):
             if m["name"] not in vols: bad("%s/%s mounts %s, which is no volume" % (n, c["name"], m["name"]))
         for e in c.get("env", []):
             ref = e.get("valueFrom", {}).get("secretKeyRef")
             if ref and ref["key"] not in secrets.get(ref["name"], set()):
-                bad("%s/%s: Secret %s key %s is not made by the README" % (n, c["name"], ref["name"], ref["key"]))
+                bad("%s/%s: Secret %s has no key %s" % (n, c["name"], ref["name"], ref["key"]))
 '
 
 check "sdnsd configs: JSON, every key an sdnsd option, every file in a mounted Secret" '
@@ -234,9 +238,15 @@ if "kubernetes cluster.local" not in dict(blocks).get(".", ""): bad("the cluster
 if "kubectl -n sdns get svc sdns-stub" not in core: bad("no word on STUB_IP")
 '
 
-check "the README says how to apply them and makes the Secrets" '
-for s in ("kubectl apply -k deploy/k8s", "coredns-forward.conf"):
+check "the Secrets are generated from files git ignores, and the README says how to make them" '
+if set(secrets) != {"sdns-db", "sdns-node-pki"}: bad("Secrets: %s" % sorted(secrets))
+ign = open(K + "/.gitignore").read().split()
+for g in kust.get("secretGenerator", []):
+    for f in g.get("files", []) + g.get("envs", []):
+        f = f.split("=", 1)[-1]
+        if not any(f.startswith(i.strip("/")) for i in ign): bad(f + " is not in deploy/k8s/.gitignore")
+for s in ("kubectl apply -k deploy/k8s", "coredns-forward.conf", "--dir deploy/k8s/pki", "deploy/k8s/db.env"):
     if s not in readme: bad("README lacks " + s)
-if set(secrets) != {"sdns-db", "sdns-node-pki"}: bad("README Secrets: %s" % sorted(secrets))
 '
+t_ok "git ignores the generated Secrets' files" bash -c 'cd deploy/k8s && git check-ignore -q pki/node.key && git check-ignore -q db.env'
 t_done
