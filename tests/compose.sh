@@ -80,7 +80,7 @@ if not scripts: bad("no scripts found")
 check "every \${VAR} has a default, every service env var is used by a script" '
 for m in re.finditer(r"\$\{([A-Za-z_][A-Za-z0-9_]*)([^}]*)\}", raw):
     if not m.group(2).startswith(":-"): bad("no default: " + m.group(0))
-text = "".join(open(os.path.join("deploy", f)).read() for f in os.listdir("deploy"))
+text = "".join(open(os.path.join("deploy", f)).read() for f in os.listdir("deploy") if os.path.isfile(os.path.join("deploy", f)))
 for n, s in svcs.items():
     if n == "postgres": continue
     for k in (s.get("environment") or {}):
