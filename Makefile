@@ -3,6 +3,7 @@
 #   make SAN=1      the same with ASan+UBSan, into build-san/ (test with make test SAN=1)
 #   make test       deps, build, unit + integration + short fuzz runs
 #   make run        deps, build, dev PKI and zone under ./var, start sdnsd
+#   make stop       stop a `make run` from another terminal (SDNS_VAR picks which)
 #   make bench      benchmark figures, beside Unbound and Knot DNS (see README)
 #   make mesh       a mesh on loopback (PostgreSQL, PKI, SDNS_MESH_NODES sdnsd, default 3)
 #   make fuzz       long libFuzzer runs (FUZZ_SECONDS each)
@@ -83,7 +84,7 @@ say = @printf '  %-5s %s\n' $(1) $(2)
 endif
 
 .SECONDARY:
-.PHONY: all deps test unit integration valgrind fuzz fuzz-smoke run mesh bench readme clean \
+.PHONY: all deps test unit integration valgrind fuzz fuzz-smoke run stop mesh bench readme clean \
 	install uninstall FORCE
 all: $(BIN)/sdnsd $(BIN)/sdnsctl
 
@@ -169,6 +170,11 @@ fuzz: $(FUZZ_NAMES:%=$(B)/fuzz/%)
 
 run: deps all
 	@BIN=$(BIN) server/dev/run.sh
+
+# Stops the `make run` nodes of $(SDNS_VAR) (default var) from another
+# terminal; PostgreSQL stops with its last user.
+stop:
+	@server/dev/stop.sh
 
 mesh: deps all
 	@BIN=$(BIN) server/dev/mesh.sh

@@ -26,8 +26,7 @@ static void usage(FILE *f)
 	      "standard input), streamed: any size up to sdnsd's --import-max.\n"
 	      "Progress goes to stderr when it is a terminal; --timeout-ms bounds\n"
 	      "each wait, not the whole upload.\n\n"
-	      "API: --api URL --ca F --cert F --key F [--timeout-ms N] [--json]\n"
-	      "(defaults from SDNS_API, SDNS_CA, SDNS_CERT, SDNS_KEY).\n", f);
+	      SDNSCTL_API_HELP, f);
 }
 
 static int zone_check(int argc, char **argv)
