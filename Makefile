@@ -24,10 +24,10 @@ DEBS := gcc make pkg-config clang libclang-rt-14-dev valgrind \
 	libjansson-dev libsodium-dev libmicrohttpd-dev libpq-dev postgresql \
 	check openssl python3 python3-dnspython python3-cryptography python3-yaml \
 	curl unbound dnsperf bind9-dnsutils chromium
-# tests/install.sh builds the Debian package (dpkg-buildpackage, debian/)
-DEBS += build-essential dpkg-dev debhelper fakeroot
 # Only `make bench` needs these: the peers it measures sdnsd against.
 BENCH_DEBS := knot
+# tests/install.sh builds the Debian package (dpkg-buildpackage, debian/)
+DEBS += build-essential dpkg-dev debhelper fakeroot
 
 # Installation (make install, the Debian package). sdnsd looks for its
 # migrations and console beside the binary first (the source tree, the
