@@ -23,7 +23,7 @@ for n in $NODES; do
 	fi
 	[ -f "/pki/$n/zone.key" ] || sdnsctl pki zonekey --out "/pki/$n"
 done
-# sdnsd runs as the unprivileged sdns user and reads its key from here.
-chown -R sdns /pki
+# The image runs as the unprivileged user sdns, which owns the volume; the
+# other containers (the nodes, mesh-init) read the certificates as sdns too.
 chmod 0755 /pki
 echo "pki: mesh $MESH, nodes: $NODES"

@@ -31,6 +31,8 @@ typedef struct {
 	void (*done)(void *ctx);
 	void *done_ctx;
 	const char *if_match;        /* serial as given by the user, or NULL */
+	const char *accept;          /* Accept header, or NULL */
+	size_t max_body;             /* answer limit; 0 = the client's default */
 } ctl_api_req;
 
 /* The API options' paragraph of every API command's --help, one text so

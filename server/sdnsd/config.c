@@ -376,11 +376,14 @@ static void clear_lists_given(sdnsd_conf *c, int argc, char **argv)
 static int parse_flags(sdnsd_conf *c, int argc, char **argv)
 {
 	clear_lists_given(c, argc, argv);
+	/* Table options return OPT_BASE + index: a bare index would collide
+	 * with getopt's '?' (63) and with 'c' and 'h' once the table is long. */
+	enum { OPT_BASE = 256 };
 	struct option lo[NOPTS + 3];
 	for (size_t i = 0; i < NOPTS; i++)
 		lo[i] = (struct option){opts[i].flag, opts[i].kind == KIND_FLAG
 		                        ? no_argument : required_argument, NULL,
-		                        (int)i};
+		                        OPT_BASE + (int)i};
 	lo[NOPTS] = (struct option){"config", required_argument, NULL, 'c'};
 	lo[NOPTS + 1] = (struct option){"help", no_argument, NULL, 'h'};
 	lo[NOPTS + 2] = (struct option){NULL, 0, NULL, 0};
@@ -393,11 +396,11 @@ static int parse_flags(sdnsd_conf *c, int argc, char **argv)
 		}
 		if (ch == 'c')
 			continue;
-		if (ch == '?' || ch < 0 || (size_t)ch >= NOPTS) {
+		if (ch < OPT_BASE || (size_t)(ch - OPT_BASE) >= NOPTS) {
 			sdnsd_usage(stderr);
 			return 2;
 		}
-		int rc = set_value(c, &opts[ch], optarg);
+		int rc = set_value(c, &opts[ch - OPT_BASE], optarg);
 		if (rc)
 			return rc;
 	}
