@@ -10,8 +10,9 @@ options table, and every row names an option sdnsd has.
   docref.py man     exit 1, saying what differs, when the man pages are:
                     every option of sdnsd --help has an entry under OPTIONS
                     of man/sdnsd.8 and every entry names one; every sdnsctl
-                    command has a subsection in man/sdnsctl.1 that names
-                    every option of its --help and no option it lacks
+                    command has a subsection in man/sdnsctl.1 with every
+                    usage line and option of its --help and no option it
+                    lacks
 BIN (default bin) names the build; MANDIR (default man) the pages."""
 import os, re, subprocess, sys
 
@@ -97,6 +98,17 @@ def man_sections(path, macro):
     return {k: "\n".join(v) for k, v in out.items()}
 
 
+def usage_lines(args):
+    """The usage lines of a command's --help, without the "usage: "."""
+    lines = help_of("sdnsctl", args).splitlines()
+    out = [re.sub(r"^usage: ", "", lines[0])]
+    for ln in lines[1:]:
+        if not re.match(r"^ {5,}\S", ln):   # continuations are indented
+            break
+        out.append(ln)
+    return out
+
+
 def man_problems():
     mandir = os.environ.get("MANDIR", "man")
     probs = []
@@ -123,6 +135,12 @@ def man_problems():
         # the whole --help: usage, prose (the API line) and option lines
         want = set(OPT.findall(help_of("sdnsctl", c))) | {"--help"}
         got = set(OPT.findall(deroff(subs[head])))
+        # and its synopsis: every usage line, spaces aside
+        text = " ".join(deroff(subs[head]).split())
+        for ln in usage_lines(c):
+            if " ".join(ln.split()) not in text:
+                probs.append("%s under \"%s\" lacks the usage line \"%s\""
+                             % (page, head, ln.strip()))
         probs += ["%s --%s is not in %s under \"%s\"" % (head, o[2:], page, head)
                   for o in sorted(want - got - {"--help"})]
         probs += ["%s under \"%s\" names %s, which %s --help does not have"
