@@ -77,9 +77,11 @@ static const struct opt {
 	{"public-url", KIND_STR, offsetof(sdnsd_conf, public_url), "URL",
 	 "how clients reach the API, for enrollment commands"},
 	{"migrations", KIND_STR, offsetof(sdnsd_conf, migrations), "DIR",
-	 "SQL migrations (default: ../migrations beside the binary)"},
+	 "SQL migrations (default: ../migrations beside the binary, else "
+	 "DATADIR/migrations)"},
 	{"web-root", KIND_STR, offsetof(sdnsd_conf, web_root), "DIR",
-	 "console files served by the API (default: ../web beside the binary)"},
+	 "console files served by the API (default: ../web beside the binary, "
+	 "else DATADIR/web)"},
 	{"events-max", KIND_INT, offsetof(sdnsd_conf, events_max), "N",
 	 "GET /events subscribers at once (default 32)"},
 	{"events-max-per-identity", KIND_INT,
@@ -189,6 +191,8 @@ void sdnsd_usage(FILE *f)
 		fprintf(f, "  %-30s %s\n", left, opts[i].help);
 	}
 	fputs("  --help                         this text\n", f);
+	fprintf(f, "\nDATADIR (the installed migrations and console): %s\n",
+	        sdnsd_datadir());
 }
 
 static int set_int(sdnsd_conf *c, const struct opt *o, long long v)
