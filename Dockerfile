@@ -31,7 +31,8 @@ RUN apt-get update \
 		libngtcp2-crypto-gnutls2 libngtcp2-9 libgnutls30 libssl3 libjansson4 \
 		libsodium23 libmicrohttpd12 libpq5 ca-certificates \
 	&& rm -rf /var/lib/apt/lists/* \
-	&& useradd --system --home /var/lib/sdns --shell /usr/sbin/nologin sdns \
+	&& groupadd --system --gid 999 sdns \
+	&& useradd --system --uid 999 --gid 999 --home /var/lib/sdns --shell /usr/sbin/nologin sdns \
 	&& mkdir -p /pki /var/lib/sdns /out/node-alpha /out/node-beta /out/node-gamma \
 	&& chown -R sdns:sdns /pki /var/lib/sdns /out
 COPY --from=build /src/bin/sdnsd /src/bin/sdnsctl /opt/sdns/bin/
@@ -39,7 +40,8 @@ COPY migrations /opt/sdns/migrations
 COPY web /opt/sdns/web
 COPY deploy/*.sh deploy/*.sql /opt/sdns/deploy/
 ENV PATH=/opt/sdns/bin:$PATH
-# A fresh named volume on /pki takes this owner, so the jobs and nodes
+# uid/gid 999 pinned: deploy/k8s runs the image as 999. A fresh named
+# volume on /pki takes this owner, so the jobs and nodes
 # never need root; /out/<node> are the mount points of the compose file's
 # per-node PKI volumes (deploy/pki.sh), owned the same way.
 USER sdns
