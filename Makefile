@@ -3,10 +3,13 @@
 #   make SAN=1      the same with ASan+UBSan, into build-san/ (test with make test SAN=1)
 #   make test       deps, build, unit + integration + short fuzz runs
 #   make run        deps, build, dev PKI and zone under ./var, start sdnsd
+#   make stop       stop a `make run` from another terminal (SDNS_VAR picks which)
 #   make bench      benchmark figures, beside Unbound and Knot DNS (see README)
 #   make mesh       a mesh on loopback (PostgreSQL, PKI, SDNS_MESH_NODES sdnsd, default 3)
 #   make fuzz       long libFuzzer runs (FUZZ_SECONDS each)
 #   make deps       install missing Debian packages (or print the command)
+#   make install    binaries, migrations, console, man pages, systemd units
+#                   (PREFIX=/usr/local, DESTDIR; make uninstall removes them)
 
 CC := gcc
 FUZZCC := clang
@@ -20,9 +23,24 @@ DEBS := gcc make pkg-config clang libclang-rt-14-dev valgrind \
 	libngtcp2-dev libngtcp2-crypto-gnutls-dev libgnutls28-dev libssl-dev \
 	libjansson-dev libsodium-dev libmicrohttpd-dev libpq-dev postgresql \
 	check openssl python3 python3-dnspython python3-cryptography python3-yaml \
-	curl unbound dnsperf bind9-dnsutils chromium
+	curl unbound dnsperf bind9-dnsutils bind9-utils chromium \
+	docker.io docker-compose debootstrap
 # Only `make bench` needs these: the peers it measures sdnsd against.
 BENCH_DEBS := knot
+# tests/install.sh builds the Debian package (dpkg-buildpackage, debian/)
+DEBS += build-essential dpkg-dev debhelper fakeroot
+
+# Installation (make install, the Debian package). sdnsd looks for its
+# migrations and console beside the binary first (the source tree, the
+# container image), then in DATADIR, which is compiled in.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+DATADIR ?= $(PREFIX)/share/sdns
+MANDIR ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 
 ifeq ($(SAN),1)
 B := build-san
@@ -68,13 +86,21 @@ say = @printf '  %-5s %s\n' $(1) $(2)
 endif
 
 .SECONDARY:
-.PHONY: all deps test unit integration valgrind fuzz fuzz-smoke run mesh bench readme clean
+.PHONY: all deps test unit integration valgrind fuzz fuzz-smoke run stop mesh bench readme clean \
+	install uninstall FORCE
 all: $(BIN)/sdnsd $(BIN)/sdnsctl
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)
 	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+
+# DATADIR is compiled into one object; the stamp rebuilds it when it changes.
+$(B)/server/sdnsd/datadir.o: CFLAGS += -DSDNS_DATADIR='"$(DATADIR)"'
+$(B)/server/sdnsd/datadir.o: $(B)/datadir.stamp
+$(B)/datadir.stamp: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(DATADIR)' | cmp -s - $@ 2>/dev/null || echo '$(DATADIR)' >$@
 
 $(B)/libsdns.a: $(LIB_OBJS)
 	@rm -f $@
@@ -147,6 +173,11 @@ fuzz: $(FUZZ_NAMES:%=$(B)/fuzz/%)
 run: deps all
 	@BIN=$(BIN) server/dev/run.sh
 
+# Stops the `make run` nodes of $(SDNS_VAR) (default var) from another
+# terminal; PostgreSQL stops with its last user.
+stop:
+	@server/dev/stop.sh
+
 mesh: deps all
 	@BIN=$(BIN) server/dev/mesh.sh
 
@@ -158,6 +189,33 @@ bench:
 # The sdnsctl reference in README.md, from the programs' own --help.
 readme: all
 	@BIN=$(BIN) python3 tests/lib/docref.py write
+
+# The units name the installed paths: sed fills in deploy/systemd/*.in.
+UNITS := sdnsd.service sdnsd@.service
+SUBST := sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@BINDIR@|$(BINDIR)|g' \
+	-e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@DATADIR@|$(DATADIR)|g'
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
+		$(DESTDIR)$(DATADIR)/migrations $(DESTDIR)$(DATADIR)/web \
+		$(DESTDIR)$(DATADIR)/examples $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR)
+	install -m 0755 $(BIN)/sdnsd $(DESTDIR)$(SBINDIR)/sdnsd
+	install -m 0755 $(BIN)/sdnsctl $(DESTDIR)$(BINDIR)/sdnsctl
+	install -m 0644 migrations/*.sql $(DESTDIR)$(DATADIR)/migrations/
+	install -m 0644 web/* $(DESTDIR)$(DATADIR)/web/
+	install -m 0644 man/sdnsd.8 $(DESTDIR)$(MANDIR)/man8/sdnsd.8
+	install -m 0644 man/sdnsctl.1 $(DESTDIR)$(MANDIR)/man1/sdnsctl.1
+	for u in $(UNITS); do $(SUBST) deploy/systemd/$$u.in >$(DESTDIR)$(UNITDIR)/$$u \
+		&& chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; done
+	install -m 0644 deploy/systemd/sdns.sysusers $(DESTDIR)$(SYSUSERSDIR)/sdns.conf
+	$(SUBST) deploy/systemd/sdnsd.json.in >$(DESTDIR)$(DATADIR)/examples/sdnsd.json
+	chmod 0644 $(DESTDIR)$(DATADIR)/examples/sdnsd.json
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/sdnsd $(DESTDIR)$(BINDIR)/sdnsctl \
+		$(DESTDIR)$(MANDIR)/man8/sdnsd.8 $(DESTDIR)$(MANDIR)/man1/sdnsctl.1 \
+		$(UNITS:%=$(DESTDIR)$(UNITDIR)/%) $(DESTDIR)$(SYSUSERSDIR)/sdns.conf
+	rm -rf $(DESTDIR)$(DATADIR)
 
 clean:
 	rm -rf build build-san bin

@@ -67,6 +67,7 @@ typedef struct {
 	unsigned retry_after;    /* seconds; 0 = no Retry-After */
 	bool unready;            /* the start-up 503: not counted as a 5xx */
 	char cause[300];         /* why a 500 happened: logged, never sent */
+	char disposition[320];   /* Content-Disposition; used when not empty */
 } api_resp;
 
 #define API_MAX_PARAMS 2
@@ -238,6 +239,9 @@ int api_records_shape(const json_t *arr, api_resp *out);
 void api_h_zones_list(api_req *r, api_resp *out);
 void api_h_zone_create(api_req *r, api_resp *out);
 void api_h_zone_get(api_req *r, api_resp *out);
+/* export.c: GET /zones/{zone} as a master file, when Accept asks for it. */
+bool api_wants_master_file(api_req *r);
+void api_h_zone_export(api_req *r, api_resp *out);
 void api_h_zone_delete(api_req *r, api_resp *out);
 void api_h_zone_import(api_req *r, api_resp *out);
 void api_h_records_list(api_req *r, api_resp *out);

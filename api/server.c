@@ -90,6 +90,10 @@ static enum MHD_Result send_resp(api_req *r, api_resp *resp)
 	MHD_add_response_header(mr, "Cache-Control",
 	                        resp->cache ? resp->cache : "no-store");
 	security_headers(mr);
+	if (resp->disposition[0]) {
+		MHD_add_response_header(mr, "Content-Disposition", resp->disposition);
+		MHD_add_response_header(mr, "Vary", "Accept");
+	}
 	if (resp->etag_str[0]) {
 		MHD_add_response_header(mr, "ETag", resp->etag_str);
 	} else if (resp->etag >= 0) {

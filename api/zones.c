@@ -35,6 +35,10 @@ void api_h_zones_list(api_req *r, api_resp *out)
 
 void api_h_zone_get(api_req *r, api_resp *out)
 {
+	if (api_wants_master_file(r)) {
+		api_h_zone_export(r, out);
+		return;
+	}
 	sdns_store *s = api_store(r, out);
 	if (!s) return;
 	json_t *zone = NULL;

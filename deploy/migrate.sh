@@ -7,7 +7,7 @@ set -eu
 : "${SDNS_DB_OWNER_PASSWORD:?SDNS_DB_OWNER_PASSWORD is the owner role's password}"
 export PGPASSWORD="$SDNS_DB_OWNER_PASSWORD"
 for db in ${SDNS_DB_NAMES:-sdns_alpha sdns_beta sdns_gamma}; do
-	runuser -u sdns -- /opt/sdns/bin/sdnsd --migrate \
+	/opt/sdns/bin/sdnsd --migrate \
 		--db "host=${SDNS_DB_HOST:-postgres} dbname=$db user=sdns_owner" \
 		--db-runtime-role "${SDNS_DB_RUNTIME_ROLE:-sdns_app}" \
 		--migrations /opt/sdns/migrations

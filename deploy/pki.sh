@@ -23,7 +23,24 @@ for n in $NODES; do
 	fi
 	[ -f "/pki/$n/zone.key" ] || sdnsctl pki zonekey --out "/pki/$n"
 done
-# sdnsd runs as the unprivileged sdns user and reads its key from here.
-chown -R sdns /pki
+# What each node may hold, on a volume of its own mounted at /out/<node>
+# (the node mounts it as /pki): the CA certificate, its own certificate,
+# key and zone key, and its peers' public parts (certificate, zone key).
+# Never the CA key, the admin key or another node's keys: a node taken
+# over cannot issue certificates or speak as anyone else.
+for n in $NODES; do
+	out=/out/$n
+	[ -d "$out" ] || continue
+	rm -rf "${out:?}"/* 2>/dev/null || true
+	cp /pki/ca.pem "$out/"
+	for p in $NODES; do
+		mkdir -p "$out/$p"
+		cp "/pki/$p/node.pem" "/pki/$p/zone.pub" "$out/$p/"
+		[ "$p" != "$n" ] || cp "/pki/$p/node.key" "/pki/$p/zone.key" "$out/$p/"
+	done
+	chmod -R u=rwX,go= "$out"
+done
+# The image runs as the unprivileged user sdns, which owns the volumes; the
+# other containers (the nodes, mesh-init) read them as sdns too.
 chmod 0755 /pki
 echo "pki: mesh $MESH, nodes: $NODES"

@@ -763,6 +763,18 @@ static long db1(const char *sql)
 
 /* What an import of zone may change: its records and serial, the change
  * log and the audit chain. */
+/* The one value sql selects, malloc'd. */
+static char *db_text(const char *sql)
+{
+	PGconn *c = PQconnectdb(conninfo);
+	PGresult *r = PQexec(c, sql);
+	ck_assert_int_eq(PQresultStatus(r), PGRES_TUPLES_OK);
+	char *v = strdup(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	PQfinish(c);
+	return v;
+}
+
 static char *zone_state(const char *zone)
 {
 	char sql[600];
@@ -772,13 +784,7 @@ static char *zone_state(const char *zone)
 	         "z.name = '%s'), (SELECT serial FROM zones WHERE name = '%s'), "
 	         "(SELECT count(*) FROM changes), (SELECT count(*) FROM audit))",
 	         zone, zone);
-	PGconn *c = PQconnectdb(conninfo);
-	PGresult *r = PQexec(c, sql);
-	ck_assert_int_eq(PQresultStatus(r), PGRES_TUPLES_OK);
-	char *v = strdup(PQgetvalue(r, 0, 0));
-	PQclear(r);
-	PQfinish(c);
-	return v;
+	return db_text(sql);
 }
 
 static long zone_records(const char *zone)
@@ -900,6 +906,78 @@ START_TEST(test_import_streams_a_multi_mib_body_in_many_chunks)
 	sdns_http_resp_free(&r);
 	ck_assert_int_eq(zone_records("imp.test"), 2999);
 	free(body);
+}
+END_TEST
+
+/* Every record but the SOA (whose serial an import moves on), in order. */
+static char *zone_rrs(const char *zone)
+{
+	char sql[600];
+	snprintf(sql, sizeof(sql), "SELECT string_agg(concat_ws(' ', r.name, r.ttl, "
+	         "r.type, r.rdata_text), E'\\n' ORDER BY r.name, r.type, "
+	         "r.rdata_text) FROM records r JOIN zones z ON z.id = r.zone_id "
+	         "WHERE z.name = '%s' AND r.type <> 6", zone);
+	return db_text(sql);
+}
+
+START_TEST(test_zone_export_is_a_master_file_that_import_takes_back)
+{
+	make_zone("exp.test", NULL);
+	add_record("admin", "exp.test", "{\"name\":\"www.exp.test\",\"type\":\"A\","
+	           "\"value\":\"192.0.2.1\",\"ttl\":300}");
+	add_record("admin", "exp.test", "{\"name\":\"t.exp.test\",\"type\":\"TXT\","
+	           "\"value\":\"\\\"a b;c\\\" \\\"\\\\\\\"q\\\"\",\"ttl\":60}");
+	add_record("admin", "exp.test", "{\"name\":\"exp.test\",\"type\":\"MX\","
+	           "\"value\":\"10 mail.exp.test.\"}");
+	add_record("admin", "exp.test", "{\"name\":\"*.w.exp.test\",\"type\":\"AAAA\","
+	           "\"value\":\"2001:db8::1\"}");
+	char *before = zone_rrs("exp.test");
+	long serial = db1("SELECT serial FROM zones WHERE name = 'exp.test'");
+
+	sdns_http_resp r; /* a client-role identity may read it, as the records */
+	req("client", "GET", "/zones/exp.test", "Accept: text/dns\r\n", NULL, &r);
+	ck_assert_msg(r.status == 200, "%d %s", r.status, r.body);
+	ck_assert_str_eq(hdr(&r, "Content-Type"), "text/dns; charset=utf-8");
+	ck_assert_str_eq(hdr(&r, "Content-Disposition"),
+	                 "attachment; filename=\"exp.test.zone\"");
+	char tag[32];
+	snprintf(tag, sizeof tag, "\"%ld\"", serial);
+	ck_assert_str_eq(hdr(&r, "ETag"), tag);
+	ck_assert_ptr_nonnull(strstr(r.body, "\n$ORIGIN exp.test.\n"));
+	char soa[200];  /* the first record, with the zone's serial */
+	snprintf(soa, sizeof soa, "\n$ORIGIN exp.test.\nexp.test. 3600 IN SOA ");
+	ck_assert_msg(strstr(r.body, soa) != NULL, "%s", r.body);
+	snprintf(soa, sizeof soa, " %ld 3600 600 1209600 300\n", serial);
+	ck_assert_msg(strstr(r.body, soa) != NULL, "%s", r.body);
+	ck_assert_ptr_nonnull(strstr(r.body, "\nwww.exp.test. 300 IN A 192.0.2.1\n"));
+	ck_assert_ptr_nonnull(strstr(r.body, "\n*.w.exp.test. 3600 IN AAAA 2001:db8::1\n"));
+	ck_assert_ptr_nonnull(strstr(r.body, "\nt.exp.test. 60 IN TXT \"a b;c\" \"\\\"q\"\n"));
+
+	/* taken back unchanged; the serial only moves on */
+	char *file = strdup(r.body);
+	sdns_http_resp_free(&r);
+	call_expect("admin", "POST", "/zones/exp.test/import", NULL, file, 200,
+	            NULL, NULL);
+	char *after = zone_rrs("exp.test");
+	ck_assert_str_eq(after, before);
+	ck_assert_int_eq(db1("SELECT serial FROM zones WHERE name = 'exp.test'"),
+	                 serial + 1);
+	free(after);
+	free(before);
+	free(file);
+
+	/* JSON unless text/dns is asked for first */
+	req("admin", "GET", "/zones/exp.test", "Accept: application/json, text/dns\r\n",
+	    NULL, &r);
+	ck_assert_str_eq(hdr(&r, "Content-Type"), "application/json; charset=utf-8");
+	sdns_http_resp_free(&r);
+	req("admin", "GET", "/zones/exp.test", "Accept: text/html, */*\r\n", NULL, &r);
+	ck_assert_str_eq(hdr(&r, "Content-Type"), "application/json; charset=utf-8");
+	sdns_http_resp_free(&r);
+	call_expect("admin", "GET", "/zones/nothere.test", "Accept: text/dns\r\n",
+	            NULL, 404, "not_found", NULL);
+	call_expect(NULL, "GET", "/zones/exp.test", "Accept: text/dns\r\n", NULL,
+	            401, "unauthorized", NULL);
 }
 END_TEST
 
@@ -1175,6 +1253,7 @@ static Suite *api_suite(void)
 	tcase_add_test(tc, test_post_peers_registers_node_once_admin_only);
 	tcase_add_test(tc, test_import_streams_a_multi_mib_body_in_many_chunks);
 	tcase_add_test(tc, test_import_over_import_max_is_413_and_changes_nothing);
+	tcase_add_test(tc, test_zone_export_is_a_master_file_that_import_takes_back);
 	tcase_add_test(tc, test_client_gone_mid_import_leaves_nothing);
 	tcase_add_test(tc, test_import_errors_have_their_status_and_line);
 	tcase_add_test(tc, test_writes_during_an_import_are_409_not_a_wait);

@@ -37,6 +37,9 @@ if [ "$T_FAIL" -ne 0 ]; then t_done; exit 1; fi
 "$BIN/sdnsctl" pki init --dir pki --mesh test.mesh --node srv --alg p256 >/dev/null
 "$BIN/sdnsctl" pki issue --dir pki --role client --name app1 --alg p256 >/dev/null
 head -c 32 /dev/urandom > pki/audit.key && chmod 600 pki/audit.key
+# signed zones, as make run serves them: the DNSSEC records the node adds
+# must not change what the console calls records
+"$BIN/sdnsctl" pki zonekey --out pki >/dev/null
 
 PGPORT=$(t_free_port)
 CONNINFO=$("$ROOT/server/dev/pg.sh" start "$T_DIR/pg" "$PGPORT")
@@ -47,7 +50,7 @@ trap 'pg_stop >/dev/null 2>&1; t_cleanup' EXIT
 DOQ=$(t_free_port); API=$(t_free_port); STUB=$(t_free_port)
 t_bg sdnsd "$BIN/sdnsd" --db "$CONNINFO" --doq-listen "127.0.0.1:$DOQ" \
 	--api-listen "127.0.0.1:$API" --tls-cert pki/node.pem --tls-key pki/node.key \
-	--tls-ca pki/ca.pem --ca-key pki/ca.key --audit-key pki/audit.key --mesh test.mesh \
+	--tls-ca pki/ca.pem --ca-key pki/ca.key --audit-key pki/audit.key --mesh test.mesh --zone-key pki/zone.key \
 	--public-url "https://localhost:$API" --web-root "$ROOT/web" --stub-listen "127.0.0.1:$STUB" \
 	--migrations "$ROOT/migrations" --log-level debug
 t_ok "sdnsd starts in store mode with the console" t_wait_log sdnsd.log 'event=api_ready' 15

@@ -335,6 +335,8 @@ START_TEST(test_sign_zone_signs_authoritative_sets_only)
 	ck_assert_int_eq(count_sigs(z, "ns.deleg.example.", SDNS_T_A), 0);
 	/* 10 records, DNSKEY, 8 RRSIGs (SOA NS DNSKEY ns1 www alias wild mx). */
 	ck_assert_uint_eq(sdns_zone_rr_count(z), 10 + 1 + 8);
+	/* what the signing added, which /metrics keeps apart from the records */
+	ck_assert_uint_eq(sdns_zone_dnssec_count(z), 1 + 8);
 	ck_assert_uint_eq(sdns_dnssec_zone_expiry(z),
 	                  NOW + SDNS_DNSSEC_DEFAULT_VALIDITY);
 	/* Signing again renews instead of piling up signatures. */
@@ -344,8 +346,10 @@ START_TEST(test_sign_zone_signs_authoritative_sets_only)
 	ck_assert_int_eq(sdns_dnssec_sign_zone(z, &k, &w, &again), SDNS_OK);
 	ck_assert_uint_eq(sdns_zone_rr_count(again), 19);
 	ck_assert_uint_eq(sdns_dnssec_zone_expiry(again), NOW + 1100);
+	ck_assert_uint_eq(sdns_zone_dnssec_count(again), 9);
 	sdns_zone *u = zt_zone("example.", example);
 	ck_assert_uint_eq(sdns_dnssec_zone_expiry(u), 0);
+	ck_assert_uint_eq(sdns_zone_dnssec_count(u), 0);
 	sdns_dnssec_key pub;
 	sdns_dnssec_key_from_pub(k.pub, &pub);
 	sdns_zone *none = NULL;

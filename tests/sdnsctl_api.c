@@ -109,6 +109,67 @@ START_TEST(test_zone_import_replaces_the_records)
 }
 END_TEST
 
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) return NULL;
+	static char buf[65536];
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	return buf;
+}
+
+/* export writes what import takes back, BIND's named-checkzone (a tool we
+ * did not write) loads it, and a failed export leaves FILE as it was. */
+START_TEST(test_zone_export_round_trips_and_bind_loads_it)
+{
+	char in[300], out[300], cmd[800];
+	snprintf(in, sizeof(in), "%s/exp-in.zone", sdns_ctl.dir);
+	snprintf(out, sizeof(out), "%s/exp-out.zone", sdns_ctl.dir);
+	ck_assert_int_eq(sdns_test_write_file(in,
+		"$TTL 300\n@ SOA ns hostmaster 2026010101 3600 600 1209600 300\n"
+		"@ NS ns\nns A 10.2.0.1\nwww CNAME ns\n_sip._tcp SRV 0 5 5060 ns\n"
+		"t TXT \"two words\" \"and \\\"quotes\\\"\"\n"), 0);
+	ck_assert_int_eq(CTL("zone", "create", "exp.mesh"), 0);
+	ck_assert_int_eq(CTL("zone", "import", "exp.mesh", in), 0);
+	ck_assert_int_eq(CTL("zone", "export", "exp.mesh", out), 0);
+	ERR_HAS("zone exp.mesh: exported to ");
+	ERR_HAS("serial 2026010101)");
+	snprintf(cmd, sizeof cmd, "named-checkzone -q exp.mesh %s", out);
+	ck_assert_msg(system(cmd) == 0, "named-checkzone refused:\n%s", slurp(out));
+	ck_assert_int_eq(CTL("zone", "export", "exp.mesh"), 0);   /* stdout */
+	ck_assert_str_eq(sdns_ctl.out, slurp(out));
+	OUT_HAS("\nwww.exp.mesh. 300 IN CNAME ns.exp.mesh.\n");
+	OUT_HAS("\nt.exp.mesh. 300 IN TXT \"two words\" \"and \\\"quotes\\\"\"\n");
+	/* back in: the same records, the serial one further */
+	ck_assert_int_eq(CTL("zone", "import", "exp.mesh", out), 0);
+	OUT_HAS("zone exp.mesh: 6 records imported");
+	ck_assert_int_eq(CTL("zone", "export", "exp.mesh"), 0);
+	char *again = strdup(sdns_ctl.out), *first = strdup(slurp(out));
+	char *p = strstr(first, "2026010101"), *q = strstr(again, "2026010102");
+	ck_assert_ptr_nonnull(p);
+	ck_assert_ptr_nonnull(q);
+	memcpy(p, "2026010102", 10);
+	p = strstr(first, "2026010101");  /* header and SOA both carry it */
+	ck_assert_ptr_nonnull(p);
+	memcpy(p, "2026010102", 10);
+	ck_assert_str_eq(again, first);
+	free(again);
+	free(first);
+	/* failures: a zone that is not there, a folder that is not there */
+	char *kept = strdup(slurp(out));
+	ck_assert_int_eq(CTL("zone", "export", "nothere.mesh", out), 1);
+	ERR_HAS("sdnsctl zone export: 404 not_found");
+	ck_assert_str_eq(slurp(out), kept);
+	free(kept);
+	snprintf(out, sizeof(out), "%s/no/such/dir.zone", sdns_ctl.dir);
+	ck_assert_int_eq(CTL("zone", "export", "exp.mesh", out), 1);
+	ERR_HAS("No such file or directory");
+	ck_assert_int_eq(CTL("zone", "export"), 2);
+}
+END_TEST
+
 /* Over the old 4 MiB limit, from a pipe (no length known: chunked), and
  * with stderr not a terminal: no progress line. */
 START_TEST(test_zone_import_streams_from_a_pipe)
@@ -359,6 +420,7 @@ static Suite *sdnsctl_api_suite(void)
 	tcase_add_test(tc, test_zone_create_list_conflict_delete);
 	tcase_add_test(tc, test_record_add_list_update_delete_with_if_match);
 	tcase_add_test(tc, test_bad_value_names_the_field);
+	tcase_add_test(tc, test_zone_export_round_trips_and_bind_loads_it);
 	tcase_add_test(tc, test_names_mean_the_same_through_cli_and_api);
 	tcase_add_test(tc, test_zone_import_replaces_the_records);
 	tcase_add_test(tc, test_zone_import_streams_from_a_pipe);

@@ -202,7 +202,8 @@ DOQ2=$(t_free_port); API2=$(t_free_port)
 t_bg sdnsd2 "$BIN/sdnsd" --db "$CONNINFO" --doq-listen "127.0.0.1:$DOQ2" \
 	--api-listen "127.0.0.1:$API2" --tls-cert pki/node.pem --tls-key pki/node.key \
 	--tls-ca pki/ca.pem --mesh test.mesh --migrations "$ROOT/migrations" --log-level debug
-t_ok "started with the database down, sdnsd logs db_unavailable" t_wait_log sdnsd2.log 'event=db_unavailable' 10
+t_ok "started with the database down, sdnsd logs db_unavailable and libpq's cause" \
+	t_wait_log sdnsd2.log 'event=db_unavailable retry_in_ms=[0-9]+ cause="[^"]*(No such file|refused|socket)' 10
 t_match "and answers nothing (REFUSED)" '"status": "REFUSED"' "$("$BIN/sdnsctl" query --server "127.0.0.1:$DOQ2" \
 	--server-name localhost --ca pki/ca.pem --cert pki/app1.pem --key pki/app1.key --json www.node-alpha.mesh 2>&1)"
 "$ROOT/server/dev/pg.sh" start "$T_DIR/pg" "$PGPORT" >/dev/null

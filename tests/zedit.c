@@ -161,6 +161,7 @@ static void zones_equal(const sdns_zone *inc, const sdns_zone *full,
 	lines_free(&b);
 	ck_assert_uint_eq(sdns_zone_name_count(inc), sdns_zone_name_count(full));
 	ck_assert_uint_eq(sdns_zone_rr_count(inc), sdns_zone_rr_count(full));
+	ck_assert_uint_eq(sdns_zone_dnssec_count(inc), sdns_zone_dnssec_count(full));
 	ck_assert_uint_eq(sdns_zone_serial(inc), sdns_zone_serial(full));
 	static const char *const extra[] = { "nothere", "x.w", "y.x.w", "z.b.c",
 	                                     "c", "b.c", "q.sub", "www.sub",

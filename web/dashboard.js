@@ -1,6 +1,6 @@
 /* Dashboard: figures from /metrics, peers from /peers, the audit chain
  * badge from /audit/verify. */
-import {h, s, main, fmtNum, fmtMs} from './dom.js';
+import {h, s, main, fmtNum, fmtMs, zonesSummary} from './dom.js';
 import {api} from './api.js';
 import {state} from './state.js';
 import {metrics, startMetrics, lineChart} from './metrics.js';
@@ -76,7 +76,9 @@ export function pageDashboard() {
 				h('p', {}, `${seen.length} seen in the last 5 min · ${peers.length - active.length} revoked · `,
 					h('a', {href: '#/peers', text: 'details'}))),
 			card('DoQ connections', big('fig-doq', cur && cur.doqConns !== null ? String(cur.doqConns) : '—'),
-				h('p.muted', {text: cur ? `${fmtNum(cur.zones, 0)} zones, ${fmtNum(cur.records, 0)} records served · database ${cur.dbUp ? 'up' : 'DOWN'}` : ''})),
+				h('p.muted', {}, ...(cur ? [h('span', {id: 'fig-zones', text: zonesSummary(cur.zones, cur.records)}),
+					cur.dnssec ? ` served (+${cur.dnssec} DNSSEC records made by signing)` : ' served',
+					` · database ${cur.dbUp ? 'up' : 'DOWN'}`] : []))),
 			card('Audit chain', h('p', {id: 'audit-badge-slot'}, verifyBadge('audit-badge')),
 				h('p', {}, h('a', {href: '#/audit', text: 'Open the audit log'}))));
 	};

@@ -89,6 +89,13 @@ export function fmtNum(v, digits = 1) {
 	if (v === null || v === undefined || !isFinite(v)) return '—';
 	return v >= 100 ? Math.round(v).toString() : v.toFixed(digits);
 }
+/* One wording for "how much is served", on the dashboard and the Zones
+ * page alike: records are the zones' own (GET /zones), never the DNSSEC
+ * records a signing node adds. */
+export function zonesSummary(zones, records) {
+	if (zones === null || zones === undefined || !isFinite(zones)) return '—';
+	return `${Math.round(zones)} zone${zones === 1 ? '' : 's'}, ${Math.round(records)} record${records === 1 ? '' : 's'}`;
+}
 export function fmtMs(sec) {
 	if (sec === null || sec === undefined || !isFinite(sec)) return '—';
 	const ms = sec * 1000;

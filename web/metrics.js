@@ -44,7 +44,8 @@ export function sample(m) {
 	return {t: Date.now(), q: doq + other, buckets, up,
 		hits: sum(m, 'sdns_cache_hits_total'), misses: sum(m, 'sdns_cache_misses_total'),
 		doqConns: sum(m, 'sdns_doq_connections'), dbUp: sum(m, 'sdns_db_up'),
-		zones: sum(m, 'sdns_zones'), records: sum(m, 'sdns_zone_records')};
+		zones: sum(m, 'sdns_zones'), records: sum(m, 'sdns_zone_records'),
+		dnssec: sum(m, 'sdns_zone_dnssec_records')};
 }
 /* Quantile from cumulative histogram counts (Prometheus
  * histogram_quantile: linear inside the bucket). */

@@ -1,5 +1,5 @@
 /* Zones: list, create, delete (confirmed). */
-import {h, main, announce, toast, fmtTime, labelCells, field, showFieldError, clearErrors, confirmDialog} from './dom.js';
+import {h, main, announce, toast, fmtTime, labelCells, field, showFieldError, clearErrors, confirmDialog, zonesSummary} from './dom.js';
 import {api, enc} from './api.js';
 
 export function pageZones() {
@@ -10,13 +10,15 @@ export function pageZones() {
 		h('div.field.end', {}, h('button.primary', {type: 'submit', text: 'Create zone'})),
 		h('p.form-error', {role: 'alert'}));
 	const tbody = h('tbody');
+	const total = h('p.muted', {id: 'zones-total'});
 	main.replaceChildren(h('h1', {text: 'Zones'}), h('h2', {text: 'Create a zone'}), form,
-		h('h2', {text: 'Zones'}),
+		h('h2', {text: 'Zones'}), total,
 		h('div.scroll', {}, h('table', {id: 'zones-table'}, h('caption.sr-only', {text: 'Zones served by this node'}),
 			h('thead', {}, h('tr', {}, ['Name', 'Serial', 'Owner', 'Records', 'Updated', ''].map((t) => h('th', {scope: 'col', text: t})))),
 			tbody)));
 	const render = () => {
 		if (!tbody.isConnected) return; /* the user has moved on */
+		total.textContent = zonesSummary(zones.length, zones.reduce((n, z) => n + (z.records || 0), 0));
 		tbody.replaceChildren(...(zones.length ? zones.map((z) => h('tr', {'data-zone': z.name},
 			h('td', {}, h('a', {href: `#/zones/${enc(z.name)}`, text: z.name})),
 			h('td', {text: z.serial}), h('td', {text: z.owner || '—'}), h('td', {text: z.records ?? '—'}),

@@ -162,6 +162,23 @@ int sdns_store_zone_import(sdns_store *s, const sdns_actor *actor,
                            int64_t if_match, json_t **out,
                            sdns_store_err *err);
 
+/* --- export (src/store/export.c) --- */
+
+/* The zone as an RFC 1035 master file that sdns_store_import_* takes back
+ * unchanged: a comment, $ORIGIN, then one line per record with absolute
+ * names, TTL, class and type ("www.z. 300 IN A 192.0.2.1"), the SOA first
+ * (with the zone's serial), then by name and type. One SELECT, so one
+ * snapshot, read a row at a time (a zone of any size costs the lines, not
+ * a result set): write gets each piece in order and may stop the export
+ * by returning non-zero (that code is returned). *n_records (may be NULL)
+ * = the records written, *serial (may be NULL) = the zone's serial.
+ * SDNS_ENOTFOUND for an unknown zone, before any write. */
+typedef int (*sdns_store_export_fn)(void *ctx, const char *text, size_t len);
+int sdns_store_zone_export(sdns_store *s, const char *zone,
+                           sdns_store_export_fn write, void *ctx,
+                           uint64_t *n_records, uint32_t *serial,
+                           sdns_store_err *err);
+
 /* --- records (src/store/records.c) --- */
 
 /* *out = array of record objects of zone, by id. */

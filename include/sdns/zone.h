@@ -89,6 +89,9 @@ void sdns_zone_free(sdns_zone *z);
 const sdns_name *sdns_zone_apex(const sdns_zone *z);
 uint32_t sdns_zone_serial(const sdns_zone *z);
 size_t sdns_zone_rr_count(const sdns_zone *z);
+/* Of those, the RRSIG, NSEC and DNSKEY records: in a zone the node signs,
+ * the ones it made, which the store does not hold. */
+size_t sdns_zone_dnssec_count(const sdns_zone *z);
 /* Names (empty non-terminals included). */
 size_t sdns_zone_name_count(const sdns_zone *z);
 /* Bytes this version holds, shards shared with other versions included. */

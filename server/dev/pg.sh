@@ -13,6 +13,12 @@
 #                            its own socket and PORT; print its conninfo
 #   pg.sh promote DIR        promote a standby (waits until it is primary)
 #   pg.sh kill DIR           immediate shutdown (a crash, no checkpoint)
+#   pg.sh acquire DIR PID [PORT]  start (as start) and record process PID as
+#                            a user of the cluster
+#   pg.sh release DIR PID    forget PID; stop the cluster when no live user is
+#                            left (so one `make run` stopping leaves it up for
+#                            another one sharing DIR); prints who keeps it
+#   pg.sh users DIR          the live users' PIDs, one per line
 # Two roles (README "Database roles"): sdns_owner owns the databases and
 # applies the migrations (sdnsd --migrate), sdns_app is the one sdnsd runs
 # as. A conninfo plus " user=ROLE" is that role's (the later keyword wins).
@@ -20,7 +26,7 @@
 # through `runuser -u postgres --` (PostgreSQL refuses to run as root).
 set -euo pipefail
 
-usage() { echo "usage: pg.sh start|stop|status|conninfo|createdb|standby|promote|kill DIR [PORT|ROLE|NAME|PRIMARY-DIR PORT]" >&2; exit 2; }
+usage() { echo "usage: pg.sh start|stop|status|conninfo|createdb|standby|promote|kill|acquire|release|users DIR [PORT|ROLE|NAME|PRIMARY-DIR PORT|PID]" >&2; exit 2; }
 [ $# -ge 2 ] || usage
 cmd=$1
 dir=$2
@@ -47,7 +53,9 @@ else
 fi
 
 arg=$port
-case "$cmd" in conninfo|createdb) port= ;; standby) port=${4:-} ;; esac
+case "$cmd" in conninfo|createdb|release|users) port= ;;
+acquire|standby) port=${4:-} ;;
+esac
 if [ -z "$port" ]; then
 	if [ -f "$dir/port" ]; then port=$(cat "$dir/port"); else port=5432; fi
 fi
@@ -71,8 +79,21 @@ createdb_owned() {
 
 running() { [ -f "$dir/data/PG_VERSION" ] && as "$pgbin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; }
 
-case "$cmd" in
-start)
+# Users (acquire/release) are files named by PID under DIR/users; a PID
+# that is gone no longer counts. One lock serialises start, stop and the
+# user list, so a run that is starting cannot lose the cluster to one that
+# is stopping at the same moment. (The server must not inherit the lock's
+# descriptor: it would hold the lock for as long as it runs.)
+lock() { exec 9>"$dir/.lock"; flock 9; }
+live_users() {
+	local f p
+	for f in "$dir"/users/*; do
+		[ -e "$f" ] || continue
+		p=${f##*/}
+		if kill -0 "$p" 2>/dev/null; then echo "$p"; else rm -f "$f"; fi
+	done
+}
+do_start() {
 	if ! running; then
 		mkdir -p "$dir/sock"
 		echo "$port" >"$dir/port"
@@ -86,7 +107,7 @@ start)
 				|| { cat "$dir/initdb.log" >&2; exit 1; }
 		fi
 		as "$pgbin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 \
-			-o "-k '$dir/sock' -p $port -c listen_addresses=''" start >/dev/null \
+			-o "-k '$dir/sock' -p $port -c listen_addresses=''" start >/dev/null 9>&- \
 			|| { tail -20 "$dir/postgres.log" >&2; exit 1; }
 	fi
 	for r in $OWNER $APP; do
@@ -95,7 +116,40 @@ start)
 		fi
 	done
 	createdb_owned sdns
+}
+do_stop() {
+	if running; then
+		as "$pgbin/pg_ctl" -D "$dir/data" -m fast -w -t 60 stop >/dev/null
+	fi
+}
+
+case "$cmd" in
+start)
+	lock
+	do_start
 	conninfo
+	;;
+acquire)
+	[ -n "$arg" ] || usage
+	lock
+	mkdir -p "$dir/users"
+	echo "$arg" >"$dir/users/$arg"
+	do_start
+	conninfo
+	;;
+release)
+	[ -n "$arg" ] || usage
+	lock
+	rm -f "$dir/users/$arg"
+	left=$(live_users | tr '\n' ' ')
+	if [ -n "$left" ]; then
+		echo "PostgreSQL ($dir) left running for the other make run using it (pid ${left% })" >&2
+	else
+		do_stop
+	fi
+	;;
+users)
+	live_users
 	;;
 createdb)
 	[ -n "$arg" ] || usage
@@ -127,9 +181,8 @@ kill)
 	fi
 	;;
 stop)
-	if running; then
-		as "$pgbin/pg_ctl" -D "$dir/data" -m fast -w -t 60 stop >/dev/null
-	fi
+	lock
+	do_stop
 	;;
 status)
 	running

@@ -69,11 +69,16 @@ static int check_creds(const ctl_api_opts *o, const char *cmd, bool need_cert)
 static int send_req(sdns_apiclient *c, const ctl_api_req *req,
                     sdns_apiclient_resp *resp, char *err, size_t cap)
 {
-	char if_match[64];
-	const char *hdrs[2] = {NULL, NULL};
+	char if_match[64], accept[128];
+	const char *hdrs[3] = {NULL, NULL, NULL};
+	int n = 0;
 	if (req->if_match) {
 		snprintf(if_match, sizeof(if_match), "If-Match: \"%s\"", req->if_match);
-		hdrs[0] = if_match;
+		hdrs[n++] = if_match;
+	}
+	if (req->accept) {
+		snprintf(accept, sizeof(accept), "Accept: %s", req->accept);
+		hdrs[n++] = accept;
 	}
 	if (req->json)
 		return sdns_apiclient_request_json(c, req->method, req->path, hdrs,
@@ -100,6 +105,7 @@ int ctl_api_call(const ctl_api_opts *o, const char *cmd, bool need_cert,
 		.cert_path = need_cert ? o->conn.cert : NULL,
 		.key_path = need_cert ? o->conn.key : NULL,
 		.timeout_ms = o->conn.timeout_ms,
+		.max_body = req->max_body,
 	};
 	char err[768];
 	sdns_apiclient *c;

@@ -31,7 +31,16 @@ typedef struct {
 	void (*done)(void *ctx);
 	void *done_ctx;
 	const char *if_match;        /* serial as given by the user, or NULL */
+	const char *accept;          /* Accept header, or NULL */
+	size_t max_body;             /* answer limit; 0 = the client's default */
 } ctl_api_req;
+
+/* The API options' paragraph of every API command's --help, one text so
+ * the default URL is named the same way everywhere. */
+#define SDNSCTL_API_HELP \
+	"API: --api URL --ca F --cert F --key F [--timeout-ms N] [--json]\n" \
+	"(defaults from SDNS_API, else " SDNS_APICLIENT_DEFAULT_URL ", and from\n" \
+	"SDNS_CA, SDNS_CERT, SDNS_KEY; `make run` prints the values for its node).\n"
 
 /* Defaults from SDNS_API (else SDNS_APICLIENT_DEFAULT_URL), SDNS_CA, SDNS_CERT,
  * SDNS_KEY. */

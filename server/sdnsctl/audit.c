@@ -30,8 +30,7 @@ static void usage(FILE *f)
 	      "exit status 1 when one went back (shorter, rewritten, new key).\n"
 	      "pubkey: the audit public key (base64) of a seed file or an\n"
 	      "Ed25519 PEM key, for sdnsd --audit-trust.\n\n"
-	      "API: --api URL --ca F --cert F --key F [--timeout-ms N] [--json]\n"
-	      "(defaults from SDNS_API, SDNS_CA, SDNS_CERT, SDNS_KEY).\n", f);
+	      SDNSCTL_API_HELP, f);
 }
 
 typedef struct {

@@ -18,8 +18,7 @@ static void usage(FILE *f)
 	      "certificate, DoQ endpoint and zone public key).\n"
 	      "token: a one-time enrollment token (shown once) and the command\n"
 	      "that enrolls the new peer with it.\n\n"
-	      "API: --api URL --ca F --cert F --key F [--timeout-ms N] [--json]\n"
-	      "(defaults from SDNS_API, SDNS_CA, SDNS_CERT, SDNS_KEY).\n", f);
+	      SDNSCTL_API_HELP, f);
 }
 
 typedef struct {

@@ -20,8 +20,7 @@ static void usage(FILE *f)
 	      "(final dot or not); one label is relative to ZONE ('www'); any\n"
 	      "other name is refused as outside the zone. VALUE is presentation\n"
 	      "format, quoted as one argument (\"10 mx.example.\").\n\n"
-	      "API: --api URL --ca F --cert F --key F [--timeout-ms N] [--json]\n"
-	      "(defaults from SDNS_API, SDNS_CA, SDNS_CERT, SDNS_KEY).\n", f);
+	      SDNSCTL_API_HELP, f);
 }
 
 typedef struct {

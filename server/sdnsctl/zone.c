@@ -1,5 +1,5 @@
 /* sdnsctl zone: `check` parses master files locally exactly as sdnsd loads
- * them; `list|create|delete|import` drive the management API. */
+ * them; `list|create|delete|import|export` drive the management API. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,15 +19,17 @@ static void usage(FILE *f)
 	      "       sdnsctl zone list [API]\n"
 	      "       sdnsctl zone create ZONE [--owner NODE] [API]\n"
 	      "       sdnsctl zone delete ZONE [API]\n"
-	      "       sdnsctl zone import ZONE FILE|- [API]\n\n"
+	      "       sdnsctl zone import ZONE FILE|- [API]\n"
+	      "       sdnsctl zone export ZONE [FILE|-] [API]\n\n"
 	      "check: checks master files exactly as sdnsd loads them: syntax\n"
 	      "(with line numbers), one SOA at the apex, CNAME exclusivity.\n"
 	      "import: replaces every record of ZONE with FILE (origin = ZONE; - =\n"
 	      "standard input), streamed: any size up to sdnsd's --import-max.\n"
 	      "Progress goes to stderr when it is a terminal; --timeout-ms bounds\n"
-	      "each wait, not the whole upload.\n\n"
-	      "API: --api URL --ca F --cert F --key F [--timeout-ms N] [--json]\n"
-	      "(defaults from SDNS_API, SDNS_CA, SDNS_CERT, SDNS_KEY).\n", f);
+	      "each wait, not the whole upload.\n"
+	      "export: ZONE as a master file (to standard output, or written to\n"
+	      "FILE whole or not at all) that import takes back unchanged.\n\n"
+	      SDNSCTL_API_HELP, f);
 }
 
 static int zone_check(int argc, char **argv)
@@ -64,7 +66,7 @@ typedef struct {
 	const char *owner;
 } zone_args;
 
-static int parse(int argc, char **argv, zone_args *a, int want)
+static int parse_range(int argc, char **argv, zone_args *a, int lo, int hi)
 {
 	memset(a, 0, sizeof(*a));
 	ctl_api_opts_init(&a->o);
@@ -90,13 +92,22 @@ static int parse(int argc, char **argv, zone_args *a, int want)
 			a->npos++;
 		}
 	}
-	if (a->npos != want) {
-		fprintf(stderr, "sdnsctl zone %s: wants %d argument%s\n", argv[1],
-		        want, want == 1 ? "" : "s");
+	if (a->npos < lo || a->npos > hi) {
+		if (lo == hi)
+			fprintf(stderr, "sdnsctl zone %s: wants %d argument%s\n",
+			        argv[1], lo, lo == 1 ? "" : "s");
+		else
+			fprintf(stderr, "sdnsctl zone %s: wants %d to %d arguments\n",
+			        argv[1], lo, hi);
 		usage(stderr);
 		return 2;
 	}
 	return 0;
+}
+
+static int parse(int argc, char **argv, zone_args *a, int want)
+{
+	return parse_range(argc, argv, a, want, want);
 }
 
 static int zone_list(int argc, char **argv)
@@ -299,11 +310,72 @@ static int zone_import(int argc, char **argv)
 	return 0;
 }
 
+/* A master file can be as large as sdnsd's --import-max allows. */
+#define EXPORT_MAX ((size_t)4 << 30)
+
+/* FILE is replaced only by a whole export: written beside it, then
+ * renamed over it. */
+static int write_whole(const char *path, const char *buf, size_t len)
+{
+	char tmp[4200];
+	if (snprintf(tmp, sizeof tmp, "%s.part-%ld", path, (long)getpid()) >= (int)sizeof tmp) {
+		fprintf(stderr, "sdnsctl zone export: %s: path too long\n", path);
+		return 1;
+	}
+	FILE *f = fopen(tmp, "w");
+	bool ok = f && fwrite(buf, 1, len, f) == len;
+	ok = f && fclose(f) == 0 && ok;
+	if (!ok || rename(tmp, path) != 0) {
+		fprintf(stderr, "sdnsctl zone export: %s: %s\n", path, strerror(errno));
+		if (f) unlink(tmp);
+		return 1;
+	}
+	return 0;
+}
+
+static int zone_export(int argc, char **argv)
+{
+	zone_args a;
+	char seg[600], path[700];
+	int st = parse_range(argc, argv, &a, 1, 2);
+	if (st || (st = ctl_api_seg("zone export", a.pos[0], seg, sizeof(seg))))
+		return st;
+	snprintf(path, sizeof(path), "/zones/%s", seg);
+	ctl_api_req req = {.method = "GET", .path = path, .accept = "text/dns",
+	                   .max_body = EXPORT_MAX};
+	sdns_apiclient_resp r;
+	if ((st = ctl_api_call(&a.o, "zone export", true, &req, &r, NULL)))
+		return st;
+	if (strncmp(r.content_type, "text/dns", 8) != 0) {
+		fprintf(stderr, "sdnsctl zone export: the server answered %s, not a "
+		        "master file (an sdnsd without export?)\n",
+		        r.content_type[0] ? r.content_type : "without a type");
+		sdns_apiclient_resp_free(&r);
+		return 1;
+	}
+	const char *out = a.npos == 2 ? a.pos[1] : "-";
+	if (!strcmp(out, "-")) {
+		if (r.body_len && fwrite(r.body, 1, r.body_len, stdout) != r.body_len)
+			st = 1;
+		if (fflush(stdout) != 0) st = 1;
+		if (st) fprintf(stderr, "sdnsctl zone export: standard output: %s\n", strerror(errno));
+	} else {
+		st = write_whole(out, r.body ? r.body : "", r.body_len);
+		const char *serial = r.etag[0] == '"' ? r.etag + 1 : r.etag;
+		if (!st)
+			fprintf(stderr, "zone %s: exported to %s (%zu bytes, serial %.*s)\n",
+			        a.pos[0], out, r.body_len, (int)strcspn(serial, "\""), serial);
+	}
+	sdns_apiclient_resp_free(&r);
+	return st;
+}
+
 int ctl_zone(int argc, char **argv)
 {
 	static const ctl_sub subs[] = {
 		{"check", zone_check}, {"list", zone_list}, {"create", zone_create},
 		{"delete", zone_delete}, {"import", zone_import},
+		{"export", zone_export},
 	};
 	return ctl_dispatch("zone", subs, sizeof(subs) / sizeof(subs[0]), usage,
 	                    argc, argv);

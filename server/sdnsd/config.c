@@ -81,9 +81,11 @@ static const struct opt {
 	{"public-url", KIND_STR, offsetof(sdnsd_conf, public_url), "URL",
 	 "how clients reach the API, for enrollment commands"},
 	{"migrations", KIND_STR, offsetof(sdnsd_conf, migrations), "DIR",
-	 "SQL migrations (default: ../migrations beside the binary)"},
+	 "SQL migrations (default: ../migrations beside the binary, else "
+	 "DATADIR/migrations)"},
 	{"web-root", KIND_STR, offsetof(sdnsd_conf, web_root), "DIR",
-	 "console files served by the API (default: ../web beside the binary)"},
+	 "console files served by the API (default: ../web beside the binary, "
+	 "else DATADIR/web)"},
 	{"events-max", KIND_INT, offsetof(sdnsd_conf, events_max), "N",
 	 "GET /events subscribers at once (default 32)"},
 	{"events-max-per-identity", KIND_INT,
@@ -193,6 +195,8 @@ void sdnsd_usage(FILE *f)
 		fprintf(f, "  %-30s %s\n", left, opts[i].help);
 	}
 	fputs("  --help                         this text\n", f);
+	fprintf(f, "\nDATADIR (the installed migrations and console): %s\n",
+	        sdnsd_datadir());
 }
 
 static int set_int(sdnsd_conf *c, const struct opt *o, long long v)
@@ -373,18 +377,17 @@ static void clear_lists_given(sdnsd_conf *c, int argc, char **argv)
 		}
 }
 
-/* getopt_long's values for the table's options: above every character,
- * so no option's index can read as '?' (63), 'c' or 'h'. */
-#define OPT_VAL0 256
-
 static int parse_flags(sdnsd_conf *c, int argc, char **argv)
 {
 	clear_lists_given(c, argc, argv);
+	/* Table options return OPT_BASE + index: a bare index would collide
+	 * with getopt's '?' (63) and with 'c' and 'h' once the table is long. */
+	enum { OPT_BASE = 256 };
 	struct option lo[NOPTS + 3];
 	for (size_t i = 0; i < NOPTS; i++)
 		lo[i] = (struct option){opts[i].flag, opts[i].kind == KIND_FLAG
 		                        ? no_argument : required_argument, NULL,
-		                        OPT_VAL0 + (int)i};
+		                        OPT_BASE + (int)i};
 	lo[NOPTS] = (struct option){"config", required_argument, NULL, 'c'};
 	lo[NOPTS + 1] = (struct option){"help", no_argument, NULL, 'h'};
 	lo[NOPTS + 2] = (struct option){NULL, 0, NULL, 0};
@@ -397,11 +400,11 @@ static int parse_flags(sdnsd_conf *c, int argc, char **argv)
 		}
 		if (ch == 'c')
 			continue;
-		if (ch < OPT_VAL0 || (size_t)(ch - OPT_VAL0) >= NOPTS) {
+		if (ch < OPT_BASE || (size_t)(ch - OPT_BASE) >= NOPTS) {
 			sdnsd_usage(stderr);
 			return 2;
 		}
-		int rc = set_value(c, &opts[ch - OPT_VAL0], optarg);
+		int rc = set_value(c, &opts[ch - OPT_BASE], optarg);
 		if (rc)
 			return rc;
 	}

@@ -4,7 +4,6 @@
  * nothing, so the audit's append-only triggers hold against it, and refuses
  * to run otherwise unless --db-allow-owner (then it migrates itself, the
  * single-role behaviour of earlier versions). */
-#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,20 +20,7 @@ void sdnsd_migrations_dir(const sdnsd_conf *c, char *out, size_t cap)
 		snprintf(out, cap, "%s", c->migrations);
 		return;
 	}
-	/* ../migrations beside the binary (bin/sdnsd -> migrations/) */
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n <= 0) {
-		snprintf(out, cap, "migrations");
-		return;
-	}
-	exe[n] = '\0';
-	snprintf(out, cap, "%s/../migrations", dirname(exe));
-	char *real = realpath(out, NULL);
-	if (real) {
-		snprintf(out, cap, "%s", real);
-		free(real);
-	}
+	sdnsd_data_path("migrations", out, cap);
 }
 
 int sdnsd_migrate_main(const sdnsd_conf *c)

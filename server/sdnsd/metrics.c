@@ -39,13 +39,23 @@ static void zone_metrics(out_buf *o, sdnsd_state *st)
 	if (zones_slot < 0 && (zones_slot = sdns_snapshot_slot_new(&st->zones)) < 0)
 		return;
 	const sdns_zoneset *zs = sdns_snapshot_enter(&st->zones, zones_slot);
-	size_t zones = zs ? sdns_zoneset_count(zs) : 0, records = 0;
-	for (size_t i = 0; i < zones; i++)
-		records += sdns_zone_rr_count(sdns_zoneset_at(zs, i));
+	size_t zones = zs ? sdns_zoneset_count(zs) : 0, records = 0, made = 0;
+	for (size_t i = 0; i < zones; i++) {
+		const sdns_zone *z = sdns_zoneset_at(zs, i);
+		size_t dnssec = st->signer ? sdns_zone_dnssec_count(z) : 0;
+		records += sdns_zone_rr_count(z) - dnssec;
+		made += dnssec;
+	}
 	sdns_snapshot_leave(&st->zones, zones_slot);
+	/* "Records" means one thing everywhere (GET /zones, the console, this
+	 * gauge): the zone's own records, not the DNSSEC records a signing
+	 * node adds to them, which are counted apart. */
 	counter(o, "sdns_zones", "Zones served now.", "gauge", zones);
-	counter(o, "sdns_zone_records", "Records in the served zones.", "gauge",
-	        records);
+	counter(o, "sdns_zone_records", "Records of the served zones (as in "
+	        "GET /zones; without the DNSSEC records this node made).",
+	        "gauge", records);
+	counter(o, "sdns_zone_dnssec_records", "RRSIG, NSEC and DNSKEY records "
+	        "this node made by signing the served zones.", "gauge", made);
 }
 
 size_t sdnsd_metrics(void *ctx, char *buf, size_t cap)

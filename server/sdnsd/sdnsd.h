@@ -118,8 +118,8 @@ void sdnsd_close_revoked(sdnsd_state *st);
 /* metrics.c: Prometheus text for GET /metrics. ctx = sdnsd_state. */
 size_t sdnsd_metrics(void *ctx, char *buf, size_t cap);
 
-/* dbrole.c: the database roles. --migrations, else ../migrations beside
- * the binary. */
+/* dbrole.c: the database roles. --migrations, else the default of
+ * sdnsd_data_path("migrations"). */
 void sdnsd_migrations_dir(const sdnsd_conf *c, char *out, size_t cap);
 /* sdnsd --migrate: apply the migrations to c->db, grant c->db_runtime_role;
  * 0 or a negative code (logged). */
@@ -226,7 +226,12 @@ size_t sdnsd_audit_metrics(sdnsd_state *st, char *buf, size_t cap);
 /* mesh.c: our identity from the URI SAN of the certificate file. */
 int sdnsd_own_identity(const char *cert_path, sdns_identity *id);
 
-/* web.c: <binary>/../web (resolved), for the console files. */
+/* datadir.c: SUB (migrations, web) beside the binary (<binary>/../SUB,
+ * resolved) when that directory exists, else SDNS_DATADIR/SUB, the
+ * installed copy (make install: PREFIX/share/sdns). */
+const char *sdnsd_datadir(void);
+void sdnsd_data_path(const char *sub, char *out, size_t cap);
+/* sdnsd_data_path("web"): the console files. */
 void sdnsd_web_root_default(char *out, size_t cap);
 
 #endif

@@ -39,10 +39,14 @@ static int build_head(sdns_apiclient *c, apic_io *io, char *head,
 	bool v6 = strchr(c->url.host, ':') != NULL;
 	snprintf(host, sizeof(host), v6 ? "[%s]:%s" : "%s:%s", c->url.host,
 	         c->url.port);
+	/* JSON unless the caller asks for something else (a master file) */
+	bool own_accept = false;
+	for (size_t i = 0; headers && headers[i]; i++)
+		own_accept |= strncasecmp(headers[i], "Accept:", 7) == 0;
 	int n = snprintf(head, HEAD_MAX,
-	                 "%s %s%s HTTP/1.1\r\nHost: %s\r\nUser-Agent: sdnsctl\r\n"
-	                 "Accept: application/json\r\n",
-	                 method, c->url.prefix, path, host);
+	                 "%s %s%s HTTP/1.1\r\nHost: %s\r\nUser-Agent: sdnsctl\r\n%s",
+	                 method, c->url.prefix, path, host,
+	                 own_accept ? "" : "Accept: application/json\r\n");
 	size_t used = n > 0 ? (size_t)n : HEAD_MAX;
 	if (has_body) {
 		char framing[64];

@@ -51,10 +51,22 @@ static void quiet(void *arg, const char *msg)
 	(void)msg;
 }
 
-static PGconn *open_listen(sdns_store_listener *l)
+/* libpq's message as one log value: its first line, without quotes or
+ * control characters, so a line of the log stays one line. */
+static void why_of(PGconn *c, char *why, size_t cap)
+{
+	const char *m = c ? PQerrorMessage(c) : "out of memory";
+	size_t n = 0;
+	for (; *m && *m != '\n' && n + 1 < cap; m++)
+		why[n++] = (*m == '"' || (unsigned char)*m < 0x20) ? '\'' : *m;
+	why[n] = 0;
+}
+
+static PGconn *open_listen(sdns_store_listener *l, char *why, size_t cap)
 {
 	PGconn *c = PQconnectdb(l->conninfo);
 	if (PQstatus(c) != CONNECTION_OK) {
+		why_of(c, why, cap);
 		PQfinish(c);
 		return NULL;
 	}
@@ -63,6 +75,7 @@ static PGconn *open_listen(sdns_store_listener *l)
 	bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
 	PQclear(r);
 	if (!ok) {
+		why_of(c, why, cap);
 		PQfinish(c);
 		return NULL;
 	}
@@ -115,10 +128,12 @@ static void *run(void *arg)
 	int backoff = BACKOFF_MIN_MS;
 	bool up = false;
 	for (;;) {
-		PGconn *c = open_listen(l);
+		char why[200];
+		PGconn *c = open_listen(l, why, sizeof why);
 		if (!c) {
 			int ms = backoff / 2 + (int)randombytes_uniform((uint32_t)backoff / 2 + 1);
-			sdns_log(SDNS_LOG_WARN, "db_unavailable", "retry_in_ms=%d", ms);
+			sdns_log(SDNS_LOG_WARN, "db_unavailable", "retry_in_ms=%d cause=\"%s\"",
+			         ms, why);
 			if (wait_for(l, -1, ms)) return NULL;
 			backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
 			continue;
@@ -129,11 +144,13 @@ static void *run(void *arg)
 		if (l->cb.on_state) l->cb.on_state(l->ctx, true);
 		if (l->cb.on_resync) l->cb.on_resync(l->ctx);
 		int stop = serve(l, c);
+		if (stop != 1) why_of(c, why, sizeof why);
 		PQfinish(c);
 		if (stop == 1) return NULL;
 		if (up) {
 			up = false;
-			sdns_log(SDNS_LOG_WARN, "db_lost", "action=reconnect");
+			sdns_log(SDNS_LOG_WARN, "db_lost", "action=reconnect cause=\"%s\"",
+			         why);
 			if (l->cb.on_state) l->cb.on_state(l->ctx, false);
 		}
 	}

@@ -105,8 +105,7 @@ int st_rec_insert2(sdns_store *s, int64_t zone_id, const st_rec *r,
 	return SDNS_OK;
 }
 
-/* The SOA text with its third field (serial) replaced. */
-static char *soa_with_serial(const char *text, uint32_t serial)
+char *st_soa_with_serial(const char *text, uint32_t serial)
 {
 	size_t n = strlen(text);
 	char *out = malloc(n + 16);
@@ -131,7 +130,7 @@ json_t *st_rec_json_at(PGresult *r, int i, int c, uint32_t serial)
 	uint16_t type = (uint16_t)st_i64(r, i, c + 2);
 	char tbuf[16];
 	const char *text = PQgetvalue(r, i, c + 4);
-	char *soa = type == SDNS_T_SOA ? soa_with_serial(text, serial) : NULL;
+	char *soa = type == SDNS_T_SOA ? st_soa_with_serial(text, serial) : NULL;
 	json_t *o = json_pack("{s:I,s:s,s:s,s:I,s:s}", "id",
 	                      (json_int_t)st_i64(r, i, c), "name",
 	                      PQgetvalue(r, i, c + 1), "type",

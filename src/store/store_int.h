@@ -95,6 +95,11 @@ void st_rollback(sdns_store *s);
 /* rc != 0: roll back and return rc; else commit. */
 int st_finish(sdns_store *s, int rc, sdns_store_err *err);
 
+/* The SOA text with its third field (serial) replaced; malloc'd, NULL
+ * without memory. The zone's serial lives in zones.serial, not in the
+ * stored SOA text. */
+char *st_soa_with_serial(const char *text, uint32_t serial);
+
 /* Zone name normalised (lowercase, no trailing dot) into out; SDNS_EINVAL
  * field "zone" otherwise. apex (may be NULL) gets the wire form. */
 int st_zone_norm(const char *zone, char *out, size_t cap, sdns_name *apex,

@@ -81,6 +81,9 @@ static void fill_node(zshard *s, size_t i, const zspec *sp, zfill *f)
 			f->byte += src->rdlen[k];
 		}
 		s->rr_count += src->count;
+		if (src->type == SDNS_T_RRSIG || src->type == SDNS_T_NSEC ||
+		    src->type == SDNS_T_DNSKEY)
+			s->n_dnssec += src->count;
 	}
 	size_t slot = nd->hash & s->mask;
 	while (s->table[slot]) slot = (slot + 1) & s->mask;
@@ -107,7 +110,7 @@ zshard *zshard_make(const zspec *specs, size_t n, uint8_t depth,
 	s->depth = depth;
 	s->prefix = prefix;
 	s->n_nodes = (uint32_t)n;
-	s->rr_count = 0;
+	s->rr_count = s->n_dnssec = 0;
 	s->n_deleg = s->n_wild = 0;
 	s->mask = (uint32_t)(m.slots - 1);
 	s->bytes = total;

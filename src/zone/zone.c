@@ -43,6 +43,7 @@ void sdns_zone_free(sdns_zone *z)
 const sdns_name *sdns_zone_apex(const sdns_zone *z) { return &z->apex; }
 uint32_t sdns_zone_serial(const sdns_zone *z) { return z->serial; }
 size_t sdns_zone_rr_count(const sdns_zone *z) { return z->rr_count; }
+size_t sdns_zone_dnssec_count(const sdns_zone *z) { return z->n_dnssec; }
 size_t sdns_zone_name_count(const sdns_zone *z) { return z->n_nodes; }
 size_t sdns_zone_bytes(const sdns_zone *z) { return z->bytes; }
 size_t sdns_zone_shard_count(const sdns_zone *z) { return z->n_shards; }
@@ -247,6 +248,7 @@ static void count_cb(void *ctx, zshard *s)
 	z->n_shards++;
 	z->n_nodes += s->n_nodes;
 	z->rr_count += s->rr_count;
+	z->n_dnssec += s->n_dnssec;
 	z->n_deleg += s->n_deleg;
 	z->n_wild += s->n_wild;
 	z->bytes += s->bytes;
@@ -266,7 +268,8 @@ static uint32_t soa_serial(const sdns_rrset *soa)
 
 int zone_assemble(sdns_zone *z, char *err, size_t cap)
 {
-	z->n_shards = z->n_nodes = z->rr_count = z->n_deleg = z->n_wild = 0;
+	z->n_shards = z->n_nodes = z->rr_count = z->n_dnssec = 0;
+	z->n_deleg = z->n_wild = 0;
 	z->bytes = sizeof(*z) + ((size_t)sizeof(zshard *) << z->gdepth);
 	zone_each_shard(z, count_cb, z);
 	z->has_deleg = z->n_deleg > 0;

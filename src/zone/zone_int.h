@@ -55,6 +55,7 @@ typedef struct zshard {
 	uint32_t prefix;       /* the top `depth` bits its nodes share */
 	uint32_t n_nodes;
 	uint32_t rr_count;     /* records, RRSIGs included */
+	uint32_t n_dnssec;     /* of them RRSIG, NSEC and DNSKEY records */
 	uint32_t n_deleg, n_wild;  /* nodes with those flags */
 	uint32_t mask;         /* table slots - 1 */
 	size_t bytes;          /* the allocation */
@@ -71,7 +72,7 @@ struct sdns_zone {
 	uint8_t gdepth;
 	zshard **dir;          /* 1 << gdepth entries */
 	size_t n_shards;       /* distinct shards in dir */
-	size_t n_nodes, rr_count, n_deleg, n_wild;
+	size_t n_nodes, rr_count, n_dnssec, n_deleg, n_wild;
 	size_t bytes;          /* shards + directory + this header */
 	const sdns_znode *apex_node;
 	const sdns_rrset *soa;

@@ -326,6 +326,18 @@ async function scenario() {
 		await page.waitForFunction(() => document.querySelector('svg.chart path.line.s1')?.getAttribute('d').split('L').length > 5);
 	});
 	stopLoad();
+	await check('the dashboard counts zones and records as the Zones page does (signatures apart)', async () => {
+		await page.click('a[data-route="zones"]');
+		await page.waitForFunction(() => /zones?, \d+ records?/.test(document.getElementById('zones-total')?.textContent));
+		const onZones = (await page.textContent('#zones-total')).trim();
+		const rows = JSON.parse(curlAdmin('GET', '/zones')).zones;
+		const want = `${rows.length} zone${rows.length === 1 ? '' : 's'}, ${rows.reduce((n, z) => n + z.records, 0)} records`;
+		assert(onZones === want, `Zones page: ${onZones}; GET /zones: ${want}`);
+		await page.click('a[data-route="dashboard"]');
+		await page.waitForFunction((w) => document.getElementById('fig-zones')?.textContent === w, want, {timeout: 10000})
+			.catch(async () => { throw new Error(`dashboard: ${await page.textContent('#fig-zones').catch(() => '?')}; Zones page: ${want}`); });
+		assert(/\+\d+ DNSSEC records made by signing/.test(await page.textContent('#cards')), 'the signatures are counted apart');
+	});
 	await shot(page, '11-dashboard-after');
 
 	// 8. A phone-sized window.
