@@ -83,6 +83,17 @@ first_write() {
 	echo "never 201: $r"
 }
 
+# Every node's first write at the same moment: what was not 201, per node.
+first_writes() {
+	local n bad= FW=()
+	for n in $(seq "$NODES"); do first_write "$n" >"first.$n" & FW[n]=$!; done
+	for n in $(seq "$NODES"); do
+		wait "${FW[n]}"
+		[ "$(cat "first.$n")" = 201 ] || bad+="node $n: $(cat "first.$n") "
+	done
+	echo "$bad"
+}
+
 # The single-role way (--db-allow-owner: each node migrates at start), all
 # at once on another fresh database: the migrations race, the first writes
 # must not see it.
@@ -99,12 +110,7 @@ for n in $(seq "$NODES"); do
 		--migrations "$ROOT/migrations"
 	FPIDS+=($!)
 done
-for n in $(seq "$NODES"); do first_write "$n" >"first.$n" & FW[n]=$!; done
-bad=
-for n in $(seq "$NODES"); do
-	wait "${FW[n]}"
-	[ "$(cat "first.$n")" = 201 ] || bad+="node $n: $(cat "first.$n") "
-done
+bad=$(first_writes)
 t_eq "$NODES sdnsd migrating one fresh database at once: every first write 201" "" "$bad"
 t_eq "the migrations are applied once there too" "$(ls "$ROOT"/migrations/*.sql | wc -l)" \
 	"$(as_pg psql "$FRESH" -Atqc "SELECT count(*) FROM schema_migrations")"
@@ -124,12 +130,7 @@ for n in $(seq "$NODES"); do
 		--audit-key pki/audit.key --state-dir "state$n" --no-mesh \
 		--migrations "$ROOT/migrations" --log-level debug
 done
-for n in $(seq "$NODES"); do first_write "$n" >"first.$n" & FW[n]=$!; done
-bad=
-for n in $(seq "$NODES"); do
-	wait "${FW[n]}"
-	[ "$(cat "first.$n")" = 201 ] || bad+="node $n: $(cat "first.$n") "
-done
+bad=$(first_writes)
 t_eq "$NODES sdnsd started together: every first write 201 (no 500; 503 with Retry-After retried)" "" "$bad"
 echo "  first writes: $(cat first503.* 2>/dev/null | wc -l) 503s (all with Retry-After) before the 201s"
 for n in $(seq "$NODES"); do
