@@ -116,4 +116,45 @@ t_eq "a second sdnsd on the held DoT port exits 1" 1 "$rc"
 t_match "naming the option and the cause" "start_failed .*--dot-listen: bind 127.0.0.1:$DOT: address already in use" "$out"
 t_eq "and never logs event=started" 0 "$(echo "$out" | grep -c 'event=started')"
 
+# --- store mode: a revoked certificate is refused, as DoQ refuses it ---
+PGPORT=$(t_free_port)
+CONNINFO=$("$ROOT/server/dev/pg.sh" start "$T_DIR/pg" "$PGPORT")
+trap '"$ROOT/server/dev/pg.sh" stop "$T_DIR/pg" >/dev/null 2>&1; t_cleanup' EXIT
+"$BIN/sdnsd" --migrate --db "$CONNINFO user=sdns_owner" --db-runtime-role sdns_app \
+	--migrations "$ROOT/migrations" >migrate.log 2>&1 || t_fail "migrate" "$(cat migrate.log)"
+DOQ=$(t_free_port); DOT=$(t_free_port); API=$(t_free_port)
+t_bg store "$BIN/sdnsd" --db "$CONNINFO" --doq-listen "127.0.0.1:$DOQ" --dot-listen "127.0.0.1:$DOT" \
+	--api-listen "127.0.0.1:$API" --tls-cert pki/node.pem --tls-key pki/node.key \
+	--tls-ca pki/ca.pem --ca-key pki/ca.key --mesh test.mesh \
+	--migrations "$ROOT/migrations" --log-level debug
+t_ok "sdnsd starts in store mode with --dot-listen" t_wait_log store.log 'event=api_ready' 15
+URL="https://localhost:$API"
+api() { curl -sS --cacert pki/ca.pem --cert pki/admin.pem --key pki/admin.key -X "$1" \
+	${3:+-H 'Content-Type: application/json' --data "$3"} "$URL$2"; }
+jq_() { $PY -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+tok=$(api POST /peers/tokens '{"name":"app2","role":"client","ttl_seconds":600}' | jq_ 'd["token"]')
+"$BIN/sdnsctl" enroll --api "$URL" --ca pki/ca.pem --token "$tok" --dir app2 --name app2 >enroll.log 2>&1
+t_ok "a client enrolls (app2)" test -s app2/client.pem
+C2=(+tls-certfile=app2/client.pem +tls-keyfile=app2/client.key)
+t_match "the enrolled client's certificate gets answers over DoT (client role)" 'status: (NOERROR|REFUSED)' \
+	"$(kdig_ "${C2[@]}" www.node-alpha.mesh A)"
+# an open connection, held while the certificate is revoked
+dotq app2/client.pem app2/client.key --hold 8 www.node-alpha.mesh:A >held.out 2>&1 &
+HELD=$!
+sleep 1
+PEER=$(api GET /peers | jq_ '[p["id"] for p in d["peers"] if p["name"]=="app2"][0]')
+t_eq "admin revokes app2" revoked "$(api DELETE "/peers/$PEER" | jq_ 'd["status"]')"
+wait "$HELD"
+t_eq "its open DoT connection is closed by the server" "True" "$(tail -1 held.out | field 'd[0]["closed_by_server"]')"
+t_ok "within a second of the revocation" test "$(tail -1 held.out | field 'int(d[0]["after"] < 2)')" = 1
+t_ok "sdnsd logs the close" t_wait_log store.log 'event=conn_closed reason=revoked transport=dot' 5
+out=$(kdig_ "${C2[@]}" www.node-alpha.mesh A)
+t_fails "a new DoT handshake with the revoked certificate gets no answer" grep -q 'status: ' <<<"$out"
+t_ok "refused in the handshake (denied)" t_wait_log store.log 'event=dot_handshake_refused .*reason=denied' 5
+t_fails "DoQ refuses it too" "$BIN/sdnsctl" query --server "127.0.0.1:$DOQ" --server-name localhost \
+	--ca pki/ca.pem --cert app2/client.pem --key app2/client.key www.node-alpha.mesh A
+t_match "other clients still get answers" 'status: (NOERROR|REFUSED)' "$(kdig_ "${CERT[@]}" www.node-alpha.mesh A)"
+
+t_match "the mesh runs, so DoT answered through the mesh's (asynchronous) path" 'event=mesh_started' "$(cat store.log)"
+
 t_done
