@@ -155,6 +155,9 @@ t_fails "DoQ refuses it too" "$BIN/sdnsctl" query --server "127.0.0.1:$DOQ" --se
 	--ca pki/ca.pem --cert app2/client.pem --key app2/client.key www.node-alpha.mesh A
 t_match "other clients still get answers" 'status: (NOERROR|REFUSED)' "$(kdig_ "${CERT[@]}" www.node-alpha.mesh A)"
 
+m=$(api GET /metrics)
+t_match "GET /metrics counts the revoked DoT connection closed" '^sdns_dot_closed_revoked_total 1$' "$m"
+t_match "and the refused DoT handshake" '^sdns_dot_handshakes_total\{result="refused"\} [1-9]' "$m"
 t_match "the mesh runs, so DoT answered through the mesh's (asynchronous) path" 'event=mesh_started' "$(cat store.log)"
 
 t_done
