@@ -23,7 +23,7 @@ DEBS := gcc make pkg-config clang libclang-rt-14-dev valgrind \
 	libngtcp2-dev libngtcp2-crypto-gnutls-dev libgnutls28-dev libssl-dev \
 	libjansson-dev libsodium-dev libmicrohttpd-dev libpq-dev postgresql \
 	check openssl python3 python3-dnspython python3-cryptography python3-yaml \
-	curl unbound dnsperf bind9-dnsutils bind9-utils chromium \
+	curl unbound dnsperf bind9-dnsutils bind9-utils knot-dnsutils chromium \
 	docker.io docker-compose debootstrap
 # Only `make bench` needs these: the peers it measures sdnsd against.
 BENCH_DEBS := knot

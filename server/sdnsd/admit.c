@@ -43,7 +43,7 @@ static bool match_revoked(void *ctx, const sdns_identity *id)
 
 void sdnsd_close_revoked(sdnsd_state *st)
 {
-	if (!st->doq)
+	if (!st->doq && !st->dot)
 		return;
 	if (revoked_slot < 0 &&
 	    (revoked_slot = sdns_snapshot_slot_new(&st->revoked)) < 0)
@@ -53,8 +53,10 @@ void sdnsd_close_revoked(sdnsd_state *st)
 		/* A worker that missed the 1 s hand-over keeps its connections:
 		 * try once more before giving up until the next change. */
 		for (int i = 0; i < 2; i++)
-			if (sdns_doq_server_close_matching(st->doq, match_revoked, r) !=
-			    SDNS_ETIMEOUT)
+			if (!st->doq || sdns_doq_server_close_matching(
+			                    st->doq, match_revoked, r) != SDNS_ETIMEOUT)
 				break;
+	if (r && sdns_revoked_count(r) > 0 && st->dot)
+		sdns_dot_server_close_matching(st->dot, match_revoked, r);
 	sdns_snapshot_leave(&st->revoked, revoked_slot);
 }

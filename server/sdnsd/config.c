@@ -25,6 +25,9 @@ static const struct opt {
 } opts[] = {
 	{"doq-listen", KIND_STR, offsetof(sdnsd_conf, doq_listen), "ADDR:PORT",
 	 "DoQ listen address (default " DEFAULT_DOQ_LISTEN ")"},
+	{"dot-listen", KIND_STR, offsetof(sdnsd_conf, dot_listen), "ADDR:PORT",
+	 "also serve DNS over TLS (RFC 7858) here, same certificates, limits "
+	 "and answers as DoQ (default off)"},
 	{"tls-cert", KIND_STR, offsetof(sdnsd_conf, tls_cert), "FILE",
 	 "server certificate chain (PEM)"},
 	{"tls-key", KIND_STR, offsetof(sdnsd_conf, tls_key), "FILE",
@@ -504,6 +507,7 @@ int sdnsd_conf_load(sdnsd_conf *c, int argc, char **argv)
 void sdnsd_conf_free(sdnsd_conf *c)
 {
 	free(c->doq_listen);
+	free(c->dot_listen);
 	free(c->tls_cert);
 	free(c->tls_key);
 	free(c->tls_ca);

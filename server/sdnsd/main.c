@@ -203,6 +203,8 @@ static int run(const sdnsd_conf *c, sdnsd_state *st, const sigset_t *set)
 		rc = sdnsd_mesh_start(c, st);
 	if (rc == SDNS_OK)
 		rc = start_doq(c, st, &workers);
+	if (rc == SDNS_OK)
+		rc = sdnsd_dot_start(c, st);
 	if (rc == SDNS_OK && c->db) {
 		rc = sdnsd_dbsync_start(c, st, &sync);
 		if (rc == SDNS_OK)
@@ -217,9 +219,11 @@ static int run(const sdnsd_conf *c, sdnsd_state *st, const sigset_t *set)
 	/* Only once every listener is bound: a second instance refused on
 	 * any port must never have claimed to be up. */
 	if (rc == SDNS_OK)
-		sdns_log(SDNS_LOG_INFO, "started", "doq=%s port=%u workers=%d mode=%s",
-		         c->doq_listen, (unsigned)sdns_doq_server_port(st->doq),
-		         workers, c->db ? "store" : "static");
+		sdns_log(SDNS_LOG_INFO, "started", "doq=%s port=%u workers=%d mode=%s"
+		         " dot=%s", c->doq_listen,
+		         (unsigned)sdns_doq_server_port(st->doq), workers,
+		         c->db ? "store" : "static",
+		         c->dot_listen ? c->dot_listen : "off");
 	if (rc == SDNS_OK)
 		wait_for_signals(c, st, set);
 	sdnsd_sign_stop(st);
@@ -230,10 +234,13 @@ static int run(const sdnsd_conf *c, sdnsd_state *st, const sigset_t *set)
 	 * the mesh (the stub stops it while its queries can still land). */
 	if (st->doq)
 		sdns_doq_server_stop(st->doq);
+	sdnsd_dot_stop(st);
 	sdnsd_stub_stop(st);
 	sdnsd_mesh_stop(st);
 	sdns_doq_server_free(st->doq);
 	st->doq = NULL;
+	sdns_dot_server_free(st->dot);
+	st->dot = NULL;
 	sdnsd_audit_free(st);   /* workers and API threads read it */
 	return rc;
 }

@@ -183,15 +183,21 @@ void sdnsd_mesh_zones_changed(sdnsd_state *st, const sdns_zoneset *zs)
 
 /* --- the DoQ handler --- */
 
+/* Where a deferred answer goes: a DoQ stream or a DoT query. */
 typedef struct {
 	sdns_doq_server *doq;
 	sdns_doq_ticket t;
+	sdns_dot_server *dot;
+	sdns_dot_ticket dt;
 } mesh_wait;
 
 static void on_mesh_answer(void *ctx, const uint8_t *resp, size_t len)
 {
 	mesh_wait *w = ctx;
-	sdns_doq_server_reply(w->doq, &w->t, resp, resp ? len : 0);
+	if (w->dot)
+		sdns_dot_server_reply(w->dot, &w->dt, resp, resp ? len : 0);
+	else
+		sdns_doq_server_reply(w->doq, &w->t, resp, resp ? len : 0);
 	free(w);
 }
 
@@ -212,15 +218,15 @@ static bool refused(const uint8_t *resp, size_t len)
 	return len >= SDNS_HDR_LEN && (resp[3] & 0xf) == SDNS_RC_REFUSED;
 }
 
-int sdnsd_answer_async(void *ctx, const sdns_identity *peer,
-                       const sdns_msg *query, const uint8_t *wire, size_t len,
-                       const sdns_doq_ticket *ticket, uint8_t *resp,
-                       size_t cap, size_t *resp_len)
+/* One answer path for DoQ and DoT, so both transports answer alike. */
+static int answer_async(sdnsd_state *st, const sdns_identity *peer,
+                        const sdns_msg *query, const uint8_t *wire,
+                        size_t len, const mesh_wait *to, uint8_t *resp,
+                        size_t cap, size_t *resp_len)
 {
-	sdnsd_state *st = ctx;
 	if (SDNS_OPCODE(query->flags) == SDNS_OP_NOTIFY)
 		return notify_in(st, peer, query, wire, len, resp, cap, resp_len);
-	int rc = sdnsd_answer(ctx, peer, query, wire, len, resp, cap, resp_len);
+	int rc = sdnsd_answer(st, peer, query, wire, len, resp, cap, resp_len);
 	if (!st->mesh || rc != SDNS_OK || !refused(resp, *resp_len) ||
 	    !sdns_mesh_is_mesh_name(st->mesh, &query->qname))
 		return rc;
@@ -230,17 +236,38 @@ int sdnsd_answer_async(void *ctx, const sdns_identity *peer,
 	                            resp_len) == SDNS_OK)
 		return SDNS_OK;
 	if (peer->role == SDNS_ROLE_NODE)
-		return sdnsd_answer(ctx, peer, query, wire, len, resp, cap,
+		return sdnsd_answer(st, peer, query, wire, len, resp, cap,
 		                    resp_len);
 	mesh_wait *w = malloc(sizeof *w);
 	if (!w) return SDNS_ENOMEM;
-	w->doq = st->doq;
-	w->t = *ticket;
+	*w = *to;
 	if (sdns_mesh_resolve(st->mesh, wire, len, on_mesh_answer, w) ==
 	    SDNS_OK)
 		return SDNS_EPENDING;
 	free(w);
-	return sdnsd_answer(ctx, peer, query, wire, len, resp, cap, resp_len);
+	return sdnsd_answer(st, peer, query, wire, len, resp, cap, resp_len);
+}
+
+int sdnsd_answer_async(void *ctx, const sdns_identity *peer,
+                       const sdns_msg *query, const uint8_t *wire, size_t len,
+                       const sdns_doq_ticket *ticket, uint8_t *resp,
+                       size_t cap, size_t *resp_len)
+{
+	sdnsd_state *st = ctx;
+	const mesh_wait to = {.doq = st->doq, .t = *ticket};
+	return answer_async(st, peer, query, wire, len, &to, resp, cap,
+	                    resp_len);
+}
+
+int sdnsd_dot_answer_async(void *ctx, const sdns_identity *peer,
+                           const sdns_msg *query, const uint8_t *wire,
+                           size_t len, const sdns_dot_ticket *ticket,
+                           uint8_t *resp, size_t cap, size_t *resp_len)
+{
+	sdnsd_state *st = ctx;
+	const mesh_wait to = {.dot = st->dot, .dt = *ticket};
+	return answer_async(st, peer, query, wire, len, &to, resp, cap,
+	                    resp_len);
 }
 
 /* --- the stub --- */

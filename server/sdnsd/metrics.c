@@ -58,6 +58,38 @@ static void zone_metrics(out_buf *o, sdnsd_state *st)
 	        "this node made by signing the served zones.", "gauge", made);
 }
 
+/* Only with --dot-listen: no DoT families on a node without it. */
+static void dot_metrics(out_buf *o, const sdns_dot_server *dot)
+{
+	sdns_dot_stats s;
+	sdns_dot_server_stats(dot, &s);
+	put(o, "# HELP sdns_dot_handshakes_total DoT handshakes by result.\n"
+	       "# TYPE sdns_dot_handshakes_total counter\n"
+	       "sdns_dot_handshakes_total{result=\"accepted\"} %llu\n"
+	       "sdns_dot_handshakes_total{result=\"refused\"} %llu\n",
+	    (unsigned long long)s.handshakes_ok,
+	    (unsigned long long)s.handshakes_refused);
+	counter(o, "sdns_dot_queries_total", "DoT queries answered.", "counter",
+	        s.queries);
+	counter(o, "sdns_dot_limit_refused_total",
+	        "DoT connections refused by --max-conns or --max-conns-per-addr.",
+	        "counter", s.limit_refused);
+	counter(o, "sdns_dot_framing_errors_total",
+	        "DoT connections closed for a bad length or message.", "counter",
+	        s.framing_errors);
+	counter(o, "sdns_dot_timeouts_total",
+	        "DoT connections closed by the idle or handshake deadline.",
+	        "counter", s.idle_closed);
+	counter(o, "sdns_dot_query_timeouts_total",
+	        "Deferred DoT queries answered SERVFAIL at their deadline.",
+	        "counter", s.query_timeouts);
+	counter(o, "sdns_dot_closed_revoked_total",
+	        "DoT connections closed because their identity was revoked.",
+	        "counter", s.closed_by_request);
+	counter(o, "sdns_dot_connections", "Open DoT connections.", "gauge",
+	        s.conns_open);
+}
+
 size_t sdnsd_metrics(void *ctx, char *buf, size_t cap)
 {
 	sdnsd_state *st = ctx;
@@ -89,6 +121,8 @@ size_t sdnsd_metrics(void *ctx, char *buf, size_t cap)
 	        "counter", s.closed_by_request);
 	counter(&o, "sdns_doq_connections", "Open DoQ connections.", "gauge",
 	        s.conns_open);
+	if (st->dot)
+		dot_metrics(&o, st->dot);
 	zone_metrics(&o, st);
 	counter(&o, "sdns_db_up", "1 when the store connection is up.", "gauge",
 	        (unsigned long long)atomic_load(&st->db_up));

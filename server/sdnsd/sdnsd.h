@@ -11,6 +11,7 @@
 #include "sdns/audithead.h"
 #include "sdns/dnssec.h"
 #include "sdns/doq.h"
+#include "sdns/dot.h"
 #include "sdns/snapshot.h"
 #include "sdns/stub.h"
 
@@ -25,6 +26,7 @@ typedef struct {
 typedef struct {
 	const char *config_path;
 	char *doq_listen;
+	char *dot_listen;        /* DoT beside DoQ; NULL = off */
 	char *tls_cert, *tls_key, *tls_ca;
 	char *mesh;
 	char *zone_files[SDNSD_MAX_ZONES];
@@ -98,6 +100,7 @@ typedef struct {
 	sdns_snapshot zones;    /* current sdns_zoneset */
 	sdns_snapshot revoked;  /* current sdns_revoked (NULL: nothing revoked) */
 	sdns_doq_server *doq;   /* set before any sync thread runs */
+	sdns_dot_server *dot;   /* --dot-listen; NULL when off */
 	atomic_int db_up;       /* the sync thread's connection state */
 	atomic_int api_ready;   /* schema and role checked, first loads done */
 	atomic_int fatal;       /* a thread asked main to stop with exit 1 */
@@ -193,6 +196,14 @@ int sdnsd_answer_async(void *ctx, const sdns_identity *peer,
                        const sdns_msg *query, const uint8_t *wire, size_t len,
                        const sdns_doq_ticket *ticket, uint8_t *resp,
                        size_t cap, size_t *resp_len);
+/* The same for DoT (sdns_dot_query_async_fn). */
+int sdnsd_dot_answer_async(void *ctx, const sdns_identity *peer,
+                           const sdns_msg *query, const uint8_t *wire,
+                           size_t len, const sdns_dot_ticket *ticket,
+                           uint8_t *resp, size_t cap, size_t *resp_len);
+/* dot.c: the DoT listener (--dot-listen), after DoQ; no-ops when off. */
+int sdnsd_dot_start(const sdnsd_conf *c, sdnsd_state *st);
+void sdnsd_dot_stop(sdnsd_state *st);
 /* The stub's forward hook for mesh names (SDNS_ENOTFOUND: not one). */
 bool sdnsd_mesh_name(sdnsd_state *st, const sdns_name *qname);
 /* Appends the sdns_mesh_* families (nothing when the mesh is off). */
